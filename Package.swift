@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "appc-tools",
+    products: [
+        .executable(name: "actool", targets: ["actool-swift"]),
+        .library(name: "ImageKit", targets: ["ImageKit"]),
+    ],
+    targets: [
+        // System libraries: one modulemap + umbrella header each.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // JSON with Go encoding/json's observable behaviour (syntax errors, escaping, indenting).
+        .target(name: "GoJSON"),
+        // appc manifest types, decoding in Go's order, validation and canonical encoding. No I/O.
+        .target(name: "AppcSchema", dependencies: ["GoJSON"]),
+        // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
+        .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto"]),
+        // actool's command line (Go flag semantics), testable in-process.
+        .target(name: "ActoolCLI", dependencies: ["ImageKit"]),
+        .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),
+
+        .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
+        .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
+        .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "ImageKit"]),
+    ]
+)
