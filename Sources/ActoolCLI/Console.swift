@@ -1,0 +1,39 @@
+import Glibc
+
+/// Where a command writes: the process's stdout and stderr, or buffers in tests.
+public final class Console {
+    private let writeOut: ([UInt8]) -> Void
+    private let writeErr: ([UInt8]) -> Void
+
+    public init(out: @escaping ([UInt8]) -> Void, err: @escaping ([UInt8]) -> Void) {
+        writeOut = out
+        writeErr = err
+    }
+
+    /// The process's standard output and error, unbuffered (each call is one write).
+    public static func standard() -> Console {
+        Console(out: { writeAll(1, $0) }, err: { writeAll(2, $0) })
+    }
+
+    public func out(_ bytes: [UInt8]) { writeOut(bytes) }
+    public func out(_ text: String) { writeOut(Array(text.utf8)) }
+
+    /// One diagnostic line on stderr (actool's `stderr()` helper).
+    public func error(_ text: String) { writeErr(Array((text + "\n").utf8)) }
+    /// Raw text on stderr (usage blocks).
+    public func errText(_ text: String) { writeErr(Array(text.utf8)) }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}

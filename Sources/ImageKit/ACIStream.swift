@@ -1,0 +1,83 @@
+import Glibc
+
+/// An image file opened for streaming: its sniffed type and its decompressed bytes.
+///
+/// The caller owns it and must call `close()`; nothing is read beyond what the
+/// consumer asks for (plus, when pipelined, a few chunks of read-ahead).
+public final class ACIStream {
+    public let path: String
+    public let fileType: FileType
+    private let fd: Int32
+    let chunks: ChunkSource
+    private var closed = false
+
+    /// Chunk size for streaming: large enough to amortise per-chunk work, small enough
+    /// that the pipeline's buffers stay a few MiB.
+    static let chunkSize = 1 << 20
+
+    /// Opens `path`, sniffs it, and prepares decompression.
+    ///
+    /// - Parameter pipelined: decompress on a second thread, ahead of the consumer. Right
+    ///   for reading a whole image; wrong for reading only its first entries.
+    /// - Throws: `.system` when the file cannot be opened or read (Go's wording,
+    ///   `open P: no such file or directory`), `.unknownFileType` / `.notAnArchive`
+    ///   when it is not an image archive, `.archive` for a broken compressed header.
+    public init(path: String, pipelined: Bool) throws(ImageKitError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        self.fd = fd
+        do throws(ImageKitError) {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileType.sniffLength, alignment: 1)
+            defer { buffer.deallocate() }
+            let n = try FileSource(fd: fd, path: path).read(into: buffer)
+            let head = Array(buffer[0..<n])
+            let type = FileType.detect(head)
+            fileType = type
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(operation: "seek", path: path, errno: errno) }
+            switch type {
+            case .unknown: throw .unknownFileType
+            case .text: throw .notAnArchive
+            case .gzip: try ACIStream.checkGzipHeader(head)
+            case .bzip2, .xz, .tar: break
+            }
+            let source: ByteSource = type == .tar
+                ? FileSource(fd: fd, path: path)
+                : try DecompressorSource(fd: fd, type: type)
+            chunks = pipelined
+                ? PipelinedChunks(source, chunkSize: ACIStream.chunkSize)
+                : DirectChunks(source, chunkSize: 64 * 1024)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// Stops read-ahead and closes the file. Safe to call twice.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        chunks.close()
+        Glibc.close(fd)
+    }
+
+    /// Go's `gzip.NewReader` checks the 10-byte header before anything is read;
+    /// actool reports its errors as `Cannot extract`.
+    private static func checkGzipHeader(_ head: [UInt8]) throws(ImageKitError) {
+        guard head.count >= 10 else { throw .archive("unexpected EOF") }
+        guard head[2] == 8 else { throw .archive("gzip: invalid header") }
+    }
+
+    /// Hashes every remaining decompressed byte: the image ID when nothing was read yet.
+    public func imageID() throws(ImageKitError) -> ImageID {
+        let hasher = SHA512Hasher()
+        while true {
+            let chunk = try chunks.nextChunk()
+            if chunk.isEmpty { break }
+            hasher.update(chunk)
+        }
+        return ImageID(digest: hasher.finalize())
+    }
+}

@@ -1,0 +1,221 @@
+import CArchive
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Something that fills buffers with the next bytes of a stream: a file, or a decompressor.
+protocol ByteSource: AnyObject {
+    /// Fills as much of `buffer` as it can; returns the count, 0 only at the end of the stream.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageKitError) -> Int
+}
+
+/// A stream consumed chunk by chunk; each chunk stays valid until the next call.
+protocol ChunkSource: AnyObject {
+    /// The next chunk; empty at the end of the stream.
+    func nextChunk() throws(ImageKitError) -> UnsafeRawBufferPointer
+    /// Stops any background work. Further calls to `nextChunk` are not allowed.
+    func close()
+}
+
+/// Reads a file descriptor (not closed here).
+final class FileSource: ByteSource {
+    private let fd: Int32
+    private let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageKitError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = Glibc.read(fd, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)
+            if n > 0 { filled += n; continue }
+            if n == 0 { break }
+            if errno == EINTR { continue }
+            throw .system(operation: "read", path: path, errno: errno)
+        }
+        return filled
+    }
+}
+
+/// Decompresses gzip, bzip2 or xz in-process with libarchive's filters, exposing
+/// the decompressed bytes through libarchive's "raw" format.
+final class DecompressorSource: ByteSource {
+    private let archive: OpaquePointer
+    private var atEnd = false
+
+    /// `fd` must be positioned at the start of the compressed stream; it is not closed here.
+    init(fd: Int32, type: FileType) throws(ImageKitError) {
+        guard let a = archive_read_new() else { throw .archive("out of memory") }
+        archive = a
+        let expectedFilter: Int32
+        switch type {
+        case .gzip:
+            archive_read_support_filter_gzip(a)
+            expectedFilter = ARCHIVE_FILTER_GZIP
+        case .bzip2:
+            archive_read_support_filter_bzip2(a)
+            expectedFilter = ARCHIVE_FILTER_BZIP2
+        case .xz:
+            archive_read_support_filter_xz(a)
+            expectedFilter = ARCHIVE_FILTER_XZ
+        case .tar, .text, .unknown:
+            throw .archive("not a compressed stream")
+        }
+        archive_read_support_format_raw(a)
+        guard archive_read_open_fd(a, fd, 128 * 1024) == ARCHIVE_OK else {
+            throw DecompressorSource.error(from: a)
+        }
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(a, &entry)
+        // The raw format reports EOF at once for an empty decompressed stream.
+        if status == ARCHIVE_EOF {
+            atEnd = true
+            return
+        }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
+            throw DecompressorSource.error(from: a)
+        }
+        // Without a matching filter libarchive would hand back the compressed bytes unchanged.
+        guard archive_filter_code(a, 0) == expectedFilter else {
+            throw .archive(DecompressorSource.badMagicMessage(type))
+        }
+    }
+
+    deinit { archive_read_free(archive) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageKitError) -> Int {
+        var filled = 0
+        while !atEnd, filled < buffer.count {
+            let n = archive_read_data(archive, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)
+            if n < 0 { throw DecompressorSource.error(from: archive) }
+            if n == 0 { atEnd = true }
+            filled += n
+        }
+        return filled
+    }
+
+    private static func badMagicMessage(_ type: FileType) -> String {
+        switch type {
+        case .bzip2: return "bzip2 data invalid: bad magic value"
+        case .xz: return "xz: file format not recognized"
+        default: return "gzip: invalid header"
+        }
+    }
+
+    static func error(from archive: OpaquePointer) -> ImageKitError {
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown decompression error"
+        return .archive(goReaderMessage(forLibarchive: text))
+    }
+}
+
+/// Go's reader errors for the failures users meet, so messages match actool's;
+/// libarchive's own text for the rest.
+func goReaderMessage(forLibarchive text: String) -> String {
+    let lower = text.lowercased()
+    if lower.contains("truncated") || lower.contains("premature end") || lower.contains("unexpected eof") {
+        return "unexpected EOF"
+    }
+    if lower.contains("damaged tar archive") || lower.contains("unrecognized archive format") {
+        return "archive/tar: invalid tar header"
+    }
+    if lower.contains("crc") || lower.contains("checksum") { return "gzip: invalid checksum" }
+    return text
+}
+
+/// Chunks from a source on the calling thread, through one buffer.
+final class DirectChunks: ChunkSource {
+    private let source: ByteSource
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    init(_ source: ByteSource, chunkSize: Int) {
+        self.source = source
+        buffer = .allocate(byteCount: chunkSize, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    func nextChunk() throws(ImageKitError) -> UnsafeRawBufferPointer {
+        let n = try source.read(into: buffer)
+        return UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+    }
+
+    func close() {}
+}
+
+/// Chunks produced by a background thread a few buffers ahead of the consumer, so
+/// that decompressing and hashing run on both cores. Memory: `depth` chunks.
+final class PipelinedChunks: ChunkSource, @unchecked Sendable {
+    // A slot belongs to the producer between `free.wait()` and `full.signal()`, and to
+    // the consumer from `full.wait()` until its next call; the semaphores order all access.
+    private let source: ByteSource
+    private let slots: [UnsafeMutableRawBufferPointer]
+    private var lengths: [Int]
+    private var failure: ImageKitError?
+    private let free: DispatchSemaphore
+    private let full = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let cancelled = Atomic<Bool>(false)
+    private var consumerIndex = 0
+    private var holdingSlot = false
+    private var sawEnd = false
+
+    init(_ source: ByteSource, chunkSize: Int, depth: Int = 4) {
+        self.source = source
+        slots = (0..<depth).map { _ in .allocate(byteCount: chunkSize, alignment: 16) }
+        lengths = Array(repeating: 0, count: depth)
+        free = DispatchSemaphore(value: depth)
+        DispatchQueue.global(qos: .userInitiated).async { [self] in produce() }
+    }
+
+    deinit {
+        for slot in slots { slot.deallocate() }
+    }
+
+    private func produce() {
+        defer { finished.signal() }
+        var index = 0
+        while true {
+            free.wait()
+            if cancelled.load(ordering: .acquiring) { return }
+            let i = index % slots.count
+            do {
+                lengths[i] = try source.read(into: slots[i])
+            } catch {
+                failure = error
+                lengths[i] = -1
+            }
+            let length = lengths[i]
+            full.signal()
+            if length <= 0 { return }
+            index += 1
+        }
+    }
+
+    func nextChunk() throws(ImageKitError) -> UnsafeRawBufferPointer {
+        if sawEnd { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        if holdingSlot {
+            free.signal()
+            consumerIndex += 1
+        }
+        full.wait()
+        holdingSlot = true
+        let i = consumerIndex % slots.count
+        let length = lengths[i]
+        if length < 0 {
+            sawEnd = true
+            throw failure ?? .archive("decompression failed")
+        }
+        if length == 0 { sawEnd = true }
+        return UnsafeRawBufferPointer(rebasing: slots[i][0..<length])
+    }
+
+    /// Stops the producer and waits for it, so nothing touches the slots or the source afterwards.
+    func close() {
+        if cancelled.exchange(true, ordering: .acquiringAndReleasing) { return }
+        free.signal()
+        finished.wait()
+    }
+}

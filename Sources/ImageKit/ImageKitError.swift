@@ -1,0 +1,52 @@
+import Glibc
+
+/// Errors from reading and checking images. `description` is the one-line text
+/// the tools print (the Go tool's wording where there is one).
+public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A system call failed: `open P: no such file or directory` style (Go's PathError).
+    case system(operation: String, path: String, errno: Int32)
+    /// The file does not start like a gzip, bzip2, xz or tar stream.
+    case unknownFileType
+    /// A text file was given where an image archive is needed.
+    case notAnArchive
+    /// Decompression or tar parsing failed; the text is the Go reader's where known.
+    case archive(String)
+    /// The archive or layout breaks an ACI rule (appc-spec.md §1.2).
+    case invalidImage(String)
+    /// An image ID or ID prefix that cannot be used.
+    case invalidImageID(String, String)
+
+    public var description: String {
+        switch self {
+        case let .system(operation, path, errno):
+            return "\(operation) \(path): \(errnoText(errno))"
+        case .unknownFileType:
+            return "error: unknown image filetype"
+        case .notAnArchive:
+            return "no type returned from DetectFileType?"
+        case let .archive(message), let .invalidImage(message):
+            return message
+        case let .invalidImageID(id, reason):
+            return "\(reason): \(id)"
+        }
+    }
+}
+
+/// Go's lower-case strerror texts for the errno values users meet; glibc's text otherwise.
+public func errnoText(_ code: Int32) -> String {
+    switch code {
+    case 1: return "operation not permitted"
+    case 2: return "no such file or directory"
+    case 13: return "permission denied"
+    case 17: return "file exists"
+    case 20: return "not a directory"
+    case 21: return "is a directory"
+    case 28: return "no space left on device"
+    case 30: return "read-only file system"
+    case 36: return "file name too long"
+    case 40: return "too many levels of symbolic links"
+    default:
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(cString: text).lowercased()
+    }
+}

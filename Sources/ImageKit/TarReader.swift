@@ -1,0 +1,161 @@
+import Glibc
+import CArchive
+
+/// One tar entry's header, as the walk sees it.
+public struct TarEntryHeader: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case regular, directory, symlink, hardlink, characterDevice, blockDevice, fifo, socket, other
+    }
+
+    /// The name exactly as stored (raw bytes; not necessarily UTF-8).
+    public let rawName: [UInt8]
+    public let kind: Kind
+    public let size: Int64
+
+    /// The name as text (invalid UTF-8 shown as U+FFFD): for messages.
+    public var name: String { String(decoding: rawName, as: UTF8.self) }
+    /// The name cleaned with Go's `path.Clean`, as actool compares names.
+    public var cleanedName: String { GoPath.clean(name) }
+}
+
+/// Walks the entries of an uncompressed tar stream with libarchive, hashing every
+/// byte it consumes, so one pass gives both the entries and the image ID.
+public final class TarReader {
+    private let stream: ACIStream
+    private let archive: OpaquePointer
+    private let hasher: SHA512Hasher?
+    private var bytesSeen: Int64 = 0
+    private var sourceError: ImageKitError?
+    private var finished = false
+
+    /// - Parameter hashing: hash the decompressed stream (needed for `imageID()`).
+    public init(_ stream: ACIStream, hashing: Bool) throws(ImageKitError) {
+        self.stream = stream
+        hasher = hashing ? SHA512Hasher() : nil
+        guard let a = archive_read_new() else { throw .archive("out of memory") }
+        archive = a
+        archive_read_support_format_tar(a)
+        let opaque = Unmanaged.passUnretained(self).toOpaque()
+        let status = archive_read_open(a, opaque, nil, { _, client, buffer in
+            guard let client, let buffer else { return -1 }
+            let reader = Unmanaged<TarReader>.fromOpaque(client).takeUnretainedValue()
+            return reader.supply(buffer)
+        }, nil)
+        guard status == ARCHIVE_OK else { throw error(status) }
+    }
+
+    deinit { archive_read_free(archive) }
+
+    /// libarchive's read callback: hands over the next chunk and hashes it.
+    private func supply(_ buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
+        do {
+            let chunk = try stream.chunks.nextChunk()
+            hasher?.update(chunk)
+            bytesSeen += Int64(chunk.count)
+            buffer.pointee = chunk.baseAddress
+            return chunk.count
+        } catch {
+            sourceError = error
+            return -1
+        }
+    }
+
+    /// The next entry, or nil after the last one.
+    public func next() throws(ImageKitError) -> TarEntryHeader? {
+        guard !finished else { return nil }
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(archive, &entry)
+        if status == ARCHIVE_EOF {
+            finished = true
+            return nil
+        }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+            // An empty stream is a tar with no entries, as Go's reader sees it.
+            if sourceError == nil, bytesSeen == 0 {
+                finished = true
+                return nil
+            }
+            throw error(status)
+        }
+        let name: [UInt8]
+        if let cName = archive_entry_pathname(entry) {
+            name = Array(UnsafeRawBufferPointer(start: cName, count: strlen(cName)))
+        } else {
+            name = []
+        }
+        return TarEntryHeader(rawName: name, kind: TarReader.kind(of: entry), size: archive_entry_size(entry))
+    }
+
+    /// Reads the current entry's data, at most `limit` bytes.
+    public func readData(limit: Int) throws(ImageKitError) -> [UInt8] {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            if n < 0 { throw error(Int32(n)) }
+            if n == 0 { return data }
+            guard data.count + n <= limit else { throw .archive("entry larger than \(limit) bytes") }
+            data.append(contentsOf: buffer[0..<n])
+        }
+    }
+
+    /// Reads (and hashes) whatever follows the last entry, then returns the image ID.
+    public func imageID() throws(ImageKitError) -> ImageID {
+        guard let hasher else { preconditionFailure("TarReader was opened without hashing") }
+        // Entries libarchive has not consumed yet, then the end-of-archive and any trailing bytes.
+        while try next() != nil {}
+        while true {
+            let chunk = try stream.chunks.nextChunk()
+            if chunk.isEmpty { break }
+            hasher.update(chunk)
+        }
+        return ImageID(digest: hasher.finalize())
+    }
+
+    private func error(_ status: Int32) -> ImageKitError {
+        if let sourceError { return sourceError }
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "tar read error (\(status))"
+        // libarchive rejects a stream it cannot bid on; Go reads a short one as a truncated header.
+        if text.lowercased().contains("unrecognized archive format"), bytesSeen < 512 {
+            return .archive("unexpected EOF")
+        }
+        return .archive(goReaderMessage(forLibarchive: text))
+    }
+
+    private static func kind(of entry: OpaquePointer) -> TarEntryHeader.Kind {
+        switch archive_entry_filetype(entry) & 0o170000 {
+        case 0o100000: return archive_entry_hardlink(entry) != nil ? .hardlink : .regular
+        case 0o040000: return .directory
+        case 0o120000: return .symlink
+        case 0o020000: return .characterDevice
+        case 0o060000: return .blockDevice
+        case 0o010000: return .fifo
+        case 0o140000: return .socket
+        default: return archive_entry_hardlink(entry) != nil ? .hardlink : .other
+        }
+    }
+}
+
+/// Go's `path.Clean`: lexical processing only, no file system access.
+public enum GoPath {
+    public static func clean(_ path: String) -> String {
+        if path.isEmpty { return "." }
+        let rooted = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..":
+                if let last = parts.last, last != ".." {
+                    parts.removeLast()
+                } else if !rooted {
+                    parts.append(part)
+                }
+            default: parts.append(part)
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        if rooted { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+}

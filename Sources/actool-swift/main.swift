@@ -1,0 +1,4 @@
+import ActoolCLI
+import Glibc
+
+exit(Actool.main(arguments: CommandLine.arguments))
