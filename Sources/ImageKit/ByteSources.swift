@@ -115,7 +115,8 @@ final class DecompressorSource: ByteSource {
 /// libarchive's own text for the rest.
 func goReaderMessage(forLibarchive text: String) -> String {
     let lower = text.lowercased()
-    if lower.contains("truncated") || lower.contains("premature end") || lower.contains("unexpected eof") {
+    if lower.contains("truncated") || lower.contains("premature end") || lower.contains("unexpected eof")
+        || lower.contains("no progress is possible") {
         return "unexpected EOF"
     }
     if lower.contains("damaged tar archive") || lower.contains("unrecognized archive format") {
@@ -154,9 +155,9 @@ final class PipelinedChunks: ChunkSource, @unchecked Sendable {
     private let slots: [UnsafeMutableRawBufferPointer]
     private var lengths: [Int]
     private var failure: ImageKitError?
-    private let free: DispatchSemaphore
-    private let full = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let free: CountingSemaphore
+    private let full = CountingSemaphore(0)
+    private let finished = CountingSemaphore(0)
     private let cancelled = Atomic<Bool>(false)
     private var consumerIndex = 0
     private var holdingSlot = false
@@ -166,7 +167,7 @@ final class PipelinedChunks: ChunkSource, @unchecked Sendable {
         self.source = source
         slots = (0..<depth).map { _ in .allocate(byteCount: chunkSize, alignment: 16) }
         lengths = Array(repeating: 0, count: depth)
-        free = DispatchSemaphore(value: depth)
+        free = CountingSemaphore(depth)
         DispatchQueue.global(qos: .userInitiated).async { [self] in produce() }
     }
 

@@ -41,7 +41,11 @@ public final class TarReader {
             let reader = Unmanaged<TarReader>.fromOpaque(client).takeUnretainedValue()
             return reader.supply(buffer)
         }, nil)
-        guard status == ARCHIVE_OK else { throw error(status) }
+        // libarchive bids on the format while opening; an empty stream is a tar with no entries.
+        if status != ARCHIVE_OK {
+            guard sourceError == nil, bytesSeen == 0 else { throw error(status) }
+            finished = true
+        }
     }
 
     deinit { archive_read_free(archive) }

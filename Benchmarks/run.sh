@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmarks for actool's reading half, each against a baseline timed in the same run.
+# Prints medians and the ratio ours/baseline (lower is better), and peak memory.
+#   Benchmarks/run.sh [--size MiB] [--big-size MiB] [--runs N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=256 big=1024 runs=5
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --size) size=$2; shift 2 ;;
+        --big-size) big=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
+        *) echo "usage: $0 [--size MiB] [--big-size MiB] [--runs N]" >&2; exit 2 ;;
+    esac
+done
+[ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+scripts/install-deps.sh
+swift build -c release --product actool >/dev/null
+actool="$(swift build -c release --show-bin-path)/actool"
+work=$(mktemp -d /var/tmp/actool-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# An image of SIZE MiB: half random bytes, half text; the manifest is the first entry.
+make_image() { # name size_mib
+    local dir="$work/$1" half=$(( $2 / 2 ))
+    mkdir -p "$dir/rootfs"
+    printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench"}' > "$dir/manifest"
+    head -c "${half}M" /dev/urandom > "$dir/rootfs/random"
+    yes "the quick brown fox jumps over the lazy dog 0123456789" | head -c "${half}M" > "$dir/rootfs/text"
+    tar -C "$dir" -cf "$work/$1.aci" manifest rootfs
+    gzip -c "$work/$1.aci" > "$work/$1.gz.aci"
+    rm -rf "$dir"
+}
+
+# hyperfine, then the median of each command from its CSV export.
+compare() { # label ours baseline
+    local csv="$work/result.csv"
+    hyperfine --style none -N -w 1 -r "$runs" --export-csv "$csv" "$2" "$3" >/dev/null 2>&1 \
+        || hyperfine --style none -w 1 -r "$runs" --export-csv "$csv" "$2" "$3" >/dev/null
+    awk -F, -v label="$1" 'NR==2{ours=$4} NR==3{base=$4} END{
+        printf "%-44s ours %8.1f ms   baseline %8.1f ms   ratio %.3f\n", label, ours*1000, base*1000, ours/base }' "$csv"
+}
+
+echo "== making a ${size} MiB image and its gzip twin"
+make_image img "$size"
+echo "== speed (median of $runs runs)"
+compare "image-id (tar) vs sha512sum" "$actool image-id $work/img.aci" "sha512sum $work/img.aci"
+compare "image-id (gzip) vs gzip -dc | sha512sum" "$actool image-id $work/img.gz.aci" "bash -c 'gzip -dc $work/img.gz.aci | sha512sum'"
+compare "cat-manifest (gzip) vs gzip -dc >/dev/null" "$actool cat-manifest $work/img.gz.aci" "bash -c 'gzip -dc $work/img.gz.aci >/dev/null'"
+compare "validate (gzip) vs gzip -dc >/dev/null" "$actool validate $work/img.gz.aci" "bash -c 'gzip -dc $work/img.gz.aci >/dev/null'"
+rm -f "$work/img.aci" "$work/img.gz.aci"
+
+echo "== peak memory on a ${big} MiB image (limit 32 MiB)"
+make_image huge "$big"
+for f in huge.aci huge.gz.aci; do
+    for cmd in "validate" "cat-manifest" "cat-manifest --pretty-print" "image-id"; do
+        /usr/bin/time -f '%M' -o "$work/mem" "$actool" $cmd "$work/$f" >/dev/null 2>&1 || true
+        kb=$(tail -1 "$work/mem")
+        printf '%-44s %6.1f MiB\n' "$cmd $f" "$(awk -v k="$kb" 'BEGIN{print k/1024}')"
+    done
+done
