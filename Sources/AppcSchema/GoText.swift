@@ -95,3 +95,9 @@ enum GoText {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 }
+
+/// A Go error text carried through a `Result`.
+struct GoMessage: Error, Equatable {
+    let text: String
+    init(_ text: String) { self.text = text }
+}

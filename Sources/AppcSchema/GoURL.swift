@@ -3,7 +3,7 @@
 
 enum GoURL {
     /// The parsed scheme (lower-cased), or the Go error text.
-    static func parseScheme(_ raw: String) -> Result<String, String> {
+    static func parseScheme(_ raw: String) -> Result<String, GoMessage> {
         let bytes = Array(raw.utf8)
         var main = bytes[...]
         var fragment: ArraySlice<UInt8>? = nil
@@ -15,21 +15,21 @@ enum GoURL {
         let scheme: String
         switch parse(Array(main)) {
         case .failure(let reason):
-            return .failure("parse \(GoText.quote(mainText)): \(reason)")
+            return .failure(GoMessage("parse \(GoText.quote(mainText)): \(reason.text)"))
         case .success(let s):
             scheme = s
         }
         if let fragment, !fragment.isEmpty, let reason = unescapeError(Array(fragment), mode: .fragment) {
-            return .failure("parse \(GoText.quote(raw)): \(reason)")
+            return .failure(GoMessage("parse \(GoText.quote(raw)): \(reason)"))
         }
         return .success(scheme)
     }
 
     private enum Mode { case host, zone, path, userPassword, fragment }
 
-    private static func parse(_ url: [UInt8]) -> Result<String, String> {
+    private static func parse(_ url: [UInt8]) -> Result<String, GoMessage> {
         if url.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-            return .failure("net/url: invalid control character in URL")
+            return .failure(GoMessage("net/url: invalid control character in URL"))
         }
         if url == Array("*".utf8) { return .success("") }
 
@@ -43,7 +43,7 @@ enum GoURL {
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
                 if i == 0 { break loop }
             case UInt8(ascii: ":"):
-                if i == 0 { return .failure("missing protocol scheme") }
+                if i == 0 { return .failure(GoMessage("missing protocol scheme")) }
                 scheme = Array(url[..<i])
                 rest = url[(i + 1)...]
                 break loop
@@ -68,7 +68,7 @@ enum GoURL {
             }
             let segment = rest.prefix { $0 != slash }
             if segment.contains(UInt8(ascii: ":")) {
-                return .failure("first path segment in URL cannot contain colon")
+                return .failure(GoMessage("first path segment in URL cannot contain colon"))
             }
         }
 
@@ -81,10 +81,10 @@ enum GoURL {
                 path = authority[i...]
                 authority = authority[..<i]
             }
-            if let reason = authorityError(Array(authority)) { return .failure(reason) }
+            if let reason = authorityError(Array(authority)) { return .failure(GoMessage(reason)) }
             rest = path
         }
-        if let reason = unescapeError(Array(rest), mode: .path) { return .failure(reason) }
+        if let reason = unescapeError(Array(rest), mode: .path) { return .failure(GoMessage(reason)) }
         return .success(schemeText)
     }
 

@@ -21,10 +21,12 @@ public struct ACIdentifier: Hashable, Sendable, CustomStringConvertible, Compara
     /// The empty identifier Go starts with (never valid on its own).
     static let empty = ACIdentifier(unchecked: "")
 
+    /// The text form.
     public var description: String { value }
     /// True for the zero value.
     public var isEmpty: Bool { value.isEmpty }
 
+    /// Byte-wise order, as Go compares strings.
     public static func < (a: ACIdentifier, b: ACIdentifier) -> Bool { GoText.byteLess(a.value, b.value) }
 
     /// Go's `ACIdentifier.assertValid` message for `value`, or nil when valid.
@@ -73,10 +75,12 @@ public struct ACName: Hashable, Sendable, CustomStringConvertible, Comparable {
 
     static let empty = ACName(unchecked: "")
 
+    /// The text form.
     public var description: String { value }
     /// True for the zero value.
     public var isEmpty: Bool { value.isEmpty }
 
+    /// Byte-wise order, as Go compares strings.
     public static func < (a: ACName, b: ACName) -> Bool { GoText.byteLess(a.value, b.value) }
 
     static func validationError(_ value: String) -> String? {
@@ -169,11 +173,11 @@ public struct ImageHash: Hashable, Sendable, CustomStringConvertible {
     static func decode(_ value: JSONValue, level: DecodeLevel) throws -> ImageHash {
         try level.custom { inner in
             let s = try decodeStringValue(value, level: inner)
-            do {
-                return try ImageHash(s)
-            } catch {
-                throw DecodeFailure.invalid(error.message)
-            }
+            let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw DecodeFailure.invalid("badly formatted hash string") }
+            let hash = ImageHash(unchecked: String(parts[0]), value: String(parts[1]))
+            if let error = hash.validationError { throw DecodeFailure.invalid(error) }
+            return hash
         }
     }
 }

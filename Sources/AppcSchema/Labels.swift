@@ -2,9 +2,12 @@ import GoJSON
 
 /// A `{name, value}` image label.
 public struct Label: Hashable, Sendable {
+    /// The name.
     public var name: ACIdentifier
+    /// The value.
     public var value: String
 
+    /// Creates a value from its fields (no validation beyond the field types).
     public init(name: ACIdentifier, value: String) {
         self.name = name
         self.value = value
@@ -79,9 +82,12 @@ public struct Label: Hashable, Sendable {
 /// A `{name, value}` image annotation. `created` must be an RFC 3339 date,
 /// `homepage` and `documentation` http(s) URLs.
 public struct Annotation: Hashable, Sendable {
+    /// The name.
     public var name: ACIdentifier
+    /// The value.
     public var value: String
 
+    /// Creates a value from its fields (no validation beyond the field types).
     public init(name: ACIdentifier, value: String) {
         self.name = name
         self.value = value
@@ -118,7 +124,7 @@ public struct Annotation: Hashable, Sendable {
     public static func urlError(_ text: String) -> String? {
         switch GoURL.parseScheme(text) {
         case .failure(let reason):
-            return "bad URL: " + reason
+            return "bad URL: " + reason.text
         case .success(let scheme):
             return scheme == "http" || scheme == "https" ? nil : "bad URL scheme, must be http/https"
         }

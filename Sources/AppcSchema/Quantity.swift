@@ -21,7 +21,7 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
     public init(_ text: String) throws(ManifestError) {
         switch ResourceQuantity.parse(text) {
         case .success(let q): self = q
-        case .failure(let message): throw ManifestError(message)
+        case .failure(let message): throw ManifestError(message.text)
         }
     }
 
@@ -33,18 +33,19 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
         self.exponent2 = exponent2
     }
 
+    /// The text form.
     public var description: String { text }
 
     /// Go's `Quantity.UnmarshalJSON`: the raw JSON text with every leading and
     /// trailing `"` removed, then parsed.
-    static func parseJSON(_ raw: ArraySlice<UInt8>) -> Result<ResourceQuantity, String> {
+    static func parseJSON(_ raw: ArraySlice<UInt8>) -> Result<ResourceQuantity, GoMessage> {
         var bytes = raw
         while bytes.first == UInt8(ascii: "\"") { bytes = bytes.dropFirst() }
         while bytes.last == UInt8(ascii: "\"") { bytes = bytes.dropLast() }
         return parse(String(decoding: bytes, as: UTF8.self))
     }
 
-    static func parse(_ input: String) -> Result<ResourceQuantity, String> {
+    static func parse(_ input: String) -> Result<ResourceQuantity, GoMessage> {
         let trimmed = trimSpace(input)
         let s = Array(trimmed.utf8)
         // ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$
@@ -52,13 +53,13 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
         if i < s.count, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") { i += 1 }
         let numberStart = i
         while i < s.count, isDigit(s[i]) || s[i] == UInt8(ascii: ".") { i += 1 }
-        guard i > numberStart else { return .failure(formatError) }
+        guard i > numberStart else { return .failure(GoMessage(formatError)) }
         let numberEnd = i
         let suffixLetters = Array("eEinumkKMGTP".utf8)
         while i < s.count, suffixLetters.contains(s[i]) { i += 1 }
         if i < s.count, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") { i += 1 }
         while i < s.count, isDigit(s[i]) { i += 1 }
-        guard i == s.count else { return .failure(formatError) }
+        guard i == s.count else { return .failure(GoMessage(formatError)) }
 
         // inf.Dec.SetString on the number part.
         let negative = s.first == UInt8(ascii: "-")
@@ -67,14 +68,14 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
         var seenPoint = false
         for c in s[numberStart..<numberEnd] {
             if c == UInt8(ascii: ".") {
-                if seenPoint { return .failure(numericError) }
+                if seenPoint { return .failure(GoMessage(numericError)) }
                 seenPoint = true
             } else {
                 digits.append(c - 0x30)
                 if seenPoint { fractionDigits += 1 }
             }
         }
-        guard !digits.isEmpty else { return .failure(numericError) }
+        guard !digits.isEmpty else { return .failure(GoMessage(numericError)) }
 
         let suffix = String(decoding: s[numberEnd...], as: UTF8.self)
         var exponent10 = -fractionDigits
@@ -99,9 +100,9 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
         default:
             guard suffix.utf8.count > 1, suffix.first == "e" || suffix.first == "E",
                   let e = DecodeLevel.parseInt(signedExponent(String(suffix.dropFirst()))) else {
-                return .failure(suffixError)
+                return .failure(GoMessage(suffixError))
             }
-            exponent10 += e
+            exponent10 = clampedSum(exponent10, e)
         }
         return .success(ResourceQuantity(text: trimmed, negative: negative, digits: digits,
                                          exponent10: exponent10, exponent2: exponent2))
@@ -113,6 +114,13 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// `a + b`, saturating instead of trapping on overflow.
+    static func clampedSum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        if overflow { return b > 0 ? Int.max : Int.min }
+        return sum
+    }
 
     /// Go's `strings.TrimSpace`.
     static func trimSpace(_ s: String) -> String {
@@ -134,19 +142,20 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
     public func scaled(_ scale: Int) -> Int64 {
         let cap = Int64.max
         var magnitude: Int64 = 0
-        var e10 = exponent10 + scale
+        var e10 = ResourceQuantity.clampedSum(exponent10, scale)
         var truncated = false
         for d in digits {
             let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
             let (a, o2) = m.addingReportingOverflow(Int64(d))
             if o1 || o2 {
                 // Keep the leading digits; the rest only shift the exponent.
-                e10 += 1
+                e10 = ResourceQuantity.clampedSum(e10, 1)
                 if d != 0 { truncated = true }
             } else {
                 magnitude = a
             }
         }
+        if magnitude == 0 { return 0 }
         for _ in 0..<exponent2 {
             let (m, o) = magnitude.multipliedReportingOverflow(by: 2)
             if o { return negative ? -cap : cap }
@@ -159,12 +168,13 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
                 magnitude = m
             }
         } else {
-            for _ in 0..<(-e10) {
+            var steps = e10
+            while steps < 0 && magnitude != 0 {
                 if magnitude % 10 != 0 { truncated = true }
                 magnitude /= 10
-                if magnitude == 0 { break }
+                steps += 1
             }
-            if truncated { magnitude += 1 }
+            if truncated && magnitude < Int64.max { magnitude += 1 }
         }
         return negative ? -magnitude : magnitude
     }

@@ -4,8 +4,11 @@ import GoJSON
 /// (appc-spec.md §4.4): build metadata after the first `+`, pre-release after
 /// the first `-` of the rest, then exactly three base-10 integers.
 public struct SemVer: Hashable, Sendable, CustomStringConvertible {
+    /// Major version.
     public var major: Int64
+    /// Minor version.
     public var minor: Int64
+    /// Patch version.
     public var patch: Int64
     /// Text after the first `-` (may contain anything).
     public var preRelease: String

@@ -31,8 +31,8 @@ enum Fold {
         return scalars.next() == nil
     }
 
-    /// Non-ASCII field names use `bytes.EqualFold`; this approximates Unicode
-    /// simple case folding with the standard library's case mappings.
+    /// Non-ASCII field names use `bytes.EqualFold` (Unicode simple folding); this
+    /// approximates its case orbits with the standard library's case mappings.
     private static func unicodeFoldEqual(_ a: String, _ b: String) -> Bool {
         var ia = a.unicodeScalars.makeIterator()
         var ib = b.unicodeScalars.makeIterator()
@@ -41,19 +41,38 @@ enum Fold {
             case (nil, nil):
                 return true
             case let (x?, y?):
-                if x != y && canonical(x) != canonical(y) { return false }
+                if !scalarsFoldEqual(x, y) { return false }
             default:
                 return false
             }
         }
     }
 
+    private static func scalarsFoldEqual(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
+        a == b || canonical(a) == canonical(b)
+    }
+
+    /// Lower case of the upper case, which joins titlecase and variant forms
+    /// (ǅ, ς, ſ, K) to their orbit. Dotless ı stays apart: Go only reaches it
+    /// from ı itself, never from I, so `EqualFold("I", "ı")` is false.
     private static func canonical(_ s: Unicode.Scalar) -> Unicode.Scalar {
-        let upper = s.properties.uppercaseMapping.unicodeScalars
-        guard upper.count == 1, let u = upper.first else { return s }
-        let lower = u.properties.lowercaseMapping.unicodeScalars
-        guard lower.count == 1, let l = lower.first else { return s }
+        if s.value == 0x131 { return s }
+        guard let u = upper(s), let l = lower(u) else { return s }
         return l
+    }
+
+    private static func upper(_ s: Unicode.Scalar) -> Unicode.Scalar? {
+        single(s.properties.uppercaseMapping)
+    }
+
+    private static func lower(_ s: Unicode.Scalar) -> Unicode.Scalar? {
+        single(s.properties.lowercaseMapping)
+    }
+
+    private static func single(_ text: String) -> Unicode.Scalar? {
+        var it = text.unicodeScalars.makeIterator()
+        guard let first = it.next(), it.next() == nil else { return nil }
+        return first
     }
 
     private static func isASCIILetter(_ c: UInt8) -> Bool {

@@ -65,28 +65,35 @@ final class DecompressorSource: ByteSource {
             throw .archive("not a compressed stream")
         }
         archive_read_support_format_raw(a)
-        guard archive_read_open_fd(a, fd, 128 * 1024) == ARCHIVE_OK else {
-            throw DecompressorSource.error(from: a)
-        }
+        var status = archive_read_open_fd(a, fd, 128 * 1024)
         var entry: OpaquePointer?
-        let status = archive_read_next_header(a, &entry)
-        // The raw format reports EOF at once for an empty decompressed stream.
-        if status == ARCHIVE_EOF {
+        if status == ARCHIVE_OK { status = archive_read_next_header(a, &entry) }
+        // The raw format bids on any first byte: no bid means nothing came out of the decompressor.
+        if status == ARCHIVE_FATAL, archive_error_string(a).map({ String(cString: $0) }) == "Unrecognized archive format" {
+            status = ARCHIVE_EOF
+        }
+        switch status {
+        case ARCHIVE_EOF:
+            // The raw format reports EOF at once for an empty decompressed stream.
             atEnd = true
-            return
-        }
-        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-            throw DecompressorSource.error(from: a)
-        }
-        // Without a matching filter libarchive would hand back the compressed bytes unchanged.
-        guard archive_filter_code(a, 0) == expectedFilter else {
-            throw .archive(DecompressorSource.badMagicMessage(type))
+        case ARCHIVE_OK, ARCHIVE_WARN:
+            // Without a matching filter libarchive would hand back the compressed bytes unchanged.
+            if archive_filter_code(a, 0) != expectedFilter {
+                pending = .archive(DecompressorSource.badMagicMessage(type))
+            }
+        default:
+            // Go's decompressors fail on their first read, not when created: so do we.
+            pending = DecompressorSource.error(from: a)
         }
     }
+
+    /// A failure met while opening, reported by the first read.
+    private var pending: ImageKitError?
 
     deinit { archive_read_free(archive) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageKitError) -> Int {
+        if let pending { throw pending }
         var filled = 0
         while !atEnd, filled < buffer.count {
             let n = archive_read_data(archive, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)

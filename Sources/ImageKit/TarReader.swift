@@ -41,12 +41,19 @@ public final class TarReader {
             let reader = Unmanaged<TarReader>.fromOpaque(client).takeUnretainedValue()
             return reader.supply(buffer)
         }, nil)
-        // libarchive bids on the format while opening; an empty stream is a tar with no entries.
+        // libarchive bids on the format while opening. An empty stream is a tar with no
+        // entries; any other failure is reported by the first `next()`, as Go's reader would.
         if status != ARCHIVE_OK {
-            guard sourceError == nil, bytesSeen == 0 else { throw error(status) }
-            finished = true
+            if sourceError == nil, bytesSeen == 0 {
+                finished = true
+            } else {
+                pending = error(status)
+            }
         }
     }
+
+    /// A failure met while opening, reported by the first `next()`.
+    private var pending: ImageKitError?
 
     deinit { archive_read_free(archive) }
 
@@ -66,6 +73,7 @@ public final class TarReader {
 
     /// The next entry, or nil after the last one.
     public func next() throws(ImageKitError) -> TarEntryHeader? {
+        if let pending { throw pending }
         guard !finished else { return nil }
         var entry: OpaquePointer?
         let status = archive_read_next_header(archive, &entry)

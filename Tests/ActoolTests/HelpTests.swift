@@ -62,7 +62,7 @@ struct HelpTests {
         let version = actool("help", "version")
         #expect(version.out.hasSuffix("DESCRIPTION:\n\tPrint the version and exit\n\nFor help on global options run \"actool help\"\n"))
         let discover = actool("help", "discover")
-        #expect(discover.out.contains("\t--port=0\tPort to connect to when performing discovery\n"))
+        #expect(discover.out.contains("\t--port=0\t\tPort to connect to when performing discovery\n"))
         let patch = actool("help", "patch-manifest")
         #expect(patch.out.contains("USAGE:\n\tactool patch-manifest \n\t\t  [--manifest=MANIFEST_FILE]\n"))
         #expect(patch.out.contains("\t--capability=\t\tSet the capability remain set\n"))

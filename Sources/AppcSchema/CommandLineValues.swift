@@ -1,0 +1,198 @@
+// The library's parsers for `NAME,key=value,...` command-line values, used by
+// `actool patch-manifest --mounts/--ports` (Go's `MountPointFromString`,
+// `PortFromString`, built on `common.MakeQueryString` + `url.ParseQuery`).
+//
+// Go walks the parsed parameters in map order (random), so when several are
+// wrong the one reported varies; here they are taken in order of appearance.
+
+enum GoQuery {
+    /// `common.MakeQueryString("name=" + value)` then `url.ParseQuery`: the
+    /// keys in order of first appearance, with all their values.
+    static func parameters(_ value: String) -> Result<[(key: String, values: [String])], GoMessage> {
+        let full = "name=" + value
+        var pairs: [String] = []
+        for part in full.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let eq = part.firstIndex(of: "=") else {
+                return .failure(GoMessage("malformed string \(GoText.quote(full)) - has a label without a value: \(part)"))
+            }
+            pairs.append(String(part[..<eq]) + "=" + queryEscape(String(part[part.index(after: eq)...])))
+        }
+        let query = pairs.joined(separator: "&")
+        var result: [(key: String, values: [String])] = []
+        var firstError: GoMessage? = nil
+        for segment in query.split(separator: "&", omittingEmptySubsequences: false) {
+            if segment.contains(";") {
+                firstError = GoMessage("invalid semicolon separator in query")
+                continue
+            }
+            if segment.isEmpty { continue }
+            let key: Substring
+            let rawValue: Substring
+            if let eq = segment.firstIndex(of: "=") {
+                key = segment[..<eq]
+                rawValue = segment[segment.index(after: eq)...]
+            } else {
+                key = segment
+                rawValue = ""
+            }
+            let k: String
+            let v: String
+            switch (queryUnescape(String(key)), queryUnescape(String(rawValue))) {
+            case (.success(let a), .success(let b)):
+                k = a
+                v = b
+            case (.failure(let e), _), (_, .failure(let e)):
+                if firstError == nil { firstError = e }
+                continue
+            }
+            if let i = result.firstIndex(where: { $0.key == k }) {
+                result[i].values.append(v)
+            } else {
+                result.append((k, [v]))
+            }
+        }
+        if let firstError { return .failure(firstError) }
+        return .success(result)
+    }
+
+    /// Go's `url.QueryEscape`.
+    static func queryEscape(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                 UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            case UInt8(ascii: " "):
+                out += "+"
+            default:
+                out += "%" + GoText.hex(UInt32(b), width: 2).uppercased()
+            }
+        }
+        return out
+    }
+
+    /// Go's `url.QueryUnescape`.
+    static func queryUnescape(_ s: String) -> Result<String, GoMessage> {
+        let bytes = Array(s.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        func hexValue(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            case 0x41...0x46: return c - 0x41 + 10
+            default: return nil
+            }
+        }
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "%"):
+                guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
+                    let bad = Array(bytes[i..<min(bytes.count, i + 3)])
+                    return .failure(GoMessage("invalid URL escape " + GoText.quote(String(decoding: bad, as: UTF8.self))))
+                }
+                out.append(h << 4 | l)
+                i += 3
+            case UInt8(ascii: "+"):
+                out.append(UInt8(ascii: " "))
+                i += 1
+            default:
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return .success(String(decoding: out, as: UTF8.self))
+    }
+
+    /// `label KEY with multiple values ["a" "b"]`.
+    static func multipleValuesError(_ key: String, _ values: [String]) -> String {
+        "label \(key) with multiple values [" + values.map(GoText.quote).joined(separator: " ") + "]"
+    }
+
+    /// Go's `strconv.ParseBool`.
+    static func parseBool(_ s: String) -> Result<Bool, GoMessage> {
+        switch s {
+        case "1", "t", "T", "TRUE", "true", "True": return .success(true)
+        case "0", "f", "F", "FALSE", "false", "False": return .success(false)
+        default: return .failure(GoMessage("strconv.ParseBool: parsing \(GoText.quote(s)): invalid syntax"))
+        }
+    }
+
+    /// Go's `strconv.ParseUint(s, 10, 16)`.
+    static func parseUInt16(_ s: String) -> Result<UInt64, GoMessage> {
+        let syntax = GoMessage("strconv.ParseUint: parsing \(GoText.quote(s)): invalid syntax")
+        guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return .failure(syntax) }
+        guard let n = DecodeLevel.parseUInt(s), n <= 0xFFFF else {
+            return .failure(GoMessage("strconv.ParseUint: parsing \(GoText.quote(s)): value out of range"))
+        }
+        return .success(n)
+    }
+}
+
+extension MountPoint {
+    /// Go's `types.MountPointFromString` (`NAME,path=P,readOnly=B`): keys
+    /// `name`, `path`, `readOnly`; name and path must end up set.
+    public static func parse(commandLine value: String) throws(ManifestError) -> MountPoint {
+        let parameters: [(key: String, values: [String])]
+        switch GoQuery.parameters(value) {
+        case .success(let p): parameters = p
+        case .failure(let e): throw ManifestError(e.text)
+        }
+        var mount = MountPoint.zero
+        for (key, values) in parameters {
+            if values.count > 1 { throw ManifestError(GoQuery.multipleValuesError(key, values)) }
+            let v = values.first ?? ""
+            switch key {
+            case "name": mount.name = try ACName(v)
+            case "path": mount.path = v
+            case "readOnly":
+                switch GoQuery.parseBool(v) {
+                case .success(let b): mount.readOnly = b
+                case .failure(let e): throw ManifestError(e.text)
+                }
+            default:
+                throw ManifestError("unknown mountpoint parameter \(GoText.quote(key))")
+            }
+        }
+        if mount.name.isEmpty { throw ManifestError("name must be set") }
+        if mount.path.isEmpty { throw ManifestError("path must be set") }
+        return mount
+    }
+}
+
+extension Port {
+    /// Go's `types.PortFromString` (`NAME,protocol=P,port=N,count=N,socketActivated=B`).
+    /// The count is left 0 when not given.
+    public static func parse(commandLine value: String) throws(ManifestError) -> Port {
+        let parameters: [(key: String, values: [String])]
+        switch GoQuery.parameters(value) {
+        case .success(let p): parameters = p
+        case .failure(let e): throw ManifestError(e.text)
+        }
+        var port = Port.zero
+        for (key, values) in parameters {
+            if values.count > 1 { throw ManifestError(GoQuery.multipleValuesError(key, values)) }
+            let v = values.first ?? ""
+            switch key {
+            case "name": port.name = try ACName(v)
+            case "protocol": port.protocol = v
+            case "port", "count":
+                switch GoQuery.parseUInt16(v) {
+                case .success(let n): if key == "port" { port.port = n } else { port.count = n }
+                case .failure(let e): throw ManifestError(e.text)
+                }
+            case "socketActivated":
+                switch GoQuery.parseBool(v) {
+                case .success(let b): port.socketActivated = b
+                case .failure(let e): throw ManifestError(e.text)
+                }
+            default:
+                throw ManifestError("unknown port parameter \(GoText.quote(key))")
+            }
+        }
+        if let error = port.validationError { throw ManifestError(error) }
+        return port
+    }
+}
