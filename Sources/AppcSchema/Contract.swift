@@ -74,3 +74,56 @@ public struct ManifestKind: Sendable, Equatable {
         return kind
     }
 }
+
+/// What image and pod manifests share: Go's `UnmarshalJSON` and `MarshalJSON`
+/// wrappers around their document-order decoder and canonical encoder.
+public protocol Manifest: Sendable {
+    /// The Go type named in wrapped encoding errors (`*schema.ImageManifest`).
+    static var goPointerTypeName: String { get }
+    /// Decodes a parsed document in Go's order, validating as it goes.
+    static func decode(document: JSONDocument) throws -> Self
+    /// Validates (as Go's `MarshalJSON` does) and builds the canonical tree.
+    func marshalTree() throws -> JSONValue
+}
+
+extension Manifest {
+    /// Go's `UnmarshalJSON`: decode in document order, validating as it goes;
+    /// syntax errors decorated as appc does (appc-spec.md §5.3).
+    public static func decode(_ bytes: [UInt8]) throws(ManifestError) -> Self {
+        let document: JSONDocument
+        do {
+            document = try GoJSON.parse(bytes)
+        } catch {
+            throw ManifestError(bytes: GoJSON.decoratedSyntaxErrorBytes(error, in: bytes))
+        }
+        do {
+            return try decode(document: document)
+        } catch {
+            throw decodeFailure(from: error).manifestError
+        }
+    }
+
+    /// `json.Marshal(m)` through Go's `MarshalJSON`: validates, then the canonical
+    /// compact form (appc-spec.md §6). Errors are the texts `build` and
+    /// `patch-manifest` print (`acVersion must be set`,
+    /// `json: error calling MarshalJSON for type *types.App: user is required`).
+    public func encoded() throws(ManifestError) -> [UInt8] {
+        do {
+            return GoJSON.encodeCompact(try marshalTree())
+        } catch {
+            throw ManifestError((error as? EncodeFailure)?.message ?? "\(error)")
+        }
+    }
+
+    /// `json.MarshalIndent(m, "", "    ")`, without a trailing newline. An error
+    /// is wrapped as Go wraps it for the manifest's pointer type.
+    public func prettyEncoded() throws(ManifestError) -> [UInt8] {
+        let compact: [UInt8]
+        do {
+            compact = try encoded()
+        } catch {
+            throw ManifestError("json: error calling MarshalJSON for type \(Self.goPointerTypeName): " + error.message)
+        }
+        return GoJSON.indent(compact, indent: "    ")
+    }
+}

@@ -179,7 +179,7 @@ extension Dependency {
 extension ImageManifest {
     /// The manifest as Go's `MarshalJSON` builds it (errors from `assertValid`
     /// bare, nested ones wrapped).
-    func marshalTree() throws -> JSONValue {
+    public func marshalTree() throws -> JSONValue {
         try check(topLevelError)
         return jsonObject([
             ("acKind", .string(acKind.rawValue)),
@@ -193,27 +193,4 @@ extension ImageManifest {
         ])
     }
 
-    /// `json.Marshal(im)` through Go's `MarshalJSON`: validates, then the
-    /// canonical compact form (appc-spec.md §6). Errors are the texts
-    /// `build` and `patch-manifest` print (`acVersion must be set`,
-    /// `json: error calling MarshalJSON for type *types.App: user is required`).
-    public func encoded() throws(ManifestError) -> [UInt8] {
-        do {
-            return GoJSON.encodeCompact(try marshalTree())
-        } catch {
-            throw ManifestError((error as? EncodeFailure)?.message ?? "\(error)")
-        }
-    }
-
-    /// `json.MarshalIndent(im, "", "    ")`, without a trailing newline. An
-    /// error is wrapped as Go wraps it for a `*schema.ImageManifest`.
-    public func prettyEncoded() throws(ManifestError) -> [UInt8] {
-        let compact: [UInt8]
-        do {
-            compact = try encoded()
-        } catch {
-            throw ManifestError("json: error calling MarshalJSON for type *schema.ImageManifest: " + error.message)
-        }
-        return GoJSON.indent(compact, indent: "    ")
-    }
 }

@@ -3,7 +3,7 @@ import GoJSON
 /// An image manifest (appc-spec.md §3). Fields are public and mutable so that
 /// commands can patch a decoded manifest; `encoded()` re-validates everything
 /// as Go's `MarshalJSON` does.
-public struct ImageManifest: Hashable, Sendable {
+public struct ImageManifest: Manifest, Hashable {
     /// The manifest kind.
     public var acKind: ACKind
     /// The spec version the manifest follows.
@@ -41,23 +41,9 @@ public struct ImageManifest: Hashable, Sendable {
     static let fieldNames = ["acKind", "acVersion", "name", "labels", "app", "annotations", "dependencies",
                              "pathWhitelist"]
 
-    /// Go's `ImageManifest.UnmarshalJSON`: decode in document order, validating
-    /// as it goes; syntax errors decorated as appc does (appc-spec.md §5.3).
-    public static func decode(_ bytes: [UInt8]) throws(ManifestError) -> ImageManifest {
-        let document: JSONDocument
-        do {
-            document = try GoJSON.parse(bytes)
-        } catch {
-            throw ManifestError(bytes: GoJSON.decoratedSyntaxErrorBytes(error, in: bytes))
-        }
-        do {
-            return try decode(document: document)
-        } catch {
-            throw decodeFailure(from: error).manifestError
-        }
-    }
+    public static let goPointerTypeName = "*schema.ImageManifest"
 
-    static func decode(document: JSONDocument) throws -> ImageManifest {
+    public static func decode(document: JSONDocument) throws -> ImageManifest {
         let level = DecodeLevel(document: document)
         var kind: ACKind? = nil
         var m = ImageManifest(name: .empty, acVersion: .zero)

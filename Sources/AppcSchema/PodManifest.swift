@@ -2,7 +2,7 @@ import GoJSON
 
 /// A pod manifest (appc-spec.md §3.2). List fields without `omitempty` in Go
 /// are optionals here: nil is emitted as `null`, an empty list as `[]`.
-public struct PodManifest: Hashable, Sendable {
+public struct PodManifest: Manifest, Hashable {
     /// Not required for pods; the zero version when absent.
     public var acVersion: SemVer
     /// The manifest kind.
@@ -41,22 +41,9 @@ public struct PodManifest: Hashable, Sendable {
     static let fieldNames = ["acVersion", "acKind", "apps", "volumes", "isolators", "annotations", "ports",
                              "userAnnotations", "userLabels"]
 
-    /// Go's `PodManifest.UnmarshalJSON`.
-    public static func decode(_ bytes: [UInt8]) throws(ManifestError) -> PodManifest {
-        let document: JSONDocument
-        do {
-            document = try GoJSON.parse(bytes)
-        } catch {
-            throw ManifestError(bytes: GoJSON.decoratedSyntaxErrorBytes(error, in: bytes))
-        }
-        do {
-            return try decode(document: document)
-        } catch {
-            throw decodeFailure(from: error).manifestError
-        }
-    }
+    public static let goPointerTypeName = "*schema.PodManifest"
 
-    static func decode(document: JSONDocument) throws -> PodManifest {
+    public static func decode(document: JSONDocument) throws -> PodManifest {
         let level = DecodeLevel(document: document)
         var kind: ACKind? = nil
         var pm = PodManifest(acVersion: .zero, apps: nil, volumes: nil, isolators: nil, annotations: nil, ports: nil)
@@ -92,28 +79,8 @@ public struct PodManifest: Hashable, Sendable {
         return pm
     }
 
-    /// Go's `PodManifest.MarshalJSON`: the kind is checked, nested values
-    /// re-validated (a zero `acVersion` fails as `SemVer cannot be zero`).
-    public func encoded() throws(ManifestError) -> [UInt8] {
-        do {
-            return GoJSON.encodeCompact(try marshalTree())
-        } catch {
-            throw ManifestError((error as? EncodeFailure)?.message ?? "\(error)")
-        }
-    }
 
-    /// `json.MarshalIndent(pm, "", "    ")`, without a trailing newline.
-    public func prettyEncoded() throws(ManifestError) -> [UInt8] {
-        let compact: [UInt8]
-        do {
-            compact = try encoded()
-        } catch {
-            throw ManifestError("json: error calling MarshalJSON for type *schema.PodManifest: " + error.message)
-        }
-        return GoJSON.indent(compact, indent: "    ")
-    }
-
-    func marshalTree() throws -> JSONValue {
+    public func marshalTree() throws -> JSONValue {
         try check(acKind == .podManifest ? nil : ACKind.podManifest.missingError)
         return jsonObject([
             ("acVersion", try acVersion.marshal()),
