@@ -52,7 +52,7 @@ extension Command {
                 return 0
             }
         } catch {
-            console.error("cat-manifest: Unable to read \(path): \(error)")
+            console.error("cat-manifest: Unable to read \(path): ", error)
             return 1
         }
     }

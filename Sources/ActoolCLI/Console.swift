@@ -1,3 +1,4 @@
+import AppcSchema
 import Glibc
 
 /// Where a command writes: the process's stdout and stderr, or buffers in tests.
@@ -20,6 +21,13 @@ public final class Console {
 
     /// One diagnostic line on stderr (actool's `stderr()` helper).
     public func error(_ text: String) { writeErr(Array((text + "\n").utf8)) }
+    /// `prefix` and an error on one stderr line; a manifest error's exact bytes
+    /// (a decorated syntax error may quote source bytes that are not UTF-8).
+    public func error(_ prefix: String, _ failure: any Error) {
+        let detail = (failure as? ManifestError)?.messageBytes ?? Array("\(failure)".utf8)
+        writeErr(Array(prefix.utf8) + detail + [0x0a])
+    }
+
     /// Raw text on stderr (usage blocks).
     public func errText(_ text: String) { writeErr(Array(text.utf8)) }
 

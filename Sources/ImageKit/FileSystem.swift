@@ -38,9 +38,7 @@ public enum FileSystem {
                 throw .system(operation: "read", path: path, errno: errno)
             }
             if n == 0 { return data }
-            guard data.count + n <= limit else {
-                throw .invalidImage("\(path): larger than \(limit >> 20) MiB")
-            }
+            guard data.count + n <= limit else { throw .tooLarge(name: path, limit: limit) }
             data.append(contentsOf: buffer[0..<n])
         }
     }

@@ -15,6 +15,8 @@ public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidImage(String)
     /// An image ID or ID prefix that cannot be used.
     case invalidImageID(String, String)
+    /// A file or entry read whole (a manifest) is larger than we agree to hold in memory.
+    case tooLarge(name: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
             return message
         case let .invalidImageID(id, reason):
             return "\(reason): \(id)"
+        case let .tooLarge(name, limit):
+            return "\(name) is larger than \(limit >> 20) MiB; refusing to read it"
         }
     }
 }

@@ -52,6 +52,8 @@ public final class TarReader {
         }
     }
 
+    /// The name of the entry `next()` returned last, for messages.
+    private var currentName = ""
     /// A failure met while opening, reported by the first `next()`.
     private var pending: ImageKitError?
 
@@ -95,7 +97,9 @@ public final class TarReader {
         } else {
             name = []
         }
-        return TarEntryHeader(rawName: name, kind: TarReader.kind(of: entry), size: archive_entry_size(entry))
+        let header = TarEntryHeader(rawName: name, kind: TarReader.kind(of: entry), size: archive_entry_size(entry))
+        currentName = header.name
+        return header
     }
 
     /// Reads the current entry's data, at most `limit` bytes.
@@ -106,7 +110,7 @@ public final class TarReader {
             let n = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
             if n < 0 { throw error(Int32(n)) }
             if n == 0 { return data }
-            guard data.count + n <= limit else { throw .archive("entry larger than \(limit) bytes") }
+            guard data.count + n <= limit else { throw .tooLarge(name: currentName, limit: limit) }
             data.append(contentsOf: buffer[0..<n])
         }
     }

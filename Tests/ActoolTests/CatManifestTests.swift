@@ -101,6 +101,24 @@ struct ImageIDCommandTests {
         #expect(actool("image-id").err == "image-id: Must provide one or more files\n")
     }
 
+    @Test(arguments: [TarWriter.Compression.none, .gzip, .bzip2, .xz])
+    func theBuiltBinaryOnRealArchives(compression: TarWriter.Compression) throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let good = try s.image("good.aci", compression: compression)
+        let bad = try s.archive("bad.aci", [.file("manifest", validManifest), .file("README", "x"), .directory("rootfs")],
+                                compression: compression)
+        let v = try actoolBinary(["--debug", "validate", bad, good], in: s.path)
+        #expect(v.code == 1)
+        #expect(v.err == "\(bad): error validating: unrecognized file path in layout: \"README\"\n\(good): valid app container image\n")
+        let cat = try actoolBinary(["cat-manifest", good], in: s.path)
+        #expect(cat.code == 0)
+        #expect(cat.out == validManifest + "\n")
+        let id = try actoolBinary(["image-id", good, bad], in: s.path)
+        #expect(id.code == 0)
+        #expect(id.out == actool("image-id", good, bad).out)
+    }
+
     @Test func theBuiltBinaryAgrees() throws {
         let s = Scratch()
         defer { s.remove() }
@@ -112,5 +130,17 @@ struct ImageIDCommandTests {
         #expect(v.out == "actool version 0.8.11+git\n")
         let bad = try actoolBinary(["validate", "--type=manifest", s.path], in: s.path)
         #expect(bad.code == 1)
+    }
+}
+
+struct CatManifestSyntaxErrorTests {
+    @Test func decoratedSyntaxErrorKeepsTheSourceBytes() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let manifest = "{\n  \"acKind\": \"ImageManifest\",\n  \"name\": x\n}"
+        let path = try s.image("a.aci", manifest: manifest)
+        let r = actool("cat-manifest", "--pretty-print", path)
+        #expect(r.code == 1)
+        #expect(r.err == "cat-manifest: Unable to read \(path): \nError at line 3, column 12\n    2:   \"acKind\": \"ImageManifest\",\n    3:   \"name\": x\n                 ^\ninvalid character 'x' looking for beginning of value\n")
     }
 }

@@ -130,3 +130,39 @@ struct ValidateTests {
         #expect(actool("--debug", "validate", s.file("pod.json")).err == "\(s.file("pod.json")): valid PodManifest\n")
     }
 }
+
+struct BadManifestInputTests {
+    @Test func severalMebibyteManifests() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let big = String(repeating: "x", count: 4 << 20)
+        let ok = try s.image("big.aci", manifest: #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/big","annotations":[{"name":"blob","value":""# + big + #""}]}"#)
+        #expect(actool("validate", ok).code == 0)
+        let pretty = actool("cat-manifest", "--pretty-print", ok)
+        #expect(pretty.code == 0)
+        #expect(pretty.out.count > 4 << 20)
+        // Past the limit: refused with one line, not read into memory.
+        let huge = try s.image("huge.aci", manifest: String(repeating: " ", count: 17 << 20) + validManifest)
+        let r = actool("validate", huge)
+        #expect(r.code == 1)
+        #expect(r.err == "\(huge): error validating: manifest is larger than 16 MiB; refusing to read it\n")
+    }
+
+    @Test func invalidUTF8InAManifest() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        func image(_ name: String, _ prefix: String, _ bad: [UInt8], _ suffix: String) throws -> String {
+            try s.archive(name, [TarWriter.Entry(name: "manifest", kind: .file(Array(prefix.utf8) + bad + Array(suffix.utf8))),
+                                 .directory("rootfs")])
+        }
+        // In a label value it is accepted and becomes U+FFFD, as in Go.
+        let value = try image("v.aci", #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/x","labels":[{"name":"a","value":""#, [0xff, 0xfe], #""}]}"#)
+        #expect(actool("validate", value).code == 0)
+        #expect(actool("cat-manifest", "--pretty-print", value).out.contains("\"value\": \"\u{FFFD}\u{FFFD}\""))
+        // In the name it is an invalid character.
+        let name = try image("n.aci", #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/"#, [0xc3, 0x28], #""}"#)
+        let r = actool("validate", name)
+        #expect(r.code == 1)
+        #expect(r.err == "\(name): error validating: image manifest validation failed: ACIdentifier must contain only lower case alphanumeric characters plus \"-._~/\"\n")
+    }
+}
