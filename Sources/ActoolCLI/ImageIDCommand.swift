@@ -21,11 +21,17 @@ extension Command {
             }
             var exit: Int32 = 0
             for path in args {
-                do {
+                do throws(ImageKitError) {
                     let stream = try ACIStream(path: path, pipelined: true)
                     defer { stream.close() }
                     let id = try stream.imageID()
                     console.out((flags.isSet("short") ? id.short : id.description) + "\n")
+                } catch .notAnArchive {
+                    console.error("image-id: \(path): not an image: the file is text (a manifest?)")
+                    exit = 1
+                } catch .unknownFileType {
+                    console.error("image-id: \(path): not an image: not a gzip, bzip2, xz or tar stream")
+                    exit = 1
                 } catch {
                     console.error("image-id: \(path): \(error)")
                     exit = 1

@@ -99,6 +99,10 @@ struct ImageIDCommandTests {
         #expect(r.out.count == 136)
         #expect(r.err == "image-id: \(s.file("nope.aci")): open \(s.file("nope.aci")): no such file or directory\n")
         #expect(actool("image-id").err == "image-id: Must provide one or more files\n")
+        s.write("m.json", validManifest)
+        #expect(actool("image-id", s.file("m.json")).err == "image-id: \(s.file("m.json")): not an image: the file is text (a manifest?)\n")
+        s.write("junk", (0..<600).map { UInt8(truncatingIfNeeded: $0 * 7 + 1) })
+        #expect(actool("image-id", s.file("junk")).err == "image-id: \(s.file("junk")): not an image: not a gzip, bzip2, xz or tar stream\n")
     }
 
     @Test(arguments: [TarWriter.Compression.none, .gzip, .bzip2, .xz])
