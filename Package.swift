@@ -11,13 +11,17 @@ let package = Package(
         // System libraries: one modulemap + umbrella header each.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // zlib, only to find where a gzip member ends (libarchive does not say).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The one shim for Linux calls Swift cannot reach directly.
+        .target(name: "CLinux"),
 
         // JSON with Go encoding/json's observable behaviour (syntax errors, escaping, indenting).
         .target(name: "GoJSON"),
         // appc manifest types, decoding in Go's order, validation and canonical encoding. No I/O.
         .target(name: "AppcSchema", dependencies: ["GoJSON"]),
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
-        .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto"]),
+        .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto", "CLinux", "CZlib"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["ImageKit"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),
@@ -25,6 +29,6 @@ let package = Package(
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
-        .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "ImageKit"]),
+        .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "ImageKit", "CArchive"]),
     ]
 )

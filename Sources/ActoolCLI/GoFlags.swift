@@ -8,6 +8,8 @@ final class GoFlagSet {
         case bool
         case string
         case uint
+        /// A string flag that may be repeated; every value is kept, in order (ours, not actool's).
+        case list
     }
 
     struct Flag {
@@ -32,6 +34,7 @@ final class GoFlagSet {
 
     private(set) var flags: [String: Flag] = [:]
     private var values: [String: String] = [:]
+    private var lists: [String: [String]] = [:]
     /// Arguments left after the flags.
     private(set) var arguments: [String] = []
 
@@ -43,8 +46,17 @@ final class GoFlagSet {
         flags[name] = Flag(name: name, kind: .string, usage: usage, defaultValue: value)
     }
 
-    func uint(_ name: String, usage: String) {
-        flags[name] = Flag(name: name, kind: .uint, usage: usage, defaultValue: "0")
+    func uint(_ name: String, usage: String, default value: String = "0") {
+        flags[name] = Flag(name: name, kind: .uint, usage: usage, defaultValue: value)
+    }
+
+    func list(_ name: String, usage: String) {
+        flags[name] = Flag(name: name, kind: .list, usage: usage, defaultValue: "")
+    }
+
+    /// Every value given to a repeatable flag, in order.
+    func values(_ name: String) -> [String] {
+        lists[name] ?? []
     }
 
     /// The value given, or the default.
@@ -99,7 +111,7 @@ final class GoFlagSet {
                     throw fail("invalid boolean value \(goQuote(given)) for -\(name): strconv.ParseBool: parsing \(goQuote(given)): invalid syntax", report, usage)
                 }
                 values[name] = parsed ? "true" : "false"
-            case .string, .uint:
+            case .string, .uint, .list:
                 if value == nil, let next = rest.first {
                     value = next
                     rest = rest.dropFirst()
@@ -107,7 +119,9 @@ final class GoFlagSet {
                 guard let given = value else {
                     throw fail("flag needs an argument: -\(name)", report, usage)
                 }
-                if flag.kind == .uint {
+                if flag.kind == .list {
+                    lists[name, default: []].append(given)
+                } else if flag.kind == .uint {
                     guard let number = UInt64(given) else {
                         let reason = given.allSatisfy(\.isNumber) && !given.isEmpty ? "value out of range" : "parse error"
                         throw fail("invalid value \(goQuote(given)) for flag -\(name): \(reason)", report, usage)
@@ -144,7 +158,7 @@ final class GoFlagSet {
             let typeWord: String
             switch flag.kind {
             case .bool: typeWord = ""
-            case .string: typeWord = "string"
+            case .string, .list: typeWord = "string"
             case .uint: typeWord = "uint"
             }
             if !typeWord.isEmpty { line += " " + typeWord }

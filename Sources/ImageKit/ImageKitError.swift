@@ -15,6 +15,8 @@ public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidImage(String)
     /// An image ID or ID prefix that cannot be used.
     case invalidImageID(String, String)
+    /// A command refused or failed, with the tool's own text (e.g. `Target file exists (try --overwrite)`).
+    case failed(String)
     /// A file or entry read whole (a manifest) is larger than we agree to hold in memory.
     case tooLarge(name: String, limit: Int)
 
@@ -26,7 +28,7 @@ public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
             return "error: unknown image filetype"
         case .notAnArchive:
             return "no type returned from DetectFileType?"
-        case let .archive(message), let .invalidImage(message):
+        case let .archive(message), let .invalidImage(message), let .failed(message):
             return message
         case let .invalidImageID(id, reason):
             return "\(reason): \(id)"

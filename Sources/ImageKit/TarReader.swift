@@ -52,6 +52,8 @@ public final class TarReader {
         }
     }
 
+    /// libarchive's entry for the header `next()` returned last (valid until the next call).
+    private(set) var currentEntry: OpaquePointer?
     /// The name of the entry `next()` returned last, for messages.
     private var currentName = ""
     /// A failure met while opening, reported by the first `next()`.
@@ -99,19 +101,29 @@ public final class TarReader {
         }
         let header = TarEntryHeader(rawName: name, kind: TarReader.kind(of: entry), size: archive_entry_size(entry))
         currentName = header.name
+        currentEntry = entry
         return header
     }
 
     /// Reads the current entry's data, at most `limit` bytes.
     public func readData(limit: Int) throws(ImageKitError) -> [UInt8] {
         var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        try streamData { chunk throws(ImageKitError) in
+            guard data.count + chunk.count <= limit else { throw .tooLarge(name: currentName, limit: limit) }
+            data.append(contentsOf: chunk)
+        }
+        return data
+    }
+
+    /// Hands the current entry's data to `body` in chunks (valid during the call only).
+    func streamData(_ body: (UnsafeRawBufferPointer) throws(ImageKitError) -> Void) throws(ImageKitError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
         while true {
-            let n = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            let n = archive_read_data(archive, buffer.baseAddress, buffer.count)
             if n < 0 { throw error(Int32(n)) }
-            if n == 0 { return data }
-            guard data.count + n <= limit else { throw .tooLarge(name: currentName, limit: limit) }
-            data.append(contentsOf: buffer[0..<n])
+            if n == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 

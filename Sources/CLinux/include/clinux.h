@@ -1,0 +1,27 @@
+#ifndef CLINUX_H
+#define CLINUX_H
+// The project's one shim for Linux system calls that Swift cannot reach
+// directly (GNU-only declarations, flags behind _GNU_SOURCE).
+#include <sys/types.h>
+
+/// open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode): an unnamed file in `dir`.
+int clinux_open_tmpfile(const char *dir, mode_t mode);
+
+/// renameat2(RENAME_NOREPLACE): rename that fails with EEXIST instead of replacing.
+int clinux_rename_noreplace(const char *from, const char *to);
+
+/// mkostemp(template, O_CLOEXEC).
+int clinux_mkostemp_cloexec(char *template_path);
+
+/// True when open(2) failed because the file system has no O_TMPFILE.
+int clinux_tmpfile_unsupported(int error_number);
+
+#endif
+
+/// An unnamed file in `dir` open for reading and writing (scratch space).
+int clinux_open_scratch(const char *dir);
+
+/// Copies everything from `in` at `offset` to the end of input onto `out`'s current
+/// position: copy_file_range where the kernel can, read/write otherwise.
+/// Returns 0, or the errno of the failure.
+int clinux_copy_rest(int in, long long offset, int out);

@@ -1,0 +1,272 @@
+import AppcSchema
+import CArchive
+import CLinux
+import CZlib
+import Glibc
+
+/// Rewrites an image with a new manifest (the I/O half of `patch-manifest`).
+///
+/// An image in the spliceable layout (the manifest alone in the first gzip member, or
+/// first in an uncompressed tar) is patched by replacing that part and copying every
+/// other byte as it is: the cost does not grow with the image. Any other image is read
+/// once and rewritten into the spliceable layout.
+public enum ImagePatcher {
+    /// Why patching failed, in the three places actool reports them.
+    public enum Failure: Error, CustomStringConvertible {
+        /// The input cannot be opened (`Cannot open P: ERR`).
+        case cannotOpen(ImageKitError)
+        /// The input is not an image archive (`Cannot extract P: ERR`).
+        case cannotExtract(ImageKitError)
+        /// Reading the image, the manifest or the patch failed (`Unable to read P: ERR`).
+        case unableToRead(any Error)
+
+        public var description: String {
+            switch self {
+            case let .cannotOpen(error), let .cannotExtract(error): return "\(error)"
+            case let .unableToRead(error): return "\(error)"
+            }
+        }
+    }
+
+    public enum Method: Sendable, Equatable { case spliced, rewritten }
+
+    /// Makes the new manifest bytes from the input's (validated) manifest.
+    public typealias Transform = (ImageManifest) throws -> [UInt8]
+
+    /// Patches `input` into `output` (positioned at its start; the caller publishes it).
+    public static func patch(
+        input: String, into output: AtomicFile, compression: ImageCompression, transform: Transform
+    ) throws(Failure) -> Method {
+        let fd = open(input, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(.system(operation: "open", path: input, errno: errno)) }
+        defer { close(fd) }
+        if try splice(fd: fd, input: input, output: output, compression: compression, transform: transform) {
+            return .spliced
+        }
+        try rewrite(input: input, output: output, compression: compression, transform: transform)
+        return .rewritten
+    }
+
+    // MARK: Splicing
+
+    /// Patches in place of the leading manifest part when the layout allows; false when it does not.
+    private static func splice(
+        fd: Int32, input: String, output: AtomicFile, compression: ImageCompression, transform: Transform
+    ) throws(Failure) -> Bool {
+        let leading: (storedLength: Int, tar: [UInt8])
+        switch compression {
+        case .gzip:
+            guard let member = GzipProbe.firstMember(fd: fd, limit: ImageValidator.manifestLimit + 64 * 1024) else { return false }
+            leading = (member.compressedLength, member.content)
+        case .none:
+            guard let end = TarProbe.endOfFirstEntry(fd: fd, limit: ImageValidator.manifestLimit + 64 * 1024) else { return false }
+            var bytes = [UInt8](repeating: 0, count: end)
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, end, 0) }
+            guard n == end else { return false }
+            leading = (end, bytes)
+        }
+        guard let entry = TarProbe.soleManifestEntry(leading.tar) else { return false }
+        let newManifest: [UInt8]
+        do {
+            newManifest = try transform(try ImageManifest.decode(entry.data))
+        } catch {
+            throw .unableToRead(error)
+        }
+        do {
+            let entryBytes = try TarProbe.encode(header: entry.header, data: newManifest)
+            switch compression {
+            case let .gzip(level): try writeAll(fd: output.fd, path: output.targetPath, try GzipMember.compress(entryBytes, level: level))
+            case .none: try writeAll(fd: output.fd, path: output.targetPath, entryBytes)
+            }
+            let code = clinux_copy_rest(fd, Int64(leading.storedLength), output.fd)
+            guard code == 0 else { throw ImageKitError.system(operation: "copy", path: input, errno: code) }
+        } catch {
+            throw .unableToRead(error)
+        }
+        return true
+    }
+
+    // MARK: Rewriting
+
+    /// One pass over a foreign image: every entry copied with its header, the manifest
+    /// moved to the front (in its own member). The rest goes to scratch space first,
+    /// because a foreign image usually holds its manifest last.
+    private static func rewrite(
+        input: String, output: AtomicFile, compression: ImageCompression, transform: Transform
+    ) throws(Failure) {
+        let stream: ACIStream
+        do {
+            stream = try ACIStream(path: input, pipelined: true)
+        } catch .system(operation: "open", let path, let code) {
+            throw .cannotOpen(.system(operation: "open", path: path, errno: code))
+        } catch {
+            throw .cannotExtract(error)
+        }
+        defer { stream.close() }
+        let scratch = clinux_open_scratch(AtomicFile.directory(of: output.targetPath))
+        guard scratch >= 0 else { throw .unableToRead(ImageKitError.system(operation: "open", path: "scratch file", errno: errno)) }
+        defer { close(scratch) }
+        do {
+            let reader = try TarReader(stream, hashing: false)
+            let rest = try ACIWriter(fd: scratch, path: output.targetPath, compression: compression)
+            var leadingEntry: [UInt8]?
+            while true {
+                let header: TarEntryHeader?
+                do {
+                    header = try reader.next()
+                } catch {
+                    throw ImageKitError.archive("error reading tarball: \(error)")
+                }
+                guard let header else { break }
+                guard header.cleanedName == "manifest", let entry = reader.currentEntry else {
+                    try rest.copyCurrentEntry(of: reader)
+                    continue
+                }
+                // Every manifest entry is patched, as actool does; the first one leads.
+                let data = try reader.readData(limit: ImageValidator.manifestLimit)
+                let patched = try transform(try ImageManifest.decode(data))
+                if leadingEntry == nil {
+                    leadingEntry = try TarProbe.encode(header: entry, data: patched)
+                } else {
+                    try rest.write(copyOf: entry, data: patched)
+                }
+            }
+            try rest.close()
+            if let leadingEntry {
+                switch compression {
+                case let .gzip(level): try writeAll(fd: output.fd, path: output.targetPath, try GzipMember.compress(leadingEntry, level: level))
+                case .none: try writeAll(fd: output.fd, path: output.targetPath, leadingEntry)
+                }
+            }
+            let code = clinux_copy_rest(scratch, 0, output.fd)
+            guard code == 0 else { throw ImageKitError.system(operation: "copy", path: output.targetPath, errno: code) }
+        } catch {
+            throw .unableToRead(error)
+        }
+    }
+}
+
+/// Finds where the first gzip member of a file ends (zlib's inflate stops there).
+enum GzipProbe {
+    /// The first member's stored length and content, or nil when the file does not start
+    /// with a complete gzip member of at most `limit` decompressed bytes.
+    static func firstMember(fd: Int32, limit: Int) -> (compressedLength: Int, content: [UInt8])? {
+        var stream = z_stream()
+        // 15 + 16: a gzip wrapper, the largest window.
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var input = [UInt8](repeating: 0, count: 64 * 1024)
+        var output = [UInt8](repeating: 0, count: 64 * 1024)
+        var content: [UInt8] = []
+        var offset: off_t = 0
+        while true {
+            let n = input.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            guard n > 0 else { return nil }
+            offset += off_t(n)
+            var status = Z_OK
+            let done: Bool? = input.withUnsafeMutableBufferPointer { inBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = UInt32(n)
+                while stream.avail_in > 0 {
+                    let produced: Int = output.withUnsafeMutableBufferPointer { outBuffer in
+                        stream.next_out = outBuffer.baseAddress
+                        stream.avail_out = UInt32(outBuffer.count)
+                        status = inflate(&stream, Z_NO_FLUSH)
+                        return outBuffer.count - Int(stream.avail_out)
+                    }
+                    content.append(contentsOf: output.prefix(produced))
+                    if status == Z_STREAM_END { return true }
+                    if status != Z_OK || content.count > limit { return nil }
+                }
+                return false
+            }
+            guard let done else { return nil }
+            if done { return (Int(stream.total_in), content) }
+        }
+    }
+}
+
+/// Small tar jobs done in memory with libarchive.
+enum TarProbe {
+    /// The stored length of the first entry of an uncompressed tar file, when that entry
+    /// is the manifest and is followed by another entry.
+    static func endOfFirstEntry(fd: Int32, limit: Int) -> Int? {
+        guard let a = archive_read_new() else { return nil }
+        defer { archive_read_free(a) }
+        archive_read_support_format_tar(a)
+        guard lseek(fd, 0, SEEK_SET) == 0, archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK else { return nil }
+        var first: OpaquePointer?
+        guard archive_read_next_header(a, &first) == ARCHIVE_OK, let first,
+              let name = archive_entry_pathname(first), GoPath.clean(String(cString: name)) == "manifest",
+              archive_entry_size(first) <= limit else { return nil }
+        var second: OpaquePointer?
+        guard archive_read_next_header(a, &second) == ARCHIVE_OK else { return nil }
+        let end = archive_read_header_position(a)
+        return end > 0 && end <= limit + 64 * 1024 ? Int(end) : nil
+    }
+
+    /// When `tar` is exactly one complete regular-file entry named `manifest` (and
+    /// nothing else), its header and data.
+    static func soleManifestEntry(_ tar: [UInt8]) -> (header: ACIWriter.Header, data: [UInt8])? {
+        guard let a = archive_read_new() else { return nil }
+        defer { archive_read_free(a) }
+        archive_read_support_format_tar(a)
+        return tar.withUnsafeBytes { raw -> (ACIWriter.Header, [UInt8])? in
+            guard archive_read_open_memory(a, raw.baseAddress, raw.count) == ARCHIVE_OK else { return nil }
+            var entry: OpaquePointer?
+            guard archive_read_next_header(a, &entry) == ARCHIVE_OK, let entry,
+                  archive_entry_filetype(entry) == 0o100000, archive_entry_hardlink(entry) == nil,
+                  let name = archive_entry_pathname(entry), GoPath.clean(String(cString: name)) == "manifest"
+            else { return nil }
+            var data = [UInt8](repeating: 0, count: Int(archive_entry_size(entry)))
+            let n = data.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
+            guard n == data.count else { return nil }
+            // Taken now: libarchive reuses (and clears) the entry on the next call.
+            let header = ACIWriter.Header(regularFile: entry)
+            // Nothing may follow: the next read must be a clean end of the bytes.
+            var next: OpaquePointer?
+            guard archive_read_next_header(a, &next) == ARCHIVE_EOF else { return nil }
+            return (header, data)
+        }
+    }
+
+    /// One entry's tar bytes for `header` with the size of `data`.
+    static func encode(header: ACIWriter.Header, data: [UInt8]) throws(ImageKitError) -> [UInt8] {
+        guard let entry = ACIWriter.makeEntry(header) else { throw .archive("out of memory") }
+        defer { archive_entry_free(entry) }
+        return try encode(header: entry, data: data)
+    }
+
+    /// One entry's tar bytes (header(s), data, padding; no end-of-archive): `header`
+    /// as it was read (from a reader still open), with the size of `data`.
+    static func encode(header: OpaquePointer, data: [UInt8]) throws(ImageKitError) -> [UInt8] {
+        guard let a = archive_write_new(), let entry = archive_entry_clone(header) else { throw .archive("out of memory") }
+        defer {
+            archive_entry_free(entry)
+            archive_write_free(a)
+        }
+        final class Collector { var bytes: [UInt8] = [] }
+        let collector = Collector()
+        archive_write_set_format_pax_restricted(a)
+        archive_write_set_bytes_per_block(a, 0)
+        let client = Unmanaged.passUnretained(collector).toOpaque()
+        let opened = archive_write_open2(a, client, nil, { _, client, buffer, length in
+            guard let client, let buffer else { return -1 }
+            Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue().bytes
+                .append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+            return length
+        }, nil, nil)
+        archive_entry_set_size(entry, Int64(data.count))
+        func failure() -> ImageKitError {
+            .archive("cannot encode the manifest entry: " + (archive_error_string(a).map { String(cString: $0) } ?? "unknown error"))
+        }
+        guard opened == ARCHIVE_OK, archive_write_header(a, entry) >= ARCHIVE_WARN else { throw failure() }
+        let n = data.withUnsafeBytes { archive_write_data(a, $0.baseAddress, $0.count) }
+        guard n == data.count, archive_write_finish_entry(a) >= ARCHIVE_WARN else { throw failure() }
+        // The end-of-archive blocks written by close are not part of the entry; close while
+        // the collector is alive, since libarchive still calls back into it.
+        let entryBytes = collector.bytes
+        withExtendedLifetime(collector) { _ = archive_write_close(a) }
+        return entryBytes
+    }
+}

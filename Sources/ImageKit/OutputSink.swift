@@ -1,0 +1,210 @@
+import CArchive
+import Dispatch
+import Glibc
+
+/// How an image's tar stream is stored.
+public enum ImageCompression: Sendable, Equatable {
+    case none
+    /// gzip as independent members (each an ordinary gzip stream; concatenated
+    /// they are one gzip file to every reader), compressed on all cores.
+    case gzip(level: Int32)
+
+    /// Fast by default: compression is the cost of `build`.
+    public static let defaultGzip = ImageCompression.gzip(level: 1)
+}
+
+/// Receives an uncompressed tar stream and writes it to a file descriptor,
+/// compressing it when asked. `endMember()` closes the current gzip member, so the
+/// next bytes start a new one: that is how the manifest gets a member of its own.
+final class OutputSink {
+    private let fd: Int32
+    private let path: String
+    private let compression: ImageCompression
+    private let memberSize = 1 << 20
+    private var pending: [UInt8] = []
+    private let compressor: ParallelGzip?
+    private(set) var bytesIn: Int64 = 0
+
+    init(fd: Int32, path: String, compression: ImageCompression) {
+        self.fd = fd
+        self.path = path
+        self.compression = compression
+        if case let .gzip(level) = compression {
+            compressor = ParallelGzip(fd: fd, path: path, level: level)
+        } else {
+            compressor = nil
+        }
+        pending.reserveCapacity(memberSize)
+    }
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws(ImageKitError) {
+        bytesIn += Int64(buffer.count)
+        guard let compressor else {
+            try writeAll(fd: fd, path: path, buffer)
+            return
+        }
+        var rest = buffer[...]
+        while !rest.isEmpty {
+            let take = min(rest.count, memberSize - pending.count)
+            pending.append(contentsOf: rest.prefix(take))
+            rest = rest.dropFirst(take)
+            if pending.count == memberSize {
+                try compressor.submit(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    /// Ends the current gzip member (no-op without compression or when nothing is pending).
+    func endMember() throws(ImageKitError) {
+        guard let compressor, !pending.isEmpty else { return }
+        try compressor.submit(pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes everything and waits for the compressors.
+    func finish() throws(ImageKitError) {
+        try endMember()
+        try compressor?.finish()
+    }
+}
+
+/// Writes all of `buffer` to `fd`.
+func writeAll(fd: Int32, path: String, _ buffer: UnsafeRawBufferPointer) throws(ImageKitError) {
+    let code = writeAllReturningErrno(fd, buffer)
+    if code != 0 { throw .system(operation: "write", path: path, errno: code) }
+}
+
+/// Writes all of `bytes` to `fd`.
+func writeAll(fd: Int32, path: String, _ bytes: [UInt8]) throws(ImageKitError) {
+    let code = bytes.withUnsafeBytes { writeAllReturningErrno(fd, $0) }
+    if code != 0 { throw .system(operation: "write", path: path, errno: code) }
+}
+
+/// 0, or the errno of the failed write.
+private func writeAllReturningErrno(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int32 {
+    var offset = 0
+    while offset < buffer.count {
+        let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += n
+    }
+    return 0
+}
+
+/// Compresses chunks into gzip members on worker threads and writes them in order.
+final class ParallelGzip: @unchecked Sendable {
+    // `lock` guards `done`, `nextToWrite` and `failure`; `slots` bounds the chunks in flight.
+    private let fd: Int32
+    private let path: String
+    private let level: Int32
+    private let slots: CountingSemaphore
+    private let group = DispatchGroup()
+    private let lock = CountingSemaphore(1)
+    private var done: [Int: [UInt8]] = [:]
+    private var nextToWrite = 0
+    private var nextSequence = 0
+    private var failure: ImageKitError?
+
+    init(fd: Int32, path: String, level: Int32) {
+        self.fd = fd
+        self.path = path
+        self.level = level
+        slots = CountingSemaphore(max(2, 2 * ProcessInfoLite.activeProcessorCount))
+    }
+
+    func submit(_ chunk: [UInt8]) throws(ImageKitError) {
+        if let failure = currentFailure() { throw failure }
+        slots.wait()
+        let sequence = nextSequence
+        nextSequence += 1
+        group.enter()
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            defer { group.leave() }
+            var member: [UInt8] = []
+            var error: ImageKitError?
+            do throws(ImageKitError) {
+                member = try GzipMember.compress(chunk, level: level)
+            } catch let failed {
+                error = failed
+            }
+            lock.wait()
+            if failure == nil, let error { failure = error }
+            // A failed member still takes its place in line, so later ones are released.
+            done[sequence] = member
+            // Whoever completes the next member in line writes every ready one, in order.
+            while let ready = done.removeValue(forKey: nextToWrite) {
+                if failure == nil {
+                    do throws(ImageKitError) {
+                        try writeAll(fd: fd, path: path, ready)
+                    } catch let failed {
+                        failure = failed
+                    }
+                }
+                nextToWrite += 1
+                slots.signal()
+            }
+            lock.signal()
+        }
+    }
+
+    func finish() throws(ImageKitError) {
+        group.wait()
+        if let failure = currentFailure() { throw failure }
+    }
+
+    private func currentFailure() -> ImageKitError? {
+        lock.wait()
+        defer { lock.signal() }
+        return failure
+    }
+}
+
+/// One gzip member made by libarchive's gzip filter over its "raw" format:
+/// no file name, no timestamp, so equal input gives equal bytes.
+enum GzipMember {
+    static func compress(_ data: [UInt8], level: Int32) throws(ImageKitError) -> [UInt8] {
+        guard let a = archive_write_new() else { throw .archive("out of memory") }
+        defer { archive_write_free(a) }
+        final class Collector { var bytes: [UInt8] = [] }
+        let collector = Collector()
+        collector.bytes.reserveCapacity(data.count / 2 + 1024)
+        archive_write_set_format_raw(a)
+        archive_write_add_filter_gzip(a)
+        archive_write_set_filter_option(a, "gzip", "compression-level", "\(level)")
+        archive_write_set_filter_option(a, "gzip", "timestamp", nil)
+        // No blocking: the member must end exactly where the compressor ends.
+        archive_write_set_bytes_per_block(a, 0)
+        let client = Unmanaged.passUnretained(collector).toOpaque()
+        let opened = archive_write_open2(a, client, nil, { _, client, buffer, length in
+            guard let client, let buffer else { return -1 }
+            let collector = Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue()
+            collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+            return length
+        }, nil, nil)
+        guard opened == ARCHIVE_OK, let entry = archive_entry_new() else { throw failure(a) }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname(entry, "member")
+        archive_entry_set_filetype(entry, 0o100000)
+        archive_entry_set_size(entry, Int64(data.count))
+        guard archive_write_header(a, entry) == ARCHIVE_OK else { throw failure(a) }
+        let written = data.withUnsafeBytes { archive_write_data(a, $0.baseAddress, $0.count) }
+        let closed = withExtendedLifetime(collector) { archive_write_close(a) }
+        guard written == data.count, closed == ARCHIVE_OK else { throw failure(a) }
+        return collector.bytes
+    }
+
+    private static func failure(_ a: OpaquePointer) -> ImageKitError {
+        .archive("gzip: " + (archive_error_string(a).map { String(cString: $0) } ?? "compression failed"))
+    }
+}
+
+/// The number of cores online.
+enum ProcessInfoLite {
+    static var activeProcessorCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
