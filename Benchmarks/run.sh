@@ -57,6 +57,30 @@ for content in mixed system; do
     rm -f "$work/img.aci" "$work/img.gz.aci"
 done
 
+echo "== writing: a ${size} MiB layout (half random, half text); median of $runs runs"
+make_layout() { # dir size_mib
+    local dir=$1 half=$(( $2 / 2 ))
+    mkdir -p "$dir/rootfs"
+    printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench","app":{"exec":["/x"],"user":"0","group":"0"}}' > "$dir/manifest"
+    head -c "${half}M" /dev/urandom > "$dir/rootfs/random"
+    yes "the quick brown fox jumps over the lazy dog 0123456789" | head -c "${half}M" > "$dir/rootfs/text" || true
+}
+make_layout "$work/layout" "$size"
+compare "build vs tar -cf - | gzip -1" \
+    "$actool build --overwrite $work/layout $work/built.aci" \
+    "bash -c 'tar -C $work/layout -cf - manifest rootfs | gzip -1 > $work/baseline.tgz'"
+build_ms=$(awk -F, 'NR==2{print $4*1000}' "$work/result.csv")
+"$actool" build --overwrite "$work/layout" "$work/built.aci"
+hyperfine --style none -N -w 1 -r "$runs" --export-csv "$work/patch.csv" \
+    "$actool patch-manifest --replace --user=1 $work/built.aci" >/dev/null
+awk -F, -v build="$build_ms" 'NR==2{ printf "%-44s ours %8.1f ms   build    %8.1f ms   ratio %.3f\n", "patch-manifest --replace vs its build", $4*1000, build, $4*1000/build }' "$work/patch.csv"
+# A foreign image: the manifest last, one gzip member (as Go's actool writes them).
+tar -C "$work/layout" -cf - rootfs manifest | gzip > "$work/foreign.aci"
+compare "patch-manifest (foreign) vs gzip -dc | gzip -1" \
+    "$actool patch-manifest --overwrite --user=1 $work/foreign.aci $work/patched.aci" \
+    "bash -c 'gzip -dc $work/foreign.aci | gzip -1 > $work/baseline.gz'"
+rm -rf "$work/layout" "$work"/*.aci "$work"/baseline.*
+
 echo "== peak memory on a ${big} MiB image (limit 32 MiB)"
 make_image huge "$big"
 for f in huge.aci huge.gz.aci; do

@@ -143,8 +143,9 @@ private struct PatchManifestRun {
         var original = stat()
         let haveOriginal = replace && stat(input, &original) == 0
         let compression: ImageCompression = flags.isSet("no-compression") ? .none : .defaultGzip
+        let method: ImagePatcher.Method
         do {
-            _ = try ImagePatcher.patch(input: input, into: file, compression: compression) { manifest in
+            method = try ImagePatcher.patch(input: input, into: file, compression: compression, inPlace: replace) { manifest in
                 if let replacement { return replacement }
                 return try self.patched(manifest, with: patch)
             }
@@ -157,6 +158,8 @@ private struct PatchManifestRun {
                 return 1
             }
         }
+        // The same-sized manifest part went over the input's own: nothing to publish.
+        if method == .splicedInPlace { return 0 }
         if haveOriginal {
             // By design --replace keeps the file's mode and owner (actool leaves 0600).
             fchmod(file.fd, original.st_mode & 0o7777)

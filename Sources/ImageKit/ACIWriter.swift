@@ -80,14 +80,16 @@ public final class ACIWriter {
         }
     }
 
-    /// Writes the manifest entry and closes the gzip member it is in.
+    /// Writes the manifest entry and closes the gzip member it is in, which is stored
+    /// (not compressed): a few hundred bytes more, and a patch of the same size can be
+    /// written over it in place.
     public func writeManifest(_ bytes: [UInt8], header: Header) throws(ImageKitError) {
         var header = header
         header.size = Int64(bytes.count)
         try writeHeader(header)
         try writeData(bytes)
         try finishEntry()
-        try sink.endMember()
+        try sink.endMember(level: GzipMember.storedLevel)
     }
 
     /// Writes an entry without data (directories, links, devices, fifos; empty files).

@@ -41,7 +41,7 @@ public final class AtomicFile {
     /// Publishes the file at `targetPath`. Without `replace`, an existing target is an error (EEXIST).
     public func commit(replace: Bool) throws(ImageKitError) {
         guard !done else { return }
-        guard fsync(fd) == 0 else { throw .system(operation: "fsync", path: targetPath, errno: errno) }
+
         if let namedTemp {
             let status = replace ? rename(namedTemp, targetPath) : renameNoReplace(namedTemp, targetPath)
             guard status == 0 else { throw .system(operation: replace ? "rename" : "link", path: targetPath, errno: errno) }

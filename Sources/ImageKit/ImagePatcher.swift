@@ -28,20 +28,34 @@ public enum ImagePatcher {
         }
     }
 
-    public enum Method: Sendable, Equatable { case spliced, rewritten }
+    public enum Method: Sendable, Equatable {
+        /// The input's manifest part was rewritten in place (same size, one page):
+        /// nothing was written to the output file.
+        case splicedInPlace
+        /// A new manifest part, then the input's other bytes copied as they are.
+        case spliced
+        /// The whole image decompressed, rewritten and recompressed.
+        case rewritten
+    }
+
+    /// The most that is written in place: one page, which a killed process cannot leave half-written.
+    static let inPlaceLimit = 4096
 
     /// Makes the new manifest bytes from the input's (validated) manifest.
     public typealias Transform = (ImageManifest) throws -> [UInt8]
 
-    /// Patches `input` into `output` (positioned at its start; the caller publishes it).
+    /// Patches `input` into `output` (positioned at its start; the caller publishes it,
+    /// unless the result is `.splicedInPlace`).
+    /// - Parameter inPlace: the output replaces the input (`--replace`): a same-sized
+    ///   manifest part may then be written over the input's own.
     public static func patch(
-        input: String, into output: AtomicFile, compression: ImageCompression, transform: Transform
+        input: String, into output: AtomicFile, compression: ImageCompression, inPlace: Bool = false, transform: Transform
     ) throws(Failure) -> Method {
         let fd = open(input, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(.system(operation: "open", path: input, errno: errno)) }
         defer { close(fd) }
-        if try splice(fd: fd, input: input, output: output, compression: compression, transform: transform) {
-            return .spliced
+        if let method = try splice(fd: fd, input: input, output: output, compression: compression, inPlace: inPlace, transform: transform) {
+            return method
         }
         try rewrite(input: input, output: output, compression: compression, transform: transform)
         return .rewritten
@@ -49,23 +63,23 @@ public enum ImagePatcher {
 
     // MARK: Splicing
 
-    /// Patches in place of the leading manifest part when the layout allows; false when it does not.
+    /// Patches in place of the leading manifest part when the layout allows; nil when it does not.
     private static func splice(
-        fd: Int32, input: String, output: AtomicFile, compression: ImageCompression, transform: Transform
-    ) throws(Failure) -> Bool {
+        fd: Int32, input: String, output: AtomicFile, compression: ImageCompression, inPlace: Bool, transform: Transform
+    ) throws(Failure) -> Method? {
         let leading: (storedLength: Int, tar: [UInt8])
         switch compression {
         case .gzip:
-            guard let member = GzipProbe.firstMember(fd: fd, limit: ImageValidator.manifestLimit + 64 * 1024) else { return false }
+            guard let member = GzipProbe.firstMember(fd: fd, limit: ImageValidator.manifestLimit + 64 * 1024) else { return nil }
             leading = (member.compressedLength, member.content)
         case .none:
-            guard let end = TarProbe.endOfFirstEntry(fd: fd, limit: ImageValidator.manifestLimit + 64 * 1024) else { return false }
+            guard let end = TarProbe.endOfFirstEntry(fd: fd, limit: ImageValidator.manifestLimit + 64 * 1024) else { return nil }
             var bytes = [UInt8](repeating: 0, count: end)
             let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, end, 0) }
-            guard n == end else { return false }
+            guard n == end else { return nil }
             leading = (end, bytes)
         }
-        guard let entry = TarProbe.soleManifestEntry(leading.tar) else { return false }
+        guard let entry = TarProbe.soleManifestEntry(leading.tar) else { return nil }
         let newManifest: [UInt8]
         do {
             newManifest = try transform(try ImageManifest.decode(entry.data))
@@ -73,17 +87,35 @@ public enum ImagePatcher {
             throw .unableToRead(error)
         }
         do {
-            let entryBytes = try TarProbe.encode(header: entry.header, data: newManifest)
-            switch compression {
-            case let .gzip(level): try writeAll(fd: output.fd, path: output.targetPath, try GzipMember.compress(entryBytes, level: level))
-            case .none: try writeAll(fd: output.fd, path: output.targetPath, entryBytes)
+            let part = try leadingPart(try TarProbe.encode(header: entry.header, data: newManifest), compression)
+            if inPlace, part.count == leading.storedLength, part.count <= inPlaceLimit {
+                try overwrite(input, with: part)
+                return .splicedInPlace
             }
+            try writeAll(fd: output.fd, path: output.targetPath, part)
             let code = clinux_copy_rest(fd, Int64(leading.storedLength), output.fd)
             guard code == 0 else { throw ImageKitError.system(operation: "copy", path: input, errno: code) }
         } catch {
             throw .unableToRead(error)
         }
-        return true
+        return .spliced
+    }
+
+    /// The manifest entry as it leads an image: alone in a stored gzip member, or as is.
+    private static func leadingPart(_ entry: [UInt8], _ compression: ImageCompression) throws(ImageKitError) -> [UInt8] {
+        switch compression {
+        case .gzip: return try GzipMember.compress(entry, level: GzipMember.storedLevel)
+        case .none: return entry
+        }
+    }
+
+    /// Writes `part` over the start of `path` with one `pwrite` of at most one page.
+    private static func overwrite(_ path: String, with part: [UInt8]) throws(ImageKitError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        let written = part.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == part.count else { throw .system(operation: "write", path: path, errno: written < 0 ? errno : EIO) }
     }
 
     // MARK: Rewriting
@@ -133,10 +165,7 @@ public enum ImagePatcher {
             }
             try rest.close()
             if let leadingEntry {
-                switch compression {
-                case let .gzip(level): try writeAll(fd: output.fd, path: output.targetPath, try GzipMember.compress(leadingEntry, level: level))
-                case .none: try writeAll(fd: output.fd, path: output.targetPath, leadingEntry)
-                }
+                try writeAll(fd: output.fd, path: output.targetPath, try leadingPart(leadingEntry, compression))
             }
             let code = clinux_copy_rest(scratch, 0, output.fd)
             guard code == 0 else { throw ImageKitError.system(operation: "copy", path: output.targetPath, errno: code) }

@@ -56,9 +56,10 @@ final class OutputSink {
     }
 
     /// Ends the current gzip member (no-op without compression or when nothing is pending).
-    func endMember() throws(ImageKitError) {
+    /// - Parameter level: this member's gzip level, when not the stream's.
+    func endMember(level: Int32? = nil) throws(ImageKitError) {
         guard let compressor, !pending.isEmpty else { return }
-        try compressor.submit(pending)
+        try compressor.submit(pending, level: level)
         pending.removeAll(keepingCapacity: true)
     }
 
@@ -116,7 +117,8 @@ final class ParallelGzip: @unchecked Sendable {
         slots = CountingSemaphore(max(2, 2 * ProcessInfoLite.activeProcessorCount))
     }
 
-    func submit(_ chunk: [UInt8]) throws(ImageKitError) {
+    func submit(_ chunk: [UInt8], level: Int32? = nil) throws(ImageKitError) {
+        let level = level ?? self.level
         if let failure = currentFailure() { throw failure }
         slots.wait()
         let sequence = nextSequence
@@ -166,6 +168,10 @@ final class ParallelGzip: @unchecked Sendable {
 /// One gzip member made by libarchive's gzip filter over its "raw" format:
 /// no file name, no timestamp, so equal input gives equal bytes.
 enum GzipMember {
+    /// Level 0 stores the data: the member's length then depends only on the data's
+    /// length, which lets `patch-manifest` rewrite a same-sized manifest member in place.
+    static let storedLevel: Int32 = 0
+
     static func compress(_ data: [UInt8], level: Int32) throws(ImageKitError) -> [UInt8] {
         guard let a = archive_write_new() else { throw .archive("out of memory") }
         defer { archive_write_free(a) }

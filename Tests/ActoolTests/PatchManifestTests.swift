@@ -36,6 +36,28 @@ struct PatchManifestTests {
             == #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app","labels":[{"name":"os","value":"linux"}],"app":{"exec":["/bin/sh","-c","true"],"user":"0","group":"0","environment":[{"name":"A","value":"1"}]}}"# + "\n")
     }
 
+    @Test func sameSizedPatchIsWrittenInPlaceOthersAreSpliced() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let image = built(s, "app")
+        let rest = try afterFirstMember(image)
+        var before = stat()
+        #expect(stat(image, &before) == 0)
+        // Same 512-byte class: the first member is rewritten in place (same inode).
+        #expect(actool("patch-manifest", "--replace", "--user=1", image).code == 0)
+        var after = stat()
+        #expect(stat(image, &after) == 0)
+        #expect(after.st_ino == before.st_ino)
+        #expect(try afterFirstMember(image) == rest)
+        #expect(actool("cat-manifest", image).out.contains(#""user":"1""#))
+        // A manifest that grows past its block: a new file, the rest still copied byte for byte.
+        #expect(actool("patch-manifest", "--replace", "--set-annotation", "description=" + String(repeating: "d", count: 2000), image).code == 0)
+        #expect(stat(image, &after) == 0)
+        #expect(after.st_ino != before.st_ino)
+        #expect(try afterFirstMember(image) == rest)
+        #expect(actool("validate", image).code == 0)
+    }
+
     @Test func uncompressedImagesSpliceToo() throws {
         let s = Scratch()
         defer { s.remove() }
