@@ -18,31 +18,45 @@ enum GoQuery {
             pairs.append(String(part[..<eq]) + "=" + queryEscape(String(part[part.index(after: eq)...])))
         }
         let query = pairs.joined(separator: "&")
-        var result: [(key: String, values: [String])] = []
-        var firstError: GoMessage? = nil
-        for segment in query.split(separator: "&", omittingEmptySubsequences: false) {
-            if segment.contains(";") {
-                firstError = GoMessage("invalid semicolon separator in query")
+        switch parseQuery(Array(query.utf8)) {
+        case let .success(parsed):
+            return .success(parsed.map { (String(decoding: $0.key, as: UTF8.self), $0.values.map { String(decoding: $0, as: UTF8.self) }) })
+        case let .failure(error):
+            return .failure(GoMessage(String(decoding: error.bytes, as: UTF8.self)))
+        }
+    }
+
+    /// A Go error text that may hold bytes that are not valid UTF-8.
+    struct QueryError: Error {
+        let bytes: [UInt8]
+    }
+
+    /// Go's `url.ParseQuery` (Go ≥ 1.17) over raw bytes: keys in order of
+    /// first appearance with all their (unescaped) values, or the error text
+    /// (a semicolon error overrides an earlier escape error, as in Go).
+    static func parseQuery(_ query: [UInt8]) -> Result<[(key: [UInt8], values: [[UInt8]])], QueryError> {
+        var result: [(key: [UInt8], values: [[UInt8]])] = []
+        var failure: QueryError? = nil
+        for segment in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            if segment.contains(UInt8(ascii: ";")) {
+                failure = QueryError(bytes: Array("invalid semicolon separator in query".utf8))
                 continue
             }
             if segment.isEmpty { continue }
-            let key: Substring
-            let rawValue: Substring
-            if let eq = segment.firstIndex(of: "=") {
+            var key = segment
+            var value = segment[segment.endIndex...]
+            if let eq = segment.firstIndex(of: UInt8(ascii: "=")) {
                 key = segment[..<eq]
-                rawValue = segment[segment.index(after: eq)...]
-            } else {
-                key = segment
-                rawValue = ""
+                value = segment[(eq + 1)...]
             }
-            let k: String
-            let v: String
-            switch (queryUnescape(String(key)), queryUnescape(String(rawValue))) {
+            let k: [UInt8]
+            let v: [UInt8]
+            switch (queryUnescape(key), queryUnescape(value)) {
             case (.success(let a), .success(let b)):
                 k = a
                 v = b
             case (.failure(let e), _), (_, .failure(let e)):
-                if firstError == nil { firstError = e }
+                if failure == nil { failure = e }
                 continue
             }
             if let i = result.firstIndex(where: { $0.key == k }) {
@@ -51,8 +65,40 @@ enum GoQuery {
                 result.append((k, [v]))
             }
         }
-        if let firstError { return .failure(firstError) }
+        if let failure { return .failure(failure) }
         return .success(result)
+    }
+
+    /// Go's `url.QueryUnescape` over raw bytes, or the `EscapeError` text.
+    static func queryUnescape(_ s: ArraySlice<UInt8>) -> Result<[UInt8], QueryError> {
+        func hexValue(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            case 0x41...0x46: return c - 0x41 + 10
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        var i = s.startIndex
+        while i < s.endIndex {
+            switch s[i] {
+            case UInt8(ascii: "%"):
+                guard i + 2 < s.endIndex, let h = hexValue(s[i + 1]), let l = hexValue(s[i + 2]) else {
+                    let bad = Array(s[i..<min(s.endIndex, i + 3)])
+                    return .failure(QueryError(bytes: Array("invalid URL escape \(ManifestPatch.goQuote(bad))".utf8)))
+                }
+                out.append(h << 4 | l)
+                i += 3
+            case UInt8(ascii: "+"):
+                out.append(UInt8(ascii: " "))
+                i += 1
+            default:
+                out.append(s[i])
+                i += 1
+            }
+        }
+        return .success(out)
     }
 
     /// Go's `url.QueryEscape`.
@@ -71,39 +117,6 @@ enum GoQuery {
             }
         }
         return out
-    }
-
-    /// Go's `url.QueryUnescape`.
-    static func queryUnescape(_ s: String) -> Result<String, GoMessage> {
-        let bytes = Array(s.utf8)
-        var out: [UInt8] = []
-        var i = 0
-        func hexValue(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
-            }
-        }
-        while i < bytes.count {
-            switch bytes[i] {
-            case UInt8(ascii: "%"):
-                guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
-                    let bad = Array(bytes[i..<min(bytes.count, i + 3)])
-                    return .failure(GoMessage("invalid URL escape " + GoText.quote(String(decoding: bad, as: UTF8.self))))
-                }
-                out.append(h << 4 | l)
-                i += 3
-            case UInt8(ascii: "+"):
-                out.append(UInt8(ascii: " "))
-                i += 1
-            default:
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return .success(String(decoding: out, as: UTF8.self))
     }
 
     /// `label KEY with multiple values ["a" "b"]`.

@@ -288,7 +288,7 @@ extension ManifestPatch {
         }
         let query = Array(("name=" + text).utf8).map { $0 == UInt8(ascii: ",") ? UInt8(ascii: "&") : $0 }
         let parameters: [(key: [UInt8], values: [[UInt8]])]
-        switch parseQuery(query) {
+        switch GoQuery.parseQuery(query) {
         case .success(let p): parameters = p
         case .failure(let e): throw cannotParse(e.bytes)
         }
@@ -486,11 +486,6 @@ extension ManifestPatch {
 // MARK: - Go helpers
 
 extension ManifestPatch {
-    /// A Go error text that may hold bytes that are not valid UTF-8.
-    struct QueryError: Error {
-        let bytes: [UInt8]
-    }
-
     /// Go's `strings.Split(s, sep)` for an ASCII separator (byte-wise, so
     /// never confused by grapheme clusters): `""` gives `[""]`.
     static func goSplit(_ s: String, _ separator: Unicode.Scalar) -> [String] {
@@ -529,76 +524,6 @@ extension ManifestPatch {
         if !negative && n >= cutoff { return .failure(range) }
         if negative && n > cutoff { return .failure(range) }
         return .success(negative ? Int(truncatingIfNeeded: 0 &- n) : Int(n))
-    }
-
-    /// Go's `url.ParseQuery` (Go ≥ 1.17) over raw bytes: keys in order of
-    /// first appearance with all their (unescaped) values, or the error text
-    /// (a semicolon error overrides an earlier escape error, as in Go).
-    static func parseQuery(_ query: [UInt8]) -> Result<[(key: [UInt8], values: [[UInt8]])], QueryError> {
-        var result: [(key: [UInt8], values: [[UInt8]])] = []
-        var failure: QueryError? = nil
-        for segment in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
-            if segment.contains(UInt8(ascii: ";")) {
-                failure = QueryError(bytes: Array("invalid semicolon separator in query".utf8))
-                continue
-            }
-            if segment.isEmpty { continue }
-            var key = segment
-            var value = segment[segment.endIndex...]
-            if let eq = segment.firstIndex(of: UInt8(ascii: "=")) {
-                key = segment[..<eq]
-                value = segment[(eq + 1)...]
-            }
-            let k: [UInt8]
-            let v: [UInt8]
-            switch (queryUnescape(key), queryUnescape(value)) {
-            case (.success(let a), .success(let b)):
-                k = a
-                v = b
-            case (.failure(let e), _), (_, .failure(let e)):
-                if failure == nil { failure = e }
-                continue
-            }
-            if let i = result.firstIndex(where: { $0.key == k }) {
-                result[i].values.append(v)
-            } else {
-                result.append((k, [v]))
-            }
-        }
-        if let failure { return .failure(failure) }
-        return .success(result)
-    }
-
-    /// Go's `url.QueryUnescape` over raw bytes, or the `EscapeError` text.
-    static func queryUnescape(_ s: ArraySlice<UInt8>) -> Result<[UInt8], QueryError> {
-        func hexValue(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            switch s[i] {
-            case UInt8(ascii: "%"):
-                guard i + 2 < s.endIndex, let h = hexValue(s[i + 1]), let l = hexValue(s[i + 2]) else {
-                    let bad = Array(s[i..<min(s.endIndex, i + 3)])
-                    return .failure(QueryError(bytes: Array("invalid URL escape \(goQuote(bad))".utf8)))
-                }
-                out.append(h << 4 | l)
-                i += 3
-            case UInt8(ascii: "+"):
-                out.append(UInt8(ascii: " "))
-                i += 1
-            default:
-                out.append(s[i])
-                i += 1
-            }
-        }
-        return .success(out)
     }
 
     /// Go's `strconv.Quote` of a byte string that may not be valid UTF-8:

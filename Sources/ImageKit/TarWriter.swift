@@ -91,40 +91,24 @@ public final class TarWriter {
     }
 
     public func write(_ entry: Entry) throws(ImageKitError) {
-        guard let e = archive_entry_new() else { throw .archive("out of memory") }
-        defer { archive_entry_free(e) }
-        archive_entry_set_pathname(e, entry.name)
-        archive_entry_set_uid(e, entry.uid)
-        archive_entry_set_gid(e, entry.gid)
-        archive_entry_set_mtime(e, entry.mtime, 0)
+        var header = ACIWriter.Header(name: Array(entry.name.utf8), kind: .regular, mode: entry.mode)
+        header.uid = entry.uid
+        header.gid = entry.gid
+        header.mtime = timespec(tv_sec: entry.mtime, tv_nsec: 0)
         var data: [UInt8] = []
-        let type: UInt32
         switch entry.kind {
         case let .file(bytes):
-            type = 0o100000
             data = bytes
-            archive_entry_set_size(e, Int64(bytes.count))
-        case .directory:
-            type = 0o040000
-        case let .symlink(target):
-            type = 0o120000
-            archive_entry_set_symlink(e, target)
-        case let .hardlink(target):
-            type = 0o100000
-            archive_entry_set_hardlink(e, target)
-        case .fifo:
-            type = 0o010000
-        case let .characterDevice(major, minor):
-            type = 0o020000
-            archive_entry_set_rdevmajor(e, dev_t(major))
-            archive_entry_set_rdevminor(e, dev_t(minor))
-        case let .blockDevice(major, minor):
-            type = 0o060000
-            archive_entry_set_rdevmajor(e, dev_t(major))
-            archive_entry_set_rdevminor(e, dev_t(minor))
+            header.size = Int64(bytes.count)
+        case .directory: header.kind = .directory
+        case let .symlink(target): header.kind = .symlink(target: Array(target.utf8))
+        case let .hardlink(target): header.kind = .hardlink(target: Array(target.utf8))
+        case .fifo: header.kind = .fifo
+        case let .characterDevice(major, minor): header.kind = .characterDevice(major: major, minor: minor)
+        case let .blockDevice(major, minor): header.kind = .blockDevice(major: major, minor: minor)
         }
-        archive_entry_set_filetype(e, type)
-        archive_entry_set_perm(e, mode_t(entry.mode))
+        guard let e = ACIWriter.makeEntry(header) else { throw .archive("out of memory") }
+        defer { archive_entry_free(e) }
         guard archive_write_header(archive, e) >= ARCHIVE_WARN else { throw failure() }
         if !data.isEmpty {
             let written = data.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
