@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "AppcSchema", dependencies: ["GoJSON"]),
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
         .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto", "CLinux", "CZlib"]),
+        // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
+        .target(name: "ImageStore", dependencies: ["ImageKit"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["ImageKit"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),

@@ -9,7 +9,7 @@ import Glibc
 /// target; with `replace: true` it is linked under a temporary name and renamed over
 /// the target. Where `O_TMPFILE` is not supported, a named temporary file is used.
 public final class AtomicFile {
-    public let targetPath: String
+    public private(set) var targetPath: String
     public let fd: Int32
     private let directory: String
     private var namedTemp: String?
@@ -37,6 +37,13 @@ public final class AtomicFile {
     }
 
     deinit { discard() }
+
+    /// Publishes the file at `path` instead, a name known only now (e.g. a content hash).
+    /// It must be in the same directory tree's file system as the one given at creation.
+    public func commit(to path: String, replace: Bool) throws(ImageKitError) {
+        targetPath = path
+        try commit(replace: replace)
+    }
 
     /// Publishes the file at `targetPath`. Without `replace`, an existing target is an error (EEXIST).
     public func commit(replace: Bool) throws(ImageKitError) {
@@ -78,7 +85,7 @@ public final class AtomicFile {
         clinux_rename_noreplace(from, to)
     }
 
-    static func directory(of path: String) -> String {
+    public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = path[..<slash]
         return dir.isEmpty ? "/" : String(dir)

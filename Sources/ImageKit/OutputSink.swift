@@ -71,13 +71,13 @@ final class OutputSink {
 }
 
 /// Writes all of `buffer` to `fd`.
-func writeAll(fd: Int32, path: String, _ buffer: UnsafeRawBufferPointer) throws(ImageKitError) {
+public func writeAll(fd: Int32, path: String, _ buffer: UnsafeRawBufferPointer) throws(ImageKitError) {
     let code = writeAllReturningErrno(fd, buffer)
     if code != 0 { throw .system(operation: "write", path: path, errno: code) }
 }
 
 /// Writes all of `bytes` to `fd`.
-func writeAll(fd: Int32, path: String, _ bytes: [UInt8]) throws(ImageKitError) {
+public func writeAll(fd: Int32, path: String, _ bytes: [UInt8]) throws(ImageKitError) {
     let code = bytes.withUnsafeBytes { writeAllReturningErrno(fd, $0) }
     if code != 0 { throw .system(operation: "write", path: path, errno: code) }
 }

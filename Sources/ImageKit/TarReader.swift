@@ -54,6 +54,8 @@ public final class TarReader {
 
     /// libarchive's entry for the header `next()` returned last (valid until the next call).
     private(set) var currentEntry: OpaquePointer?
+    /// Also receives every decompressed byte, in order (e.g. to store the image as it is read).
+    public var tee: ((UnsafeRawBufferPointer) throws(ImageKitError) -> Void)?
     /// The name of the entry `next()` returned last, for messages.
     private var currentName = ""
     /// A failure met while opening, reported by the first `next()`.
@@ -66,6 +68,7 @@ public final class TarReader {
         do {
             let chunk = try stream.chunks.nextChunk()
             hasher?.update(chunk)
+            try tee?(chunk)
             bytesSeen += Int64(chunk.count)
             buffer.pointee = chunk.baseAddress
             return chunk.count
@@ -136,6 +139,7 @@ public final class TarReader {
             let chunk = try stream.chunks.nextChunk()
             if chunk.isEmpty { break }
             hasher.update(chunk)
+            try tee?(chunk)
         }
         return ImageID(digest: hasher.finalize())
     }

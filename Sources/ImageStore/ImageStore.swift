@@ -1,0 +1,45 @@
+import AppcSchema
+import Foundation
+import ImageKit
+
+/// One stored image, as the index knows it (rkt's `aciinfo` row).
+public struct ImageRecord: Codable, Sendable, Equatable {
+    /// The store key: `sha512-` + 64 hex (71 characters).
+    public var key: String
+    /// The image name from its manifest.
+    public var name: String
+    /// Import and last-use times, nanoseconds since the epoch (rkt's JSON uses these).
+    public var importTime: Int64
+    public var lastUsed: Int64
+    /// Marked "latest" when fetched by name without a version (rkt's preference rule).
+    public var latest: Bool
+    /// Bytes of the stored (uncompressed) blob.
+    public var size: Int64
+}
+
+/// Errors with rkt's wording (the CLI adds the `SUBCOMMAND: ` prefix).
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case imageIDTooShort                 // "image ID too short"
+    case wrongKeyPrefix(String)          // "wrong key prefix"
+    case noImageIDs                      // "no image IDs found"
+    case ambiguous(String)               // "ambiguous image ID: %q"
+    case nameNotFound(name: String, labels: [Label])  // "cannot find aci satisfying name: %q and labels: %s in the local store"
+    case hashMismatch(expected: String, actual: String) // "image hash does not match expected (X != Y)"
+    case tooLarge(limit: Int64)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .imageIDTooShort: return "image ID too short"
+        case let .wrongKeyPrefix(text): return "wrong key prefix: \(text)"
+        case .noImageIDs: return "no image IDs found"
+        case let .ambiguous(text): return "ambiguous image ID: \(goQuote(text))"
+        case let .nameNotFound(name, labels):
+            let rendered = labels.map { "{\($0.name) \($0.value)}" }.joined(separator: " ")
+            return "cannot find aci satisfying name: \(goQuote(name)) and labels: [\(rendered)] in the local store"
+        case let .hashMismatch(expected, actual): return "image hash does not match expected (\(expected) != \(actual))"
+        case let .tooLarge(limit): return "image is larger than \(limit) bytes uncompressed; refusing it (raise the limit with RKT_MAX_IMAGE_SIZE)"
+        case let .io(text): return text
+        }
+    }
+}

@@ -1,0 +1,288 @@
+import AppcSchema
+import Foundation
+import Glibc
+import ImageKit
+
+/// rkt's image store under the data directory (`/var/lib/rkt` by default):
+///
+///     cas/blob/sha512/XX/KEY            the image's uncompressed tar, named by its key
+///     cas/imageManifest/sha512/XX/KEY   its manifest
+///     cas/db/images.json                the index (one record per image)
+///     cas/db/lock                       flock: one writer of the index at a time
+///     cas/tmp/                          imports in progress (unnamed files)
+///
+/// Imports hash while they copy, and become visible only when complete: the blob is
+/// linked into place once its hash is known, then the index row is added under the
+/// lock. A process killed half-way leaves no visible trace.
+public final class ImageStore: @unchecked Sendable {
+    public let directory: String
+    public var casDirectory: String { directory + "/cas" }
+
+    /// The largest uncompressed image accepted (decompression bombs): `RKT_MAX_IMAGE_SIZE`
+    /// bytes if set, else 64 GiB.
+    public static var maxImageSize: Int64 {
+        if let text = getenv("RKT_MAX_IMAGE_SIZE").map({ String(cString: $0) }), let value = Int64(text), value > 0 {
+            return value
+        }
+        return 64 << 30
+    }
+
+    /// Opens (creating if needed) the store under `directory`.
+    public init(directory: String) throws(StoreError) {
+        self.directory = directory
+        for sub in ["cas", "cas/blob/sha512", "cas/imageManifest/sha512", "cas/db", "cas/tmp", "cas/tree", "cas/layers"] {
+            try ImageStore.makeDirectory(directory + "/" + sub)
+        }
+    }
+
+    // MARK: Paths
+
+    public func blobPath(_ key: String) -> String { casDirectory + "/blob/sha512/" + ImageStore.fanout(key) + "/" + key }
+    public func manifestPath(_ key: String) -> String { casDirectory + "/imageManifest/sha512/" + ImageStore.fanout(key) + "/" + key }
+    private var indexPath: String { casDirectory + "/db/images.json" }
+    private var lockPath: String { casDirectory + "/db/lock" }
+
+    private static func fanout(_ key: String) -> String {
+        String(key.dropFirst(ImageID.algorithmPrefix.count).prefix(2))
+    }
+
+    // MARK: Import
+
+    /// Imports an ACI file (gzip, bzip2, xz or plain tar): validates it, stores the
+    /// uncompressed tar under its key, and records it. Importing an image that is
+    /// already stored only updates its record.
+    /// - Parameters:
+    ///   - expectedID: when given (a dependency's pinned `imageID`), the image must hash to it.
+    ///   - latest: mark the record "latest" (fetched by name without a version).
+    public func importImage(from path: String, expectedID: String? = nil, latest: Bool = false) throws(StoreError) -> ImageRecord {
+        let limit = ImageStore.maxImageSize
+        let (manifest, id, blob) = try copyIntoStore(path, limit: limit)
+        let key = id.storeKey
+        if let expectedID {
+            let wanted = String(expectedID.prefix(key.count))
+            guard key.hasPrefix(wanted) else { throw .hashMismatch(expected: wanted, actual: key) }
+        }
+        let blobFile = blobPath(key)
+        try ImageStore.makeDirectory(AtomicFile.directory(of: blobFile))
+        try ImageStore.makeDirectory(AtomicFile.directory(of: manifestPath(key)))
+        try publish(blob, at: blobFile)
+        try writeManifest(manifest, key: key)
+        var info = stat()
+        let size = stat(blobFile, &info) == 0 ? Int64(info.st_size) : 0
+        let now = ImageStore.now()
+        return try updateIndex { records in
+            if let i = ImageStore.index(of: key, in: records) {
+                records[i].latest = records[i].latest || latest
+                return records[i]
+            }
+            let record = ImageRecord(key: key, name: manifest.name.description, importTime: now, lastUsed: now, latest: latest, size: size)
+            records.append(record)
+            return record
+        }
+    }
+
+    /// Links a finished blob in; one already there has the same bytes (same key).
+    private func publish(_ blob: AtomicFile, at path: String) throws(StoreError) {
+        do {
+            try blob.commit(to: path, replace: false)
+        } catch {
+            guard case .system(_, _, EEXIST) = error else { throw .io("\(error)") }
+            blob.discard()
+        }
+    }
+
+    private func writeManifest(_ manifest: ImageManifest, key: String) throws(StoreError) {
+        let bytes: [UInt8]
+        do {
+            bytes = try manifest.encoded()
+        } catch {
+            throw .io("\(error)")
+        }
+        do {
+            try writeFileAtomically(manifestPath(key), bytes)
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    /// Decompresses, validates and hashes `path` into an unnamed file under cas/tmp.
+    private func copyIntoStore(_ path: String, limit: Int64) throws(StoreError) -> (ImageManifest, ImageID, AtomicFile) {
+        do {
+            let blob = try AtomicFile(path: casDirectory + "/tmp/import", mode: 0o644)
+            let stream = try ACIStream(path: path, pipelined: true)
+            defer { stream.close() }
+            let reader = try TarReader(stream, hashing: true)
+            reader.tee = BlobWriter(fd: blob.fd, path: path, limit: limit).write
+            let manifest = try ImageValidator.validateArchive(reader)
+            return (manifest, try reader.imageID(), blob)
+        } catch .tooLarge {
+            throw .tooLarge(limit: limit)
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    // MARK: Lookup
+
+    /// Every record, in import order.
+    public func records() throws(StoreError) -> [ImageRecord] {
+        let lock = try lockIndex(exclusive: false)
+        defer { withExtendedLifetime(lock) {} }
+        return try loadIndex()
+    }
+
+    /// The image whose key starts with `prefix` (rkt's rules: `sha512-` and at least two hex digits).
+    public func record(idPrefix: String) throws(StoreError) -> ImageRecord {
+        let prefix: String
+        do {
+            prefix = try ImageID.normalisedPrefix(idPrefix)
+        } catch let .invalidImageID(_, reason) {
+            throw reason == "image ID too short" ? .imageIDTooShort : .wrongKeyPrefix(idPrefix)
+        } catch {
+            throw .wrongKeyPrefix(idPrefix)
+        }
+        let matches = try records().filter { $0.key.hasPrefix(prefix) }
+        guard let first = matches.first else { throw .noImageIDs }
+        guard matches.count == 1 else { throw .ambiguous(idPrefix) }
+        return first
+    }
+
+    /// rkt's choice among images named `name` having every label in `labels`: without a
+    /// `version` label prefer those marked latest, then the most recently imported.
+    public func record(name: String, labels: [Label]) throws(StoreError) -> ImageRecord {
+        let candidates = try records().filter { $0.name == name }.filter { record in
+            guard let manifest = try? self.manifest(record.key) else { return false }
+            return labels.allSatisfy { wanted in manifest.labels.contains { $0.name == wanted.name && $0.value == wanted.value } }
+        }
+        let askedVersion = labels.contains { $0.name.description == "version" }
+        let ranked = candidates.sorted { a, b in
+            if !askedVersion, a.latest != b.latest { return a.latest }
+            return a.importTime > b.importTime
+        }
+        guard let best = ranked.first else { throw .nameNotFound(name: name, labels: labels) }
+        return best
+    }
+
+    /// A stored image's manifest.
+    public func manifest(_ key: String) throws(StoreError) -> ImageManifest {
+        do {
+            return try ImageManifest.decode(try FileSystem.readFile(manifestPath(key), limit: ImageValidator.manifestLimit))
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    /// Records a use (rkt's "last used" column).
+    public func touch(_ key: String) throws(StoreError) {
+        let now = ImageStore.now()
+        try updateIndex { records in
+            if let i = ImageStore.index(of: key, in: records) { records[i].lastUsed = now }
+        }
+    }
+
+    /// Removes an image's record, blob and manifest.
+    public func remove(_ key: String) throws(StoreError) {
+        try updateIndex { records in records.removeAll { $0.key == key } }
+        unlink(blobPath(key))
+        unlink(manifestPath(key))
+    }
+
+    // MARK: Index
+
+    /// The index file, locked: shared for reading, exclusive for a read-modify-write.
+    private final class LockedIndex {
+        let fd: Int32
+        init(fd: Int32) { self.fd = fd }
+        deinit { close(fd) }
+    }
+
+    private func lockIndex(exclusive: Bool) throws(StoreError) -> LockedIndex {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("open \(lockPath): \(errnoText(errno))") }
+        let lock = LockedIndex(fd: fd)
+        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+            guard errno == EINTR else { throw .io("lock \(lockPath): \(errnoText(errno))") }
+        }
+        return lock
+    }
+
+    private func loadIndex() throws(StoreError) -> [ImageRecord] {
+        guard let data = FileManager.default.contents(atPath: indexPath), !data.isEmpty else { return [] }
+        do {
+            return try JSONDecoder().decode([ImageRecord].self, from: data)
+        } catch {
+            throw .io("\(indexPath): damaged index: \(error)")
+        }
+    }
+
+    private func saveIndex(_ records: [ImageRecord]) throws(StoreError) {
+        do {
+            try writeFileAtomically(indexPath, Array(try JSONEncoder().encode(records)))
+        } catch {
+            throw .io("\(indexPath): \(error)")
+        }
+    }
+
+    /// Changes the index under the exclusive lock; the new list is saved atomically.
+    @discardableResult
+    public func updateIndex<T>(_ change: (inout [ImageRecord]) -> T) throws(StoreError) -> T {
+        let lock = try lockIndex(exclusive: true)
+        var records = try loadIndex()
+        let result = change(&records)
+        try saveIndex(records)
+        withExtendedLifetime(lock) {}
+        return result
+    }
+
+    // MARK: Helpers
+
+    /// The position of `key`'s record. (A plain loop: Swift 6.3's AllocBoxToStack pass
+    /// crashes on a `firstIndex(where:)` closure nested in the index closures.)
+    static func index(of key: String, in records: [ImageRecord]) -> Int? {
+        for (i, record) in records.enumerated() where record.key == key { return i }
+        return nil
+    }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    static func makeDirectory(_ path: String) throws(StoreError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw .io("mkdir \(current): \(errnoText(errno))")
+            }
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` in one step (unnamed file, then rename).
+func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(ImageKitError) {
+    let file = try AtomicFile(path: path, mode: 0o644)
+    try writeAll(fd: file.fd, path: path, bytes)
+    try file.commit(replace: true)
+}
+
+/// Copies an import's decompressed bytes into its blob file, refusing more than `limit`.
+private final class BlobWriter {
+    let fd: Int32
+    let path: String
+    let limit: Int64
+    private var written: Int64 = 0
+
+    init(fd: Int32, path: String, limit: Int64) {
+        self.fd = fd
+        self.path = path
+        self.limit = limit
+    }
+
+    func write(_ chunk: UnsafeRawBufferPointer) throws(ImageKitError) {
+        written += Int64(chunk.count)
+        guard written <= limit else { throw .tooLarge(name: path, limit: Int(limit)) }
+        try writeAll(fd: fd, path: path, chunk)
+    }
+}
