@@ -1,3 +1,4 @@
+import CLISupport
 import ImageKit
 
 /// actool's entry point: Go-style global flags, then the subcommand.

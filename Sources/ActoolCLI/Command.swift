@@ -1,3 +1,4 @@
+import CLISupport
 /// The flags every command can read: actool's global ones.
 struct GlobalOptions {
     var debug = false

@@ -1,4 +1,5 @@
 import ImageKit
+import CLISupport
 
 extension Command {
     static let help = Command(

@@ -1,3 +1,4 @@
+import CLISupport
 import AppcSchema
 import Glibc
 import ImageKit

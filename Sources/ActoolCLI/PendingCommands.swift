@@ -1,3 +1,4 @@
+import CLISupport
 /// Commands whose help is actool's but whose implementation lands with a later issue.
 /// Running one says so plainly and fails, rather than pretending.
 extension Command {

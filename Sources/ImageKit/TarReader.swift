@@ -28,9 +28,13 @@ public final class TarReader {
     private var sourceError: ImageKitError?
     private var finished = false
 
-    /// - Parameter hashing: hash the decompressed stream (needed for `imageID()`).
-    public init(_ stream: ACIStream, hashing: Bool) throws(ImageKitError) {
+    /// - Parameters:
+    ///   - hashing: hash the decompressed stream (needed for `imageID()`).
+    ///   - tee: also receives every decompressed byte, in order (e.g. to store the image
+    ///     as it is read). Given here because libarchive starts reading while opening.
+    public init(_ stream: ACIStream, hashing: Bool, tee: ((UnsafeRawBufferPointer) throws(ImageKitError) -> Void)? = nil) throws(ImageKitError) {
         self.stream = stream
+        self.tee = tee
         hasher = hashing ? SHA512Hasher() : nil
         guard let a = archive_read_new() else { throw .archive("out of memory") }
         archive = a
@@ -54,8 +58,7 @@ public final class TarReader {
 
     /// libarchive's entry for the header `next()` returned last (valid until the next call).
     private(set) var currentEntry: OpaquePointer?
-    /// Also receives every decompressed byte, in order (e.g. to store the image as it is read).
-    public var tee: ((UnsafeRawBufferPointer) throws(ImageKitError) -> Void)?
+    private let tee: ((UnsafeRawBufferPointer) throws(ImageKitError) -> Void)?
     /// The name of the entry `next()` returned last, for messages.
     private var currentName = ""
     /// A failure met while opening, reported by the first `next()`.

@@ -15,6 +15,8 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var latest: Bool
     /// Bytes of the stored (uncompressed) blob.
     public var size: Int64
+    /// The manifest's `version` label, if any (shown as `name:version`).
+    public var version: String? = nil
 }
 
 /// Errors with rkt's wording (the CLI adds the `SUBCOMMAND: ` prefix).

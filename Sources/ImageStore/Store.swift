@@ -75,7 +75,9 @@ public final class ImageStore: @unchecked Sendable {
                 records[i].latest = records[i].latest || latest
                 return records[i]
             }
-            let record = ImageRecord(key: key, name: manifest.name.description, importTime: now, lastUsed: now, latest: latest, size: size)
+            let version = manifest.labels.first { $0.name.description == "version" }?.value
+            let record = ImageRecord(key: key, name: manifest.name.description, importTime: now, lastUsed: now,
+                                     latest: latest, size: size, version: version)
             records.append(record)
             return record
         }
@@ -111,8 +113,7 @@ public final class ImageStore: @unchecked Sendable {
             let blob = try AtomicFile(path: casDirectory + "/tmp/import", mode: 0o644)
             let stream = try ACIStream(path: path, pipelined: true)
             defer { stream.close() }
-            let reader = try TarReader(stream, hashing: true)
-            reader.tee = BlobWriter(fd: blob.fd, path: path, limit: limit).write
+            let reader = try TarReader(stream, hashing: true, tee: BlobWriter(fd: blob.fd, path: path, limit: limit).write)
             let manifest = try ImageValidator.validateArchive(reader)
             return (manifest, try reader.imageID(), blob)
         } catch .tooLarge {

@@ -1,4 +1,5 @@
 import ActoolCLI
+import CLISupport
 import Foundation
 import ImageKit
 

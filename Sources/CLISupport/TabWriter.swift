@@ -1,12 +1,12 @@
 /// Go's `text/tabwriter` as actool configures it (`minwidth 0, tabwidth 8, padding 1,
 /// padchar '\t', flags 0`): tab-terminated cells are aligned per column block and
 /// padded with tabs. Only what actool's help output needs.
-struct TabWriter {
+public struct TabWriter {
     private static let tabWidth = 8
     private static let padding = 1
 
     /// Formats `text` (lines ending in "\n") as Go's writer would on Flush.
-    static func format(_ text: String) -> String {
+    public static func format(_ text: String) -> String {
         var rawLines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let endsWithNewline = rawLines.last == ""
         if endsWithNewline { rawLines.removeLast() }

@@ -1,0 +1,150 @@
+import CLISupport
+import ImageKit
+
+/// rkt's command line follows cobra and pflag, not Go's `flag`: flags may come before
+/// or after arguments, `--f=v`, `--f v`, booleans as `--f` or `--f=false`, global
+/// flags anywhere, subcommands matched by unambiguous prefix, and every failure
+/// (usage errors included) exits 254.
+struct FlagSpec {
+    enum Kind { case bool, string }
+    let name: String
+    let kind: Kind
+    let defaultValue: String
+    let usage: String
+}
+
+/// Parsed flags: the values given (or defaults) and the remaining arguments.
+struct ParsedFlags {
+    private(set) var values: [String: String] = [:]
+    private(set) var given: Set<String> = []
+    let specs: [String: FlagSpec]
+    var arguments: [String] = []
+    /// Arguments after a `--` (passed through untouched, e.g. to an app).
+    var passThrough: [String] = []
+
+    init(specs: [FlagSpec]) {
+        self.specs = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func string(_ name: String) -> String { values[name] ?? specs[name]?.defaultValue ?? "" }
+    func bool(_ name: String) -> Bool { string(name) == "true" }
+    func isGiven(_ name: String) -> Bool { given.contains(name) }
+
+    mutating func set(_ name: String, _ value: String) {
+        values[name] = value
+        given.insert(name)
+    }
+}
+
+/// A usage problem: cobra prints `Error: MESSAGE` on stderr and the usage on stdout.
+struct UsageError: Error {
+    let message: String
+}
+
+/// One rkt subcommand (leaf or group).
+struct RktCommand: Sendable {
+    let name: String
+    let summary: String
+    let usage: String
+    let flags: [FlagSpec]
+    let subcommands: [RktCommand]
+    let run: (@Sendable (_ flags: ParsedFlags, _ context: RktContext) -> Int32)?
+
+    init(name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
+         run: (@Sendable (ParsedFlags, RktContext) -> Int32)? = nil) {
+        self.name = name
+        self.summary = summary
+        self.usage = usage
+        self.flags = flags
+        self.subcommands = subcommands
+        self.run = run
+    }
+
+    /// The subcommand whose name is `word` or starts with it unambiguously.
+    func subcommand(_ word: String) -> RktCommand? {
+        if let exact = subcommands.first(where: { $0.name == word }) { return exact }
+        let matches = subcommands.filter { $0.name.hasPrefix(word) }
+        return matches.count == 1 ? matches.first : nil
+    }
+
+    func usageText(path: String) -> String {
+        var text = "Usage:\n  rkt \(path) \(usage)\n"
+        if !subcommands.isEmpty {
+            text += "\nAvailable Commands:\n"
+            for sub in subcommands { text += "  \(sub.name.padding(18)) \(sub.summary)\n" }
+        }
+        if !flags.isEmpty {
+            text += "\nFlags:\n"
+            for flag in flags.sorted(by: { $0.name < $1.name }) {
+                let value = flag.kind == .bool ? "" : "=" + (flag.defaultValue.isEmpty ? "string" : flag.defaultValue)
+                text += "      --\(flag.name)\(value)\t\(flag.usage)\n"
+            }
+        }
+        text += "\nGlobal Flags:\n"
+        for flag in Rkt.globalFlags.sorted(by: { $0.name < $1.name }) {
+            text += "      --\(flag.name)=\(flag.defaultValue)\t\(flag.usage)\n"
+        }
+        return TabWriter.format(text)
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+/// pflag's parsing of one command's arguments, with the global flags always known.
+func parseFlags(_ args: [String], specs: [FlagSpec]) throws(UsageError) -> ParsedFlags {
+    var parsed = ParsedFlags(specs: specs + Rkt.globalFlags)
+    var i = 0
+    while i < args.count {
+        let arg = args[i]
+        i += 1
+        if arg == "--" {
+            parsed.passThrough = Array(args[i...])
+            break
+        }
+        guard arg.hasPrefix("-"), arg.count > 1 else {
+            parsed.arguments.append(arg)
+            continue
+        }
+        let long = arg.hasPrefix("--")
+        var name = String(arg.dropFirst(long ? 2 : 1))
+        var value: String?
+        if let eq = name.firstIndex(of: "=") {
+            value = String(name[name.index(after: eq)...])
+            name = String(name[..<eq])
+        }
+        guard let spec = parsed.specs[name], long || name.count == 1 else {
+            if !long {
+                throw UsageError(message: "unknown shorthand flag: '\(name.prefix(1))' in \(arg)")
+            }
+            throw UsageError(message: "unknown flag: --\(name)")
+        }
+        switch spec.kind {
+        case .bool:
+            let text = value ?? "true"
+            guard let flag = parseGoBool(text) else {
+                throw UsageError(message: "invalid argument \(goQuote(text)) for \(goQuote("--" + name)) flag: strconv.ParseBool: parsing \(goQuote(text)): invalid syntax")
+            }
+            parsed.set(name, flag ? "true" : "false")
+        case .string:
+            if value == nil {
+                guard i < args.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
+                value = args[i]
+                i += 1
+            }
+            parsed.set(name, value ?? "")
+        }
+    }
+    return parsed
+}
+
+func parseGoBool(_ text: String) -> Bool? {
+    switch text {
+    case "1", "t", "T", "true", "TRUE", "True": return true
+    case "0", "f", "F", "false", "FALSE", "False": return false
+    default: return nil
+    }
+}

@@ -1,0 +1,239 @@
+import AppcSchema
+import CLISupport
+import CLinux
+import GoJSON
+import Glibc
+import ImageKit
+import ImageStore
+
+extension Rkt {
+    static let imageCommand = RktCommand(
+        name: "image", summary: "Operate on image(s) in the local store", usage: "[command]",
+        subcommands: [imageList, imageRemove, imageCatManifest, imageExport])
+
+    static let imageList = RktCommand(
+        name: "list", summary: "List images in the local store", usage: "[flags]",
+        flags: [
+            FlagSpec(name: "fields", kind: .string, defaultValue: "id,name,size,importtime,lastused", usage: "comma-separated list of fields to display. Accepted values: id, name, importtime, lastused, size"),
+            FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "use long output format"),
+            FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
+            FlagSpec(name: "order", kind: .string, defaultValue: "asc", usage: "choose the sorting order if at least one sort field is provided (--sort). Accepted values: asc, desc"),
+            FlagSpec(name: "sort", kind: .string, defaultValue: "importtime", usage: "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
+            FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+        ],
+        run: { flags, context in listImages(flags, context) })
+
+    static let imageRemove = RktCommand(
+        name: "rm", summary: "Remove one or more images with the given IDs or image names from the local store",
+        usage: "IMAGE...",
+        flags: [FlagSpec(name: "force", kind: .bool, defaultValue: "false", usage: "remove images even when another stored image depends on them")],
+        run: { flags, context in removeImages(flags, context) })
+
+    static let imageCatManifest = RktCommand(
+        name: "cat-manifest", summary: "Inspect and print the image manifest", usage: "IMAGE",
+        flags: [FlagSpec(name: "pretty-print", kind: .bool, defaultValue: "true", usage: "apply indent to format the output")],
+        run: { flags, context in
+            guard flags.arguments.count == 1 else { return context.usage() }
+            do {
+                let store = try context.openStore()
+                let record = try resolveImage(flags.arguments[0], in: store)
+                let compact = try store.manifest(record.key).encoded()
+                context.console.out((flags.bool("pretty-print") ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
+                return 0
+            } catch {
+                return context.fail("\(error)")
+            }
+        })
+
+    static let imageExport = RktCommand(
+        name: "export", summary: "Export a stored image to an aci file", usage: "IMAGE OUTPUT_ACI_FILE",
+        flags: [FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output ACI")],
+        run: { flags, context in
+            guard flags.arguments.count == 2 else { return context.usage() }
+            let output = flags.arguments[1]
+            var info = stat()
+            if !flags.bool("overwrite"), lstat(output, &info) == 0 { return context.fail("output ACI file exists (try --overwrite)") }
+            do {
+                let store = try context.openStore()
+                let record = try resolveImage(flags.arguments[0], in: store)
+                let source = open(store.blobPath(record.key), O_RDONLY | O_CLOEXEC)
+                guard source >= 0 else { return context.fail("open \(store.blobPath(record.key)): \(errnoText(errno))") }
+                defer { close(source) }
+                let file = try AtomicFile(path: output)
+                defer { file.discard() }
+                let code = clinux_copy_rest(source, 0, file.fd)
+                guard code == 0 else { return context.fail("write \(output): \(errnoText(code))") }
+                try file.commit(replace: flags.bool("overwrite"))
+                return 0
+            } catch {
+                return context.fail("\(error)")
+            }
+        })
+
+    /// An image given by ID prefix (`sha512-...`) or by `name[:version]`.
+    static func resolveImage(_ text: String, in store: ImageStore) throws(StoreError) -> ImageRecord {
+        if text.hasPrefix(ImageID.algorithmPrefix) { return try store.record(idPrefix: text) }
+        var name = Substring(text)
+        var labels: [Label] = []
+        if let colon = text.lastIndex(of: ":") {
+            name = text[..<colon]
+            if let version = try? Label(name: "version", value: String(text[text.index(after: colon)...])) {
+                labels.append(version)
+            }
+        }
+        return try store.record(name: String(name), labels: labels)
+    }
+
+    /// `NAME` or `NAME:VERSION`, as rkt's tables show images.
+    static func displayName(_ record: ImageRecord) -> String {
+        record.version.map { record.name + ":" + $0 } ?? record.name
+    }
+
+    private static func listImages(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        let known = ["id", "name", "importtime", "lastused", "size"]
+        let fields = flags.string("fields").split(separator: ",").map(String.init)
+        for field in fields where !known.contains(field) {
+            return context.usageError("invalid argument \(goQuote(flags.string("fields"))) for --fields=\(flags.string("fields")): unknown option \(goQuote(field))")
+        }
+        let sortFields = flags.string("sort").split(separator: ",").map(String.init)
+        for field in sortFields where !known.contains(field) {
+            return context.usageError("invalid argument \(goQuote(flags.string("sort"))) for --sort=\(flags.string("sort")): unknown option \(goQuote(field))")
+        }
+        guard ["asc", "desc"].contains(flags.string("order")) else {
+            return context.usageError("invalid argument \(goQuote(flags.string("order"))) for --order=\(flags.string("order")): unknown option \(goQuote(flags.string("order")))")
+        }
+        let records: [ImageRecord]
+        do {
+            records = try context.openStore().records()
+        } catch {
+            return context.fail("\(error)")
+        }
+        let sorted = sortRecords(records, by: sortFields, descending: flags.string("order") == "desc")
+        switch flags.string("format") {
+        case "json", "json-pretty":
+            let items: [JSONValue] = sorted.map { record in
+                .object([
+                    JSONMember(key: "id", value: .string(record.key)),
+                    JSONMember(key: "name", value: .string(displayName(record))),
+                    JSONMember(key: "import_time", value: .number(String(record.importTime))),
+                    JSONMember(key: "last_used_time", value: .number(String(record.lastUsed))),
+                    JSONMember(key: "size", value: .number(String(record.size))),
+                ])
+            }
+            let compact = items.isEmpty ? Array("null".utf8) : GoJSON.encodeCompact(.array(items))
+            let text = flags.string("format") == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact
+            context.console.out(text + [0x0a])
+            return 0
+        case "":
+            break
+        default:
+            return context.usageError("invalid argument \(goQuote(flags.string("format"))) for --format=\(flags.string("format")): unknown option")
+        }
+        let full = flags.bool("full")
+        let now = currentNanoseconds()
+        var text = ""
+        if !flags.bool("no-legend") {
+            let titles = ["id": "ID", "name": "NAME", "importtime": "IMPORT TIME", "lastused": "LAST USED", "size": "SIZE"]
+            text += fields.map { titles[$0] ?? $0 }.joined(separator: "\t") + "\n"
+        }
+        for record in sorted {
+            let cells: [String] = fields.map { field in
+                switch field {
+                case "id": return full ? record.key : String(record.key.prefix(19))
+                case "name": return displayName(record)
+                case "size": return full ? String(record.size) : GoFormats.binarySize(record.size)
+                case "importtime": return full ? GoFormats.timestamp(nanoseconds: record.importTime) : GoFormats.relative(nanoseconds: record.importTime, now: now)
+                default: return full ? GoFormats.timestamp(nanoseconds: record.lastUsed) : GoFormats.relative(nanoseconds: record.lastUsed, now: now)
+                }
+            }
+            text += cells.joined(separator: "\t") + "\n"
+        }
+        context.console.out(text.isEmpty ? "\n" : TabWriter.format(text))
+        return 0
+    }
+
+    private static func sortRecords(_ records: [ImageRecord], by fields: [String], descending: Bool) -> [ImageRecord] {
+        func compare(_ a: ImageRecord, _ b: ImageRecord, _ field: String) -> Int {
+            switch field {
+            case "id": return a.key < b.key ? -1 : (a.key > b.key ? 1 : 0)
+            case "name": return a.name < b.name ? -1 : (a.name > b.name ? 1 : 0)
+            case "size": return a.size < b.size ? -1 : (a.size > b.size ? 1 : 0)
+            case "lastused": return a.lastUsed < b.lastUsed ? -1 : (a.lastUsed > b.lastUsed ? 1 : 0)
+            default: return a.importTime < b.importTime ? -1 : (a.importTime > b.importTime ? 1 : 0)
+            }
+        }
+        return records.sorted { a, b in
+            for field in fields {
+                let c = compare(a, b, field)
+                if c != 0 { return descending ? c > 0 : c < 0 }
+            }
+            return false
+        }
+    }
+
+    private static func removeImages(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard !flags.arguments.isEmpty else { return context.usage() }
+        let store: ImageStore
+        do {
+            store = try context.openStore()
+        } catch {
+            return context.fail("\(error)")
+        }
+        var removed = 0
+        var failed = false
+        for argument in flags.arguments {
+            do {
+                let record = try resolveImage(argument, in: store)
+                if !flags.bool("force"), let user = try dependent(of: record, in: store) {
+                    context.console.error("rm: image \(goQuote(record.key)) is a dependency of \(displayName(user)) (\(user.key)); use --force to remove it anyway")
+                    failed = true
+                    continue
+                }
+                try store.remove(record.key)
+                context.console.out("successfully removed aci for image: \(goQuote(record.key))\n")
+                removed += 1
+            } catch {
+                // rkt reports a name it cannot find without failing the command.
+                context.console.error("rm: \(error)")
+                if argument.hasPrefix(ImageID.algorithmPrefix) { failed = true }
+            }
+        }
+        if removed > 0 { context.console.error("rm: \(removed) image(s) successfully removed") }
+        return failed ? failure : 0
+    }
+
+    /// Another stored image that names `record` as a dependency (by pinned ID, or by name).
+    private static func dependent(of record: ImageRecord, in store: ImageStore) throws(StoreError) -> ImageRecord? {
+        for other in try store.records() where other.key != record.key {
+            guard let manifest = try? store.manifest(other.key) else { continue }
+            for dependency in manifest.dependencies {
+                if let pinned = dependency.imageID?.description {
+                    if record.key.hasPrefix(String(pinned.prefix(record.key.count))) { return other }
+                } else if dependency.imageName.description == record.name {
+                    return other
+                }
+            }
+        }
+        return nil
+    }
+
+    static func currentNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}
+
+extension RktContext {
+    /// A usage problem found after parsing: cobra's `Error:` line and the usage.
+    func usageError(_ message: String) -> Int32 {
+        console.error("Error: \(message)")
+        return usage()
+    }
+
+    /// Missing or extra arguments: the usage on stdout.
+    func usage() -> Int32 {
+        console.out(command.usageText(path: path))
+        return Rkt.failure
+    }
+}

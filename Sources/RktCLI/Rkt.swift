@@ -1,0 +1,111 @@
+import CLISupport
+import Glibc
+import ImageKit
+import ImageStore
+
+/// What every command gets: the global flags, the output, and the store (opened on demand).
+struct RktContext {
+    let flags: ParsedFlags
+    let console: Console
+    /// The command's name for message prefixes (`fetch: ...`, `cat-manifest: ...`).
+    let name: String
+    /// The command being run and its path (`image list`), for usage texts.
+    let command: RktCommand
+    let path: String
+
+    var dataDirectory: String { flags.string("dir") }
+    var debug: Bool { flags.bool("debug") }
+
+    func openStore() throws(StoreError) -> ImageStore {
+        try ImageStore(directory: dataDirectory)
+    }
+
+    /// One diagnostic line, prefixed with the command's name.
+    func fail(_ message: String) -> Int32 {
+        console.error("\(name): \(message)")
+        return Rkt.failure
+    }
+}
+
+/// rkt's entry point.
+public enum Rkt {
+    /// rkt exits 254 for every failure of its own.
+    static let failure: Int32 = 254
+    static let version = "1.30.0+git"
+
+    static let globalFlags: [FlagSpec] = [
+        FlagSpec(name: "dir", kind: .string, defaultValue: "/var/lib/rkt", usage: "rkt data directory"),
+        FlagSpec(name: "insecure-options", kind: .string, defaultValue: "none",
+                 usage: "comma-separated list of security features to disable. Allowed values: \"none\", \"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", \"seccomp\", \"all-fetch\", \"all-run\", \"all\""),
+        FlagSpec(name: "debug", kind: .bool, defaultValue: "false", usage: "print out more debug information to stderr"),
+        FlagSpec(name: "local-config", kind: .string, defaultValue: "/etc/rkt", usage: "local configuration directory"),
+        FlagSpec(name: "system-config", kind: .string, defaultValue: "/usr/lib/rkt", usage: "system configuration directory"),
+        FlagSpec(name: "user-config", kind: .string, defaultValue: "", usage: "user configuration directory"),
+        FlagSpec(name: "trust-keys-from-https", kind: .bool, defaultValue: "false", usage: "automatically trust gpg keys fetched from https"),
+    ]
+
+    static let root = RktCommand(
+        name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
+        subcommands: [imageCommand, versionCommand])
+
+    /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
+    public static func main(arguments: [String], console: Console = .standard()) -> Int32 {
+        var command = root
+        var path: [String] = []
+        var rest = Array(arguments.dropFirst())
+        // Walk down the command tree: the first non-flag words name subcommands.
+        while !command.subcommands.isEmpty, let index = commandWordIndex(rest, flags: command.flags + globalFlags) {
+            guard let next = command.subcommand(rest[index]) else {
+                if command.run != nil { break }
+                console.error("Error: unknown command \(goQuote(rest[index])) for \(goQuote((["rkt"] + path).joined(separator: " ")))")
+                console.out(command.usageText(path: path.joined(separator: " ")))
+                return failure
+            }
+            rest.remove(at: index)
+            command = next
+            path.append(next.name)
+        }
+        let parsed: ParsedFlags
+        do {
+            parsed = try parseFlags(rest, specs: command.flags)
+        } catch {
+            console.error("Error: \(error.message)")
+            console.out(command.usageText(path: path.joined(separator: " ")))
+            return failure
+        }
+        guard let run = command.run else {
+            console.out(command.usageText(path: path.joined(separator: " ")))
+            return path.isEmpty && rest.isEmpty ? 0 : failure
+        }
+        let dir = parsed.string("dir")
+        guard dir.hasPrefix("/") else {
+            console.error("\(path.last ?? "rkt"): --dir must be an absolute path (given \(goQuote(dir)))")
+            return failure
+        }
+        let context = RktContext(flags: parsed, console: console, name: path.last ?? "rkt", command: command,
+                                 path: path.joined(separator: " "))
+        return run(parsed, context)
+    }
+
+    /// Where the next command word is: the first argument that is neither a flag nor a
+    /// string flag's separate value (`--dir /x image list`).
+    private static func commandWordIndex(_ args: [String], flags: [FlagSpec]) -> Int? {
+        var i = 0
+        while i < args.count {
+            let arg = args[i]
+            if arg == "--" { return nil }
+            guard arg.hasPrefix("-"), arg.count > 1 else { return i }
+            let name = arg.drop { $0 == "-" }
+            if !name.contains("="), flags.contains(where: { $0.name == name && $0.kind == .string }) { i += 1 }
+            i += 1
+        }
+        return nil
+    }
+
+    static let versionCommand = RktCommand(
+        name: "version", summary: "Print the version and exit", usage: "",
+        run: { _, context in
+            context.console.out("rkt Version: \(version)\nappc Version: 0.8.11\nGo Version: go1.19.8\nGo OS/Arch: linux/amd64\nFeatures: \n")
+            return 0
+        })
+}

@@ -1,0 +1,4 @@
+import Glibc
+import RktCLI
+
+exit(Rkt.main(arguments: CommandLine.arguments))
