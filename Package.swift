@@ -25,18 +25,21 @@ let package = Package(
         .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto", "CLinux", "CZlib"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
         .target(name: "ImageStore", dependencies: ["ImageKit"]),
+        // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
+        .target(name: "ImageRender", dependencies: ["ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux"]),
         // What both command lines share: output sinks, tab-aligned tables, Go time and size formats.
         .target(name: "CLISupport", dependencies: ["AppcSchema"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["ImageKit", "CLISupport"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["ImageStore", "CLISupport", "CLinux"]),
+        .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "CLISupport", "CLinux"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI"]),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        .testTarget(name: "ImageRenderTests", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
         .testTarget(name: "RktTests", dependencies: ["RktCLI", "CLISupport", "ImageStore", "ImageKit"]),
         .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),
     ]

@@ -4,12 +4,13 @@ import CLinux
 import GoJSON
 import Glibc
 import ImageKit
+import ImageRender
 import ImageStore
 
 extension Rkt {
     static let imageCommand = RktCommand(
         name: "image", summary: "Operate on image(s) in the local store", usage: "[command]",
-        subcommands: [imageList, imageRemove, imageCatManifest, imageExport])
+        subcommands: [imageCatManifest, imageExport, imageExtract, imageGC, imageList, imageRender, imageRemove, imageVerify])
 
     static let imageList = RktCommand(
         name: "list", summary: "List images in the local store", usage: "[flags]",
@@ -102,11 +103,20 @@ extension Rkt {
         guard ["asc", "desc"].contains(flags.string("order")) else {
             return context.usageError("invalid argument \(goQuote(flags.string("order"))) for --order=\(flags.string("order")): unknown option \(goQuote(flags.string("order")))")
         }
-        let records: [ImageRecord]
+        var records: [ImageRecord]
         do {
             records = try context.openStore().records()
         } catch {
             return context.fail("\(error)")
+        }
+        // rkt's SIZE: the blob and the image's rendered trees.
+        if let store = try? context.openStore() {
+            let trees = TreeStore(store: store)
+            records = records.map { record in
+                var sized = record
+                sized.size += trees.treeSize(forImage: record.key)
+                return sized
+            }
         }
         let sorted = sortRecords(records, by: sortFields, descending: flags.string("order") == "desc")
         switch flags.string("format") {
@@ -190,6 +200,7 @@ extension Rkt {
                     continue
                 }
                 try store.remove(record.key)
+                _ = TreeStore(store: store).pruneLayers()
                 context.console.out("successfully removed aci for image: \(goQuote(record.key))\n")
                 removed += 1
             } catch {

@@ -1,0 +1,262 @@
+import CLinux
+import Glibc
+import ImageKit
+
+/// Paths inside images are byte strings (names need not be UTF-8), relative to a
+/// root, `/`-separated, already cleaned; the root itself is the empty path.
+typealias RelativePath = [UInt8]
+
+enum BytePath {
+    static let slash = UInt8(ascii: "/")
+    static let dot = UInt8(ascii: ".")
+
+    /// Go's `path.Clean` on bytes: lexical only.
+    static func clean(_ path: [UInt8]) -> [UInt8] {
+        if path.isEmpty { return [dot] }
+        let rooted = path.first == slash
+        var parts: [ArraySlice<UInt8>] = []
+        for part in path.split(separator: slash, omittingEmptySubsequences: true) {
+            if part.count == 1 && part.first == dot { continue }
+            if part.count == 2 && part.allSatisfy({ $0 == dot }) {
+                if let last = parts.last, !(last.count == 2 && last.allSatisfy({ $0 == dot })) {
+                    parts.removeLast()
+                } else if !rooted {
+                    parts.append(part)
+                }
+                continue
+            }
+            parts.append(part)
+        }
+        var out: [UInt8] = rooted ? [slash] : []
+        for (i, part) in parts.enumerated() {
+            if i > 0 { out.append(slash) }
+            out.append(contentsOf: part)
+        }
+        return out.isEmpty ? [dot] : out
+    }
+
+    /// True for a cleaned name that climbs out of its root (`..`, `../x`).
+    static func escapes(_ cleaned: [UInt8]) -> Bool {
+        cleaned == [dot, dot] || cleaned.starts(with: [dot, dot, slash])
+    }
+
+    /// The part of a cleaned archive name below `rootfs/`; `[]` for `rootfs` itself,
+    /// nil for names outside the rootfs (the manifest, `rootfs-extra`, ...).
+    static func belowRootfs(_ cleaned: [UInt8]) -> RelativePath? {
+        let rootfs = Array("rootfs".utf8)
+        if cleaned == rootfs { return [] }
+        guard cleaned.count > rootfs.count + 1, cleaned.starts(with: rootfs), cleaned[rootfs.count] == slash else { return nil }
+        return Array(cleaned[(rootfs.count + 1)...])
+    }
+
+    static func components(_ path: RelativePath) -> [[UInt8]] {
+        path.split(separator: slash, omittingEmptySubsequences: true).map { Array($0) }
+    }
+
+    static func parent(_ path: RelativePath) -> RelativePath {
+        guard let i = path.lastIndex(of: slash) else { return [] }
+        return Array(path[..<i])
+    }
+
+    static func join(_ a: RelativePath, _ b: [UInt8]) -> RelativePath {
+        a.isEmpty ? b : a + [slash] + b
+    }
+
+    static func text(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }
+}
+
+/// A NUL-terminated copy of `bytes`, to pass where C wants a `const char *`.
+func cString(_ bytes: [UInt8]) -> [CChar] {
+    var out = [CChar]()
+    out.reserveCapacity(bytes.count + 1)
+    for b in bytes { out.append(CChar(bitPattern: b)) }
+    out.append(0)
+    return out
+}
+
+func cString(_ text: String) -> [CChar] { cString(Array(text.utf8)) }
+
+/// Lower-case hex of `bytes`.
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// rkt's key form of a finished SHA-512: `sha512-` + the first 64 hex digits.
+func keyForm(_ hasher: SHA512Hasher) -> String {
+    "sha512-" + String(hexString(hasher.finalize()).prefix(64))
+}
+
+/// rkt's key form of the SHA-512 of `bytes`.
+func keyForm(of bytes: [UInt8]) -> String {
+    let hasher = SHA512Hasher()
+    hasher.update(bytes)
+    return keyForm(hasher)
+}
+
+/// Small system-call helpers with `RenderError`s.
+enum Sys {
+    static var isRoot: Bool { geteuid() == 0 }
+
+    static func lstat(_ path: String) -> stat? {
+        var info = stat()
+        return Glibc.lstat(path, &info) == 0 ? info : nil
+    }
+
+    static func exists(_ path: String) -> Bool { lstat(path) != nil }
+
+    static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
+
+    static func openDirectory(_ path: String) throws(RenderError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        return fd
+    }
+
+    /// mkdir that accepts an existing directory.
+    static func makeDirectory(_ path: String, mode: mode_t) throws(RenderError) {
+        if mkdir(path, mode) != 0 {
+            let code = errno
+            guard code == EEXIST, let info = lstat(path), isDirectory(info) else {
+                throw .system(operation: "mkdir", path: path, errno: code)
+            }
+        }
+    }
+
+    /// mkdir -p.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(RenderError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            try makeDirectory(current, mode: mode)
+        }
+    }
+
+    /// A fresh directory named `prefix` + six random characters (mode 0700).
+    static func makeTemporaryDirectory(_ prefix: String) throws(RenderError) -> String {
+        var template = cString(prefix + "XXXXXX")
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        guard made != nil else { throw .system(operation: "mkdtemp", path: prefix, errno: errno) }
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Writes a whole small file (created or truncated), then closes it.
+    static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, sync: Bool = false) throws(RenderError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+        if sync, fsync(fd) != 0 { throw .system(operation: "fsync", path: path, errno: errno) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(RenderError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + done }, raw.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(operation: "write", path: path, errno: errno)
+            }
+            done += n
+        }
+    }
+
+    /// A whole file, at most `limit` bytes.
+    static func readFile(_ path: String, limit: Int) throws(RenderError) -> [UInt8] {
+        do {
+            return try FileSystem.readFile(path, limit: limit)
+        } catch let .system(operation, path, code) {
+            throw .system(operation: operation, path: path, errno: code)
+        } catch {
+            throw .damaged("\(path): \(error)")
+        }
+    }
+
+    /// Flushes the file system holding `path` (what rkt does before marking a tree rendered).
+    static func syncFileSystem(_ path: String) throws(RenderError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        guard clinux_syncfs(fd) == 0 else { throw .system(operation: "syncfs", path: path, errno: errno) }
+    }
+
+    static func fsyncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// `rm -rf path`, never following symbolic links. A missing path is fine.
+    static func removeTree(_ path: String) throws(RenderError) {
+        guard let info = lstat(path) else { return }
+        if !isDirectory(info) {
+            guard unlink(path) == 0 || errno == ENOENT else { throw .system(operation: "unlink", path: path, errno: errno) }
+            return
+        }
+        let fd = try openDirectory(path)
+        defer { close(fd) }
+        try removeContents(of: fd, path: path)
+        guard rmdir(path) == 0 || errno == ENOENT else { throw .system(operation: "rmdir", path: path, errno: errno) }
+    }
+
+    /// Empties the directory open as `fd`.
+    static func removeContents(of fd: Int32, path: String) throws(RenderError) {
+        // Directories made unwritable by an image (mode 0555) must be opened up first.
+        fchmod(fd, 0o700)
+        for name in try directoryNames(fd, path: path) {
+            let child = cString(name)
+            var info = stat()
+            guard fstatat(fd, child, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                if errno == ENOENT { continue }
+                throw .system(operation: "lstat", path: path + "/" + BytePath.text(name), errno: errno)
+            }
+            if isDirectory(info) {
+                // Root reads any directory; anyone else may first need to open up one of its own
+                // (an image's mode 0000 directory). Root never chmods by name: a link could stand there.
+                if !isRoot, info.st_uid == geteuid() { fchmodat(fd, child, 0o700, 0) }
+                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard sub >= 0 else { throw .system(operation: "open", path: path + "/" + BytePath.text(name), errno: errno) }
+                defer { close(sub) }
+                try removeContents(of: sub, path: path + "/" + BytePath.text(name))
+                guard unlinkat(fd, child, AT_REMOVEDIR) == 0 || errno == ENOENT else {
+                    throw .system(operation: "rmdir", path: path + "/" + BytePath.text(name), errno: errno)
+                }
+            } else {
+                guard unlinkat(fd, child, 0) == 0 || errno == ENOENT else {
+                    throw .system(operation: "unlink", path: path + "/" + BytePath.text(name), errno: errno)
+                }
+            }
+        }
+    }
+
+    /// The names in the directory open as `fd` (not `.`/`..`), sorted by bytes.
+    static func directoryNames(_ fd: Int32, path: String) throws(RenderError) -> [[UInt8]] {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            throw .system(operation: "open", path: path, errno: errno)
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var names: [[UInt8]] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name == [BytePath.dot] || name == [BytePath.dot, BytePath.dot] { continue }
+            names.append(name)
+        }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The directory names under `path` as text (for the store's own directories).
+    static func listDirectory(_ path: String) -> [String] {
+        guard let fd = try? openDirectory(path) else { return [] }
+        defer { close(fd) }
+        return ((try? directoryNames(fd, path: path)) ?? []).map { BytePath.text($0) }
+    }
+}

@@ -1,0 +1,90 @@
+/// acirenderer's choice of files (appc-spec.md §7.2), made from the layer indexes
+/// instead of the archives (they list the same entries in the same order).
+struct Selection {
+    struct Chosen {
+        /// Position in the dependency list.
+        let image: Int
+        let entry: LayerEntry
+    }
+
+    /// Chosen entries, in extraction order: list order, then archive order.
+    var chosen: [Chosen] = []
+    /// The rootfs directory's own entry: every image provides it; the last one extracted wins.
+    var rootfs: LayerEntry?
+
+    /// Walks the list in order. For each image, each entry below the rootfs is taken unless:
+    /// * the image has a `pathWhitelist` and the entry is a non-directory not listed in it;
+    /// * an "upper" whitelist applies (`upperWhitelist`) and does not list the entry
+    ///   (directories included);
+    /// * an earlier image already provided the path (the first provider wins);
+    /// * an earlier image provided one of its parents as a non-directory.
+    /// Entries below a symlinked or file parent inside one image were already left out
+    /// when the layer was extracted.
+    static func choose(_ images: [ResolvedImage], indexes: [LayerIndex]) -> Selection {
+        var selection = Selection()
+        var provided: [RelativePath: Bool] = [[]: true] // path -> is a directory
+        for (position, image) in images.enumerated() {
+            let own = image.manifest.pathWhitelist.isEmpty ? nil : whitelist(image.manifest.pathWhitelist)
+            let upper = upperWhitelist(images, position)
+            for entry in indexes[position].entries {
+                switch entry.kind {
+                case .implicitDirectory, .manifest: continue
+                default: break
+                }
+                if entry.path.isEmpty {
+                    selection.rootfs = entry
+                    continue
+                }
+                let isDirectory = entry.kind == .directory
+                if let own, !isDirectory, !own.contains(entry.path) { continue }
+                if let upper, !upper.contains(entry.path) { continue }
+                if provided[entry.path] != nil { continue }
+                if maskedByParent(entry.path, provided) { continue }
+                selection.chosen.append(Chosen(image: position, entry: entry))
+                provided[entry.path] = isDirectory
+            }
+        }
+        return selection
+    }
+
+    private static func maskedByParent(_ path: RelativePath, _ provided: [RelativePath: Bool]) -> Bool {
+        var parent = BytePath.parent(path)
+        while !parent.isEmpty {
+            if let isDirectory = provided[parent], !isDirectory { return true }
+            parent = BytePath.parent(parent)
+        }
+        return false
+    }
+
+    /// The whitelist that filters the image at `position` from above: walking back to the
+    /// top of the list, remembering the level of the image visited just before, an image
+    /// with a lower level and a non-empty whitelist becomes the candidate; the last (top-
+    /// most) candidate applies. For true ancestors that is the top-most ancestor with a
+    /// whitelist, but an earlier sibling with dependencies of its own also qualifies
+    /// (acirenderer's quirk, kept: `A → [B, C]`, `C → [D]`, C whitelisted filters B too).
+    static func upperWhitelist(_ images: [ResolvedImage], _ position: Int) -> Set<RelativePath>? {
+        var result: Set<RelativePath>?
+        var level = images[position].level
+        var i = position
+        while i >= 0 {
+            let image = images[i]
+            if image.level < level, !image.manifest.pathWhitelist.isEmpty {
+                result = whitelist(image.manifest.pathWhitelist)
+            }
+            level = image.level
+            i -= 1
+        }
+        return result
+    }
+
+    /// Whitelist entries joined onto `rootfs` and cleaned (`/etc/x/` → `etc/x` below the
+    /// rootfs). Entries that land outside the rootfs can match nothing.
+    static func whitelist(_ paths: [String]) -> Set<RelativePath> {
+        var set = Set<RelativePath>()
+        for path in paths {
+            let joined = BytePath.clean(Array("rootfs/".utf8) + Array(path.utf8))
+            if let relative = BytePath.belowRootfs(joined) { set.insert(relative) }
+        }
+        return set
+    }
+}

@@ -1,0 +1,111 @@
+import CLISupport
+import ImageKit
+import ImageRender
+import ImageStore
+
+extension Rkt {
+    static let imageExtract = RktCommand(
+        name: "extract", summary: "Extract a stored image to a directory", usage: "IMAGE OUTPUT_DIR",
+        flags: [
+            FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output directory"),
+            FlagSpec(name: "rootfs-only", kind: .bool, defaultValue: "false", usage: "extract rootfs only"),
+        ],
+        run: { flags, context in
+            renderOrExtract(flags, context) { trees, key, dir in
+                try trees.extract(key: key, to: dir, rootfsOnly: flags.bool("rootfs-only"), overwrite: flags.bool("overwrite"))
+            }
+        })
+
+    static let imageRender = RktCommand(
+        name: "render", summary: "Render a stored image to a directory with all its dependencies", usage: "IMAGE OUTPUT_DIR",
+        flags: [
+            FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output directory"),
+            FlagSpec(name: "rootfs-only", kind: .bool, defaultValue: "false", usage: "render rootfs only"),
+        ],
+        run: { flags, context in
+            renderOrExtract(flags, context) { trees, key, dir in
+                try trees.renderCopy(key: key, to: dir, rootfsOnly: flags.bool("rootfs-only"), overwrite: flags.bool("overwrite"))
+            }
+        })
+
+    static let imageVerify = RktCommand(
+        name: "verify", summary: "Verify one or more rendered images in the local store", usage: "IMAGE...",
+        run: { flags, context in
+            guard !flags.arguments.isEmpty else { return context.usage() }
+            do {
+                let store = try context.openStore()
+                let trees = TreeStore(store: store)
+                for argument in flags.arguments {
+                    let record = try resolveImage(argument, in: store)
+                    // rkt renders on fetch; we render on first use, so make sure the tree exists.
+                    _ = try trees.render(key: record.key)
+                    _ = try trees.verify(key: record.key)
+                    context.console.out("successfully verified checksum for image: \(goQuote(record.name)) (\(goQuote(record.key)))\n")
+                }
+                return 0
+            } catch {
+                return context.fail("\(error)")
+            }
+        })
+
+    static let imageGC = RktCommand(
+        name: "gc", summary: "Garbage collect local store", usage: "[flags]",
+        flags: [FlagSpec(name: "grace-period", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait since an image was last used before removing it")],
+        run: { flags, context in
+            guard let grace = goDuration(flags.string("grace-period")) else {
+                return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period=\(flags.string("grace-period")): time: invalid duration \(goQuote(flags.string("grace-period")))")
+            }
+            do {
+                let store = try context.openStore()
+                let trees = TreeStore(store: store)
+                // No pod keeps a tree alive yet: pods come with the runtime.
+                for id in trees.removeTrees(except: []) {
+                    context.console.error("gc: removed treestore \(goQuote(id))")
+                }
+                let cutoff = currentNanoseconds() - grace
+                var removed = 0
+                for record in try store.records() where record.lastUsed < cutoff {
+                    try store.remove(record.key)
+                    context.console.out("successfully removed aci for image: \(goQuote(record.key))\n")
+                    removed += 1
+                }
+                _ = trees.pruneLayers()
+                context.console.error("gc: \(removed) image(s) successfully removed")
+                return 0
+            } catch {
+                return context.fail("\(error)")
+            }
+        })
+
+    private static func renderOrExtract(
+        _ flags: ParsedFlags, _ context: RktContext, _ body: (TreeStore, String, String) throws -> Void
+    ) -> Int32 {
+        guard flags.arguments.count == 2 else { return context.usage() }
+        do {
+            let store = try context.openStore()
+            let record = try resolveImage(flags.arguments[0], in: store)
+            try body(TreeStore(store: store), record.key, flags.arguments[1])
+            return 0
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
+
+    /// Go's `time.ParseDuration` for the forms rkt's flags take (`24h0m0s`, `30m`, `1h30m`, `10s`), in nanoseconds.
+    static func goDuration(_ text: String) -> Int64? {
+        if text == "0" { return 0 }
+        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        var rest = Substring(text)
+        var total = 0.0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard !number.isEmpty, let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            guard let unit = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) }) else { return nil }
+            rest = rest.dropFirst(unit.0.count)
+            total += value * unit.1
+        }
+        return Int64(total)
+    }
+}

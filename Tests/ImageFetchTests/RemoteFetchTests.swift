@@ -1,0 +1,175 @@
+import Foundation
+import Glibc
+import ImageFetch
+import ImageStore
+import Testing
+
+@Suite struct RemoteFetchTests {
+    /// A signed image served by a plain HTTP server, its key trusted for its name.
+    func servedImage(_ s: Setup, https: Bool = false, name: String = "example.com/busybox") throws -> (TestServer, ACIFactory.Image) {
+        let keys = try GPGKeys.get()
+        let root = s.dir.sub("www")
+        let image = try ACIFactory.make(in: root, file: "busybox.aci", name: name)
+        try keys.sign(image.path, with: keys.trusted)
+        try trustKey(keys.trustedArmored, fingerprint: keys.trusted, config: s.local, prefix: name)
+        return (try TestServer(root: root, https: https), image)
+    }
+
+    @Test func plainHTTPNeedsTheInsecureOption() throws {
+        let s = try Setup()
+        let (server, image) = try servedImage(s)
+        let url = server.base + "/busybox.aci"
+        let refused = expectFetchError { _ = try s.fetcher(s.options(), log: LogLines()).fetch(url) }
+        #expect(refused?.message == "plain HTTP is not allowed for \"\(server.base)/busybox.aci.asc\" (use --insecure-options=http)")
+        #expect(server.requests.isEmpty)
+        let log = LogLines()
+        let record = try s.fetcher(s.options([.http]), log: log).fetch(url)
+        #expect(record.key == image.key)
+        #expect(log.lines == [
+            "image: remote fetching from URL \"\(url)\"",
+            "image: fetching image from \(url)",
+            "image: downloading signature from \(server.base)/busybox.aci.asc",
+            "image: signature verified:\n  Test ACI Signer <signer@example.com>",
+        ])
+        #expect(server.requests == ["GET /busybox.aci.asc", "GET /busybox.aci"])
+        #expect(s.tmpEntries.isEmpty)
+    }
+
+    @Test func httpsWithSelfSignedCertificate() throws {
+        try requireTool("openssl", package: "openssl")
+        let s = try Setup()
+        let (server, image) = try servedImage(s, https: true)
+        let url = server.base + "/busybox.aci"
+        let refused = expectFetchError { _ = try s.fetcher(s.options(), log: LogLines()).fetch(url) }
+        #expect(refused?.chain.first == "error downloading the signature file")
+        #expect(refused?.message.hasPrefix("Get \"\(server.base)/busybox.aci.asc\": ") == true)
+        #expect(refused?.message.contains("certificate") == true)
+        let log = LogLines()
+        let record = try s.fetcher(s.options([.tls], debug: false), log: log).fetch(url)
+        #expect(record.key == image.key)
+        #expect(log.lines == ["image: warning: TLS verification has been disabled",
+                              "image: signature verified:\n  Test ACI Signer <signer@example.com>"])
+    }
+
+    @Test func pullPoliciesForURLs() throws {
+        let s = try Setup()
+        let (server, image) = try servedImage(s)
+        let url = server.base + "/busybox.aci"
+        let never = expectFetchError { _ = try s.fetcher(s.options([.http], policy: .never), log: LogLines()).fetch(url) }
+        #expect(never?.message == "unable to fetch image from URL \"\(url)\": either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled")
+        #expect(try s.fetcher(s.options([.http], policy: .new), log: LogLines()).fetch(url).key == image.key)
+        #expect(server.requests.count == 2)
+        // new and never now use the store without the network.
+        let log = LogLines()
+        #expect(try s.fetcher(s.options([.http], policy: .new), log: log).fetch(url).key == image.key)
+        #expect(log.lines == ["image: using image from local store for url \(url)"])
+        #expect(try s.fetcher(s.options([.http], policy: .never), log: LogLines()).fetch(url).key == image.key)
+        #expect(server.requests.count == 2)
+        // update downloads again.
+        #expect(try s.fetcher(s.options([.http], policy: .update), log: LogLines()).fetch(url).key == image.key)
+        #expect(server.requests.count == 4)
+        #expect(s.rowCount == 1)
+    }
+
+    @Test func cacheHeadersAreHonoured() throws {
+        let s = try Setup()
+        let (server, image) = try servedImage(s)
+        try writeFile(server.root + "/busybox.aci.headers", "ETag: \"v1\"\n")
+        let url = server.base + "/busybox.aci"
+        #expect(try s.fetcher(s.options([.http, .image]), log: LogLines()).fetch(url).key == image.key)
+        // The server answers 304 to the stored ETag.
+        #expect(try s.fetcher(s.options([.http, .image]), log: LogLines()).fetch(url).key == image.key)
+        #expect(server.requests.count == 2)
+        // With a max-age the second fetch does not even ask.
+        try writeFile(server.root + "/busybox.aci.headers", "Cache-Control: max-age=600\n")
+        let fresh = try Setup()
+        #expect(try fresh.fetcher(fresh.options([.http, .image]), log: LogLines()).fetch(url).key == image.key)
+        let log = LogLines()
+        #expect(try fresh.fetcher(fresh.options([.http, .image]), log: log).fetch(url).key == image.key)
+        #expect(log.lines.last == "image: image for \(url) isn't expired, not fetching.")
+        #expect(server.requests.count == 3)
+    }
+
+    @Test func badStatusAndDeferredSignature() throws {
+        let s = try Setup()
+        let (server, image) = try servedImage(s)
+        let missing = expectFetchError { _ = try s.fetcher(s.options([.http, .image]), log: LogLines()).fetch(server.base + "/nope.aci") }
+        #expect(missing?.message == "bad HTTP status code: 404")
+        #expect(missing?.chain.first == "error downloading ACI")
+        try FileManager.default.createDirectory(atPath: server.root + "/defer", withIntermediateDirectories: true)
+        let log = LogLines()
+        let record = try s.fetcher(s.options([.http], debug: false), log: log).fetch(server.base + "/defer/busybox.aci")
+        #expect(record.key == image.key)
+        #expect(log.lines.first == "image: server requested deferring the signature download")
+        #expect(server.requests == ["GET /nope.aci", "GET /defer/busybox.aci.asc", "GET /defer/busybox.aci", "GET /defer/busybox.aci.asc"])
+    }
+
+    @Test func interruptedDownloadLeavesNothing() throws {
+        let s = try Setup()
+        let (server, _) = try servedImage(s)
+        let error = expectFetchError { _ = try s.fetcher(s.options([.http, .image]), log: LogLines()).fetch(server.base + "/truncate/busybox.aci") }
+        #expect(error?.chain.first == "error downloading ACI")
+        #expect(error?.message.contains("transfer closed") == true)
+        #expect(s.blobCount == 0)
+        #expect(s.rowCount == 0)
+        #expect(s.tmpEntries.isEmpty)
+    }
+
+    @Test func concurrentFetchesOfOneImage() throws {
+        let s = try Setup()
+        let (server, image) = try servedImage(s)
+        let url = server.base + "/busybox.aci"
+        let results = LogLines()
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            do {
+                let record = try s.fetcher(s.options([.http], debug: false), log: LogLines()).fetch(url)
+                results.append(record.key)
+            } catch {
+                results.append("error: \(error)")
+            }
+        }
+        #expect(results.lines == Array(repeating: image.key, count: 4))
+        #expect(s.blobCount == 1)
+        #expect(s.rowCount == 1)
+        #expect(s.tmpEntries.isEmpty)
+    }
+
+    /// Run as a child process by `killedFetchLeavesNothing`; does nothing otherwise.
+    @Test func childFetchProcess() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let storeDir = env["IMAGEFETCH_CHILD_STORE"], let url = env["IMAGEFETCH_CHILD_URL"] else { return }
+        let store = try ImageStore(directory: storeDir)
+        var options = FetchOptions(insecure: [.http, .image])
+        options.withDependencies = false
+        _ = try? Fetcher(store: store, options: options, log: { _ in }).fetch(url)
+        exit(0)
+    }
+
+    @Test func killedFetchLeavesNothing() throws {
+        let s = try Setup()
+        let (server, _) = try servedImage(s)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "childFetchProcess"]
+        var env = ProcessInfo.processInfo.environment
+        env["IMAGEFETCH_CHILD_STORE"] = s.store.directory
+        env["IMAGEFETCH_CHILD_URL"] = server.base + "/slow/busybox.aci"
+        child.environment = env
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        var sent = false
+        for _ in 0..<400 where !sent {
+            sent = server.requests.contains("SLOW-SENT")
+            if !sent { usleep(25_000) }
+        }
+        #expect(sent)
+        usleep(200_000)
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal)
+        #expect(s.blobCount == 0)
+        #expect(s.rowCount == 0)
+        #expect(s.tmpEntries.isEmpty)
+    }
+}

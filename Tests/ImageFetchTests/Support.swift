@@ -1,0 +1,406 @@
+import Foundation
+import Glibc
+import ImageFetch
+import ImageKit
+import ImageStore
+import Testing
+
+/// A failure of the test harness itself (missing tool, server that did not start).
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ text: String) { description = text }
+}
+
+/// Fails loudly when a tool the tests need is missing, naming its Debian package.
+func requireTool(_ name: String, package: String) throws {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for dir in path.split(separator: ":") where access(String(dir) + "/" + name, X_OK) == 0 { return }
+    throw HarnessError("\(name) is not installed: apt-get install \(package)")
+}
+
+/// A temporary directory removed at the end.
+final class TempDir: @unchecked Sendable {
+    let path: String
+    init() {
+        var template = Array("/tmp/imagefetch-test-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) != nil } ?? false }
+        precondition(made, "mkdtemp failed")
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func sub(_ name: String) -> String {
+        let p = path + "/" + name
+        try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+}
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a command to completion.
+@discardableResult
+func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = argv
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let inPipe = Pipe()
+    process.standardInput = inPipe
+    try process.run()
+    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+    try? inPipe.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func writeFile(_ path: String, _ text: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+}
+
+func readFile(_ path: String) -> String {
+    (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+}
+
+/// Builds ACIs with ImageKit's TarWriter and knows their expected IDs.
+enum ACIFactory {
+    struct Image {
+        var path: String
+        /// `sha512-` + 64 hex of `sha512sum` over the uncompressed tar.
+        var key: String
+    }
+
+    /// Writes `dir/file` (gzip-compressed unless `compressed` is false) with the given name and labels.
+    static func make(in dir: String, file: String, name: String, labels: [(String, String)] = [("os", "linux"), ("arch", "amd64")],
+                     content: String = "hello", dependencies: String = "", compressed: Bool = true) throws -> Image {
+        let labelJSON = labels.map { "{\"name\":\"\($0.0)\",\"value\":\"\($0.1)\"}" }.joined(separator: ",")
+        let deps = dependencies.isEmpty ? "" : ",\"dependencies\":\(dependencies)"
+        let manifest = "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"\(name)\",\"labels\":[\(labelJSON)],\"app\":{\"exec\":[\"/hello\"],\"user\":\"0\",\"group\":\"0\"}\(deps)}"
+        let tarPath = dir + "/" + file + ".tar"
+        let writer = try TarWriter(path: tarPath)
+        try writer.write(.file("manifest", manifest))
+        try writer.write(.directory("rootfs"))
+        try writer.write(.file("rootfs/hello", content, mode: 0o755))
+        try writer.close()
+        let sum = try run(["sha512sum", tarPath])
+        let key = "sha512-" + String(sum.stdout.prefix(64))
+        let out = dir + "/" + file
+        if compressed {
+            try run(["sh", "-c", "gzip -c -n \"$0\" > \"$1\"", tarPath, out])
+        } else {
+            try FileManager.default.copyItem(atPath: tarPath, toPath: out)
+        }
+        try FileManager.default.removeItem(atPath: tarPath)
+        return Image(path: out, key: key)
+    }
+}
+
+/// Two throwaway signing keys in a private GNUPGHOME, made once for the whole run.
+final class GPGKeys: @unchecked Sendable {
+    let home: String
+    let trusted: String      // fingerprint, "Test ACI Signer <signer@example.com>"
+    let untrusted: String    // fingerprint, "Other Signer <other@example.com>"
+    let trustedArmored: String
+    let untrustedArmored: String
+    private let lock = NSLock()
+
+    static let shared: Result<GPGKeys, HarnessError> = {
+        do {
+            return .success(try GPGKeys())
+        } catch let error as HarnessError {
+            return .failure(error)
+        } catch {
+            return .failure(HarnessError("\(error)"))
+        }
+    }()
+
+    static func get() throws -> GPGKeys {
+        try requireTool("gpg", package: "gpg")
+        try requireTool("gpgv", package: "gpgv")
+        switch shared {
+        case let .success(keys): return keys
+        case let .failure(error): throw error
+        }
+    }
+
+    private init() throws {
+        var template = Array("/tmp/imagefetch-gpg-XXXXXX".utf8CString)
+        _ = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) } }
+        let home = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.home = home
+        func generate(_ uid: String) throws -> String {
+            let r = try run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", uid,
+                             "future-default", "default", "never"], env: ["GNUPGHOME": home])
+            guard r.status == 0 else { throw HarnessError("gpg --quick-gen-key failed: \(r.stderr)") }
+            let list = try run(["gpg", "--batch", "--with-colons", "--list-keys", uid], env: ["GNUPGHOME": home])
+            guard let fpr = list.stdout.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") })?
+                .split(separator: ":", omittingEmptySubsequences: false)[9] else {
+                throw HarnessError("no fingerprint for \(uid)")
+            }
+            return String(fpr)
+        }
+        trusted = try generate("Test ACI Signer <signer@example.com>")
+        untrusted = try generate("Other Signer <other@example.com>")
+        trustedArmored = try run(["gpg", "--batch", "--armor", "--export", trusted], env: ["GNUPGHOME": home]).stdout
+        untrustedArmored = try run(["gpg", "--batch", "--armor", "--export", untrusted], env: ["GNUPGHOME": home]).stdout
+    }
+
+    /// Writes `file.asc` (or `output`), an armored detached signature by `key`.
+    func sign(_ file: String, with key: String, output: String? = nil) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let out = output ?? (file.hasSuffix(".aci") ? String(file.dropLast(4)) + ".aci.asc" : file + ".asc")
+        let r = try run(["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", key,
+                         "--armor", "--detach-sign", "-o", out, file], env: ["GNUPGHOME": home])
+        guard r.status == 0 else { throw HarnessError("gpg --detach-sign failed: \(r.stderr)") }
+    }
+
+    /// `gpg --with-colons --import-options show-only --import` of an armored key.
+    func colons(_ armored: String) throws -> String {
+        try run(["gpg", "--batch", "--with-colons", "--import-options", "show-only", "--import"],
+                env: ["GNUPGHOME": home], input: armored).stdout
+    }
+}
+
+/// Installs a trusted key as `rkt trust` would (armored, named by fingerprint).
+func trustKey(_ armored: String, fingerprint: String, config: String, prefix: String?) throws {
+    let dir = prefix.map { config + "/trustedkeys/prefix.d/" + $0 } ?? config + "/trustedkeys/root.d"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try writeFile(dir + "/" + fingerprint.lowercased(), armored)
+}
+
+/// A real HTTP(S) server on 127.0.0.1: python3's http.server with a few test modes.
+final class TestServer: @unchecked Sendable {
+    let root: String
+    let port: UInt
+    let https: Bool
+    let logPath: String
+    private let process: Process
+    private let dir: TempDir
+
+    var base: String { (https ? "https" : "http") + "://127.0.0.1:\(port)" }
+
+    /// Serves files under `root`. `GET /P?ac-discovery=1` serves `root/discovery/P.html`
+    /// (`_root.html` for `/`); `/truncate/F` stops half-way; `/slow/F` stalls half-way;
+    /// `/defer/F` answers 202 the first time. `F.headers` adds response headers.
+    init(root: String, https: Bool = false) throws {
+        try requireTool("python3", package: "python3")
+        self.root = root
+        self.https = https
+        dir = TempDir()
+        logPath = dir.path + "/requests.log"
+        let portFile = dir.path + "/port"
+        let script = dir.path + "/server.py"
+        try writeFile(script, TestServer.script)
+        var args = [script, root, portFile, logPath]
+        if https {
+            try requireTool("openssl", package: "openssl")
+            let cert = dir.path + "/cert.pem"
+            let key = dir.path + "/key.pem"
+            let r = try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            guard r.status == 0 else { throw HarnessError("openssl req failed: \(r.stderr)") }
+            args += [cert, key]
+        }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + args
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var found: UInt? = nil
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = UInt(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                found = p
+                break
+            }
+            usleep(25_000)
+        }
+        guard let found else {
+            process.terminate()
+            throw HarnessError("python3 test server did not start")
+        }
+        port = found
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// The request lines seen so far (`GET /path`).
+    var requests: [String] {
+        readFile(logPath).split(separator: "\n").map(String.init)
+    }
+
+    static let script = #"""
+import http.server, os, socket, ssl, sys, threading, time
+root, portfile, logfile = sys.argv[1], sys.argv[2], sys.argv[3]
+cert = sys.argv[4] if len(sys.argv) > 5 else None
+key = sys.argv[5] if len(sys.argv) > 5 else None
+lock = threading.Lock()
+deferred = set()
+
+def record(text):
+    with lock:
+        with open(logfile, "a") as f:
+            f.write(text + "\n")
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_HEAD(self):
+        self.serve(False)
+    def do_GET(self):
+        self.serve(True)
+    def empty(self, code):
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def serve(self, body):
+        record(self.command + " " + self.path)
+        path, _, query = self.path.partition("?")
+        mode = None
+        for m in ("truncate", "slow", "defer"):
+            if path.startswith("/" + m + "/"):
+                mode = m
+                path = path[len(m) + 1:]
+        if query == "ac-discovery=1":
+            name = path.strip("/") or "_root"
+            fs = os.path.join(root, "discovery", name + ".html")
+        else:
+            fs = os.path.join(root, path.lstrip("/"))
+        if mode == "defer":
+            with lock:
+                first = fs not in deferred
+                deferred.add(fs)
+            if first:
+                return self.empty(202)
+        if not os.path.isfile(fs):
+            return self.empty(404)
+        extra = []
+        if os.path.isfile(fs + ".headers"):
+            for line in open(fs + ".headers"):
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    extra.append((k.strip(), v.strip()))
+        etag = dict(extra).get("ETag")
+        if etag and self.headers.get("If-None-Match") == etag:
+            return self.empty(304)
+        data = open(fs, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if query else "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if not body:
+            return
+        if mode == "truncate":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "slow":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            record("SLOW-SENT")
+            time.sleep(60)
+            return
+        self.wfile.write(data)
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    def finish_request(self, request, client_address):
+        if cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            try:
+                request = ctx.wrap_socket(request, server_side=True)
+            except Exception:
+                return
+        self.RequestHandlerClass(request, client_address, self)
+
+server = Server(("127.0.0.1", 0), Handler)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(portfile + ".tmp", portfile)
+server.serve_forever()
+"""#
+}
+
+/// Collects what a Fetcher logs.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ line: String) {
+        lock.lock()
+        items.append(line)
+        lock.unlock()
+    }
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+    var text: String { lines.joined(separator: "\n") }
+}
+
+/// A store, config directories and a fetcher factory in one temporary directory.
+final class Setup: @unchecked Sendable {
+    let dir = TempDir()
+    let store: ImageStore
+    var system: String { dir.path + "/usr-lib-rkt" }
+    var local: String { dir.path + "/etc-rkt" }
+    var files: String { dir.sub("files") }
+
+    init() throws {
+        store = try ImageStore(directory: dir.sub("rkt"))
+    }
+
+    func options(_ insecure: InsecureOptions = [], policy: PullPolicy = .update, debug: Bool = true) -> FetchOptions {
+        var o = FetchOptions(insecure: insecure, pullPolicy: policy, systemConfig: system, localConfig: local, debug: debug)
+        o.withDependencies = false
+        return o
+    }
+
+    func fetcher(_ options: FetchOptions, log: LogLines) -> Fetcher {
+        Fetcher(store: store, options: options, log: { log.append($0) }, stdout: { log.append("STDOUT " + $0) })
+    }
+
+    /// Files under the store's blob tree, index rows, and entries left in cas/tmp.
+    var blobCount: Int {
+        let base = store.casDirectory + "/blob/sha512"
+        let subdirs = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        return subdirs.reduce(0) { $0 + ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + $1))?.count ?? 0) }
+    }
+    var rowCount: Int { (try? store.records().count) ?? -1 }
+    var tmpEntries: [String] { (try? FileManager.default.contentsOfDirectory(atPath: store.casDirectory + "/tmp")) ?? [] }
+}
+
+/// Expects `body` to throw a FetchError and returns it.
+func expectFetchError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> FetchError? {
+    do {
+        try body()
+        Issue.record("expected an error", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as FetchError {
+        return error
+    } catch {
+        Issue.record("expected a FetchError, got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
