@@ -27,18 +27,24 @@ let package = Package(
         .target(name: "ImageStore", dependencies: ["ImageKit"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
         .target(name: "ImageRender", dependencies: ["ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux"]),
+        // How `rkt fetch` gets images into the store (files, URLs, discovery), signature
+        // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
+        // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
+        .target(name: "ImageFetch", dependencies: ["ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto"]),
         // What both command lines share: output sinks, tab-aligned tables, Go time and size formats.
         .target(name: "CLISupport", dependencies: ["AppcSchema"]),
         // actool's command line (Go flag semantics), testable in-process.
-        .target(name: "ActoolCLI", dependencies: ["ImageKit", "CLISupport"]),
+        .target(name: "ActoolCLI", dependencies: ["ImageKit", "ImageFetch", "CLISupport"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "CLISupport", "CLinux"]),
+        .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "ImageFetch", "CLISupport", "CLinux"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI"]),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
+        .testTarget(name: "ImageFetchTests", dependencies: ["ImageFetch", "ImageStore", "ImageKit", "AppcSchema"]),
         .testTarget(name: "ImageRenderTests", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
         .testTarget(name: "RktTests", dependencies: ["RktCLI", "CLISupport", "ImageStore", "ImageKit"]),
         .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),

@@ -3,7 +3,7 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-packages=(libarchive-dev libssl-dev zlib1g-dev pkg-config gzip bzip2 xz-utils tar hyperfine time)
+packages=(libarchive-dev libssl-dev zlib1g-dev pkg-config gzip bzip2 xz-utils tar hyperfine time libcurl4 gpgv gpg python3 openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -103,6 +103,12 @@ public struct ACIEndpoint: Sendable, Equatable {
     public var aci: String
     /// The signature's URL.
     public var asc: String
+
+    /// An endpoint.
+    public init(aci: String, asc: String) {
+        self.aci = aci
+        self.asc = asc
+    }
 }
 
 /// A discovery attempt that failed, for `--debug` output and `actool discover`.
@@ -111,6 +117,12 @@ public struct FailedAttempt: Sendable, Equatable {
     public var prefix: String
     /// Go's error text.
     public var error: String
+
+    /// An attempt.
+    public init(prefix: String, error: String) {
+        self.prefix = prefix
+        self.error = error
+    }
 }
 
 /// How discovery may talk to servers (appc's `InsecureOption`).
@@ -122,6 +134,7 @@ public struct DiscoveryTransport: Sendable {
     /// Connect to this port instead of the scheme's default.
     public var port: UInt?
 
+    /// A transport policy; the defaults are HTTPS only, verified, default port.
     public init(allowHTTP: Bool = false, insecureTLS: Bool = false, port: UInt? = nil) {
         self.allowHTTP = allowHTTP
         self.insecureTLS = insecureTLS
@@ -146,6 +159,18 @@ public enum Discovery {
         let (data, attempts) = walk(app, transport: transport) { !$0.endpoints.isEmpty }
         guard let data else { throw FetchError("discovery failed") }
         return (data.endpoints, attempts)
+    }
+
+    /// `aciEndpoints` that also reports the failed attempts when all failed.
+    static func aciEndpointsAndAttempts(_ app: AppName, transport: DiscoveryTransport) -> ([ACIEndpoint]?, [FailedAttempt]) {
+        let (data, attempts) = walk(app, transport: transport) { !$0.endpoints.isEmpty }
+        return (data?.endpoints, attempts)
+    }
+
+    /// `publicKeys` that also reports the failed attempts when all failed.
+    static func publicKeysAndAttempts(_ app: AppName, transport: DiscoveryTransport) -> ([String]?, [FailedAttempt]) {
+        let (data, attempts) = walk(app, transport: transport) { !$0.publicKeys.isEmpty }
+        return (data?.publicKeys, attempts)
     }
 
     /// `DiscoverPublicKeys`: the key URLs of the first prefix that lists any.
@@ -454,6 +479,7 @@ public struct DiscoverError: Error, Sendable, Equatable, CustomStringConvertible
     /// When public-key discovery failed: what was found before (actool has already
     /// printed its endpoint walk lines on stdout at that point).
     public var partial: DiscoveryResult?
+    /// The message.
     public var description: String { message }
 }
 

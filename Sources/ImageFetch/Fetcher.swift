@@ -119,12 +119,7 @@ public final class Fetcher {
         }
         var labels: [String: String] = [:]
         for label in dependency.labels { labels[label.name.description] = label.value }
-        let app: AppName
-        do {
-            app = try AppName(name: dependency.imageName.description, labels: labels)
-        } catch {
-            throw error
-        }
+        let app = try AppName(name: dependency.imageName.description, labels: labels)
         do {
             let record = try fetchName(app, image: app.description, signature: nil, expectedID: pinned)
             if let pinned, !record.key.hasPrefix(String(pinned.prefix(record.key.count))) {
@@ -282,17 +277,14 @@ public final class Fetcher {
     /// rkt's `nameFetcher.Hash`.
     private func fetchByDiscovery(_ app: AppName, signature: String?, expectedID: String?) throws -> ImageRecord {
         diag("searching for app image \(app.name)")
-        let endpoints: [ACIEndpoint]
-        do {
-            let found = try Discovery.aciEndpoints(app, transport: transport)
-            if options.debug {
-                for attempt in found.attempts {
-                    log("image: meta tag 'ac-discovery' not found on \(attempt.prefix)\n  └─\(attempt.error)")
-                }
+        let (found, attempts) = Discovery.aciEndpointsAndAttempts(app, transport: transport)
+        if options.debug {
+            for attempt in attempts {
+                log("image: meta tag 'ac-discovery' not found on \(attempt.prefix)\n  └─\(attempt.error)")
             }
-            endpoints = found.endpoints
-        } catch {
-            throw error.wrapped("discovery failed for \(goQuote(app.name))")
+        }
+        guard let endpoints = found else {
+            throw FetchError("discovery failed").wrapped("discovery failed for \(goQuote(app.name))")
         }
         guard let endpoint = endpoints.first else {
             throw FetchError("no endpoints discovered").wrapped("discovery failed for \(goQuote(app.name))")

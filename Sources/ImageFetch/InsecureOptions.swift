@@ -2,7 +2,9 @@ import ImageKit
 
 /// rkt's `--insecure-options` bits (rkt-runtime.md §5.8).
 public struct InsecureOptions: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    /// The bits, as rkt numbers them (image = 1, tls = 2, ondisk = 4, http = 8, ...).
     public let rawValue: UInt32
+    /// The options with these bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Skip image signature verification.

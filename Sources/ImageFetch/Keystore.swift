@@ -6,9 +6,13 @@ import ImageKit
 /// fingerprint under `trustedkeys/root.d/` and `trustedkeys/prefix.d/<prefix>/` of the
 /// system (`/usr/lib/rkt`) and local (`/etc/rkt`) configuration directories.
 public struct Keystore: Sendable {
+    /// `<localConfig>/trustedkeys/root.d`.
     public let localRootPath: String
+    /// `<localConfig>/trustedkeys/prefix.d`.
     public let localPrefixPath: String
+    /// `<systemConfig>/trustedkeys/root.d`.
     public let systemRootPath: String
+    /// `<systemConfig>/trustedkeys/prefix.d`.
     public let systemPrefixPath: String
 
     /// The keystore of the given configuration directories.

@@ -110,13 +110,26 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, err.fd, 2)
         if let passFD { posix_spawn_file_actions_adddup2(&actions, passFD, 3) }
 
+        // Threads of Dispatch's pools block signals, and a spawned child would inherit that
+        // mask: give the child an empty mask and default dispositions.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
         let rc = executable.withCString { path in
             cArgs.withUnsafeBufferPointer { args -> Int32 in
                 guard let base = args.baseAddress else { return EINVAL }
-                return posix_spawn(&pid, path, &actions, nil, base, environ)
+                return posix_spawn(&pid, path, &actions, &attributes, base, environ)
             }
         }
         guard rc == 0 else { throw FetchError("fork/exec \(executable): \(errnoText(rc))") }

@@ -169,17 +169,18 @@ public struct TrustStore {
     public func discoverKeyLocations(prefix: String, io: TrustIO = .standard) throws(FetchError) -> [String] {
         guard !prefix.isEmpty else { throw FetchError("empty prefix") }
         let keys: [String]
-        do {
+        do throws(FetchError) {
             let app = try AppName(parsing: prefix)
             let transport = DiscoveryTransport(allowHTTP: insecureAllowHTTP, insecureTLS: insecureSkipTLSCheck,
                                                port: discoveryPort)
-            let found = try Discovery.publicKeys(app, transport: transport)
+            let (found, attempts) = Discovery.publicKeysAndAttempts(app, transport: transport)
             if debug {
-                for attempt in found.attempts {
+                for attempt in attempts {
                     io.stderr("pubkey: meta tag 'ac-discovery-pubkeys' not found on \(attempt.prefix)\n  └─\(attempt.error)")
                 }
             }
-            keys = found.keys
+            guard let found else { throw FetchError("discovery failed") }
+            keys = found
         } catch {
             throw error.wrapped("prefix meta discovery error")
         }

@@ -46,7 +46,7 @@ public enum Rkt {
 
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
-        subcommands: [imageCommand, versionCommand])
+        subcommands: [fetchCommand, imageCommand, trustCommand, versionCommand])
 
     /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
     public static func main(arguments: [String], console: Console = .standard()) -> Int32 {

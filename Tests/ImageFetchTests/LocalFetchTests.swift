@@ -114,7 +114,7 @@ import Testing
         // An empty local file of the same name masks it.
         let maskDir = s.local + "/trustedkeys/prefix.d/example.com"
         try FileManager.default.createDirectory(atPath: maskDir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: maskDir + "/" + keys.trusted.lowercased(), contents: Data())
+        _ = FileManager.default.createFile(atPath: maskDir + "/" + keys.trusted.lowercased(), contents: Data())
         #expect(attempt() == unknown)
         // A local key for the full name comes after the mask and counts again.
         try trustKey(keys.trustedArmored, fingerprint: keys.trusted, config: s.local, prefix: "example.com/team/app")

@@ -119,45 +119,75 @@ import Testing
         let s = try Setup()
         let (server, image) = try servedImage(s)
         let url = server.base + "/busybox.aci"
+        // Two processes and two threads at once.
+        let children = try (0..<2).map { i in try startChild(store: s.store.directory, url: url, config: s.local, result: s.dir.path + "/result\(i)") }
         let results = LogLines()
-        DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            do {
-                let record = try s.fetcher(s.options([.http], debug: false), log: LogLines()).fetch(url)
-                results.append(record.key)
-            } catch {
-                results.append("error: \(error)")
+        let threads = (0..<2).map { _ in
+            Thread {
+                do {
+                    results.append(try s.fetcher(s.options([.http], debug: false), log: LogLines()).fetch(url).key)
+                } catch {
+                    results.append("error: \(error)")
+                }
             }
         }
-        #expect(results.lines == Array(repeating: image.key, count: 4))
+        threads.forEach { $0.start() }
+        for child in children { child.waitUntilExit() }
+        for _ in 0..<600 where results.lines.count < 2 { usleep(50_000) }
+        #expect(results.lines == [image.key, image.key])
+        #expect(readFile(s.dir.path + "/result0") == image.key)
+        #expect(readFile(s.dir.path + "/result1") == image.key)
         #expect(s.blobCount == 1)
         #expect(s.rowCount == 1)
         #expect(s.tmpEntries.isEmpty)
+        #expect(server.requests.filter { $0 == "GET /busybox.aci" }.count == 4)
     }
 
-    /// Run as a child process by `killedFetchLeavesNothing`; does nothing otherwise.
+    /// Starts this test binary as a child that fetches `url` into the store at `store`.
+    func startChild(store: String, url: String, config: String, insecure: String = "http", result: String) throws -> Process {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "childFetchProcess"]
+        var env = ProcessInfo.processInfo.environment
+        env["IMAGEFETCH_CHILD_STORE"] = store
+        env["IMAGEFETCH_CHILD_URL"] = url
+        env["IMAGEFETCH_CHILD_CONFIG"] = config
+        env["IMAGEFETCH_CHILD_INSECURE"] = insecure
+        env["IMAGEFETCH_CHILD_RESULT"] = result
+        child.environment = env
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        try child.run()
+        return child
+    }
+
+    /// Run as a child process by other tests (it fetches what the environment says and
+    /// exits); when run by the test runner itself it has nothing to do.
     @Test func childFetchProcess() throws {
         let env = ProcessInfo.processInfo.environment
         guard let storeDir = env["IMAGEFETCH_CHILD_STORE"], let url = env["IMAGEFETCH_CHILD_URL"] else { return }
         let store = try ImageStore(directory: storeDir)
-        var options = FetchOptions(insecure: [.http, .image])
+        var options = FetchOptions(insecure: try InsecureOptions.parse(env["IMAGEFETCH_CHILD_INSECURE"] ?? ""))
+        options.localConfig = env["IMAGEFETCH_CHILD_CONFIG"] ?? "/nonexistent"
+        options.systemConfig = "/nonexistent"
         options.withDependencies = false
-        _ = try? Fetcher(store: store, options: options, log: { _ in }).fetch(url)
+        let text: String
+        do {
+            text = try Fetcher(store: store, options: options, log: { _ in }).fetch(url).key
+        } catch {
+            text = "error: \(error)"
+        }
+        if let result = env["IMAGEFETCH_CHILD_RESULT"] { try? writeFile(result, text) }
         exit(0)
     }
 
     @Test func killedFetchLeavesNothing() throws {
         let s = try Setup()
         let (server, _) = try servedImage(s)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "childFetchProcess"]
-        var env = ProcessInfo.processInfo.environment
-        env["IMAGEFETCH_CHILD_STORE"] = s.store.directory
-        env["IMAGEFETCH_CHILD_URL"] = server.base + "/slow/busybox.aci"
-        child.environment = env
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+        let child = try startChild(store: s.store.directory, url: server.base + "/slow/busybox.aci", config: s.local,
+                                   insecure: "http,image", result: s.dir.path + "/result")
         var sent = false
         for _ in 0..<400 where !sent {
             sent = server.requests.contains("SLOW-SENT")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import ImageFetch
 import ImageKit
 import ImageStore
@@ -35,6 +36,9 @@ final class TempDir: @unchecked Sendable {
     }
 }
 
+/// Serialises process launches (see `run`).
+let spawnLock = NSLock()
+
 struct RunResult {
     var status: Int32
     var stdout: String
@@ -56,7 +60,15 @@ func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) th
     process.standardError = err
     let inPipe = Pipe()
     process.standardInput = inPipe
-    try process.run()
+    // Foundation's Process.run is not safe to call from several threads at once here.
+    spawnLock.lock()
+    do {
+        try process.run()
+    } catch {
+        spawnLock.unlock()
+        throw error
+    }
+    spawnLock.unlock()
     if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
     try? inPipe.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
@@ -107,6 +119,9 @@ enum ACIFactory {
     }
 }
 
+/// The GNUPGHOME to clean up at exit.
+let gpgHomeForCleanup = Mutex<String?>(nil)
+
 /// Two throwaway signing keys in a private GNUPGHOME, made once for the whole run.
 final class GPGKeys: @unchecked Sendable {
     let home: String
@@ -140,6 +155,13 @@ final class GPGKeys: @unchecked Sendable {
         _ = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) } }
         let home = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.home = home
+        // The agent gpg starts for this home must not outlive the test process.
+        gpgHomeForCleanup.withLock { $0 = home }
+        atexit {
+            guard let home = gpgHomeForCleanup.withLock({ $0 }) else { return }
+            _ = try? run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"])
+            try? FileManager.default.removeItem(atPath: home)
+        }
         func generate(_ uid: String) throws -> String {
             let r = try run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", uid,
                              "future-default", "default", "never"], env: ["GNUPGHOME": home])
@@ -218,7 +240,14 @@ final class TestServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + args
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        spawnLock.lock()
+        do {
+            try process.run()
+        } catch {
+            spawnLock.unlock()
+            throw error
+        }
+        spawnLock.unlock()
         var found: UInt? = nil
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = UInt(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
@@ -235,7 +264,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     deinit {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
@@ -245,7 +274,12 @@ final class TestServer: @unchecked Sendable {
     }
 
     static let script = #"""
-import http.server, os, socket, ssl, sys, threading, time
+import ctypes, http.server, os, signal, socket, ssl, sys, threading, time
+# Die with the test process, on SIGTERM, and after five minutes at most.
+ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+threading.Timer(300, lambda: os._exit(0)).start()
 root, portfile, logfile = sys.argv[1], sys.argv[2], sys.argv[3]
 cert = sys.argv[4] if len(sys.argv) > 5 else None
 key = sys.argv[5] if len(sys.argv) > 5 else None
@@ -282,7 +316,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fs = os.path.join(root, "discovery", name + ".html")
         else:
             fs = os.path.join(root, path.lstrip("/"))
-        if mode == "defer":
+        if mode == "defer" and fs.endswith(".asc"):
             with lock:
                 first = fs not in deferred
                 deferred.add(fs)

@@ -39,15 +39,15 @@ import Testing
 @Suite struct ImageReferenceTests {
     @Test func classifiesImageStrings() throws {
         let dir = TempDir()
-        FileManager.default.createFile(atPath: dir.path + "/busybox.aci.gz", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir.path + "/busybox.aci.gz", contents: Data([1]))
         #expect(try ImageReference.parse("/abs/busybox.aci") == .file("/abs/busybox.aci"))
         #expect(try ImageReference.parse("file:///abs/b%20x.aci") == .file("/abs/b x.aci"))
         #expect(try ImageReference.parse("https://example.com/a/b.aci?x=1") == .url("https://example.com/a/b.aci?x=1"))
         #expect(try ImageReference.parse("example.com/app:1.0") == .name(try AppName(name: "example.com/app", labels: ["version": "1.0"])))
         #expect(try ImageReference.parse("sha512-0123abc") == .name(try AppName(name: "sha512-0123abc")))
         let relative = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(relative) }
+        _ = FileManager.default.changeCurrentDirectoryPath(dir.path)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(relative) }
         #expect(try ImageReference.parse("busybox.aci") == .file(dir.path + "/busybox.aci"))
         #expect(expectFetchError { _ = try ImageReference.parse("busybox.aci.gz") }?.message
                 == "invalid image string \"file://\(dir.path)/busybox.aci.gz\"")

@@ -1,0 +1,87 @@
+import CLISupport
+import Glibc
+import ImageFetch
+import ImageKit
+import ImageStore
+
+extension Rkt {
+    static let fetchCommand = RktCommand(
+        name: "fetch", summary: "Fetch image(s) and store them in the local store", usage: "IMAGE_URL...",
+        flags: [
+            FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "print the full image hash after fetching"),
+            FlagSpec(name: "signature", kind: .string, defaultValue: "", usage: "local signature file to use in validating the preceding image"),
+            FlagSpec(name: "pull-policy", kind: .string, defaultValue: "update", usage: "when to pull an image: new, update or never"),
+        ],
+        run: { flags, context in fetch(flags, context) })
+
+    static let trustCommand = RktCommand(
+        name: "trust", summary: "Trust a key for image verification", usage: "[--prefix PREFIX] [--root] [PUBKEY ...]",
+        flags: [
+            FlagSpec(name: "prefix", kind: .string, defaultValue: "", usage: "prefix to limit trust to"),
+            FlagSpec(name: "root", kind: .bool, defaultValue: "false", usage: "add root key from filesystem without a prefix"),
+            FlagSpec(name: "skip-fingerprint-review", kind: .bool, defaultValue: "false", usage: "accept key without fingerprint confirmation"),
+            FlagSpec(name: "insecure-allow-http", kind: .bool, defaultValue: "false", usage: "allow HTTP use for key discovery and/or retrieval"),
+        ],
+        run: { flags, context in trust(flags, context) })
+
+    /// The global `--insecure-options`, or cobra's usage error for a bad value.
+    static func insecureOptions(_ context: RktContext) -> InsecureOptions? {
+        let text = context.flags.string("insecure-options")
+        do {
+            return try InsecureOptions.parse(text)
+        } catch {
+            context.console.error("Error: invalid argument \(goQuote(text)) for --insecure-options=\(text): \(error.message)")
+            return nil
+        }
+    }
+
+    private static func fetch(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard !flags.arguments.isEmpty else { return context.fail("must provide at least one image") }
+        guard let insecure = insecureOptions(context) else { return context.usage() }
+        guard let policy = PullPolicy(rawValue: flags.string("pull-policy")) else {
+            return context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy=\(flags.string("pull-policy")): unknown pull policy")
+        }
+        var options = FetchOptions(
+            insecure: insecure, pullPolicy: policy, signature: flags.string("signature").isEmpty ? nil : flags.string("signature"),
+            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+            debug: context.debug, progress: isatty(2) == 1)
+        options.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+        do {
+            let store = try context.openStore()
+            let console = context.console
+            let fetcher = Fetcher(store: store, options: options, log: { console.errText($0 + "\n") },
+                                  stdout: { console.out($0 + "\n") })
+            for image in flags.arguments {
+                let record = try fetcher.fetch(image)
+                // The store key is 71 characters; rkt prints 39 unless --full.
+                context.console.out((flags.bool("full") ? record.key : String(record.key.prefix(39))) + "\n")
+            }
+            return 0
+        } catch let error as FetchError {
+            return context.fail(error.render(debug: context.debug))
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
+
+    private static func trust(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        let root = flags.bool("root")
+        guard !flags.arguments.isEmpty || !flags.string("prefix").isEmpty else { return context.usage() }
+        guard let insecure = insecureOptions(context) else { return context.usage() }
+        let console = context.console
+        let io = TrustIO(stdout: { console.out($0 + "\n") }, stderr: { console.errText($0 + "\n") },
+                         isTerminal: TrustIO.standard.isTerminal, readLine: TrustIO.standard.readLine)
+        let store = TrustStore(
+            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+            insecureAllowHTTP: flags.bool("insecure-allow-http") || insecure.contains(.http),
+            insecureSkipTLSCheck: insecure.contains(.tls), trustKeysFromHTTPS: flags.bool("trust-keys-from-https"),
+            debug: context.debug)
+        do {
+            try store.trust(keyFiles: flags.arguments, prefix: flags.string("prefix"), root: root,
+                            skipFingerprintReview: flags.bool("skip-fingerprint-review"), io: io)
+            return 0
+        } catch {
+            return context.fail(error.render("error adding keys", debug: context.debug))
+        }
+    }
+}
