@@ -81,6 +81,25 @@ compare "patch-manifest (foreign) vs gzip -dc | gzip -1" \
     "bash -c 'gzip -dc $work/foreign.aci | gzip -1 > $work/baseline.gz'"
 rm -rf "$work/layout" "$work"/*.aci "$work"/baseline.*
 
+echo "== rkt: fetch and image list; median of $runs runs"
+swift build -c release --product rkt >/dev/null
+rkt="$(swift build -c release --show-bin-path)/rkt"
+make_image fetchme "$size" system
+compare "rkt fetch (gzip, empty store) vs gzip -dc | sha512sum" \
+    "bash -c 'rm -rf $work/store; $rkt --dir=$work/store --insecure-options=image fetch $work/fetchme.gz.aci'" \
+    "bash -c 'gzip -dc $work/fetchme.gz.aci | sha512sum'"
+rm -rf "$work/store" "$work"/fetchme*
+# 1000 small images in one store (built reproducibly, each with its own name).
+mkdir -p "$work/many/rootfs"
+for i in $(seq 1 1000); do
+    printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/img%d"}' "$i" > "$work/many/manifest"
+    "$actool" build --overwrite --reproducible "$work/many" "$work/many.aci"
+    "$rkt" --dir="$work/store" --insecure-options=image fetch "$work/many.aci" >/dev/null
+done
+hyperfine --style none -N -w 1 -r "$runs" --export-csv "$work/list.csv" "$rkt --dir=$work/store image list" >/dev/null
+awk -F, 'NR==2{ printf "%-44s ours %8.1f ms   (target < 200 ms)\n", "rkt image list, 1000 images", $4*1000 }' "$work/list.csv"
+rm -rf "$work/store" "$work/many" "$work/many.aci"
+
 echo "== peak memory on a ${big} MiB image (limit 32 MiB)"
 make_image huge "$big"
 for f in huge.aci huge.gz.aci; do
