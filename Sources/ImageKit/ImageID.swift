@@ -51,7 +51,8 @@ public struct ImageID: Hashable, Sendable, CustomStringConvertible {
         (0x30...0x39).contains(c) || (0x61...0x66).contains(c)
     }
 
-    static func hexString(_ bytes: [UInt8]) -> String {
+    /// Lower-case hex of `bytes`.
+    public static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)

@@ -171,7 +171,7 @@ final class FileSink: DataSink {
     func finish() throws(RenderError) -> String {
         hashZeros(upTo: size)
         guard ftruncate(fd, off_t(size)) == 0 else { throw .system(operation: "truncate", path: path, errno: errno) }
-        return hexString(hasher.finalize())
+        return ImageID.hexString(hasher.finalize())
     }
 
     private func hashZeros(upTo end: Int64) {

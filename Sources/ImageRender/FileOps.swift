@@ -76,21 +76,10 @@ func cString(_ bytes: [UInt8]) -> [CChar] {
 
 func cString(_ text: String) -> [CChar] { cString(Array(text.utf8)) }
 
-/// Lower-case hex of `bytes`.
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
 
 /// rkt's key form of a finished SHA-512: `sha512-` + the first 64 hex digits.
 func keyForm(_ hasher: SHA512Hasher) -> String {
-    "sha512-" + String(hexString(hasher.finalize()).prefix(64))
+    "sha512-" + String(ImageID.hexString(hasher.finalize()).prefix(64))
 }
 
 /// rkt's key form of the SHA-512 of `bytes`.

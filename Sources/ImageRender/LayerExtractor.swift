@@ -149,10 +149,10 @@ private final class ExtractionState {
         let cleaned = BytePath.clean(raw)
         let targetName = BytePath.text(raw)
         if cleaned.first == BytePath.slash || BytePath.escapes(cleaned) {
-            throw .unsafeEntry(name: name, reason: "hardlink to outside path \(quoted(targetName))")
+            throw .unsafeEntry(name: name, reason: "hardlink to outside path \(goQuote(targetName))")
         }
         guard let target = BytePath.belowRootfs(cleaned), !target.isEmpty else {
-            throw .unsafeEntry(name: name, reason: "hardlink to \(quoted(targetName)), outside the rootfs")
+            throw .unsafeEntry(name: name, reason: "hardlink to \(goQuote(targetName)), outside the rootfs")
         }
         guard let source = try output.existing(target) else {
             throw .missingLinkTarget(name: name, target: targetName)

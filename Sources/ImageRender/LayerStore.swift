@@ -205,6 +205,6 @@ enum ContentDigest {
             if n == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
-        return hexString(hasher.finalize())
+        return ImageID.hexString(hasher.finalize())
     }
 }

@@ -1,3 +1,4 @@
+import ImageKit
 import CLinux
 import Glibc
 
@@ -42,7 +43,7 @@ final class Materializer {
         func entry(_ relative: RelativePath) throws(RenderError) -> (fd: Int32, name: [UInt8]) {
             let components = BytePath.components(relative)
             guard let name = components.last, let parent = try walker.directory(components.dropLast(), create: false) else {
-                throw .damaged("layer \(layer.key) lacks \(quoted(BytePath.text(relative))); it will be extracted again")
+                throw .damaged("layer \(layer.key) lacks \(goQuote(BytePath.text(relative))); it will be extracted again")
             }
             return (parent, name)
         }
@@ -111,7 +112,7 @@ final class Materializer {
         switch code {
         case 0: return true
         case EXDEV, EMLINK, EPERM, EACCES: return false
-        case ENOENT: throw .damaged("layer \(layer.layer.key) lacks \(quoted(BytePath.text(entry.path))); it will be extracted again")
+        case ENOENT: throw .damaged("layer \(layer.layer.key) lacks \(goQuote(BytePath.text(entry.path))); it will be extracted again")
         default: throw .system(operation: "link", path: output.describe(entry.path), errno: code)
         }
     }
@@ -133,7 +134,7 @@ final class Materializer {
         defer { close(input) }
         var info = stat()
         guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw .damaged("layer \(layer.layer.key): \(quoted(BytePath.text(entry.path))) is not a regular file")
+            throw .damaged("layer \(layer.layer.key): \(goQuote(BytePath.text(entry.path))) is not a regular file")
         }
         let out = try output.createFile(parent, relative: entry.path)
         defer { close(out) }

@@ -56,35 +56,13 @@ public enum RenderError: Error, Sendable, Equatable, CustomStringConvertible {
         case .refusingRootFilesystem: return "this would delete your root filesystem. Refusing."
         case let .tooLarge(limit):
             return "image expands to more than \(limit) bytes; refusing to extract it (raise the limit with RKT_MAX_IMAGE_SIZE)"
-        case let .unsafeEntry(name, reason): return "unsafe entry \(quoted(name)) in image: \(reason)"
-        case let .unsupportedType(name): return "unsupported type for entry \(quoted(name))"
-        case let .conflict(name): return "entry \(quoted(name)) conflicts with a directory of the same name"
-        case let .missingLinkTarget(name, target): return "hardlink \(quoted(name)) points to \(quoted(target)), which is not there"
+        case let .unsafeEntry(name, reason): return "unsafe entry \(goQuote(name)) in image: \(reason)"
+        case let .unsupportedType(name): return "unsupported type for entry \(goQuote(name))"
+        case let .conflict(name): return "entry \(goQuote(name)) conflicts with a directory of the same name"
+        case let .missingLinkTarget(name, target): return "hardlink \(goQuote(name)) points to \(goQuote(target)), which is not there"
         case let .archive(text), let .damaged(text): return text
         case let .system(operation, path, errno): return "\(operation) \(path): \(errnoText(errno))"
         }
     }
 }
 
-/// Go's `%q` for the names in messages: double quotes, backslash escapes for quotes,
-/// backslashes and control characters.
-func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
