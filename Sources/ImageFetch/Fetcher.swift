@@ -146,10 +146,14 @@ public final class Fetcher {
                     throw FetchError(error.description).wrapped("failed to get dependencies for image ID \(goQuote(key))")
                 }
                 for dependency in manifest.dependencies {
-                    var labels: [String: String] = [:]
-                    for label in dependency.labels { labels[label.name.description] = label.value }
-                    let app = try AppName(name: dependency.imageName.description, labels: labels)
-                    let fetched = try fetchName(app, image: app.description, signature: nil, expectedID: nil)
+                    let fetched: ImageRecord
+                    do {
+                        fetched = try fetchDependency(dependency)
+                    } catch let error as FetchError {
+                        throw error
+                    } catch {
+                        throw FetchError("\(error)")
+                    }
                     if seen.insert(fetched.key).inserted { queue.append(fetched.key) }
                 }
             }

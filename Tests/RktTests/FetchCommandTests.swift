@@ -32,3 +32,26 @@ struct FetchCommandTests {
         #expect(bad.err.hasPrefix("Error: invalid argument \"bogus\" for --insecure-options=bogus: unknown option \"bogus\""))
     }
 }
+
+struct DependencyFetchTests {
+    @Test func dependenciesInTheStoreNeedNoNetwork() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let dir = s.file("data")
+        let tools = try s.image("t.aci", name: "example.com/tools")
+        let toolsID = "sha512-" + (try decompressedSHA512(tools))
+        let pinned = try s.image("a.aci", name: "example.com/app",
+                                 extra: #","dependencies":[{"imageName":"example.com/tools","imageID":"\#(toolsID)"}]"#)
+        let byName = try s.image("b.aci", name: "example.com/app2", extra: #","dependencies":[{"imageName":"example.com/tools"}]"#)
+        #expect(rkt(dir, "--insecure-options=image", "fetch", tools).code == 0)
+        let r = rkt(dir, "--insecure-options=image", "fetch", pinned)
+        #expect(r.code == 0, "\(r.err)")
+        // Unpinned, by name: rkt's default policy (update) would ask discovery again; `new` uses the store.
+        let named = rkt(dir, "--insecure-options=image", "fetch", "--pull-policy=new", byName)
+        #expect(named.code == 0, "\(named.err)")
+        // Missing and not discoverable: rkt's error.
+        let lonely = try s.image("c.aci", name: "example.com/app3", extra: #","dependencies":[{"imageName":"example.com/none"}]"#)
+        let failed = rkt(s.file("data2"), "--insecure-options=image", "fetch", lonely)
+        #expect(failed.code == 254)
+    }
+}
