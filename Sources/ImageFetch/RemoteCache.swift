@@ -24,7 +24,7 @@ struct RemoteCache {
     /// The record for `url` whose image is still in the store.
     func remote(for url: String) -> Remote? {
         guard let lock = try? lock(exclusive: false) else { return nil }
-        defer { close(lock) }
+        defer { withExtendedLifetime(lock) {} }
         guard let remote = load().first(where: { $0.aciURL == url }) else { return nil }
         guard (try? store.record(idPrefix: remote.blobKey)) != nil else { return nil }
         return remote
@@ -32,8 +32,8 @@ struct RemoteCache {
 
     /// Adds or replaces the record for `remote.aciURL`.
     func save(_ remote: Remote) throws(FetchError) {
-        let fd = try lock(exclusive: true)
-        defer { close(fd) }
+        let lock = try lock(exclusive: true)
+        defer { withExtendedLifetime(lock) {} }
         var all = load().filter { $0.aciURL != remote.aciURL }
         all.append(remote)
         let data: Data
@@ -61,15 +61,14 @@ struct RemoteCache {
         return (try? JSONDecoder().decode([Remote].self, from: data)) ?? []
     }
 
-    private func lock(exclusive: Bool) throws(FetchError) -> Int32 {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FetchError("open \(lockPath): \(errnoText(errno))") }
-        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
-            guard errno == EINTR else {
-                close(fd)
-                throw FetchError("lock \(lockPath): \(errnoText(errno))")
-            }
+    private func lock(exclusive: Bool) throws(FetchError) -> FileLock {
+        let lock: FileLock?
+        do {
+            lock = try FileLock.acquire(lockPath, exclusive: exclusive)
+        } catch {
+            throw FetchError(error.description)
         }
-        return fd
+        guard let lock else { throw FetchError("lock \(lockPath): busy") }
+        return lock
     }
 }

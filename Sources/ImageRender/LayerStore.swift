@@ -43,7 +43,7 @@ final class LayerStore {
     /// Locks the layer of `key` (exclusive: while it is made, checked or linked from).
     func lock(_ key: String, wait: Bool = true) throws(RenderError) -> FileLock? {
         try Sys.makeDirectories(lockDirectory)
-        return try FileLock.acquire(lockDirectory + "/" + key, exclusive: true, wait: wait)
+        return try takeLock(lockDirectory + "/" + key, exclusive: true, wait: wait)
     }
 
     /// The layer of `key`, made if missing or damaged. The caller holds its lock.

@@ -1,3 +1,4 @@
+import Glibc
 import ImageKit
 import ImageStore
 
@@ -66,3 +67,14 @@ public enum RenderError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+
+/// ImageKit's `FileLock` with its failures as render errors (rkt's key locks:
+/// `cas/treestorelocks/ID`, and ours for layers, `cas/layerlocks/KEY`).
+func takeLock(_ path: String, exclusive: Bool, wait: Bool) throws(RenderError) -> FileLock? {
+    do {
+        return try FileLock.acquire(path, exclusive: exclusive, wait: wait)
+    } catch {
+        guard case let .system(operation, path, code) = error else { throw .system(operation: "lock", path: path, errno: EIO) }
+        throw .system(operation: operation, path: path, errno: code)
+    }
+}

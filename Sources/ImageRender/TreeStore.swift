@@ -338,7 +338,7 @@ public final class TreeStore {
 
     private func lockTree(_ id: String, exclusive: Bool, wait: Bool = true) throws(RenderError) -> FileLock? {
         try Sys.makeDirectories(lockDirectory)
-        return try FileLock.acquire(lockDirectory + "/" + id, exclusive: exclusive, wait: wait)
+        return try takeLock(lockDirectory + "/" + id, exclusive: exclusive, wait: wait)
     }
 
     /// Removes a tree (the `rendered` flag first, so a half-removed tree never looks whole).

@@ -190,20 +190,16 @@ public final class ImageStore: @unchecked Sendable {
 
     // MARK: Index
 
-    /// The index file, locked: shared for reading, exclusive for a read-modify-write.
-    private final class LockedIndex {
-        let fd: Int32
-        init(fd: Int32) { self.fd = fd }
-        deinit { close(fd) }
-    }
-
-    private func lockIndex(exclusive: Bool) throws(StoreError) -> LockedIndex {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io("open \(lockPath): \(errnoText(errno))") }
-        let lock = LockedIndex(fd: fd)
-        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
-            guard errno == EINTR else { throw .io("lock \(lockPath): \(errnoText(errno))") }
+    /// The index lock: shared for reading, exclusive for a read-modify-write.
+    private func lockIndex(exclusive: Bool) throws(StoreError) -> FileLock {
+        let lock: FileLock?
+        do {
+            lock = try FileLock.acquire(lockPath, exclusive: exclusive)
+        } catch {
+            throw .io("\(error)")
         }
+        // A waiting acquire returns nil only for a non-blocking try; kept as an error, not a crash.
+        guard let lock else { throw .io("lock \(lockPath): busy") }
         return lock
     }
 
