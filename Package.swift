@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "actool", targets: ["actool-swift"]),
         .executable(name: "rkt", targets: ["rkt"]),
+        .executable(name: "rkt-stage1", targets: ["rkt-stage1"]),
         .library(name: "ImageKit", targets: ["ImageKit"]),
     ],
     targets: [
@@ -31,14 +32,21 @@ let package = Package(
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
         .target(name: "ImageFetch", dependencies: ["ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto"]),
+        // Pods: rkt's pod directories and states, stage0's prepare, the stage1 plan and
+        // handover, enter's view of an app, gc.
+        .target(name: "PodKit", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux"]),
         // What both command lines share: output sinks, tab-aligned tables, Go time and size formats.
         .target(name: "CLISupport", dependencies: ["AppcSchema"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["ImageKit", "ImageFetch", "CLISupport"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "ImageFetch", "CLISupport", "CLinux"]),
+        .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI"]),
+        // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
+        // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes
+        // (`stage1/plan` in the pod); every policy decision is made in Swift.
+        .executableTarget(name: "rkt-stage1"),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
@@ -46,7 +54,9 @@ let package = Package(
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
         .testTarget(name: "ImageFetchTests", dependencies: ["ImageFetch", "ImageStore", "ImageKit", "AppcSchema"]),
         .testTarget(name: "ImageRenderTests", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
-        .testTarget(name: "RktTests", dependencies: ["RktCLI", "CLISupport", "ImageStore", "ImageKit"]),
+        .testTarget(name: "RktTests", dependencies: ["RktCLI", "PodKit", "CLISupport", "ImageStore", "ImageKit"]),
+        // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
+        .testTarget(name: "PodTests", dependencies: ["PodKit", "ImageKit", "CLISupport"]),
         .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),
     ]
 )

@@ -183,7 +183,9 @@ enum Sys {
     }
 
     /// `rm -rf path`, never following symbolic links. A missing path is fine.
-    static func removeTree(_ path: String) throws(RenderError) {
+    /// With `stayOnDevice`, a directory on another file system (a mount point) is
+    /// never entered: removal stops there with EBUSY instead of deleting what is mounted.
+    static func removeTree(_ path: String, stayOnDevice: Bool = false) throws(RenderError) {
         guard let info = lstat(path) else { return }
         if !isDirectory(info) {
             guard unlink(path) == 0 || errno == ENOENT else { throw .system(operation: "unlink", path: path, errno: errno) }
@@ -191,12 +193,12 @@ enum Sys {
         }
         let fd = try openDirectory(path)
         defer { close(fd) }
-        try removeContents(of: fd, path: path)
+        try removeContents(of: fd, path: path, device: stayOnDevice ? info.st_dev : nil)
         guard rmdir(path) == 0 || errno == ENOENT else { throw .system(operation: "rmdir", path: path, errno: errno) }
     }
 
-    /// Empties the directory open as `fd`.
-    static func removeContents(of fd: Int32, path: String) throws(RenderError) {
+    /// Empties the directory open as `fd` (not crossing into another `device` when given).
+    static func removeContents(of fd: Int32, path: String, device: dev_t? = nil) throws(RenderError) {
         // Directories made unwritable by an image (mode 0555) must be opened up first.
         fchmod(fd, 0o700)
         for name in try directoryNames(fd, path: path) {
@@ -207,13 +209,16 @@ enum Sys {
                 throw .system(operation: "lstat", path: path + "/" + BytePath.text(name), errno: errno)
             }
             if isDirectory(info) {
+                if let device, info.st_dev != device {
+                    throw .system(operation: "remove (a file system is mounted there)", path: path + "/" + BytePath.text(name), errno: EBUSY)
+                }
                 // Root reads any directory; anyone else may first need to open up one of its own
                 // (an image's mode 0000 directory). Root never chmods by name: a link could stand there.
                 if !isRoot, info.st_uid == geteuid() { fchmodat(fd, child, 0o700, 0) }
                 let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard sub >= 0 else { throw .system(operation: "open", path: path + "/" + BytePath.text(name), errno: errno) }
                 defer { close(sub) }
-                try removeContents(of: sub, path: path + "/" + BytePath.text(name))
+                try removeContents(of: sub, path: path + "/" + BytePath.text(name), device: device)
                 guard unlinkat(fd, child, AT_REMOVEDIR) == 0 || errno == ENOENT else {
                     throw .system(operation: "rmdir", path: path + "/" + BytePath.text(name), errno: errno)
                 }
@@ -248,4 +253,10 @@ enum Sys {
         defer { close(fd) }
         return ((try? directoryNames(fd, path: path)) ?? []).map { BytePath.text($0) }
     }
+}
+
+/// `rm -rf path` that never follows symbolic links and never enters another file system
+/// (pods: a mount left behind must not have its contents deleted).
+public func removeDirectoryTree(_ path: String, stayOnDevice: Bool) throws(RenderError) {
+    try Sys.removeTree(path, stayOnDevice: stayOnDevice)
 }

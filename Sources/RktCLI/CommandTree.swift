@@ -6,7 +6,7 @@ import ImageKit
 /// flags anywhere, subcommands matched by unambiguous prefix, and every failure
 /// (usage errors included) exits 254.
 struct FlagSpec {
-    enum Kind { case bool, string }
+    enum Kind { case bool, string, list }
     let name: String
     let kind: Kind
     let defaultValue: String
@@ -27,12 +27,16 @@ struct ParsedFlags {
     }
 
     func string(_ name: String) -> String { values[name] ?? specs[name]?.defaultValue ?? "" }
+    /// Every value of a repeatable flag, in order.
+    func list(_ name: String) -> [String] { lists[name] ?? [] }
+    private(set) var lists: [String: [String]] = [:]
     func bool(_ name: String) -> Bool { string(name) == "true" }
     func isGiven(_ name: String) -> Bool { given.contains(name) }
 
     mutating func set(_ name: String, _ value: String) {
         values[name] = value
         given.insert(name)
+        if specs[name]?.kind == .list { lists[name, default: []].append(value) }
     }
 }
 
@@ -48,10 +52,14 @@ struct RktCommand: Sendable {
     let usage: String
     let flags: [FlagSpec]
     let subcommands: [RktCommand]
+    /// False for commands whose arguments carry flags of their own (`run IMAGE --exec X`):
+    /// flag parsing stops at the first argument, as cobra's `SetInterspersed(false)`.
+    var interspersed = true
     let run: (@Sendable (_ flags: ParsedFlags, _ context: RktContext) -> Int32)?
 
     init(name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
-         run: (@Sendable (ParsedFlags, RktContext) -> Int32)? = nil) {
+         interspersed: Bool = true, run: (@Sendable (ParsedFlags, RktContext) -> Int32)? = nil) {
+        self.interspersed = interspersed
         self.name = name
         self.summary = summary
         self.usage = usage
@@ -76,7 +84,7 @@ struct RktCommand: Sendable {
         if !flags.isEmpty {
             text += "\nFlags:\n"
             for flag in flags.sorted(by: { $0.name < $1.name }) {
-                let value = flag.kind == .bool ? "" : "=" + (flag.defaultValue.isEmpty ? "string" : flag.defaultValue)
+                let value = flag.kind == .bool ? "" : "=" + (flag.defaultValue.isEmpty ? (flag.kind == .list ? "[]" : "string") : flag.defaultValue)
                 text += "      --\(flag.name)\(value)\t\(flag.usage)\n"
             }
         }
@@ -95,7 +103,7 @@ extension String {
 }
 
 /// pflag's parsing of one command's arguments, with the global flags always known.
-func parseFlags(_ args: [String], specs: [FlagSpec]) throws(UsageError) -> ParsedFlags {
+func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) throws(UsageError) -> ParsedFlags {
     var parsed = ParsedFlags(specs: specs + Rkt.globalFlags)
     var i = 0
     while i < args.count {
@@ -106,6 +114,10 @@ func parseFlags(_ args: [String], specs: [FlagSpec]) throws(UsageError) -> Parse
             break
         }
         guard arg.hasPrefix("-"), arg.count > 1 else {
+            if !interspersed {
+                parsed.arguments = Array(args[(i - 1)...])
+                break
+            }
             parsed.arguments.append(arg)
             continue
         }
@@ -129,7 +141,7 @@ func parseFlags(_ args: [String], specs: [FlagSpec]) throws(UsageError) -> Parse
                 throw UsageError(message: "invalid argument \(goQuote(text)) for \(goQuote("--" + name)) flag: strconv.ParseBool: parsing \(goQuote(text)): invalid syntax")
             }
             parsed.set(name, flag ? "true" : "false")
-        case .string:
+        case .string, .list:
             if value == nil {
                 guard i < args.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
                 value = args[i]

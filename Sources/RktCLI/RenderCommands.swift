@@ -2,6 +2,7 @@ import CLISupport
 import ImageKit
 import ImageRender
 import ImageStore
+import PodKit
 
 extension Rkt {
     static let imageExtract = RktCommand(
@@ -58,8 +59,13 @@ extension Rkt {
             do {
                 let store = try context.openStore()
                 let trees = TreeStore(store: store)
-                // No pod keeps a tree alive yet: pods come with the runtime.
-                for id in trees.removeTrees(except: []) {
+                // A tree stays while any pod (even exited, until `rkt gc`) runs or may run from it.
+                let pods = PodStore(dataDirectory: context.dataDirectory)
+                var referenced: Set<String> = []
+                for pod in pods.pods(in: PodFolder.allCases) {
+                    for name in pod.appNames() { if let id = pod.treeStoreID(app: name) { referenced.insert(id) } }
+                }
+                for id in trees.removeTrees(except: referenced) {
                     context.console.error("gc: removed treestore \(goQuote(id))")
                 }
                 let cutoff = currentNanoseconds() - grace

@@ -46,7 +46,8 @@ public enum Rkt {
 
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
-        subcommands: [fetchCommand, imageCommand, trustCommand, versionCommand])
+        subcommands: [catManifestCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
+                      removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, versionCommand])
 
     /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
     public static func main(arguments: [String], console: Console = .standard()) -> Int32 {
@@ -67,7 +68,7 @@ public enum Rkt {
         }
         let parsed: ParsedFlags
         do {
-            parsed = try parseFlags(rest, specs: command.flags)
+            parsed = try parseFlags(rest, specs: command.flags, interspersed: command.interspersed)
         } catch {
             console.error("Error: \(error.message)")
             console.out(command.usageText(path: path.joined(separator: " ")))
@@ -96,7 +97,7 @@ public enum Rkt {
             if arg == "--" { return nil }
             guard arg.hasPrefix("-"), arg.count > 1 else { return i }
             let name = arg.drop { $0 == "-" }
-            if !name.contains("="), flags.contains(where: { $0.name == name && $0.kind == .string }) { i += 1 }
+            if !name.contains("="), flags.contains(where: { $0.name == name && $0.kind != .bool }) { i += 1 }
             i += 1
         }
         return nil

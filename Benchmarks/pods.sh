@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Pod start-up and stage1 memory, each against a baseline timed in the same run.
+#   Benchmarks/pods.sh [--runs N] [--size MiB]      (root; needs busybox-static)
+# 1. `rkt run --exec /bin/true` of a cached busybox image (full namespaces, overlay,
+#    /proc /sys /dev /tmp) vs `unshare` into the same namespaces + chroot + /bin/true.
+# 2. The same for a SIZE MiB app image with a tools dependency, second run (cached tree):
+#    it must not depend on the image's size.
+# 3. RSS of stage1 (supervisor + pod init) of a running pod.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=20 size=256
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs=$2; shift 2 ;;
+        --size) size=$2; shift 2 ;;
+        *) echo "usage: $0 [--runs N] [--size MiB]" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (namespaces, mounts)" >&2; exit 1; }
+[ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+scripts/install-deps.sh
+swift build -c release --product actool >/dev/null
+swift build -c release --product rkt >/dev/null
+swift build -c release --product rkt-stage1 >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+actool=$bin/actool rkt=$bin/rkt
+work=$(mktemp -d /var/tmp/rkt-pod-bench.XXXXXX)
+store=$work/store
+cleanup() {
+    "$rkt" --dir="$store" stop --force $(ls "$store/pods/run" 2>/dev/null) >/dev/null 2>&1 || true
+    sleep 0.5
+    "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+layout() { # dir name exec [dependency-image]
+    mkdir -p "$1/rootfs"
+    printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"%s","labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"app":{"exec":["%s"],"user":"0","group":"0"}}' "$2" "$3" > "$1/manifest"
+}
+layout "$work/busybox" example.com/busybox /bin/sh
+mkdir -p "$work/busybox/rootfs/bin" "$work/busybox/rootfs/tmp" "$work/busybox/rootfs/etc"
+cp /bin/busybox "$work/busybox/rootfs/bin/"
+for a in sh true sleep; do ln -s busybox "$work/busybox/rootfs/bin/$a"; done
+"$actool" build --reproducible "$work/busybox" "$work/busybox.aci"
+busybox_id=$("$rkt" --dir="$store" --insecure-options=image fetch --full "$work/busybox.aci")
+
+# A big app: SIZE MiB of data and no tools; the busybox image comes in as a dependency.
+layout "$work/big" example.com/big /bin/true
+mkdir -p "$work/big/rootfs/data"
+head -c "${size}M" /dev/urandom > "$work/big/rootfs/data/blob"
+"$actool" build --reproducible "$work/big" "$work/big.aci"
+"$actool" patch-manifest --replace --add-dependency="$work/busybox.aci" "$work/big.aci"
+big_id=$("$rkt" --dir="$store" --insecure-options=image fetch --full "$work/big.aci")
+"$rkt" --dir="$store" run "$big_id" >/dev/null 2>&1   # first run renders the tree
+
+rootfs=$store/cas/tree/$(ls "$store/cas/tree" | head -1)/rootfs
+baseline="unshare --fork --pid --mount --uts --ipc chroot $rootfs /bin/true"
+compare() { # label ours baseline
+    hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/r.csv" "$2" "$3" >/dev/null 2>&1
+    awk -F, -v label="$1" 'NR==2{ours=$4} NR==3{base=$4} END{
+        printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f\n", label, ours*1000, base*1000, ours/base }' "$work/r.csv"
+}
+echo "== pod start-up, median of $runs runs (target: under 50 ms)"
+compare "rkt run --exec /bin/true (busybox, cached)" \
+    "$rkt --dir=$store run $busybox_id --exec /bin/true" "$baseline"
+compare "rkt run (${size} MiB app + tools dep, cached)" \
+    "$rkt --dir=$store run $big_id" "$baseline"
+compare "rkt run busybox.aci (by file: hashes it again)" \
+    "$rkt --dir=$store --insecure-options=image run $work/busybox.aci --exec /bin/true" "$baseline"
+"$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
+
+echo "== stage1 memory of a running pod (target: under 4 MiB)"
+"$rkt" --dir="$store" run --uuid-file-save="$work/uuid" "$busybox_id" --exec /bin/sleep -- 30 >/dev/null 2>&1 &
+for _ in $(seq 50); do [ -s "$work/uuid" ] && [ -s "$store/pods/run/$(cat "$work/uuid")/ppid" ] && break; sleep 0.1; done
+sleep 0.3
+ppid=$(cat "$store/pods/run/$(cat "$work/uuid")/ppid")
+init=$(cut -d' ' -f1 "/proc/$ppid/task/$ppid/children")
+sup_kb=$(ps -o rss= -p "$ppid") init_kb=$(ps -o rss= -p "$init")
+awk -v s="$sup_kb" -v i="$init_kb" 'BEGIN{ printf "%-52s %6.2f MiB (supervisor %.2f + init %.2f)\n", "stage1 RSS", (s+i)/1024, s/1024, i/1024 }'
+"$rkt" --dir="$store" stop --force "$(cat "$work/uuid")" >/dev/null
+wait || true

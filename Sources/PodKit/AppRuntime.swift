@@ -1,0 +1,253 @@
+import AppcSchema
+import Foundation
+import Glibc
+import ImageKit
+
+/// Everything stage1 needs to start one app, and `rkt enter` to join it: computed once
+/// at prepare time from the image, the pod manifest and the command line, and kept in
+/// `appsinfo/APP/runtime.json` (the environment also in rkt's `stage1/rootfs/rkt/env/APP`).
+public struct AppRuntime: Codable, Sendable, Equatable {
+    public var name: String
+    /// argv; `exec[0]` absolute inside the app root, symlinks not resolved.
+    public var exec: [String]
+    /// `KEY=VALUE`, in rkt's env-file order.
+    public var environment: [String]
+    public var uid: UInt32
+    public var gid: UInt32
+    public var supplementaryGIDs: [UInt32]
+    public var workingDirectory: String
+    /// Capability bounding set, bit n = capability n.
+    public var capabilities: UInt64
+    /// Mount points of the app that get volumes: (volume name, path inside the app).
+    public var mounts: [AppMount]
+    public var readOnlyRootfs: Bool
+
+    /// The `rkt/env/APP` file: one `KEY=VALUE` per line.
+    public var environmentFile: String { environment.map { $0 + "\n" }.joined() }
+}
+
+/// A volume mounted into an app.
+public struct AppMount: Codable, Sendable, Equatable {
+    public var volume: String
+    /// Path inside the app root, symlinks resolved inside the root.
+    public var path: String
+    public var readOnly: Bool
+}
+
+/// Environment settings given on the command line (rkt's precedence, lowest first:
+/// inherited host environment, image, `--set-env-file`, `--set-env`).
+public struct EnvironmentOverrides: Sendable {
+    public var inherit: Bool = false
+    public var fromFiles: [(String, String)] = []
+    public var set: [(String, String)] = []
+    public init() {}
+}
+
+/// appc's default capability bounding set (appc-spec.md §3.1): 14 capabilities.
+public enum Capabilities {
+    /// Linux capability names in number order (`CAP_CHOWN` = 0 ...).
+    public static let names = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+        "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+        "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
+
+    public static let defaultSet: [String] = [
+        "CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_KILL", "CAP_MKNOD",
+        "CAP_NET_RAW", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETFCAP",
+        "CAP_SYS_CHROOT",
+    ]
+
+    /// Every capability the names table knows.
+    public static var all: UInt64 { (UInt64(1) << UInt64(names.count)) - 1 }
+
+    /// The mask of `list`; an unknown name is an error naming it.
+    public static func mask(_ list: [String]) throws(PodError) -> UInt64 {
+        var mask: UInt64 = 0
+        for name in list {
+            let upper = name.uppercased()
+            let full = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+            guard let bit = names.firstIndex(of: full) else { throw .invalid("unknown capability \(goQuote(name))") }
+            mask |= UInt64(1) << UInt64(bit)
+        }
+        return mask
+    }
+
+    /// The names in `mask`, in number order.
+    public static func list(_ mask: UInt64) -> [String] {
+        names.indices.filter { mask & (UInt64(1) << UInt64($0)) != 0 }.map { names[$0] }
+    }
+}
+
+/// Computes an app's runtime settings from its rendered root file system.
+public struct AppRuntimeBuilder {
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The rendered rootfs (read-only tree) the app will see.
+    let rootfs: String
+
+    public init(rootfs: String) { self.rootfs = rootfs }
+
+    /// The runtime of `app` (the pod manifest's app, overrides already applied).
+    public func build(name: String, app: App, mounts: [Mount], environment overrides: EnvironmentOverrides,
+                      allCapabilities: Bool, retain: [String]?, remove: [String]?) throws(PodError) -> AppRuntime {
+        guard let exec = app.exec, !exec.isEmpty else {
+            throw .invalid("image for app \(goQuote(name)) has an empty \"exec\" (try --exec=BINARY)")
+        }
+        let user = try resolveUser(app.user, app: name)
+        let gid = try resolveGroup(app.group, app: name)
+        let environment = composeEnvironment(app: name, app.environment, user: user, overrides: overrides)
+        let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? Self.defaultPath
+        var argv = exec
+        argv[0] = try resolveExecutable(exec[0], path: path)
+        let cwd = app.workingDirectory.isEmpty ? "/" : app.workingDirectory
+        var caps = try Capabilities.mask(Capabilities.defaultSet)
+        for isolator in app.isolators {
+            switch isolator.value {
+            case .capabilitiesRetainSet(let set): caps = try Capabilities.mask(set)
+            case .capabilitiesRemoveSet(let set): caps &= ~(try Capabilities.mask(set))
+            default: break
+            }
+        }
+        if let retain { caps = try Capabilities.mask(retain) }
+        if let remove { caps &= ~(try Capabilities.mask(remove)) }
+        if allCapabilities { caps = Capabilities.all }
+        var appMounts: [AppMount] = []
+        for mountPoint in app.mountPoints {
+            let mount = mounts.first { $0.path == mountPoint.path || $0.volume == mountPoint.name }
+            appMounts.append(AppMount(volume: mount?.volume.value ?? mountPoint.name.value,
+                                      path: resolveInRoot(mountPoint.path), readOnly: mountPoint.readOnly))
+        }
+        for mount in mounts where !app.mountPoints.contains(where: { $0.path == mount.path || $0.name == mount.volume }) {
+            appMounts.append(AppMount(volume: mount.volume.value, path: resolveInRoot(mount.path), readOnly: false))
+        }
+        return AppRuntime(name: name, exec: argv, environment: environment, uid: user.uid, gid: gid,
+                          supplementaryGIDs: app.supplementaryGIDs.map { UInt32(truncatingIfNeeded: $0) },
+                          workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false)
+    }
+
+    // MARK: Environment
+
+    /// rkt's env file: defaults (SHELL, USER, LOGNAME, HOME, PATH), then `AC_APP_NAME`, then
+    /// the rest; a later source replaces a variable in place.
+    func composeEnvironment(app name: String, _ image: [EnvironmentVariable], user: ResolvedUser,
+                            overrides: EnvironmentOverrides) -> [String] {
+        var keys: [String] = []
+        var values: [String: String] = [:]
+        func set(_ key: String, _ value: String) {
+            if values[key] == nil { keys.append(key) }
+            values[key] = value
+        }
+        set("SHELL", "/bin/sh")
+        set("USER", user.name)
+        set("LOGNAME", user.name)
+        set("HOME", user.home)
+        set("PATH", Self.defaultPath)
+        set("AC_APP_NAME", name)
+        if overrides.inherit {
+            for (key, value) in ProcessInfo.processInfo.environment.sorted(by: { $0.key < $1.key }) { set(key, value) }
+        }
+        for variable in image { set(variable.name, variable.value) }
+        for (key, value) in overrides.fromFiles { set(key, value) }
+        for (key, value) in overrides.set { set(key, value) }
+        set("AC_APP_NAME", name)
+        return keys.map { $0 + "=" + (values[$0] ?? "") }
+    }
+
+    // MARK: Users and groups
+
+    struct ResolvedUser {
+        var uid: UInt32
+        var name: String
+        var home: String
+    }
+
+    /// appc's user field: a number, a name from the image's `/etc/passwd`, or an absolute
+    /// path whose owner is the user.
+    func resolveUser(_ text: String, app: String) throws(PodError) -> ResolvedUser {
+        let passwd = readDatabase("/etc/passwd")
+        if let uid = UInt32(text) {
+            if let entry = passwd.first(where: { $0.count > 5 && $0[2] == text }) {
+                return ResolvedUser(uid: uid, name: entry[0], home: entry[5])
+            }
+            return uid == 0 ? ResolvedUser(uid: 0, name: "root", home: "/root") : ResolvedUser(uid: uid, name: text, home: "/")
+        }
+        if text.hasPrefix("/") {
+            var info = stat()
+            guard lstat(rootfs + resolveInRoot(text), &info) == 0 else {
+                throw .invalid("app \(goQuote(app)): user: cannot stat \(goQuote(text)) in the image: \(errnoText(errno))")
+            }
+            return try resolveUser(String(info.st_uid), app: app)
+        }
+        guard let entry = passwd.first(where: { $0.count > 5 && $0[0] == text }), let uid = UInt32(entry[2]) else {
+            throw .invalid("app \(goQuote(app)): unknown user \(goQuote(text)): no such entry in the image's /etc/passwd")
+        }
+        return ResolvedUser(uid: uid, name: text, home: entry[5])
+    }
+
+    /// appc's group field: a number, a name from the image's `/etc/group`, or a path.
+    func resolveGroup(_ text: String, app: String) throws(PodError) -> UInt32 {
+        if let gid = UInt32(text) { return gid }
+        if text.hasPrefix("/") {
+            var info = stat()
+            guard lstat(rootfs + resolveInRoot(text), &info) == 0 else {
+                throw .invalid("app \(goQuote(app)): group: cannot stat \(goQuote(text)) in the image: \(errnoText(errno))")
+            }
+            return info.st_gid
+        }
+        guard let entry = readDatabase("/etc/group").first(where: { $0.count > 2 && $0[0] == text }),
+              let gid = UInt32(entry[2]) else {
+            throw .invalid("app \(goQuote(app)): unknown group \(goQuote(text)): no such entry in the image's /etc/group")
+        }
+        return gid
+    }
+
+    private func readDatabase(_ path: String) -> [[String]] {
+        guard let bytes = try? FileSystem.readFile(rootfs + resolveInRoot(path), limit: 4 << 20) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            .map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    // MARK: Paths inside the root
+
+    /// The executable `name` as an absolute path inside the app: absolute names must exist,
+    /// others are looked up in `path` (the app's PATH), as rkt does.
+    func resolveExecutable(_ name: String, path: String) throws(PodError) -> String {
+        let candidates = name.hasPrefix("/") ? [name]
+            : (name.contains("/") ? ["/" + name] : path.split(separator: ":").map { String($0) + "/" + name })
+        for candidate in candidates {
+            var info = stat()
+            let host = rootfs + resolveInRoot(candidate)
+            if stat(host, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o111 != 0 { return candidate }
+        }
+        throw .invalid("can't execute \(goQuote(name)): no such file or directory")
+    }
+
+    /// `path` with every symbolic link resolved as if `rootfs` were `/` (links cannot
+    /// escape the root); components that do not exist are kept as they are.
+    public func resolveInRoot(_ path: String) -> String {
+        var resolved: [Substring] = []
+        var pending = Array(path.split(separator: "/").reversed())
+        var hops = 0
+        while let part = pending.popLast() {
+            if part == "." { continue }
+            if part == ".." { _ = resolved.popLast(); continue }
+            let candidate = rootfs + "/" + (resolved + [part]).joined(separator: "/")
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            let n = readlink(candidate, &buffer, buffer.count - 1)
+            guard n > 0, hops < 40 else {
+                resolved.append(part)
+                continue
+            }
+            hops += 1
+            let target = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("/") { resolved = [] }
+            pending.append(contentsOf: target.split(separator: "/").reversed())
+        }
+        return "/" + resolved.joined(separator: "/")
+    }
+}

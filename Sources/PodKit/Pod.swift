@@ -1,0 +1,274 @@
+import AppcSchema
+import Foundation
+import Glibc
+import ImageKit
+
+/// A pod's state: which directory under `pods/` holds it, and whether its lock is held
+/// (rkt-runtime.md §2).
+public enum PodState: String, Sendable, CaseIterable {
+    case embryo
+    case preparing
+    case abortedPrepare = "aborted prepare"
+    case prepared
+    case running
+    case exited
+    case exitedGarbage = "exited garbage"
+    case exitedDeleting = "exited deleting"
+    case garbage
+    case deleting
+
+    /// The states whose pod has (or had) a stage1 process: `status` prints `pid=` and `exited=`.
+    public var hasRun: Bool { [.running, .exited, .exitedGarbage, .exitedDeleting, .deleting].contains(self) }
+}
+
+/// The folders under `pods/`, in rkt's order.
+public enum PodFolder: String, Sendable, CaseIterable {
+    case embryo, prepare, prepared, run
+    case exitedGarbage = "exited-garbage"
+    case garbage
+
+    func state(locked: Bool) -> PodState {
+        switch self {
+        case .embryo: return .embryo
+        case .prepare: return locked ? .preparing : .abortedPrepare
+        case .prepared: return .prepared
+        case .run: return locked ? .running : .exited
+        case .exitedGarbage: return locked ? .exitedDeleting : .exitedGarbage
+        case .garbage: return locked ? .deleting : .garbage
+        }
+    }
+}
+
+/// One pod on disk: its UUID, where it is now, and its state when it was looked at.
+public struct Pod: Sendable {
+    public let uuid: String
+    public let folder: PodFolder
+    public let state: PodState
+    /// `DATADIR/pods/FOLDER/UUID`.
+    public let path: String
+
+    /// The stage1 root file system on the host.
+    public var stage1Rootfs: String { path + "/stage1/rootfs" }
+    /// The host path of app `name`'s root file system (mounted only inside the pod).
+    public func appRootfs(_ name: String) -> String { stage1Rootfs + "/opt/stage2/" + name + "/rootfs" }
+    /// The app's root as the pod's init sees it.
+    public static func appRootInPod(_ name: String) -> String { "/opt/stage2/" + name + "/rootfs" }
+
+    /// The pod manifest (`pod`), or nil for a pod that never got one (aborted prepare).
+    public func manifest() -> PodManifest? {
+        guard let bytes = try? FileSystem.readFile(path + "/pod", limit: 16 << 20) else { return nil }
+        return try? PodManifest.decode(bytes)
+    }
+
+    /// The raw bytes of the pod manifest.
+    public func manifestBytes() throws(PodError) -> [UInt8] {
+        do throws(ImageKitError) {
+            return try FileSystem.readFile(path + "/pod", limit: 16 << 20)
+        } catch {
+            throw .invalid("cannot read pod manifest: \(error)")
+        }
+    }
+
+    /// The image manifest stage0 copied for app `name` (survives `rkt image rm`).
+    public func imageManifest(app name: String) -> ImageManifest? {
+        guard let bytes = try? FileSystem.readFile(path + "/appsinfo/" + name + "/manifest", limit: 16 << 20) else { return nil }
+        return try? ImageManifest.decode(bytes)
+    }
+
+    /// The tree store ID app `name` runs from.
+    public func treeStoreID(app name: String) -> String? {
+        (try? FileSystem.readFile(path + "/appsinfo/" + name + "/treeStoreID", limit: 4096))
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Creation time (mtime of `pod-created`), nanoseconds since the epoch; 0 if unknown.
+    public var createdAt: Int64 { Pod.mtime(path + "/pod-created") }
+
+    /// Start time (mtime of `ppid`, written just before stage1 starts); 0 if never started.
+    public var startedAt: Int64 { Pod.mtime(path + "/ppid") }
+
+    /// The stage1 supervisor's host pid (what `rkt status` prints), if written.
+    public var supervisorPID: Int32? {
+        guard let bytes = try? FileSystem.readFile(path + "/ppid", limit: 64) else { return nil }
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The pod init's host pid: the supervisor's only child.
+    public var initPID: Int32? {
+        guard let parent = supervisorPID,
+              let text = try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)
+        else { return nil }
+        return text.split(separator: " ").first.flatMap { Int32($0) }
+    }
+
+    /// The exit code stage1 recorded for app `name`, if it has ended.
+    public func exitCode(app name: String) -> Int? {
+        guard let bytes = try? FileSystem.readFile(stage1Rootfs + "/rkt/status/" + name, limit: 64) else { return nil }
+        return Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Whether stage1 said the apps were started (`rkt/supervisor-status` -> `ready`).
+    public var isReady: Bool {
+        var buffer = [CChar](repeating: 0, count: 16)
+        let n = readlink(stage1Rootfs + "/rkt/supervisor-status", &buffer, buffer.count)
+        return n == 5 && String(decoding: buffer.prefix(5).map { UInt8(bitPattern: $0) }, as: UTF8.self) == "ready"
+    }
+
+    /// The app names in the pod manifest's order.
+    public func appNames() -> [String] {
+        manifest()?.apps?.map(\.name.value) ?? []
+    }
+
+    static func mtime(_ path: String) -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    }
+
+    /// ctime of the pod directory: for `exited-garbage`, when it was marked.
+    var changedAt: Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    }
+}
+
+/// The lock on a pod directory: an `flock` on the directory itself. The pod is alive
+/// exactly as long as some process holds it; stage1 inherits it (`RKT_LOCK_FD`).
+public final class PodLock {
+    public private(set) var fd: Int32
+
+    init(fd: Int32) { self.fd = fd }
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Takes `path`'s lock, exclusively or shared, without waiting: nil when busy.
+    static func take(_ path: String, exclusive: Bool, wait: Bool = false) throws(PodError) -> PodLock? {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        let lock = PodLock(fd: fd)
+        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return nil }
+            throw .system(operation: "lock", path: path, errno: errno)
+        }
+        return lock
+    }
+
+    /// The exclusive lock on pod directory `path`, or nil when another process holds it.
+    public static func takeExclusive(_ path: String) throws(PodError) -> PodLock? {
+        try take(path, exclusive: true)
+    }
+
+    /// Keeps the descriptor open across exec (for stage1) and returns it.
+    public func inheritable() -> Int32 {
+        let flags = fcntl(fd, F_GETFD)
+        _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC)
+        return fd
+    }
+}
+
+/// rkt's pods directory: `DATADIR/pods/{embryo,prepare,prepared,run,exited-garbage,garbage}/UUID`.
+public struct PodStore: Sendable {
+    public let dataDirectory: String
+    public var podsDirectory: String { dataDirectory + "/pods" }
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    public func folderPath(_ folder: PodFolder) -> String { podsDirectory + "/" + folder.rawValue }
+
+    /// Makes the pods folders (0750, as rkt).
+    func makeFolders() throws(PodError) {
+        for path in [dataDirectory, podsDirectory] + PodFolder.allCases.map(folderPath) {
+            if mkdir(path, 0o750) != 0 && errno != EEXIST { throw .system(operation: "mkdir", path: path, errno: errno) }
+        }
+    }
+
+    /// A new pod in `embryo/`, locked, moved at once to `prepare/` (rkt's NewPod).
+    public func create(uuid: String = PodStore.newUUID()) throws(PodError) -> (Pod, PodLock) {
+        try makeFolders()
+        let embryo = folderPath(.embryo) + "/" + uuid
+        guard mkdir(embryo, 0o750) == 0 else { throw .system(operation: "mkdir", path: embryo, errno: errno) }
+        guard let lock = try PodLock.take(embryo, exclusive: true) else {
+            throw .invalid("pod \(goQuote(uuid)) is locked")
+        }
+        let pod = Pod(uuid: uuid, folder: .embryo, state: .embryo, path: embryo)
+        return (try move(pod, to: .prepare, state: .preparing), lock)
+    }
+
+    /// Renames the pod into `folder` (the lock, on the directory, moves with it).
+    public func move(_ pod: Pod, to folder: PodFolder, state: PodState) throws(PodError) -> Pod {
+        let target = folderPath(folder) + "/" + pod.uuid
+        guard rename(pod.path, target) == 0 else { throw .system(operation: "rename", path: pod.path, errno: errno) }
+        return Pod(uuid: pod.uuid, folder: folder, state: state, path: target)
+    }
+
+    /// Every pod in `folders` with its current state, sorted by UUID.
+    public func pods(in folders: [PodFolder] = [.prepare, .prepared, .run, .exitedGarbage]) -> [Pod] {
+        var pods: [Pod] = []
+        for folder in folders {
+            for uuid in Self.names(in: folderPath(folder)) {
+                if let pod = load(uuid, folder: folder) { pods.append(pod) }
+            }
+        }
+        return pods.sorted { $0.uuid < $1.uuid }
+    }
+
+    /// The pod `uuid` in `folder` with its state, or nil if it is not there (any more).
+    public func load(_ uuid: String, folder: PodFolder) -> Pod? {
+        let path = folderPath(folder) + "/" + uuid
+        guard access(path, F_OK) == 0 else { return nil }
+        var locked = false
+        if folder != .embryo && folder != .prepared {
+            switch Result(catching: { () throws(PodError) in try PodLock.take(path, exclusive: false) }) {
+            case .success(let lock): locked = lock == nil
+            case .failure: return nil
+            }
+        }
+        return Pod(uuid: uuid, folder: folder, state: folder.state(locked: locked), path: path)
+    }
+
+    /// The pod whose UUID starts with `prefix` (case-insensitive), searched where rkt
+    /// searches: prepare, prepared, run, exited-garbage.
+    public func resolve(_ prefix: String) throws(PodError) -> Pod {
+        guard !prefix.isEmpty else { throw .emptyUUID }
+        let wanted = prefix.lowercased()
+        var matches: [(String, PodFolder)] = []
+        for folder in [PodFolder.prepare, .prepared, .run, .exitedGarbage] {
+            for uuid in Self.names(in: folderPath(folder)) where uuid.hasPrefix(wanted) {
+                if uuid == wanted, let pod = load(uuid, folder: folder) { return pod }
+                matches.append((uuid, folder))
+            }
+        }
+        guard !matches.isEmpty else { throw .noMatch(prefix) }
+        guard matches.count == 1 else { throw .ambiguous(matches.count) }
+        guard let pod = load(matches[0].0, folder: matches[0].1) else { throw .noMatch(prefix) }
+        return pod
+    }
+
+    /// The pod named in `file` (as written by `--uuid-file-save`).
+    public func resolve(uuidFile file: String) throws(PodError) -> Pod {
+        let text: String
+        do throws(ImageKitError) {
+            text = String(decoding: try FileSystem.readFile(file, limit: 4096), as: UTF8.self)
+        } catch {
+            throw .invalid("unable to resolve UUID from file: \(error)")
+        }
+        return try resolve(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func names(in directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." && !name.hasPrefix(".") { names.append(name) }
+        }
+        return names
+    }
+
+    /// A random (version 4) UUID in rkt's lower-case form.
+    public static func newUUID() -> String { UUID().uuidString.lowercased() }
+}

@@ -1,0 +1,119 @@
+import CLinux
+import Foundation
+import Glibc
+import ImageKit
+import ImageRender
+
+/// `rkt gc` and `rkt rm`: marking dead pods as garbage and deleting them, mounts first.
+///
+/// Pod mounts live in the pod's own mount namespace and vanish with it, so normally
+/// nothing is mounted under a dead pod on the host. Whatever is (left by hand, or by an
+/// older runtime) is unmounted before deletion, and deletion never crosses into another
+/// file system, so a host directory bound into a pod is never touched.
+public struct PodCleaner {
+    let pods: PodStore
+    /// Diagnostics (stderr) and results (stdout).
+    let log: (String) -> Void
+    let out: (String) -> Void
+
+    public init(pods: PodStore, log: @escaping (String) -> Void, out: @escaping (String) -> Void) {
+        self.pods = pods
+        self.log = log
+        self.out = out
+    }
+
+    /// Pass 1: exited pods to `exited-garbage/`, failed prepares and expired prepared pods to `garbage/`.
+    public func mark(expirePrepared: Int64, now: Int64) {
+        for pod in pods.pods(in: [.run]) where pod.state == .exited {
+            log("gc: moving pod \(goQuote(pod.uuid)) to garbage")
+            _ = try? moveLocked(pod, to: .exitedGarbage, state: .exitedGarbage)
+        }
+        for pod in pods.pods(in: [.prepare]) where pod.state == .abortedPrepare {
+            log("gc: moving failed prepare \(goQuote(pod.uuid)) to garbage")
+            _ = try? moveLocked(pod, to: .garbage, state: .garbage)
+        }
+        for pod in pods.pods(in: [.prepared]) where now - pod.createdAt >= expirePrepared {
+            log("gc: moving expired prepared pod \(goQuote(pod.uuid)) to garbage")
+            _ = try? moveLocked(pod, to: .garbage, state: .garbage)
+        }
+    }
+
+    /// Pass 2: deletes garbage, and exited garbage marked longer than `gracePeriod` ago.
+    /// Returns false when some pod could not be deleted.
+    @discardableResult
+    public func sweep(gracePeriod: Int64, graceText: String, now: Int64) -> Bool {
+        var ok = true
+        for pod in pods.pods(in: [.exitedGarbage, .garbage]) {
+            if pod.folder == .exitedGarbage && now - pod.changedAt < gracePeriod {
+                log("gc: pod \(goQuote(pod.uuid)) not removed: still within grace period (\(graceText))")
+                continue
+            }
+            guard pod.state == .exitedGarbage || pod.state == .garbage else { continue }
+            out("Garbage collecting pod \(goQuote(pod.uuid))")
+            do throws(PodError) {
+                try delete(pod)
+            } catch {
+                log("gc: unable to remove pod \(goQuote(pod.uuid)): \(error)")
+                ok = false
+            }
+        }
+        return ok
+    }
+
+    /// Takes the pod's lock (so a pod coming alive is left alone) and renames it.
+    @discardableResult
+    func moveLocked(_ pod: Pod, to folder: PodFolder, state: PodState) throws(PodError) -> Pod? {
+        guard let lock = try PodLock.take(pod.path, exclusive: true) else { return nil }
+        defer { withExtendedLifetime(lock) {} }
+        return try pods.move(pod, to: folder, state: state)
+    }
+
+    /// Deletes a dead pod: under its exclusive lock, unmount what is mounted below it, then
+    /// remove the directory without crossing file systems.
+    public func delete(_ pod: Pod) throws(PodError) {
+        guard let lock = try PodLock.take(pod.path, exclusive: true) else {
+            throw .invalid("pod \(goQuote(pod.uuid)) is locked")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        for mountPoint in Self.mounts(under: pod.path).reversed() {
+            let code = clinux_umount_detach(mountPoint)
+            if code != 0 && code != EINVAL && code != ENOENT {
+                throw .system(operation: "unmount", path: mountPoint, errno: code)
+            }
+        }
+        do throws(RenderError) {
+            try removeDirectoryTree(pod.path, stayOnDevice: true)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// Mount points at or below `path` in this process's mount namespace, in mount order.
+    static func mounts(under path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        var found: [String] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            let point = unescapeMountPath(String(fields[4]))
+            if point == path || point.hasPrefix(path + "/") { found.append(point) }
+        }
+        return found
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+    static func unescapeMountPath(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "\\"), input.count >= 3,
+               let value = UInt8(String(decoding: input.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                input = input.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,24 @@
+import ImageKit
+
+/// Why a pod operation failed; `description` is the text rkt prints after the command's prefix.
+public enum PodError: Error, Sendable, Equatable, CustomStringConvertible {
+    case emptyUUID
+    case noMatch(String)
+    case ambiguous(Int)
+    case notRunning(String)
+    case notPrepared(String)
+    case system(operation: String, path: String, errno: Int32)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .emptyUUID: return "UUID cannot be empty"
+        case let .noMatch(text): return "no matches found for \(goQuote(text))"
+        case let .ambiguous(count): return "ambiguous uuid, \(count) matches"
+        case let .notRunning(uuid): return "pod \(goQuote(uuid)) isn't currently running"
+        case let .notPrepared(uuid): return "pod \(goQuote(uuid)) is not prepared"
+        case let .system(operation, path, code): return "\(operation) \(path): \(errnoText(code))"
+        case let .invalid(text): return text
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import AppcSchema
+import Foundation
+import Glibc
+import ImageKit
+import ImageRender
+import ImageStore
+
+/// One app of a pod to prepare: the stored image and the command line's per-app flags.
+public struct AppRequest: Sendable {
+    public var imageKey: String
+    public var name: String?
+    /// `--exec` (replaces the image's exec[0]... with this single path).
+    public var exec: String?
+    /// Arguments after `--` (replace the image's arguments).
+    public var args: [String]?
+    public var user: String?
+    public var group: String?
+    public var supplementaryGIDs: [Int]?
+    public var workingDirectory: String?
+    public var environment: [(String, String)] = []
+    public var mounts: [Mount] = []
+    public var capsRetain: [String]?
+    public var capsRemove: [String]?
+    public var readOnlyRootfs: Bool = false
+
+    public init(imageKey: String) { self.imageKey = imageKey }
+}
+
+/// The whole pod to prepare.
+public struct PodRequest: Sendable {
+    public var apps: [AppRequest] = []
+    public var volumes: [Volume] = []
+    /// `--mount` given before the first image: for every app.
+    public var mounts: [Mount] = []
+    public var environment = EnvironmentOverrides()
+    /// `--insecure-options=capabilities`: apps keep every capability.
+    public var allCapabilities = false
+    public var uuid: String?
+    public var stage1Binary: String
+    public var caps: (retain: [String]?, remove: [String]?) = (nil, nil)
+
+    public init(stage1Binary: String) { self.stage1Binary = stage1Binary }
+}
+
+/// stage0's prepare: a pod directory with everything stage1 needs (rkt-runtime.md §5.1).
+public struct PodPreparer {
+    public static let rktVersion = "1.30.0+git"
+    let pods: PodStore
+    let store: ImageStore
+    let trees: TreeStore
+    let debug: (String) -> Void
+
+    public init(pods: PodStore, store: ImageStore, trees: TreeStore, debug: @escaping (String) -> Void = { _ in }) {
+        self.pods = pods
+        self.store = store
+        self.trees = trees
+        self.debug = debug
+    }
+
+    /// Creates and fills the pod. It stays in `prepare/` holding `lock`; on failure it is
+    /// left there unlocked, an aborted prepare, for `gc`, as rkt leaves it.
+    public func prepare(_ request: PodRequest) throws(PodError) -> (Pod, PodLock) {
+        let (pod, lock) = try pods.create(uuid: request.uuid ?? PodStore.newUUID())
+        try write(Data(), to: pod.path + "/pod-created")
+        var runtimeApps: [RuntimeApp] = []
+        var names: Set<String> = []
+        for app in request.apps {
+            let (runtimeApp, runtime, tree) = try prepareApp(app, request: request, pod: pod)
+            guard names.insert(runtime.name).inserted else {
+                throw .invalid("error setting up stage0: error: multiple apps with name \(runtime.name)")
+            }
+            runtimeApps.append(runtimeApp)
+            try writeAppFiles(pod: pod, runtime: runtime, tree: tree)
+        }
+        debug("Writing pod manifest")
+        var manifest = PodManifest(apps: runtimeApps, volumes: request.volumes.isEmpty ? nil : request.volumes,
+                                   isolators: nil, annotations: [], ports: [])
+        do throws(ManifestError) {
+            manifest.acVersion = try SemVer(Self.rktVersion)
+            manifest.annotations = [Annotation(name: try ACIdentifier("coreos.com/rkt/stage1/mutable"), value: "false")]
+        } catch {
+            throw .invalid("\(error)")
+        }
+        let encoded: [UInt8]
+        do {
+            encoded = try manifest.encoded()
+        } catch {
+            throw .invalid("cannot encode the pod manifest: \(error)")
+        }
+        try makeStage1(pod: pod, apps: runtimeApps.map(\.name.value), binary: request.stage1Binary)
+        try write(Data(encoded), to: pod.path + "/pod")
+        return (pod, lock)
+    }
+
+    /// One app: checks, name, overrides, rendered tree, runtime settings.
+    private func prepareApp(_ request: AppRequest, request pod: PodRequest, pod podDir: Pod)
+        throws(PodError) -> (RuntimeApp, AppRuntime, RenderedTree) {
+        let manifest: ImageManifest
+        do throws(StoreError) {
+            manifest = try store.manifest(request.imageKey)
+        } catch {
+            throw .invalid("\(error)")
+        }
+        guard manifest.label("os") != nil else { throw .invalid("missing os label in the image manifest") }
+        guard manifest.label("arch") != nil else { throw .invalid("missing arch label in the image manifest") }
+        if let error = Label.validationError(manifest.labels) { throw .invalid(error) }
+        let nameText = request.name ?? String(manifest.name.value.split(separator: "/").last ?? "app")
+        let name: ACName
+        do throws(ManifestError) {
+            name = try ACName(nameText)
+        } catch {
+            throw .invalid("invalid app name \(goQuote(nameText)): \(error)")
+        }
+        var app = manifest.app ?? App(user: "0", group: "0")
+        if let exec = request.exec {
+            app.exec = [exec] + (request.args ?? [])
+        } else if let args = request.args, var exec = app.exec, !exec.isEmpty {
+            exec.removeSubrange(1...)
+            app.exec = exec + args
+        }
+        if let user = request.user { app.user = user }
+        if let group = request.group { app.group = group }
+        if let gids = request.supplementaryGIDs { app.supplementaryGIDs = gids }
+        if let cwd = request.workingDirectory { app.workingDirectory = cwd }
+        for (key, value) in request.environment {
+            if let index = app.environment.firstIndex(where: { $0.name == key }) {
+                app.environment[index].value = value
+            } else {
+                do throws(ManifestError) {
+                    app.environment.append(try EnvironmentVariable(name: key, value: value))
+                } catch {
+                    throw .invalid("--environment \(key)=\(value): \(error)")
+                }
+            }
+        }
+        debug("Loading image \(request.imageKey)")
+        let tree: RenderedTree
+        do throws(RenderError) {
+            tree = try trees.render(key: request.imageKey)
+        } catch {
+            throw .invalid("\(error)")
+        }
+        let mounts = pod.mounts + request.mounts
+        var runtime = try AppRuntimeBuilder(rootfs: tree.rootfs).build(
+            name: name.value, app: app, mounts: mounts, environment: pod.environment,
+            allCapabilities: pod.allCapabilities, retain: request.capsRetain ?? pod.caps.retain,
+            remove: request.capsRemove ?? pod.caps.remove)
+        runtime.readOnlyRootfs = request.readOnlyRootfs
+        let image = RuntimeImage(name: manifest.name, id: try imageHash(request.imageKey), labels: manifest.labels)
+        let runtimeApp = RuntimeApp(name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
+                                    mounts: request.mounts)
+        return (runtimeApp, runtime, tree)
+    }
+
+    private func imageHash(_ key: String) throws(PodError) -> ImageHash {
+        do throws(ManifestError) {
+            return try ImageHash(key)
+        } catch {
+            throw .invalid("bad image key \(goQuote(key)): \(error)")
+        }
+    }
+
+    private func writeAppFiles(pod: Pod, runtime: AppRuntime, tree: RenderedTree) throws(PodError) {
+        let info = pod.path + "/appsinfo/" + runtime.name
+        try makeDirectories(info)
+        debug("Writing image manifest")
+        try copy(tree.path + "/manifest", to: info + "/manifest")
+        try write(Data(tree.id.utf8), to: info + "/treeStoreID")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(runtime) else { throw .invalid("cannot encode app \(runtime.name)") }
+        try write(json, to: info + "/runtime.json")
+        try makeDirectories(pod.path + "/overlay/" + runtime.name + "/upper")
+        try makeDirectories(pod.path + "/overlay/" + runtime.name + "/work")
+        try makeDirectories(pod.stage1Rootfs + "/rkt/env")
+        try write(Data(runtime.environmentFile.utf8), to: pod.stage1Rootfs + "/rkt/env/" + runtime.name)
+        try makeDirectories(pod.appRootfs(runtime.name))
+        try copy(tree.path + "/manifest", to: pod.stage1Rootfs + "/opt/stage2/" + runtime.name + "/manifest")
+    }
+
+    /// stage1's own root: no shell, no tools, as in rkt; `init` is the C stage1.
+    private func makeStage1(pod: Pod, apps: [String], binary: String) throws(PodError) {
+        let root = pod.stage1Rootfs
+        for dir in ["bin", "dev", "etc", "opt/stage2", "proc", "rkt/env", "rkt/status", "sys", "tmp"] {
+            try makeDirectories(root + "/" + dir)
+        }
+        chmod(root + "/tmp", 0o1777)
+        let manifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"coreos.com/rkt/stage1-swift","labels":[{"name":"version","value":"\#(Self.rktVersion)"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"annotations":[{"name":"coreos.com/rkt/stage1/run","value":"/init"},{"name":"coreos.com/rkt/stage1/enter","value":"/init"},{"name":"coreos.com/rkt/stage1/gc","value":"/init"},{"name":"coreos.com/rkt/stage1/stop","value":"/init"},{"name":"coreos.com/rkt/stage1/interface-version","value":"5"}]}"#
+        try write(Data(manifest.utf8), to: pod.path + "/stage1/manifest")
+        try copy(binary, to: root + "/init", mode: 0o755)
+    }
+
+    // MARK: Files
+
+    func makeDirectories(_ path: String) throws(PodError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .invalid("cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+
+    func write(_ data: Data, to path: String) throws(PodError) {
+        guard FileManager.default.createFile(atPath: path, contents: data) else {
+            throw .system(operation: "write", path: path, errno: errno)
+        }
+    }
+
+    /// A hard link when on the same file system (stage1 is the same for every pod), else a copy.
+    func copy(_ source: String, to target: String, mode: mode_t = 0o644) throws(PodError) {
+        unlink(target)
+        if link(source, target) == 0 { return }
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+            chmod(target, mode)
+        } catch {
+            throw .invalid("cannot copy \(source) to \(target): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import AppcSchema
+import Foundation
+import Glibc
+import ImageKit
+
+/// stage0 -> stage1 handover (rkt-runtime.md §5.2): the pod goes to `run/`, the plan and
+/// `ppid` are written, and this process becomes the stage1 supervisor by exec. The pod's
+/// lock stays open across the exec: the pod runs exactly as long as stage1 holds it.
+public struct Stage1Launcher {
+    let pods: PodStore
+
+    public init(pods: PodStore) { self.pods = pods }
+
+    /// The runtime settings stage0 stored for each app of `pod`, in manifest order.
+    public static func runtimes(of pod: Pod) throws(PodError) -> [AppRuntime] {
+        var runtimes: [AppRuntime] = []
+        for name in pod.appNames() {
+            runtimes.append(try runtime(of: pod, app: name))
+        }
+        return runtimes
+    }
+
+    /// The stored runtime of app `name`.
+    public static func runtime(of pod: Pod, app name: String) throws(PodError) -> AppRuntime {
+        let path = pod.path + "/appsinfo/" + name + "/runtime.json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let runtime = try? JSONDecoder().decode(AppRuntime.self, from: data) else {
+            throw .invalid("cannot read app \(goQuote(name)) of pod \(goQuote(pod.uuid)): \(path)")
+        }
+        return runtime
+    }
+
+    /// Everything up to the exec, separately so that it can fail cleanly: moves `pod`
+    /// into `run/`, writes the plan, `runtime-config` and `ppid`. Returns the pod as it is now.
+    public func ready(_ pod: Pod, options: RuntimeOptions) throws(PodError) -> Pod {
+        let runtimes = try Self.runtimes(of: pod)
+        guard !runtimes.isEmpty else { throw .invalid("pod \(goQuote(pod.uuid)) has no apps") }
+        if options.interactive && runtimes.count > 1 { throw .invalid("interactive option only supports pods with one app") }
+        var trees: [String: String] = [:]
+        for app in runtimes {
+            guard let id = pod.treeStoreID(app: app.name) else { throw .invalid("pod \(goQuote(pod.uuid)): no tree for app \(app.name)") }
+            let rootfs = pods.dataDirectory + "/cas/tree/" + id + "/rootfs"
+            guard access(rootfs, F_OK) == 0 else {
+                throw .invalid("the rendered image of app \(goQuote(app.name)) is gone (\(id)); prepare the pod again")
+            }
+            trees[app.name] = rootfs
+        }
+        var volumes: [String: VolumeSource] = [:]
+        for volume in pod.manifest()?.volumes ?? [] where volume.kind == "host" {
+            volumes[volume.name.value] = VolumeSource(source: volume.source, readOnly: volume.readOnly ?? false,
+                                                      recursive: volume.recursive ?? true)
+        }
+        for volume in pod.manifest()?.volumes ?? [] where volume.kind == "empty" {
+            let path = pod.path + "/volumes/" + volume.name.value
+            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            chmod(path, mode_t(volume.mode.flatMap { Int($0, radix: 8) } ?? 0o755))
+            chown(path, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
+            volumes[volume.name.value] = VolumeSource(source: path, readOnly: volume.readOnly ?? false, recursive: false)
+        }
+        let terminal = isatty(0) == 1
+        let consoleApp = options.interactive && terminal ? runtimes[0].name : nil
+        // The plan names the pod's paths once it is in run/; it is made first so that a bad
+        // volume or tree fails before the pod moves.
+        let target = Pod(uuid: pod.uuid, folder: .run, state: .running, path: pods.folderPath(.run) + "/" + pod.uuid)
+        let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, options: options,
+                                       consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null)
+        let running = try pods.move(pod, to: .run, state: .running)
+        try write(Data(plan.bytes), to: running.path + "/stage1/plan")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let config = try? encoder.encode(options) { try write(config, to: running.path + "/runtime-config") }
+        try write(Data(String(getpid()).utf8), to: running.path + "/ppid")
+        return running
+    }
+
+    /// Becomes stage1 (never returns on success): chdir into the pod, exec
+    /// `stage1/rootfs/init [--debug] UUID` with the lock fd in `RKT_LOCK_FD`.
+    public func exec(_ pod: Pod, lock: PodLock, debug: Bool) -> PodError {
+        let fd = lock.inheritable()
+        setenv("RKT_LOCK_FD", String(fd), 1)
+        guard chdir(pod.path) == 0 else { return .system(operation: "chdir", path: pod.path, errno: errno) }
+        let argv = ["stage1/rootfs/init"] + (debug ? ["--debug"] : []) + [pod.uuid]
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        execv("stage1/rootfs/init", &cArgs)
+        let code = errno
+        for pointer in cArgs { free(pointer) }
+        return .system(operation: "exec", path: pod.path + "/stage1/rootfs/init", errno: code)
+    }
+
+    func write(_ data: Data, to path: String) throws(PodError) {
+        guard FileManager.default.createFile(atPath: path, contents: data) else {
+            throw .system(operation: "write", path: path, errno: errno)
+        }
+    }
+}

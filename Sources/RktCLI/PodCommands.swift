@@ -1,0 +1,313 @@
+import AppcSchema
+import CLISupport
+import Foundation
+import GoJSON
+import Glibc
+import ImageKit
+import PodKit
+
+extension Rkt {
+    static let listCommand = RktCommand(
+        name: "list", summary: "List pods", usage: "",
+        flags: [
+            FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "use long output format"),
+            FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
+            FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+        ],
+        run: { flags, context in listPods(flags, context) })
+
+    static let statusCommand = RktCommand(
+        name: "status", summary: "Check the status of a rkt pod", usage: "--uuid-file=FILE | UUID",
+        flags: [
+            FlagSpec(name: "wait", kind: .string, defaultValue: "false", usage: "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
+            FlagSpec(name: "wait-ready", kind: .string, defaultValue: "false", usage: "toggles waiting until the pod is ready."),
+            FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+            FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
+        ],
+        run: { flags, context in status(flags, context) })
+
+    static let catManifestCommand = RktCommand(
+        name: "cat-manifest", summary: "Inspect and print the pod manifest", usage: "--uuid-file=FILE | UUID",
+        flags: [
+            FlagSpec(name: "pretty-print", kind: .bool, defaultValue: "true", usage: "apply indent to format the output"),
+            FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
+        ],
+        run: { flags, context in
+            do throws(PodError) {
+                let pod = try resolvePod(flags, context)
+                let bytes = try pod.manifestBytes()
+                let compact = GoJSON.compact(bytes[...])
+                context.console.out((flags.bool("pretty-print") ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
+                return 0
+            } catch {
+                return context.fail("\(error)")
+            }
+        })
+
+    static let stopCommand = RktCommand(
+        name: "stop", summary: "Stop a pod", usage: "--uuid-file=FILE | UUID ...",
+        flags: [
+            FlagSpec(name: "force", kind: .bool, defaultValue: "false", usage: "forced stopping"),
+            FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
+        ],
+        run: { flags, context in stop(flags, context) })
+
+    static let removeCommand = RktCommand(
+        name: "rm", summary: "Remove all files and resources associated with an exited pod", usage: "--uuid-file=FILE | UUID ...",
+        flags: [FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument")],
+        run: { flags, context in remove(flags, context) })
+
+    static let gcCommand = RktCommand(
+        name: "gc", summary: "Garbage collect rkt pods no longer in use", usage: "",
+        flags: [
+            FlagSpec(name: "grace-period", kind: .string, defaultValue: "30m0s", usage: "duration to wait before discarding inactive pods from garbage"),
+            FlagSpec(name: "expire-prepared", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait before expiring prepared pods"),
+            FlagSpec(name: "mark-only", kind: .bool, defaultValue: "false", usage: "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
+        ],
+        run: { flags, context in gc(flags, context) })
+
+    // MARK: Pod lookup
+
+    static func resolvePod(_ flags: ParsedFlags, _ context: RktContext) throws(PodError) -> Pod {
+        let pods = PodStore(dataDirectory: context.dataDirectory)
+        let file = flags.string("uuid-file")
+        if !file.isEmpty { return try pods.resolve(uuidFile: file) }
+        guard flags.arguments.count == 1 else { throw .invalid("exactly one UUID (or --uuid-file) is required") }
+        return try pods.resolve(flags.arguments[0])
+    }
+
+    // MARK: list
+
+    private static func listPods(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        let pods = PodStore(dataDirectory: context.dataDirectory).pods()
+        let format = flags.string("format")
+        switch format {
+        case "json", "json-pretty":
+            let items = pods.map(podJSON)
+            let compact = items.isEmpty ? Array("null".utf8) : GoJSON.encodeCompact(.array(items))
+            context.console.out((format == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
+            return 0
+        case "": break
+        default: return context.usageError("invalid argument \(goQuote(format)) for --format=\(format): unknown option")
+        }
+        let full = flags.bool("full")
+        let now = currentNanoseconds()
+        var text = ""
+        if !flags.bool("no-legend") {
+            text += (full ? "UUID\tAPP\tIMAGE NAME\tIMAGE ID\tSTATE\tCREATED\tSTARTED\tNETWORKS\n"
+                          : "UUID\tAPP\tIMAGE NAME\tSTATE\tCREATED\tSTARTED\tNETWORKS\n")
+        }
+        func time(_ ns: Int64, never: String = "") -> String {
+            if ns == 0 { return never.isEmpty ? "" : (full ? never : GoFormats.relative(nanoseconds: 0, now: now)) }
+            return full ? GoFormats.timestamp(nanoseconds: ns) : GoFormats.relative(nanoseconds: ns, now: now)
+        }
+        for pod in pods {
+            let manifest = pod.manifest()
+            let apps = manifest?.apps ?? []
+            let created = pod.createdAt
+            let podCells = [pod.state.rawValue, created == 0 ? (full ? "" : GoFormats.relative(nanoseconds: 0, now: now)) : time(created), time(pod.startedAt), ""]
+            if apps.isEmpty {
+                text += ([full ? pod.uuid : String(pod.uuid.prefix(8)), "-", "-"] + (full ? ["-"] : []) + podCells).joined(separator: "\t") + "\n"
+                continue
+            }
+            for (index, app) in apps.enumerated() {
+                let image = pod.imageManifest(app: app.name.value)
+                var imageName = app.image.name?.value ?? image?.name.value ?? "-"
+                if let version = image?.label("version") ?? app.image.labels.value(of: "version") { imageName += ":" + version }
+                var cells = [index == 0 ? (full ? pod.uuid : String(pod.uuid.prefix(8))) : "", app.name.value, imageName]
+                if full { cells.append(String(app.image.id.description.prefix(19))) }
+                cells += index == 0 ? podCells : ["", "", "", ""]
+                text += cells.joined(separator: "\t") + "\n"
+            }
+        }
+        context.console.out(text.isEmpty ? "\n" : TabWriter.format(text))
+        return 0
+    }
+
+    /// rkt's `lib.Pod` JSON (api v1alpha): pod times in seconds, app times in nanoseconds.
+    static func podJSON(_ pod: Pod) -> JSONValue {
+        let manifest = pod.manifest()
+        let apps = manifest?.apps ?? []
+        let started = pod.startedAt
+        var members = [JSONMember(key: "name", value: .string(pod.uuid)),
+                       JSONMember(key: "state", value: .string(pod.state.rawValue)),
+                       JSONMember(key: "app_names", value: .array(apps.map { .string($0.name.value) }))]
+        let appValues: [JSONValue] = apps.map { app in
+            let code = pod.exitCode(app: app.name.value)
+            let state: String
+            switch pod.state {
+            case .running: state = code == nil ? "running" : "exited"
+            case .prepared, .preparing, .abortedPrepare, .embryo: state = "created"
+            default: state = started == 0 ? "created" : "exited"
+            }
+            var fields = [JSONMember(key: "name", value: .string(app.name.value)),
+                          JSONMember(key: "state", value: .string(state))]
+            if pod.createdAt != 0 { fields.append(JSONMember(key: "created_at", value: .number(String(pod.createdAt)))) }
+            if started != 0 { fields.append(JSONMember(key: "started_at", value: .number(String(started)))) }
+            if let code { fields.append(JSONMember(key: "exit_code", value: .number(String(code)))) }
+            fields.append(JSONMember(key: "image_id", value: .string(app.image.id.description)))
+            return .object(fields)
+        }
+        members.append(JSONMember(key: "apps", value: .array(appValues)))
+        if pod.createdAt != 0 { members.append(JSONMember(key: "created_at", value: .number(String(pod.createdAt / 1_000_000_000)))) }
+        if started != 0 { members.append(JSONMember(key: "started_at", value: .number(String(started / 1_000_000_000)))) }
+        return .object(members)
+    }
+
+    // MARK: status
+
+    private static func status(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        var pod: Pod
+        do throws(PodError) {
+            pod = try resolvePod(flags, context)
+        } catch {
+            if case .invalid(let text) = error, text.hasPrefix("unable to resolve UUID") {
+                context.console.error("status: \(text)")
+                return 1
+            }
+            return context.fail("problem retrieving pod: \(error)")
+        }
+        let pods = PodStore(dataDirectory: context.dataDirectory)
+        guard let wait = waitDuration(flags.string("wait")), let waitReady = waitDuration(flags.string("wait-ready")) else {
+            return context.usageError("invalid argument for --wait / --wait-ready: a boolean or a duration")
+        }
+        if let waitReady {
+            let deadline = waitReady < 0 ? Int64.max : currentNanoseconds() + waitReady
+            while !pod.isReady {
+                if currentNanoseconds() > deadline { return context.fail("error waiting for pod readiness: context deadline exceeded") }
+                usleep(100_000)
+                pod = pods.load(pod.uuid, folder: pod.folder) ?? pod
+            }
+        }
+        if let wait {
+            let deadline = wait < 0 ? Int64.max : currentNanoseconds() + wait
+            while ![PodState.exited, .exitedGarbage, .garbage, .abortedPrepare].contains(pod.state) {
+                if currentNanoseconds() > deadline { return context.fail("error waiting for pod to finish: context deadline exceeded") }
+                usleep(100_000)
+                guard let reloaded = pods.load(pod.uuid, folder: pod.folder) ?? (try? pods.resolve(pod.uuid)) else { break }
+                pod = reloaded
+            }
+        }
+        switch flags.string("format") {
+        case "json", "json-pretty":
+            let compact = GoJSON.encodeCompact(podJSON(pod))
+            context.console.out((flags.string("format") == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
+            return 0
+        case "": break
+        default: return context.usageError("invalid argument \(goQuote(flags.string("format"))) for --format: unknown option")
+        }
+        var lines = ["state=\(pod.state.rawValue)", "created=\(GoFormats.timestamp(nanoseconds: pod.createdAt))"]
+        if pod.startedAt != 0 { lines.append("started=\(GoFormats.timestamp(nanoseconds: pod.startedAt))") }
+        if pod.state == .running || pod.state == .exited { lines.append("networks=") }
+        if pod.state.hasRun, let pid = pod.supervisorPID {
+            lines.append("pid=\(pid)")
+            lines.append("exited=\(pod.state == .exited || pod.state == .exitedGarbage)")
+        }
+        if pod.state != .running {
+            for name in pod.appNames() {
+                if let code = pod.exitCode(app: name) { lines.append("app-\(name)=\(code)") }
+            }
+        }
+        context.console.out(lines.joined(separator: "\n") + "\n")
+        return 0
+    }
+
+    /// `--wait`/`--wait-ready`: a bool or a Go duration; nil = don't wait, < 0 = forever.
+    private static func waitDuration(_ text: String) -> Int64?? {
+        if let flag = parseGoBool(text) { return .some(flag ? -1 : nil) }
+        if text.isEmpty { return .some(-1) }
+        guard let duration = goDuration(text) else { return nil }
+        return .some(duration)
+    }
+
+    // MARK: stop, rm, gc
+
+    private static func podArguments(_ flags: ParsedFlags) -> [String]? {
+        let file = flags.string("uuid-file")
+        if !file.isEmpty { return flags.arguments.isEmpty ? [] : nil }
+        return flags.arguments.isEmpty ? nil : flags.arguments
+    }
+
+    private static func stop(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard let arguments = podArguments(flags) else { return context.usage() }
+        let pods = PodStore(dataDirectory: context.dataDirectory)
+        var failures = 0
+        var targets: [Pod] = []
+        if arguments.isEmpty {
+            do throws(PodError) {
+                targets.append(try pods.resolve(uuidFile: flags.string("uuid-file")))
+            } catch {
+                context.console.error("stop: \(error)")
+                return 1
+            }
+        }
+        for argument in arguments {
+            do throws(PodError) {
+                targets.append(try pods.resolve(argument))
+            } catch {
+                context.console.error("stop: cannot get pod: \(error)")
+                failures += 1
+            }
+        }
+        for pod in targets {
+            guard pod.state == .running, let pid = pod.supervisorPID else {
+                context.console.out("pod \(goQuote(pod.uuid)) is already stopped\n")
+                continue
+            }
+            if kill(pid, flags.bool("force") ? SIGKILL : SIGTERM) != 0 {
+                context.console.error("stop: error stopping \(goQuote(pod.uuid)): \(errnoText(errno))")
+                failures += 1
+                continue
+            }
+            context.console.out("\(goQuote(pod.uuid))\n")
+        }
+        if failures > 0 { return context.fail("failed to stop \(failures) pod(s)") }
+        return 0
+    }
+
+    private static func remove(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard let arguments = podArguments(flags) else { return context.usage() }
+        let pods = PodStore(dataDirectory: context.dataDirectory)
+        let console = context.console
+        let cleaner = PodCleaner(pods: pods, log: { console.error($0) }, out: { console.out($0 + "\n") })
+        var failed = false
+        for argument in arguments.isEmpty ? [nil] : arguments.map(Optional.some) {
+            do throws(PodError) {
+                let pod: Pod
+                if let argument { pod = try pods.resolve(argument) } else { pod = try pods.resolve(uuidFile: flags.string("uuid-file")) }
+                switch pod.state {
+                case .running: throw .invalid("pod \(goQuote(pod.uuid)) is currently running")
+                case .preparing: throw .invalid("pod \(goQuote(pod.uuid)) is currently being prepared")
+                case .exitedDeleting, .deleting: throw .invalid("pod \(goQuote(pod.uuid)) is currently being deleted")
+                default: break
+                }
+                try cleaner.delete(pod)
+                console.out("\(goQuote(pod.uuid))\n")
+            } catch {
+                switch error {
+                case .noMatch, .ambiguous, .emptyUUID: console.error("rm: cannot get pod: \(error)")
+                default: console.error("rm: \(error)")
+                }
+                failed = true
+            }
+        }
+        return failed ? context.fail("failed to remove one or more pods") : 0
+    }
+
+    private static func gc(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard let grace = goDuration(flags.string("grace-period")) else {
+            return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period: time: invalid duration")
+        }
+        guard let expire = goDuration(flags.string("expire-prepared")) else {
+            return context.usageError("invalid argument \(goQuote(flags.string("expire-prepared"))) for --expire-prepared: time: invalid duration")
+        }
+        let console = context.console
+        let cleaner = PodCleaner(pods: PodStore(dataDirectory: context.dataDirectory), log: { console.error($0) },
+                                 out: { console.out($0 + "\n") })
+        cleaner.mark(expirePrepared: expire, now: currentNanoseconds())
+        if flags.bool("mark-only") { return 0 }
+        return cleaner.sweep(gracePeriod: grace, graceText: flags.string("grace-period"), now: currentNanoseconds()) ? 0 : Rkt.failure
+    }
+}

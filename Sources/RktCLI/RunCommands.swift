@@ -1,0 +1,322 @@
+import AppcSchema
+import CLISupport
+import Foundation
+import Glibc
+import ImageFetch
+import ImageKit
+import ImageRender
+import ImageStore
+import PodKit
+
+extension Rkt {
+    /// Flags `run` and `prepare` share (rkt-runtime.md §1.2).
+    static let podFlags: [FlagSpec] = [
+        FlagSpec(name: "volume", kind: .list, defaultValue: "", usage: "volumes to make available in the pod"),
+        FlagSpec(name: "mount", kind: .list, defaultValue: "", usage: "mount point binding a volume to a path within an app"),
+        FlagSpec(name: "set-env", kind: .list, defaultValue: "", usage: "an environment variable to set for apps in the form name=value"),
+        FlagSpec(name: "set-env-file", kind: .list, defaultValue: "", usage: "path to an environment variables file"),
+        FlagSpec(name: "inherit-env", kind: .bool, defaultValue: "false", usage: "inherit all environment variables not set by apps"),
+        FlagSpec(name: "uuid-file-save", kind: .string, defaultValue: "", usage: "write out pod UUID to specified file"),
+        FlagSpec(name: "pull-policy", kind: .string, defaultValue: "new", usage: "when to pull an image: new, update or never"),
+        FlagSpec(name: "signature", kind: .list, defaultValue: "", usage: "local signature file to use in validating the preceding image"),
+        FlagSpec(name: "caps-retain", kind: .string, defaultValue: "", usage: "a comma-separated list of capabilities to retain"),
+        FlagSpec(name: "caps-remove", kind: .string, defaultValue: "", usage: "a comma-separated list of capabilities to remove"),
+        FlagSpec(name: "stage1-path", kind: .string, defaultValue: "", usage: "path to the stage1 executable (this rkt's rkt-stage1)"),
+        FlagSpec(name: "stage1-url", kind: .string, defaultValue: "", usage: "URL to an image to use as stage1 (not supported)"),
+        FlagSpec(name: "stage1-name", kind: .string, defaultValue: "", usage: "name of an image to use as stage1 (not supported)"),
+        FlagSpec(name: "stage1-hash", kind: .string, defaultValue: "", usage: "hash of an image to use as stage1 (not supported)"),
+        FlagSpec(name: "stage1-from-dir", kind: .string, defaultValue: "", usage: "filename of an image in stage1 images directory to use as stage1 (not supported)"),
+        FlagSpec(name: "no-overlay", kind: .bool, defaultValue: "false", usage: "disable overlay filesystem (accepted; overlay is always used)"),
+        FlagSpec(name: "quiet", kind: .bool, defaultValue: "false", usage: "suppress superfluous output on stdout, print only the UUID on success"),
+    ]
+
+    /// Flags only `run` and `run-prepared` take.
+    static let launchFlags: [FlagSpec] = [
+        FlagSpec(name: "interactive", kind: .bool, defaultValue: "false", usage: "run pod interactively. If true, only one image may be supplied."),
+        FlagSpec(name: "net", kind: .string, defaultValue: "default", usage: "configure the pod's networking: host (or default), none"),
+        FlagSpec(name: "hostname", kind: .string, defaultValue: "", usage: "pod's hostname. If empty, it will be \"rkt-$PODUUID\""),
+    ]
+
+    static let runCommand = RktCommand(
+        name: "run", summary: "Run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
+        flags: podFlags + launchFlags, interspersed: false,
+        run: { flags, context in runPod(flags, context) })
+
+    static let prepareCommand = RktCommand(
+        name: "prepare", summary: "Prepare to run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
+        flags: podFlags, interspersed: false,
+        run: { flags, context in preparePod(flags, context) })
+
+    static let runPreparedCommand = RktCommand(
+        name: "run-prepared", summary: "Run a prepared application pod in rkt", usage: "UUID",
+        flags: launchFlags,
+        run: { flags, context in runPrepared(flags, context) })
+
+    // MARK: Commands
+
+    private static func runPod(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard let options = runtimeOptions(flags, context) else { return Rkt.failure }
+        guard let (pod, lock) = preparedPod(flags, context, interactive: options.interactive) else { return Rkt.failure }
+        return launch(pod, lock: lock, options: options, context: context)
+    }
+
+    private static func preparePod(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard let (pod, lock) = preparedPod(flags, context, interactive: false) else { return Rkt.failure }
+        do throws(PodError) {
+            _ = try PodStore(dataDirectory: context.dataDirectory).move(pod, to: .prepared, state: .prepared)
+            withExtendedLifetime(lock) {}
+            context.console.out(pod.uuid + "\n")
+            return 0
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
+
+    private static func runPrepared(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+        guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard flags.arguments.count == 1 else { return context.usage() }
+        guard let options = runtimeOptions(flags, context) else { return Rkt.failure }
+        let pods = PodStore(dataDirectory: context.dataDirectory)
+        do throws(PodError) {
+            let pod = try pods.resolve(flags.arguments[0])
+            guard pod.folder == .prepared else { throw .notPrepared(pod.uuid) }
+            guard let lock = try PodLock.takeExclusive(pod.path) else { throw .notPrepared(pod.uuid) }
+            if options.interactive && pod.appNames().count > 1 {
+                return context.fail("interactive option only supports pods with one app")
+            }
+            return launch(pod, lock: lock, options: options, context: context)
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
+
+    /// Hands over to stage1; returns only if that failed.
+    private static func launch(_ pod: Pod, lock: PodLock, options: RuntimeOptions, context: RktContext) -> Int32 {
+        if getgrnam("rkt") == nil {
+            context.console.error("\(context.name): group \"rkt\" not found, will use default gid when rendering images")
+        }
+        let launcher = Stage1Launcher(pods: PodStore(dataDirectory: context.dataDirectory))
+        do throws(PodError) {
+            let running = try launcher.ready(pod, options: options)
+            if context.debug { context.console.error("stage0: Execing stage1 for pod \(running.uuid)") }
+            let error = launcher.exec(running, lock: lock, debug: context.debug)
+            return context.fail("\(error)")
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
+
+    // MARK: Shared parts
+
+    private static func runtimeOptions(_ flags: ParsedFlags, _ context: RktContext) -> RuntimeOptions? {
+        var options = RuntimeOptions()
+        options.interactive = flags.bool("interactive")
+        options.hostname = flags.string("hostname")
+        options.debug = context.debug
+        switch flags.string("net") {
+        case "default", "host", "": options.network = .host
+        case "none": options.network = .none
+        case let other:
+            context.console.error("\(context.name): networking: unsupported network \(goQuote(other)) (this stage1 has host, default and none)")
+            return nil
+        }
+        return options
+    }
+
+    /// Parses the images and their flags, fetches what is missing, prepares the pod.
+    private static func preparedPod(_ flags: ParsedFlags, _ context: RktContext, interactive: Bool) -> (Pod, PodLock)? {
+        guard let insecure = insecureOptions(context) else {
+            _ = context.usage()
+            return nil
+        }
+        for name in ["stage1-url", "stage1-name", "stage1-hash", "stage1-from-dir"] where !flags.string(name).isEmpty {
+            _ = context.fail("--\(name) is not supported: this rkt has one stage1, built in (use --stage1-path=FILE for another rkt-stage1 binary)")
+            return nil
+        }
+        let apps: [ImageArgument]
+        do throws(UsageError) {
+            apps = try ImageArgument.parse(flags.arguments + (flags.passThrough.isEmpty ? [] : ["--"] + flags.passThrough))
+        } catch {
+            _ = context.usageError(error.message)
+            return nil
+        }
+        guard !apps.isEmpty else {
+            _ = context.fail("must provide at least one image")
+            return nil
+        }
+        if interactive && apps.count > 1 {
+            _ = context.fail("interactive option only supports one image")
+            return nil
+        }
+        guard let policy = PullPolicy(rawValue: flags.string("pull-policy")) else {
+            _ = context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy: unknown pull policy")
+            return nil
+        }
+        do {
+            let store = try context.openStore()
+            var options = FetchOptions(insecure: insecure, pullPolicy: policy, signature: nil,
+                                       systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+                                       debug: context.debug, progress: isatty(2) == 1)
+            options.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+            let console = context.console
+            let fetcher = Fetcher(store: store, options: options, log: { console.errText($0 + "\n") }, stdout: { _ in })
+            let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
+            var request = PodRequest(stage1Binary: try stage1Binary(flags))
+            for (index, app) in apps.enumerated() {
+                let record: ImageRecord
+                if app.image.hasPrefix("sha512-") {
+                    record = try store.record(idPrefix: app.image)
+                } else {
+                    let signatures = flags.list("signature")
+                    record = try fetcher.fetch(app.image, signature: app.signature ?? (index < signatures.count ? signatures[index] : nil))
+                }
+                request.apps.append(try app.request(key: record.key))
+            }
+            request.volumes = try flags.list("volume").map { try Volume.parse(rktFlag: $0) }
+            request.mounts = try flags.list("mount").map { try Mount.parse(rktFlag: $0) }
+            request.environment.inherit = flags.bool("inherit-env")
+            request.environment.set = try flags.list("set-env").map(splitAssignment)
+            for file in flags.list("set-env-file") { request.environment.fromFiles += try environmentFile(file) }
+            request.allCapabilities = insecure.contains(.capabilities)
+            let capsList = { (text: String) in text.isEmpty ? nil : text.split(separator: ",").map(String.init) }
+            request.caps = (capsList(flags.string("caps-retain")), capsList(flags.string("caps-remove")))
+            let debug = context.debug ? { (line: String) in console.error("stage0: " + line) } : { (_: String) in }
+            let preparer = PodPreparer(pods: PodStore(dataDirectory: context.dataDirectory), store: store, trees: trees, debug: debug)
+            let (pod, lock) = try preparer.prepare(request)
+            let uuidFile = flags.string("uuid-file-save")
+            if !uuidFile.isEmpty, !FileManager.default.createFile(atPath: uuidFile, contents: Data(pod.uuid.utf8)) {
+                _ = context.fail("cannot write the UUID to \(uuidFile): \(errnoText(errno))")
+                return nil
+            }
+            return (pod, lock)
+        } catch let error as FetchError {
+            _ = context.fail(error.render(debug: context.debug))
+        } catch {
+            _ = context.fail("\(error)")
+        }
+        return nil
+    }
+
+    /// The stage1 executable: `--stage1-path`, else `rkt-stage1` beside this rkt.
+    private static func stage1Binary(_ flags: ParsedFlags) throws(PodError) -> String {
+        var path = flags.string("stage1-path")
+        if path.isEmpty {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+            let exe = n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+            path = (exe as NSString).deletingLastPathComponent + "/rkt-stage1"
+        }
+        guard access(path, X_OK) == 0 else {
+            throw .invalid("stage1 executable \(goQuote(path)) not found (build it with `swift build --product rkt-stage1`, or pass --stage1-path)")
+        }
+        return path
+    }
+
+    static func splitAssignment(_ text: String) throws(PodError) -> (String, String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw .invalid("environment variable must be specified as name=value (given \(goQuote(text)))")
+        }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+
+    /// `--set-env-file`: `NAME=VALUE` lines; blank lines and `#` comments skipped.
+    static func environmentFile(_ path: String) throws(PodError) -> [(String, String)] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .invalid("cannot read environment file \(goQuote(path)): \(errnoText(errno))")
+        }
+        var result: [(String, String)] = []
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            result.append(try splitAssignment(trimmed))
+        }
+        return result
+    }
+}
+
+/// One image of `run`/`prepare` with the flags that follow it (rkt's per-app flags).
+struct ImageArgument {
+    var image: String
+    var flags: [String: String] = [:]
+    var lists: [String: [String]] = [:]
+    var args: [String]?
+    var signature: String? { flags["signature"] }
+
+    static let stringFlags: Set<String> = ["exec", "name", "user", "group", "supplementary-gids", "working-dir",
+                                           "signature", "caps-retain", "caps-remove"]
+    static let listFlags: Set<String> = ["environment", "mount"]
+    static let boolFlags: Set<String> = ["readonly-rootfs"]
+
+    /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`.
+    static func parse(_ words: [String]) throws(UsageError) -> [ImageArgument] {
+        var result: [ImageArgument] = []
+        var i = 0
+        while i < words.count {
+            let word = words[i]
+            i += 1
+            if word == "---" { continue }
+            if word == "--" {
+                guard !result.isEmpty else { throw UsageError(message: "arguments given before an image") }
+                var args: [String] = []
+                while i < words.count, words[i] != "---" {
+                    args.append(words[i])
+                    i += 1
+                }
+                result[result.count - 1].args = args
+                continue
+            }
+            if word.hasPrefix("--"), !result.isEmpty {
+                var name = String(word.dropFirst(2))
+                var value: String?
+                if let eq = name.firstIndex(of: "=") {
+                    value = String(name[name.index(after: eq)...])
+                    name = String(name[..<eq])
+                }
+                if boolFlags.contains(name) {
+                    result[result.count - 1].flags[name] = value ?? "true"
+                    continue
+                }
+                guard stringFlags.contains(name) || listFlags.contains(name) else {
+                    throw UsageError(message: "unknown flag: --\(name)")
+                }
+                if value == nil {
+                    guard i < words.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
+                    value = words[i]
+                    i += 1
+                }
+                if listFlags.contains(name) {
+                    result[result.count - 1].lists[name, default: []].append(value ?? "")
+                } else {
+                    result[result.count - 1].flags[name] = value ?? ""
+                }
+                continue
+            }
+            result.append(ImageArgument(image: word))
+        }
+        return result
+    }
+
+    func request(key: String) throws -> AppRequest {
+        var request = AppRequest(imageKey: key)
+        request.name = flags["name"]
+        request.exec = flags["exec"]
+        request.args = args
+        request.user = flags["user"]
+        request.group = flags["group"]
+        request.workingDirectory = flags["working-dir"]
+        if let gids = flags["supplementary-gids"] {
+            request.supplementaryGIDs = try gids.split(separator: ",").map { text throws(PodError) in
+                guard let gid = Int(text) else { throw .invalid("invalid supplementary group \(goQuote(String(text)))") }
+                return gid
+            }
+        }
+        request.environment = try (lists["environment"] ?? []).map(Rkt.splitAssignment)
+        request.mounts = try (lists["mount"] ?? []).map { try Mount.parse(rktFlag: $0) }
+        request.capsRetain = flags["caps-retain"].map { $0.split(separator: ",").map(String.init) }
+        request.capsRemove = flags["caps-remove"].map { $0.split(separator: ",").map(String.init) }
+        request.readOnlyRootfs = flags["readonly-rootfs"].flatMap(parseGoBool) ?? false
+        return request
+    }
+}
