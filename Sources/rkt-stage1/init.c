@@ -1,0 +1,360 @@
+#define _GNU_SOURCE
+// The pod's init: PID 1 of the pod's pid namespace. Sets up the namespaces,
+// mounts and root from the plan, starts the apps and reaps everything.
+#include "stage1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STOP_GRACE_SECONDS 10
+
+static _Noreturn void fail(const char *step, const char *path) {
+    int e = errno;
+    if (path)
+        fprintf(stderr, "stage1: %s \"%s\": %s\n", step, path, strerror(e));
+    else
+        fprintf(stderr, "stage1: %s: %s\n", step, strerror(e));
+    _exit(254);
+}
+
+static void mkdir_p(const char *path) {
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        fail("mkdir", path);
+    }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p)
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            fail("mkdir", buf);
+        *p = c;
+        if (!c)
+            return;
+    }
+}
+
+static void make_file(const char *path) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        mkdir_p(dir);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0)
+        fail("create", path);
+    close(fd);
+}
+
+static void run_step(const struct step *s) {
+    switch (s->kind) {
+    case STEP_MOUNT:
+        if (s->mk == 'd')
+            mkdir_p(s->target);
+        else if (s->mk == 'f')
+            make_file(s->target);
+        if (debug)
+            fprintf(stderr, "stage1: mount %s on %s type %s flags %#lx data %s\n", s->src ? s->src : "none",
+                    s->target, s->fstype ? s->fstype : "none", s->flags, s->data ? s->data : "none");
+        if (mount(s->src, s->target, s->fstype, s->flags, s->data) < 0)
+            fail("mount", s->target);
+        break;
+    case STEP_MKNOD:
+        if (debug)
+            fprintf(stderr, "stage1: mknod %s %o %u:%u\n", s->target, (unsigned)s->mode, s->major, s->minor);
+        if (mknod(s->target, s->mode, makedev(s->major, s->minor)) < 0)
+            fail("mknod", s->target);
+        break;
+    case STEP_SYMLINK:
+        if (debug)
+            fprintf(stderr, "stage1: symlink %s -> %s\n", s->target, s->src);
+        if (symlink(s->src, s->target) < 0)
+            fail("symlink", s->target);
+        break;
+    }
+}
+
+static void loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        fail("get flags of", "lo");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        fail("bring up", "lo");
+    close(fd);
+}
+
+static void enter_root(const char *root) {
+    if (debug)
+        fprintf(stderr, "stage1: pivot_root %s\n", root);
+    // pivot_root(".", ".") stacks the old root on top of the new one; the
+    // detach then leaves only the new root.
+    if (chdir(root) < 0)
+        fail("chdir", root);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        fail("pivot_root", root);
+    if (umount2(".", MNT_DETACH) < 0)
+        fail("umount old root", root);
+    if (chdir("/") < 0)
+        fail("chdir", "/");
+}
+
+// Opens the console app's pty master in its own devpts instance, hands it to
+// the supervisor and waits until the supervisor has set the window size.
+// Returns the pty number.
+static int open_console(const struct app *app, int sock) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/dev/pts/ptmx", app->approot);
+    int master = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int unlock = 0, n;
+    if (master < 0)
+        fail("open", path);
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+        fail("set up pty", path);
+    if (send_fd(sock, master) < 0)
+        fail("send pty to supervisor", NULL);
+    close(master);
+    char ack;
+    if (read(sock, &ack, 1) != 1)
+        _exit(254);  // the supervisor is gone
+    return n;
+}
+
+static void limit_caps(uint64_t mask) {
+    // PR_CAPBSET_READ fails with EINVAL past the kernel's last capability.
+    for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+        if (!(mask >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            fail("drop capability", NULL);
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0)
+        fail("capget", NULL);
+    d[0].inheritable &= (uint32_t)mask;
+    d[1].inheritable &= (uint32_t)(mask >> 32);
+    if (syscall(SYS_capset, &h, d) < 0)
+        fail("capset", NULL);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+// In the forked app process: becomes the app and execs it.
+static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
+    setsid();
+    if (app->stdin_mode == STDIN_NULL && dup2(nullfd, 0) < 0)
+        fail("dup2", "/dev/null");
+    syscall(SYS_close_range, 3, ~0U, 0);  // apps hold no host fds (the lock fd included)
+    if (chroot(app->approot) < 0)
+        fail("chroot", app->approot);
+    if (chdir(app->cwd) < 0) {
+        fprintf(stderr, "stage1: app %s: can't chdir to \"%s\": %s\n", app->name, app->cwd, strerror(errno));
+        _exit(254);
+    }
+    if (app->stdin_mode == STDIN_NULL) {
+        // The app's own /dev/null, if it has one, rather than the host's.
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd > 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+    }
+    if (pty >= 0) {
+        char path[32];
+        snprintf(path, sizeof path, "/dev/pts/%d", pty);
+        // Opened without O_NOCTTY by a session leader: becomes the controlling tty.
+        int fd = open(path, O_RDWR);
+        if (fd < 0)
+            fail("open", path);
+        if (ioctl(fd, TIOCSCTTY, 0) < 0)
+            fail("set controlling tty", path);
+        for (int i = 0; i < 3; i++)
+            if (dup2(fd, i) < 0)
+                fail("dup2", path);
+        if (fd > 2)
+            close(fd);
+    }
+    // Capabilities first: dropping the bounding set needs CAP_SETPCAP, which a
+    // non-root uid no longer has.
+    limit_caps(app->caps);
+    if (setgroups(app->ngroups, app->groups) < 0)
+        fail("setgroups", NULL);
+    if (setresgid(app->gid, app->gid, app->gid) < 0)
+        fail("setresgid", NULL);
+    if (setresuid(app->uid, app->uid, app->uid) < 0)
+        fail("setresuid", NULL);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail("set no_new_privs", NULL);
+    reset_signals(NULL);
+    execve(app->argv[0], app->argv, app->envp);
+    fprintf(stderr, "stage1: app %s: can't execute \"%s\": %s\n", app->name, app->argv[0], strerror(errno));
+    _exit(254);
+}
+
+static void write_status(const struct app *app, int code) {
+    char tmp[PATH_MAX], path[PATH_MAX], text[16];
+    snprintf(tmp, sizeof tmp, "/rkt/status/.%s.tmp", app->name);
+    snprintf(path, sizeof path, "/rkt/status/%s", app->name);
+    int n = snprintf(text, sizeof text, "%d", code);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0)
+        fprintf(stderr, "stage1: write \"%s\": %s\n", path, strerror(errno));
+}
+
+// SIGTERM to the app's process group (its own session); to the process alone
+// if it has not called setsid yet.
+static void stop_app(pid_t pid) {
+    if (kill(-pid, SIGTERM) < 0)
+        kill(pid, SIGTERM);
+    kill(-pid, SIGCONT);
+}
+
+static void on_signal(int sig) {
+    (void)sig;  // never runs: the signals stay blocked and are taken by sigwaitinfo
+}
+
+_Noreturn void pod_init(struct plan *plan, int sock) {
+    // 1. Die with the supervisor. It may have died before this call: then its
+    // end of the socket is already closed.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    struct pollfd pfd = {sock, POLLIN, 0};
+    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLHUP))
+        _exit(254);
+    // Hold no host fd but the socket (the supervisor keeps the lock fd).
+    if (sock > 3)
+        syscall(SYS_close_range, 3, sock - 1, 0);
+    syscall(SYS_close_range, sock + 1, ~0U, 0);
+
+    // 2. Handlers (not SIG_DFL: PID 1 of a pid namespace drops such signals)
+    // for the signals init acts on, kept blocked and taken by sigwaitinfo.
+    // They stay blocked throughout, so none sent by the supervisor is lost.
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&set, sigs[i]);
+    reset_signals(&set);
+    struct sigaction sa = {.sa_handler = on_signal};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+
+    // 3. Namespaces; nothing mounted here may propagate to the host.
+    int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (plan->net_none ? CLONE_NEWNET : 0);
+    if (unshare(flags) < 0)
+        fail("unshare", NULL);
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        fail("make mounts slave", "/");
+    if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
+        fail("sethostname", plan->hostname);
+    if (plan->net_none)
+        loopback_up();
+    int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nullfd < 0)
+        fail("open", "/dev/null");
+    mode_t umask_saved = umask(0);  // device nodes get exactly the plan's mode
+    for (size_t i = 0; i < plan->nsteps; i++)
+        run_step(&plan->steps[i]);
+    umask(umask_saved);
+
+    // 4. The stage1 rootfs becomes /.
+    enter_root(plan->root);
+    int pty = plan->console ? open_console(plan->console, sock) : -1;
+    close(sock);
+
+    // 5, 6. Apps, then readiness.
+    unlink("/rkt/supervisor-status");
+    if (mkdir("/rkt/status", 0755) < 0 && errno != EEXIST)
+        fail("mkdir", "/rkt/status");
+    size_t running = 0;
+    for (size_t i = 0; i < plan->napps; i++) {
+        struct app *app = &plan->apps[i];
+        if (debug)
+            fprintf(stderr, "stage1: app %s: start %s\n", app->name, app->argv[0]);
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "stage1: app %s: fork: %s\n", app->name, strerror(errno));
+            kill(-1, SIGKILL);
+            exit(254);
+        }
+        if (pid == 0)
+            exec_app(app, nullfd, app == plan->console ? pty : -1);
+        app->pid = pid;
+        running++;
+    }
+    close(nullfd);
+    if (symlink("ready", "/rkt/supervisor-status") < 0)
+        fprintf(stderr, "stage1: symlink \"/rkt/supervisor-status\": %s\n", strerror(errno));
+
+    // 7, 8. Reap everything; track the apps.
+    bool stopping = false, failed = false;
+    int first_code = 0;
+    while (running) {
+        siginfo_t si;
+        if (sigwaitinfo(&set, &si) < 0)
+            continue;
+        if (si.si_signo == SIGTERM || si.si_signo == SIGINT || si.si_signo == SIGHUP) {
+            if (!stopping) {
+                stopping = true;
+                kill(-1, SIGTERM);
+                kill(-1, SIGCONT);
+                if (plan->console)  // interactive shells ignore SIGTERM
+                    kill(-1, SIGHUP);
+                alarm(STOP_GRACE_SECONDS);
+            }
+            continue;
+        }
+        if (si.si_signo == SIGALRM) {
+            kill(-1, SIGKILL);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            for (size_t i = 0; i < plan->napps; i++) {
+                struct app *app = &plan->apps[i];
+                if (app->pid != pid)
+                    continue;
+                app->pid = 0;
+                running--;
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                if (debug)
+                    fprintf(stderr, "stage1: app %s: exited with %d\n", app->name, code);
+                write_status(app, code);
+                if (code && !failed) {
+                    failed = true;
+                    first_code = code;
+                    for (size_t j = 0; j < plan->napps; j++)
+                        if (plan->apps[j].pid)
+                            stop_app(plan->apps[j].pid);
+                    if (!stopping)
+                        alarm(STOP_GRACE_SECONDS);
+                }
+            }
+        }
+    }
+    kill(-1, SIGKILL);  // whatever is left, e.g. from `rkt enter`
+    exit(stopping ? 0 : first_code);
+}

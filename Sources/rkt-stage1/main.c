@@ -1,0 +1,97 @@
+#define _GNU_SOURCE
+// rkt-stage1, exec'd by `rkt run` as `stage1/rootfs/init [--debug] UUID` in
+// the pod directory. This process is the pod's supervisor: it reads the plan,
+// creates the pod's init (PID 1 of a new pid namespace, see init.c), relays
+// the console if an app has one, and exits with the init's exit code.
+#include "stage1.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+bool debug;
+
+void reset_signals(const sigset_t *mask) {
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &sa, NULL);  // fails harmlessly for SIGKILL, SIGSTOP and libc's own
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, mask ? mask : &none, NULL);
+}
+
+static _Noreturn void die(const char *what) {
+    fprintf(stderr, "stage1: %s: %s\n", what, strerror(errno));
+    exit(254);
+}
+
+int main(int argc, char **argv) {
+    const char *uuid = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--debug"))
+            debug = true;
+        else if (argv[i][0] != '-' && !uuid)
+            uuid = argv[i];
+        else
+            uuid = NULL, i = argc;
+    }
+    if (!uuid) {
+        fputs("usage: stage1/rootfs/init [--debug] UUID\n", stderr);
+        return 254;
+    }
+
+    // rkt (Swift, Dispatch) leaves signals blocked and may have ignored some.
+    // The ones handled here stay blocked from the start (read from a signalfd,
+    // none lost); the init inherits them blocked too.
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGWINCH};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&set, sigs[i]);
+    reset_signals(&set);
+
+    struct plan plan;
+    plan_load("stage1/plan", &plan);
+    if (debug)
+        fprintf(stderr, "stage1: pod %s: %zu apps, root %s\n", uuid, plan.napps, plan.root);
+
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sigfd < 0)
+        die("signalfd");
+    signal(SIGPIPE, SIG_IGN);
+
+    // The socket carries the console's pty master; its closing also tells the
+    // init that the supervisor is gone.
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        die("socketpair");
+    if (unshare(CLONE_NEWPID) < 0)
+        die("unshare pid namespace");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        close(sv[0]);
+        close(sigfd);
+        pod_init(&plan, sv[1]);
+    }
+    close(sv[1]);
+
+    int master = plan.console ? recv_fd(sv[0]) : -1;  // -1: the init failed before sending it
+    if (master >= 0) {
+        console_start(master);
+        // The init starts the apps once the pty has its size.
+        if (write(sv[0], "", 1) != 1 && debug)
+            fprintf(stderr, "stage1: the init is gone\n");
+    }
+    int status = supervise(pid, sigfd, master);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}

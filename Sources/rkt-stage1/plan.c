@@ -1,0 +1,281 @@
+#define _GNU_SOURCE
+// Reads `stage1/plan`: NUL-terminated tokens, each record a keyword followed
+// by a fixed number of tokens (or a count and that many tokens). Tokens are
+// used in place in the file's buffer, which lives as long as the process.
+#include "stage1.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct parser {
+    char *p, *end;
+};
+
+static _Noreturn void bad(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("stage1: bad plan: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(254);
+}
+
+static void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) {
+        fputs("stage1: out of memory\n", stderr);
+        exit(254);
+    }
+    return p;
+}
+
+static bool more(const struct parser *ps) {
+    return ps->p < ps->end;
+}
+
+static char *tok(struct parser *ps, const char *rec) {
+    if (!more(ps))
+        bad("missing token in \"%s\"", rec);
+    char *t = ps->p;
+    char *nul = memchr(t, 0, (size_t)(ps->end - t));
+    if (!nul)
+        bad("unterminated token in \"%s\"", rec);
+    ps->p = nul + 1;
+    return t;
+}
+
+// An empty token means NULL.
+static char *opt_tok(struct parser *ps, const char *rec) {
+    char *t = tok(ps, rec);
+    return *t ? t : NULL;
+}
+
+static char *abs_tok(struct parser *ps, const char *rec) {
+    char *t = tok(ps, rec);
+    if (t[0] != '/')
+        bad("\"%s\": path \"%s\" is not absolute", rec, t);
+    return t;
+}
+
+static unsigned long long num(struct parser *ps, const char *rec, int base, unsigned long long max) {
+    char *t = tok(ps, rec), *e;
+    // strtoull accepts signs and blanks; the plan has none.
+    if (!(base == 16 ? isxdigit((unsigned char)t[0]) : isdigit((unsigned char)t[0])))
+        bad("bad number \"%s\" in \"%s\"", t, rec);
+    errno = 0;
+    unsigned long long v = strtoull(t, &e, base);
+    if (errno || *e || v > max)
+        bad("bad number \"%s\" in \"%s\"", t, rec);
+    return v;
+}
+
+// A count of tokens that follow; never more than the tokens left.
+static size_t count(struct parser *ps, const char *rec) {
+    size_t n = (size_t)num(ps, rec, 10, (unsigned long long)(ps->end - ps->p));
+    return n;
+}
+
+static char **strings(struct parser *ps, const char *rec, size_t n) {
+    char **v = xrealloc(NULL, (n + 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = tok(ps, rec);
+    v[n] = NULL;
+    return v;
+}
+
+static struct step *new_step(struct plan *plan, enum step_kind kind) {
+    plan->steps = xrealloc(plan->steps, (plan->nsteps + 1) * sizeof *plan->steps);
+    struct step *s = &plan->steps[plan->nsteps++];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->mk = '-';
+    return s;
+}
+
+// Bits for "seen" checks.
+enum { R_APPROOT = 1, R_CWD = 2, R_EXEC = 4, R_ENV = 8, R_USER = 16, R_CAPS = 32, R_STDIN = 64,
+       R_ROOT = 128, R_HOSTNAME = 256, R_NET = 512 };
+
+static void once(unsigned *seen, unsigned bit, const char *kw, const char *where) {
+    if (*seen & bit)
+        bad("duplicate \"%s\"%s%s", kw, where ? " in app " : "", where ? where : "");
+    *seen |= bit;
+}
+
+static void end_app(const struct app *app, unsigned seen) {
+    if (!(seen & R_APPROOT))
+        bad("app %s has no approot", app->name);
+    if (!(seen & R_EXEC))
+        bad("app %s has no exec", app->name);
+}
+
+static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen, const char *kw) {
+    if (!strcmp(kw, "approot")) {
+        once(seen, R_APPROOT, kw, app->name);
+        app->approot = abs_tok(ps, kw);
+    } else if (!strcmp(kw, "cwd")) {
+        once(seen, R_CWD, kw, app->name);
+        app->cwd = abs_tok(ps, kw);
+    } else if (!strcmp(kw, "exec")) {
+        once(seen, R_EXEC, kw, app->name);
+        size_t n = count(ps, kw);
+        if (n == 0)
+            bad("app %s: empty exec", app->name);
+        app->argv = strings(ps, kw, n);
+        if (app->argv[0][0] != '/')
+            bad("app %s: exec path \"%s\" is not absolute", app->name, app->argv[0]);
+    } else if (!strcmp(kw, "env")) {
+        once(seen, R_ENV, kw, app->name);
+        app->envp = strings(ps, kw, count(ps, kw));
+    } else if (!strcmp(kw, "user")) {
+        once(seen, R_USER, kw, app->name);
+        app->uid = (uid_t)num(ps, kw, 10, 0xfffffffeu);
+        app->gid = (gid_t)num(ps, kw, 10, 0xfffffffeu);
+        app->ngroups = count(ps, kw);
+        app->groups = xrealloc(NULL, app->ngroups * sizeof *app->groups);
+        for (size_t i = 0; i < app->ngroups; i++)
+            app->groups[i] = (gid_t)num(ps, kw, 10, 0xfffffffeu);
+    } else if (!strcmp(kw, "caps")) {
+        once(seen, R_CAPS, kw, app->name);
+        app->caps = num(ps, kw, 16, UINT64_MAX);
+    } else if (!strcmp(kw, "stdin")) {
+        once(seen, R_STDIN, kw, app->name);
+        char *m = tok(ps, kw);
+        if (!strcmp(m, "null"))
+            app->stdin_mode = STDIN_NULL;
+        else if (!strcmp(m, "inherit"))
+            app->stdin_mode = STDIN_INHERIT;
+        else if (!strcmp(m, "console"))
+            app->stdin_mode = STDIN_CONSOLE;
+        else
+            bad("bad stdin \"%s\" in app %s", m, app->name);
+    } else
+        bad("unknown keyword \"%s\" in app %s", kw, app->name);
+}
+
+static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *seen, const char *kw) {
+    if (!strcmp(kw, "root")) {
+        once(seen, R_ROOT, kw, NULL);
+        plan->root = abs_tok(ps, kw);
+    } else if (!strcmp(kw, "hostname")) {
+        once(seen, R_HOSTNAME, kw, NULL);
+        plan->hostname = opt_tok(ps, kw);
+    } else if (!strcmp(kw, "net")) {
+        once(seen, R_NET, kw, NULL);
+        char *n = tok(ps, kw);
+        if (!strcmp(n, "none"))
+            plan->net_none = true;
+        else if (strcmp(n, "host"))
+            bad("bad net \"%s\"", n);
+    } else if (!strcmp(kw, "mount")) {
+        struct step *s = new_step(plan, STEP_MOUNT);
+        s->src = opt_tok(ps, kw);
+        s->target = abs_tok(ps, kw);
+        s->fstype = opt_tok(ps, kw);
+        s->flags = (unsigned long)num(ps, kw, 10, ULONG_MAX);
+        s->data = opt_tok(ps, kw);
+        char *mk = tok(ps, kw);
+        if (strcmp(mk, "d") && strcmp(mk, "f") && strcmp(mk, "-"))
+            bad("bad mkdir flag \"%s\" in \"mount\"", mk);
+        s->mk = mk[0];
+    } else if (!strcmp(kw, "mknod")) {
+        struct step *s = new_step(plan, STEP_MKNOD);
+        s->target = abs_tok(ps, kw);
+        s->mode = (mode_t)num(ps, kw, 8, 0177777);
+        s->major = (unsigned)num(ps, kw, 10, 0xfff);
+        s->minor = (unsigned)num(ps, kw, 10, 0xfffff);
+    } else if (!strcmp(kw, "symlink")) {
+        struct step *s = new_step(plan, STEP_SYMLINK);
+        s->src = tok(ps, kw);
+        if (!*s->src)
+            bad("empty symlink target");
+        s->target = abs_tok(ps, kw);
+    } else
+        bad("unknown keyword \"%s\"", kw);
+}
+
+void plan_load(const char *path, struct plan *plan) {
+    memset(plan, 0, sizeof *plan);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fprintf(stderr, "stage1: open \"%s\": %s\n", path, strerror(errno));
+        exit(254);
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    char *buf = xrealloc(NULL, size);
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fprintf(stderr, "stage1: read \"%s\": %s\n", path, n ? strerror(errno) : "short read");
+            exit(254);
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+
+    struct parser ps = {buf, buf + size};
+    if (!more(&ps) || strcmp(tok(&ps, "version"), "version"))
+        bad("does not start with \"version\"");
+    char *v = tok(&ps, "version");
+    if (strcmp(v, "1"))
+        bad("unsupported version \"%s\"", v);
+
+    unsigned seen = 0, app_seen = 0;
+    struct app *app = NULL;
+    for (;;) {
+        if (!more(&ps))
+            bad("no end");
+        char *kw = tok(&ps, "keyword");
+        if (!strcmp(kw, "end") || !strcmp(kw, "app")) {
+            if (app)
+                end_app(app, app_seen);
+            if (!strcmp(kw, "end"))
+                break;
+            char *name = tok(&ps, kw);
+            if (!*name || strchr(name, '/') || name[0] == '.')
+                bad("bad app name \"%s\"", name);
+            for (size_t i = 0; i < plan->napps; i++)
+                if (!strcmp(plan->apps[i].name, name))
+                    bad("duplicate app %s", name);
+            plan->apps = xrealloc(plan->apps, (plan->napps + 1) * sizeof *plan->apps);
+            app = &plan->apps[plan->napps++];
+            memset(app, 0, sizeof *app);
+            app->name = name;
+            app->cwd = "/";
+            app->caps = UINT64_MAX;
+            app_seen = 0;
+        } else if (app)
+            parse_app_record(&ps, app, &app_seen, kw);
+        else
+            parse_global_record(&ps, plan, &seen, kw);
+    }
+    if (more(&ps))
+        bad("data after end");
+    if (!plan->root)
+        bad("no root");
+    if (!plan->napps)
+        bad("no app");
+    static char *no_env[] = {NULL};
+    for (size_t i = 0; i < plan->napps; i++) {
+        struct app *a = &plan->apps[i];
+        if (!a->envp)
+            a->envp = no_env;
+        if (a->stdin_mode == STDIN_CONSOLE) {
+            if (plan->console)
+                bad("more than one app has stdin console");
+            plan->console = a;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// rkt-stage1: the pod's supervisor (main.c), its init (init.c), the plan
+// reader (plan.c) and the console relay (console.c).
+#ifndef STAGE1_H
+#define STAGE1_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum step_kind { STEP_MOUNT, STEP_MKNOD, STEP_SYMLINK };
+
+// One mount, mknod or symlink record, run in file order before pivot_root.
+struct step {
+    enum step_kind kind;
+    const char *src;     // mount source (NULL = none); symlink target
+    const char *target;  // mount point; mknod path; symlink path
+    const char *fstype;  // NULL = none
+    const char *data;    // NULL = none
+    unsigned long flags; // MS_* bits
+    char mk;             // 'd', 'f' or '-'
+    mode_t mode;         // mknod mode, type bits included
+    unsigned major, minor;
+};
+
+enum stdin_mode { STDIN_NULL, STDIN_INHERIT, STDIN_CONSOLE };
+
+struct app {
+    const char *name;
+    const char *approot;  // as seen after pivot_root
+    const char *cwd;
+    char **argv, **envp;  // NULL-terminated
+    uid_t uid;
+    gid_t gid;
+    size_t ngroups;
+    gid_t *groups;
+    uint64_t caps;        // bounding set mask
+    enum stdin_mode stdin_mode;
+    pid_t pid;            // main process while it runs, else 0
+};
+
+struct plan {
+    const char *root;     // host path of the stage1 rootfs
+    const char *hostname; // NULL = leave as is
+    bool net_none;
+    struct step *steps;
+    size_t nsteps;
+    struct app *apps;
+    size_t napps;
+    struct app *console;  // the app with `stdin console`, or NULL
+};
+
+extern bool debug;
+
+// Reads and validates the plan; on any error prints `stage1: bad plan: ...`
+// and exits 254.
+void plan_load(const char *path, struct plan *plan);
+
+// PID 1 of the pod. `sock` is the socketpair end shared with the supervisor.
+_Noreturn void pod_init(struct plan *plan, int sock);
+
+// Sets every signal disposition to default and the signal mask to `mask`
+// (NULL: nothing blocked).
+void reset_signals(const sigset_t *mask);
+
+// SCM_RIGHTS over a unix socket. recv_fd returns -1 on EOF or error.
+int send_fd(int sock, int fd);
+int recv_fd(int sock);
+
+// Supervisor side of the console: puts the terminal on stdin (if any) in raw
+// mode until exit and gives the pty its window size.
+void console_start(int master);
+
+// The supervisor's loop: relays stdin/stdout to `master`
+// (may be -1 if the init died before sending it) until the init `pid` ends;
+// forwards stop signals read from `sigfd`. Returns the init's wait status.
+int supervise(pid_t pid, int sigfd, int master);
+
+#endif
