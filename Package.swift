@@ -45,8 +45,10 @@ let package = Package(
         .executableTarget(name: "rkt", dependencies: ["RktCLI"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes
-        // (`stage1/plan` in the pod); every policy decision is made in Swift.
-        .executableTarget(name: "rkt-stage1"),
+        // (`stage1/plan` in the pod); every policy decision is made in Swift. Linked statically:
+        // SwiftPM links even a C executable against libswiftCore and libstdc++, whose mapped
+        // pages alone would triple stage1's RSS.
+        .executableTarget(name: "rkt-stage1", linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
