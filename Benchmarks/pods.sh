@@ -79,4 +79,4 @@ init=$(cut -d' ' -f1 "/proc/$ppid/task/$ppid/children")
 sup_kb=$(ps -o rss= -p "$ppid") init_kb=$(ps -o rss= -p "$init")
 awk -v s="$sup_kb" -v i="$init_kb" 'BEGIN{ printf "%-52s %6.2f MiB (supervisor %.2f + init %.2f)\n", "stage1 RSS", (s+i)/1024, s/1024, i/1024 }'
 "$rkt" --dir="$store" stop --force "$(cat "$work/uuid")" >/dev/null
-wait || true
+{ wait; } 2>/dev/null || true

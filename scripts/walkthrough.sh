@@ -150,7 +150,7 @@ print(open(path).read())
 EOF
 step "actool patch-manifest --manifest manifest.json --replace image-to-patch.aci" -- actool patch-manifest --manifest manifest.json --replace image-to-patch.aci
 step "actool cat-manifest image-to-patch.aci (patched)" -- actool cat-manifest image-to-patch.aci
-check "actool cat-manifest (patched)" "\"imageID\":\"$tools_id\""
+check "actool cat-manifest (patched)" "\"imageID\": *\"$tools_id\""
 
 # The guide's run command, verbatim, on a pty; meanwhile another terminal enters the pod
 # (now with a shell), and strace and gdb attach to the app from the host.
