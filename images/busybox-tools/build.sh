@@ -17,6 +17,7 @@ export LC_ALL=C
 me=images/busybox-tools
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "$me: $*" >&2; exit 1; }
+. "$here/../common.sh"
 
 rootfs_only=false
 if [ "${1:-}" = --rootfs-only ]; then rootfs_only=true; shift; fi
@@ -24,10 +25,7 @@ if [ "${1:-}" = --rootfs-only ]; then rootfs_only=true; shift; fi
 layout=$1 out=${2:-}
 
 # --- inputs first ---------------------------------------------------------------
-if [ -n "$out" ]; then
-    actool=${ACTOOL:-actool}
-    command -v "$actool" >/dev/null 2>&1 || die "actool not found at '$actool'; build it with: swift build -c release (then ACTOOL=.build/release/actool)"
-fi
+[ -z "$out" ] || require_actool
 busybox=${BUSYBOX:-/bin/busybox}
 command -v file >/dev/null 2>&1 || die "the 'file' command is not found; install it with: apt-get install file"
 [ -f "$busybox" ] || die "$busybox not found; install it with: apt-get install busybox-static"
@@ -71,16 +69,7 @@ chmod 0700 "$rootfs/root"
 $rootfs_only && exit 0
 
 # --- manifest -------------------------------------------------------------------------
-case $(dpkg --print-architecture 2>/dev/null || uname -m) in
-    amd64 | x86_64) arch=amd64 ;;
-    arm64 | aarch64) arch=aarch64 ;;
-    i386 | i686) arch=i386 ;;
-    armhf) arch=armv7l ;;
-    armel) arch=armv6l ;;
-    ppc64el | ppc64le) arch=ppc64le ;;
-    s390x) arch=s390x ;;
-    *) die "no appc arch for $(dpkg --print-architecture 2>/dev/null || uname -m)" ;;
-esac
+arch=$(appc_arch)
 # Debian's 1:1.35.0-4+deb12u1+b1 becomes 1.35.0-4.deb12u1.b1 (semver: no epoch, one
 # pre-release part); a busybox not from the package gets its own banner's version.
 if [ "$busybox" = /bin/busybox ] && debver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) && [ -n "$debver" ]; then

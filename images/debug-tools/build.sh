@@ -28,15 +28,13 @@ export LC_ALL=C
 me=images/debug-tools
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "$me: $*" >&2; exit 1; }
+. "$here/../common.sh"
 
 [ $# -ge 1 ] && [ $# -le 2 ] && [ -n "$1" ] || { echo "usage: $0 LAYOUT_DIR [OUT.aci]" >&2; exit 2; }
 layout=$1 out=${2:-}
 
 # --- inputs first ---------------------------------------------------------------
-if [ -n "$out" ]; then
-    actool=${ACTOOL:-actool}
-    command -v "$actool" >/dev/null 2>&1 || die "actool not found at '$actool'; build it with: swift build -c release (then ACTOOL=.build/release/actool)"
-fi
+[ -z "$out" ] || require_actool
 busybox=${BUSYBOX:-/bin/busybox} strace=${STRACE:-/usr/bin/strace} gdb=${GDB:-/usr/bin/gdb}
 command -v file >/dev/null 2>&1 || die "the 'file' command is not found; install it with: apt-get install file"
 command -v patchelf >/dev/null 2>&1 || die "patchelf not found; install it with: apt-get install patchelf"
@@ -160,16 +158,7 @@ chmod 0755 "$bindir"/* "$libexecdir"/* "$libdir/$(basename "$interp")"
 find "$libdir" -maxdepth 1 -type f -name '*.so*' -exec chmod 0755 {} +
 
 # --- manifest ----------------------------------------------------------------------------
-case $(dpkg --print-architecture 2>/dev/null || uname -m) in
-    amd64 | x86_64) arch=amd64 ;;
-    arm64 | aarch64) arch=aarch64 ;;
-    i386 | i686) arch=i386 ;;
-    armhf) arch=armv7l ;;
-    armel) arch=armv6l ;;
-    ppc64el | ppc64le) arch=ppc64le ;;
-    s390x) arch=s390x ;;
-    *) die "no appc arch for $(dpkg --print-architecture 2>/dev/null || uname -m)" ;;
-esac
+arch=$(appc_arch)
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 packages="busybox-static=$(pkgver busybox-static) strace=$(pkgver strace) gdb=$(pkgver gdb) patchelf=$(pkgver patchelf)"
 for p in $pypackages; do packages="$packages $p=$(pkgver "$p")"; done

@@ -14,15 +14,13 @@ export LC_ALL=C
 me=images/minimal-app
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "$me: $*" >&2; exit 1; }
+. "$here/../common.sh"
 
 [ $# -ge 1 ] && [ $# -le 2 ] && [ -n "$1" ] || { echo "usage: $0 LAYOUT_DIR [OUT.aci]" >&2; exit 2; }
 layout=$1 out=${2:-}
 
 # --- inputs first ---------------------------------------------------------------
-if [ -n "$out" ]; then
-    actool=${ACTOOL:-actool}
-    command -v "$actool" >/dev/null 2>&1 || die "actool not found at '$actool'; build it with: swift build -c release (then ACTOOL=.build/release/actool)"
-fi
+[ -z "$out" ] || require_actool
 cc=${CC:-gcc}
 command -v "$cc" >/dev/null 2>&1 || die "$cc not found; install it with: apt-get install gcc"
 [ -f "$here/main.c" ] || die "$here/main.c is missing"
@@ -49,16 +47,7 @@ install -m 0755 "$tmp/minimal-app" "$rootfs/bin/minimal-app"
 chmod 0755 "$rootfs" "$rootfs/bin"
 
 # --- manifest ------------------------------------------------------------------------------
-case $(dpkg --print-architecture 2>/dev/null || uname -m) in
-    amd64 | x86_64) arch=amd64 ;;
-    arm64 | aarch64) arch=aarch64 ;;
-    i386 | i686) arch=i386 ;;
-    armhf) arch=armv7l ;;
-    armel) arch=armv6l ;;
-    ppc64el | ppc64le) arch=ppc64le ;;
-    s390x) arch=s390x ;;
-    *) die "no appc arch for $(dpkg --print-architecture 2>/dev/null || uname -m)" ;;
-esac
+arch=$(appc_arch)
 sed -e "s|@ARCH@|$arch|g" "$here/manifest.json" >"$layout/manifest"
 chmod 0644 "$layout/manifest"
 
