@@ -61,6 +61,11 @@ public struct Stage1Plan {
             let overlay = pod.path + "/overlay/" + app.name
             let data = "lowerdir=\(overlayEscape(tree)),upperdir=\(overlayEscape(overlay + "/upper")),workdir=\(overlayEscape(overlay + "/work"))"
             plan.mount("overlay", target, "overlay", 0, data)
+            // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
+            var info = stat()
+            if stat(tree + "/etc", &info) == 0, info.st_mode & S_IFMT == S_IFDIR, lstat(tree + "/etc/mtab", &info) != 0 {
+                plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
+            }
             plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
             plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
             plan.addDevices(at: target + "/dev")

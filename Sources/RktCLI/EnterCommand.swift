@@ -27,7 +27,7 @@ extension Rkt {
             var app = flags.string("app")
             if app.isEmpty {
                 guard names.count == 1 else {
-                    context.console.error("Pod contains multiple apps:")
+                    context.console.error("pod contains multiple apps:")
                     for name in names { context.console.error("\t\(name)") }
                     throw .invalid("unable to determine app name: specify app using \"rkt enter --app= ...\"")
                 }

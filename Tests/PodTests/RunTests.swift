@@ -44,6 +44,18 @@ extension Pods {
             }
         }
 
+        /// rkt's TestMtabExistence: an image with /etc but no mtab gets `/etc/mtab -> ../proc/self/mounts`.
+        @Test(.timeLimit(.minutes(2)))
+        func mtabLinksToProcMounts() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let run = world.rkt(["run", world.image, "--exec", "/bin/readlink", "--", "/etc/mtab"])
+            #expect(run.code == 0, "\(run)")
+            #expect(run.outLines == ["../proc/self/mounts"], "\(run)")
+        }
+
         @Test(.timeLimit(.minutes(2)))
         func missingExecutable() throws {
             guard preconditionsMet() else { return }
