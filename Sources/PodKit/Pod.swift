@@ -107,6 +107,12 @@ public struct Pod: Sendable {
         return Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// When app `name` ended (mtime of its status file), nanoseconds; nil while it runs.
+    public func finishedAt(app name: String) -> Int64? {
+        let time = Pod.mtime(stage1Rootfs + "/rkt/status/" + name)
+        return time == 0 ? nil : time
+    }
+
     /// Whether stage1 said the apps were started (`rkt/supervisor-status` -> `ready`).
     public var isReady: Bool {
         var buffer = [CChar](repeating: 0, count: 16)

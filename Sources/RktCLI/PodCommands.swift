@@ -144,6 +144,9 @@ extension Rkt {
                           JSONMember(key: "state", value: .string(state))]
             if pod.createdAt != 0 { fields.append(JSONMember(key: "created_at", value: .number(String(pod.createdAt)))) }
             if started != 0 { fields.append(JSONMember(key: "started_at", value: .number(String(started)))) }
+            if let finished = pod.finishedAt(app: app.name.value) {
+                fields.append(JSONMember(key: "finished_at", value: .number(String(finished))))
+            }
             if let code { fields.append(JSONMember(key: "exit_code", value: .number(String(code)))) }
             fields.append(JSONMember(key: "image_id", value: .string(app.image.id.description)))
             return .object(fields)
