@@ -71,7 +71,7 @@ compare "rkt run busybox.aci (by file: hashes it again)" \
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 
 echo "== stage1 memory of a running pod (target: under 4 MiB)"
-"$rkt" --dir="$store" run --uuid-file-save="$work/uuid" "$busybox_id" --exec /bin/sleep -- 30 >/dev/null 2>&1 &
+("$rkt" --dir="$store" run --uuid-file-save="$work/uuid" "$busybox_id" --exec /bin/sleep -- 30 >/dev/null 2>&1 &)
 for _ in $(seq 50); do [ -s "$work/uuid" ] && [ -s "$store/pods/run/$(cat "$work/uuid")/ppid" ] && break; sleep 0.1; done
 sleep 0.3
 ppid=$(cat "$store/pods/run/$(cat "$work/uuid")/ppid")

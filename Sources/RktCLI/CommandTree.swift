@@ -6,7 +6,8 @@ import ImageKit
 /// flags anywhere, subcommands matched by unambiguous prefix, and every failure
 /// (usage errors included) exits 254.
 struct FlagSpec {
-    enum Kind { case bool, string, list }
+    /// `optional`: a value only as `--f=V`; a bare `--f` means `true` (pflag's NoOptDefVal).
+    enum Kind { case bool, string, list, optional }
     let name: String
     let kind: Kind
     let defaultValue: String
@@ -141,6 +142,8 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
                 throw UsageError(message: "invalid argument \(goQuote(text)) for \(goQuote("--" + name)) flag: strconv.ParseBool: parsing \(goQuote(text)): invalid syntax")
             }
             parsed.set(name, flag ? "true" : "false")
+        case .optional:
+            parsed.set(name, value ?? "true")
         case .string, .list:
             if value == nil {
                 guard i < args.count else { throw UsageError(message: "flag needs an argument: --\(name)") }

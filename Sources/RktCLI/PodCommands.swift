@@ -19,8 +19,8 @@ extension Rkt {
     static let statusCommand = RktCommand(
         name: "status", summary: "Check the status of a rkt pod", usage: "--uuid-file=FILE | UUID",
         flags: [
-            FlagSpec(name: "wait", kind: .string, defaultValue: "false", usage: "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
-            FlagSpec(name: "wait-ready", kind: .string, defaultValue: "false", usage: "toggles waiting until the pod is ready."),
+            FlagSpec(name: "wait", kind: .optional, defaultValue: "false", usage: "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
+            FlagSpec(name: "wait-ready", kind: .optional, defaultValue: "false", usage: "toggles waiting until the pod is ready."),
             FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
             FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
         ],

@@ -8,6 +8,24 @@ extension Pods {
     @Suite struct ListAndStatus {
         let humanTime = "(now|[0-9]+ seconds? ago)"
 
+        /// `--wait` and `--wait-ready` take no separate value (pflag's NoOptDefVal): the next
+        /// word is the UUID. `--wait` returns once the pod has exited, with the app's code.
+        @Test(.timeLimit(.minutes(2)))
+        func statusWaits() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let pod = try world.startPod(appFlags: ["--exec", "/bin/sh", "--", "-c", "sleep 1; exit 4"])
+            let ready = world.rkt("status", "--wait-ready", pod.uuid)
+            #expect(ready.code == 0 && ready.outLines.first == "state=running", "\(ready)")
+            let waited = world.rkt("status", "--wait", pod.uuid)
+            #expect(waited.code == 0, "\(waited)")
+            #expect(waited.outLines.first == "state=exited" && waited.outLines.last == "app-busybox=4", "\(waited)")
+            let timeout = world.rkt("status", "--wait=1ms", pod.uuid)
+            #expect(timeout.code == 0, "an exited pod needs no waiting: \(timeout)")
+        }
+
         @Test(.timeLimit(.minutes(3)))
         func formats() throws {
             guard preconditionsMet() else { return }
