@@ -19,6 +19,7 @@ extension Rkt {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard let uuid = flags.arguments.first else { return context.usage() }
         var command = Array(flags.arguments.dropFirst()) + flags.passThrough
+        if command.first == "--" { command.removeFirst() }
         let pods = PodStore(dataDirectory: context.dataDirectory)
         do throws(PodError) {
             let pod = try pods.resolve(uuid)
