@@ -56,7 +56,7 @@ let package = Package(
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
         .testTarget(name: "ImageFetchTests", dependencies: ["ImageFetch", "ImageStore", "ImageKit", "AppcSchema"]),
         .testTarget(name: "ImageRenderTests", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
-        .testTarget(name: "RktTests", dependencies: ["RktCLI", "PodKit", "CLISupport", "ImageStore", "ImageKit"]),
+        .testTarget(name: "RktTests", dependencies: ["RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageKit"]),
         // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
         .testTarget(name: "PodTests", dependencies: ["PodKit", "ImageKit", "CLISupport"]),
         .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),

@@ -56,11 +56,14 @@ struct RktCommand: Sendable {
     /// False for commands whose arguments carry flags of their own (`run IMAGE --exec X`):
     /// flag parsing stops at the first argument, as cobra's `SetInterspersed(false)`.
     var interspersed = true
+    /// More usage text, shown after the flags (e.g. `run`'s per-image flags).
+    var details = ""
     let run: (@Sendable (_ flags: ParsedFlags, _ context: RktContext) -> Int32)?
 
     init(name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
-         interspersed: Bool = true, run: (@Sendable (ParsedFlags, RktContext) -> Int32)? = nil) {
+         interspersed: Bool = true, details: String = "", run: (@Sendable (ParsedFlags, RktContext) -> Int32)? = nil) {
         self.interspersed = interspersed
+        self.details = details
         self.name = name
         self.summary = summary
         self.usage = usage
@@ -80,7 +83,9 @@ struct RktCommand: Sendable {
         var text = "Usage:\n  rkt \(path) \(usage)\n"
         if !subcommands.isEmpty {
             text += "\nAvailable Commands:\n"
-            for sub in subcommands { text += "  \(sub.name.padding(18)) \(sub.summary)\n" }
+            var entries = subcommands.map { ($0.name, $0.summary) }
+            if path.isEmpty { entries = (entries + [("help", "Help about any command")]).sorted { $0.0 < $1.0 } }
+            for (name, summary) in entries { text += "  \(name.padding(18)) \(summary)\n" }
         }
         if !flags.isEmpty {
             text += "\nFlags:\n"
@@ -89,6 +94,7 @@ struct RktCommand: Sendable {
                 text += "      --\(flag.name)\(value)\t\(flag.usage)\n"
             }
         }
+        if !details.isEmpty { text += "\n" + details }
         text += "\nGlobal Flags:\n"
         for flag in Rkt.globalFlags.sorted(by: { $0.name < $1.name }) {
             text += "      --\(flag.name)=\(flag.defaultValue)\t\(flag.usage)\n"

@@ -54,6 +54,18 @@ public enum Rkt {
         var command = root
         var path: [String] = []
         var rest = Array(arguments.dropFirst())
+        // cobra's `rkt help [COMMAND...]`: the command's usage, exit 0.
+        if let index = commandWordIndex(rest, flags: globalFlags), rest[index] == "help" {
+            var target = root
+            var targetPath: [String] = []
+            for word in rest[(index + 1)...] where !word.hasPrefix("-") {
+                guard let next = target.subcommand(word) else { break }
+                target = next
+                targetPath.append(next.name)
+            }
+            console.out(target.usageText(path: targetPath.joined(separator: " ")))
+            return 0
+        }
         // Walk down the command tree: the first non-flag words name subcommands.
         while !command.subcommands.isEmpty, let index = commandWordIndex(rest, flags: command.flags + globalFlags) {
             guard let next = command.subcommand(rest[index]) else {
@@ -65,6 +77,12 @@ public enum Rkt {
             rest.remove(at: index)
             command = next
             path.append(next.name)
+        }
+        // `-h`/`--help` among the command's own flags: its usage, exit 0 (cobra).
+        let ownFlags = command.interspersed ? rest.prefix { $0 != "--" } : rest.prefix { $0.hasPrefix("-") && $0 != "--" }
+        if ownFlags.contains("--help") || ownFlags.contains("-h") {
+            console.out(command.usageText(path: path.joined(separator: " ")))
+            return 0
         }
         let parsed: ParsedFlags
         do {

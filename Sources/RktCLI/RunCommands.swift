@@ -39,13 +39,31 @@ extension Rkt {
 
     static let runCommand = RktCommand(
         name: "run", summary: "Run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
-        flags: podFlags + launchFlags, interspersed: false,
+        flags: podFlags + launchFlags, interspersed: false, details: imageFlagsHelp,
         run: { flags, context in runPod(flags, context) })
 
     static let prepareCommand = RktCommand(
         name: "prepare", summary: "Prepare to run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
-        flags: podFlags, interspersed: false,
+        flags: podFlags, interspersed: false, details: imageFlagsHelp,
         run: { flags, context in preparePod(flags, context) })
+
+    /// The flags that follow an image and apply to its app.
+    static let imageFlagsHelp = """
+        Image flags (after an image, for its app; `-- ARGS` are its arguments, `---` starts the next image):
+              --exec=PATH\tthe command to run instead of the image's exec (absolute, or looked up in the app's PATH)
+              --name=NAME\tthe app's name (default: the last part of the image name)
+              --user=USER\tuser to run as: uid, name in the image's /etc/passwd, or a file whose owner is the user
+              --group=GROUP\tgroup to run as: gid, name in the image's /etc/group, or a file whose group is used
+              --supplementary-gids=N,...\tsupplementary groups
+              --working-dir=DIR\tworking directory in the app
+              --environment=NAME=VALUE\tan environment variable of this app (repeatable)
+              --mount=volume=NAME,target=PATH\ta volume in this app (repeatable)
+              --caps-retain=CAP,...\tcapability bounding set of this app
+              --caps-remove=CAP,...\tcapabilities removed from this app's set
+              --readonly-rootfs\tmount the app's root file system read-only
+              --signature=FILE\tsignature of this image
+
+        """
 
     static let runPreparedCommand = RktCommand(
         name: "run-prepared", summary: "Run a prepared application pod in rkt", usage: "UUID",
