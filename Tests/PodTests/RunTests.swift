@@ -44,6 +44,22 @@ extension Pods {
             }
         }
 
+        /// rkt's TestCommandsNeedRoot: the pod commands refuse an unprivileged user up front.
+        @Test(.timeLimit(.minutes(2)))
+        func podCommandsNeedRoot() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            for command in [["run", world.image], ["prepare", world.image], ["run-prepared", "x"], ["enter", "x"], ["rm", "x"], ["gc"]] {
+                let process = try Subprocess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", world.rktPath,
+                                                                "--dir=\(world.data)"] + command, scratch: world.scratch)
+                let result = process.wait(timeout: 30)
+                #expect(result.code == 254, "\(command): \(result)")
+                #expect(result.err == "\(command[0]): cannot run as unprivileged user\n", "\(command): \(result)")
+            }
+        }
+
         /// rkt's TestMtabExistence: an image with /etc but no mtab gets `/etc/mtab -> ../proc/self/mounts`.
         @Test(.timeLimit(.minutes(2)))
         func mtabLinksToProcMounts() throws {
