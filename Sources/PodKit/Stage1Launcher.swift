@@ -62,8 +62,9 @@ public struct Stage1Launcher {
         // The plan names the pod's paths once it is in run/; it is made first so that a bad
         // volume or tree fails before the pod moves.
         let target = Pod(uuid: pod.uuid, folder: .run, state: .running, path: pods.folderPath(.run) + "/" + pod.uuid)
-        let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, options: options,
-                                       consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null)
+        let etc = try etcFiles(pod, target: target, options: options)
+        let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
+                                       options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null)
         let running = try pods.move(pod, to: .run, state: .running)
         try write(Data(plan.bytes), to: running.path + "/stage1/plan")
         let encoder = JSONEncoder()
@@ -71,6 +72,27 @@ public struct Stage1Launcher {
         if let config = try? encoder.encode(options) { try write(config, to: running.path + "/runtime-config") }
         try write(Data(String(getpid()).utf8), to: running.path + "/ppid")
         return running
+    }
+
+    /// resolv.conf and hosts for the apps: the host's (`--dns=host`, `--hosts-entry=host`),
+    /// or files written into stage1 (`etc/rkt-resolv.conf`, `etc/rkt-hosts`, as rkt names them).
+    func etcFiles(_ pod: Pod, target: Pod, options: RuntimeOptions) throws(PodError) -> PodEtcFiles {
+        var files = PodEtcFiles()
+        if options.dns == ["host"] {
+            files.resolvConf = "/etc/resolv.conf"
+        } else if let text = options.resolvConf {
+            try write(Data(text.utf8), to: pod.stage1Rootfs + "/etc/rkt-resolv.conf")
+            files.resolvConf = target.stage1Rootfs + "/etc/rkt-resolv.conf"
+        }
+        if options.hostsEntries == ["host"] {
+            files.hosts = "/etc/hosts"
+            files.forceHosts = true
+        } else {
+            try write(Data(options.hosts.utf8), to: pod.stage1Rootfs + "/etc/rkt-hosts")
+            files.hosts = target.stage1Rootfs + "/etc/rkt-hosts"
+            files.forceHosts = !options.hostsEntries.isEmpty
+        }
+        return files
     }
 
     /// Becomes stage1 (never returns on success): chdir into the pod, exec

@@ -35,6 +35,14 @@ extension Rkt {
         FlagSpec(name: "interactive", kind: .bool, defaultValue: "false", usage: "run pod interactively. If true, only one image may be supplied."),
         FlagSpec(name: "net", kind: .string, defaultValue: "default", usage: "configure the pod's networking: host (or default), none"),
         FlagSpec(name: "hostname", kind: .string, defaultValue: "", usage: "pod's hostname. If empty, it will be \"rkt-$PODUUID\""),
+        FlagSpec(name: "dns", kind: .list, defaultValue: "", usage: "name servers to write in /etc/resolv.conf; \"host\" for the host's file, \"none\" for none"),
+        FlagSpec(name: "dns-search", kind: .list, defaultValue: "", usage: "DNS search domains to write in /etc/resolv.conf"),
+        FlagSpec(name: "dns-opt", kind: .list, defaultValue: "", usage: "DNS options to write in /etc/resolv.conf"),
+        FlagSpec(name: "dns-domain", kind: .string, defaultValue: "", usage: "DNS domain to write in /etc/resolv.conf"),
+        FlagSpec(name: "hosts-entry", kind: .list, defaultValue: "", usage: "entries to add to the pod-wide /etc/hosts (IP=HOSTNAME); \"host\" for the host's file"),
+        FlagSpec(name: "mds-register", kind: .bool, defaultValue: "false", usage: "register pod with metadata service (accepted; there is no metadata service)"),
+        FlagSpec(name: "ipc", kind: .string, defaultValue: "auto", usage: "IPC namespace: auto or private (the pod always gets its own)"),
+        FlagSpec(name: "private-users", kind: .bool, defaultValue: "false", usage: "run within user namespaces (not supported)"),
     ]
 
     static let runCommand = RktCommand(
@@ -133,6 +141,19 @@ extension Rkt {
         options.interactive = flags.bool("interactive")
         options.hostname = flags.string("hostname")
         options.debug = context.debug
+        options.dns = flags.list("dns").flatMap { $0.split(separator: ",").map(String.init) }
+        options.dnsSearch = flags.list("dns-search").flatMap { $0.split(separator: ",").map(String.init) }
+        options.dnsOptions = flags.list("dns-opt").flatMap { $0.split(separator: ",").map(String.init) }
+        options.dnsDomain = flags.string("dns-domain")
+        options.hostsEntries = flags.list("hosts-entry").flatMap { $0.split(separator: ",").map(String.init) }
+        if flags.bool("private-users") {
+            context.console.error("\(context.name): --private-users is not supported by this stage1")
+            return nil
+        }
+        guard ["auto", "private"].contains(flags.string("ipc")) else {
+            context.console.error("\(context.name): --ipc=\(flags.string("ipc")) is not supported (the pod always has its own IPC namespace)")
+            return nil
+        }
         switch flags.string("net") {
         case "default", "host", "": options.network = .host
         case "none": options.network = .none

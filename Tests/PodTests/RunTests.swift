@@ -60,6 +60,28 @@ extension Pods {
             }
         }
 
+        /// rkt's TestDNS and TestPrepareAppEnsureEtcHosts: resolv.conf from --dns flags (none
+        /// without them), /etc/hosts with loopback when the image has none, --hosts-entry added.
+        @Test(.timeLimit(.minutes(2)))
+        func dnsAndHosts() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let none = world.rkt(["run", "--mds-register=false", world.image, "--exec", "/bin/cat", "--", "/etc/resolv.conf"])
+            #expect(none.code != 0, "no --dns, no resolv.conf: \(none)")
+            let dns = world.rkt(["run", "--dns=8.8.8.8", "--dns=8.8.4.4", "--dns-search=foo.com", "--dns-search=bar.com",
+                                 "--dns-opt=debug", "--dns-opt=rotate", world.image, "--exec", "/bin/cat", "--", "/etc/resolv.conf"])
+            #expect(dns.code == 0, "\(dns)")
+            for line in ["nameserver 8.8.8.8", "nameserver 8.8.4.4", "search foo.com bar.com", "options debug rotate"] {
+                #expect(dns.outLines.contains(line), "\(line) in \(dns)")
+            }
+            let hosts = world.rkt(["run", "--hosts-entry=10.1.2.3=db.local", world.image, "--exec", "/bin/cat", "--", "/etc/hosts"])
+            #expect(hosts.code == 0, "\(hosts)")
+            #expect(hosts.outLines.first?.hasPrefix("127.0.0.1 localhost") == true, "\(hosts)")
+            #expect(hosts.outLines.contains("10.1.2.3 db.local"), "\(hosts)")
+        }
+
         /// rkt's TestMtabExistence: an image with /etc but no mtab gets `/etc/mtab -> ../proc/self/mounts`.
         @Test(.timeLimit(.minutes(2)))
         func mtabLinksToProcMounts() throws {
