@@ -21,6 +21,10 @@ public struct AppRuntime: Codable, Sendable, Equatable {
     /// Mount points of the app that get volumes: (volume name, path inside the app).
     public var mounts: [AppMount]
     public var readOnlyRootfs: Bool
+    /// The `os/linux/no-new-privileges` isolator (rkt sets no_new_privs only then).
+    public var noNewPrivileges: Bool
+    /// The `os/linux/oom-score-adj` isolator or `--oom-score-adj`.
+    public var oomScoreAdj: Int?
 
     /// The `rkt/env/APP` file: one `KEY=VALUE` per line.
     public var environmentFile: String { environment.map { $0 + "\n" }.joined() }
@@ -105,29 +109,37 @@ public struct AppRuntimeBuilder {
         var argv = exec
         argv[0] = try resolveExecutable(exec[0], path: path)
         let cwd = app.workingDirectory.isEmpty ? "/" : app.workingDirectory
+        // Capabilities given on the command line replace the image's isolators (rkt's rule).
         var caps = try Capabilities.mask(Capabilities.defaultSet)
+        var noNewPrivileges = false
+        var oomScoreAdj: Int?
         for isolator in app.isolators {
             switch isolator.value {
-            case .capabilitiesRetainSet(let set): caps = try Capabilities.mask(set)
-            case .capabilitiesRemoveSet(let set): caps &= ~(try Capabilities.mask(set))
+            case .capabilitiesRetainSet(let set) where retain == nil && remove == nil: caps = try Capabilities.mask(set)
+            case .capabilitiesRemoveSet(let set) where retain == nil && remove == nil: caps &= ~(try Capabilities.mask(set))
+            case .noNewPrivileges(let flag): noNewPrivileges = flag
+            case .oomScoreAdj(let value): oomScoreAdj = value
             default: break
             }
         }
         if let retain { caps = try Capabilities.mask(retain) }
         if let remove { caps &= ~(try Capabilities.mask(remove)) }
         if allCapabilities { caps = Capabilities.all }
+        // appc: a mount (volume at a path) serves the mount point at the same path; a mount
+        // point without one takes the volume of its own name (made empty if the pod has none).
         var appMounts: [AppMount] = []
-        for mountPoint in app.mountPoints {
-            let mount = mounts.first { $0.path == mountPoint.path || $0.volume == mountPoint.name }
-            appMounts.append(AppMount(volume: mount?.volume.value ?? mountPoint.name.value,
-                                      path: resolveInRoot(mountPoint.path), readOnly: mountPoint.readOnly))
+        for mountPoint in app.mountPoints where !mounts.contains(where: { $0.path == mountPoint.path }) {
+            appMounts.append(AppMount(volume: mountPoint.name.value, path: resolveInRoot(mountPoint.path),
+                                      readOnly: mountPoint.readOnly))
         }
-        for mount in mounts where !app.mountPoints.contains(where: { $0.path == mount.path || $0.name == mount.volume }) {
-            appMounts.append(AppMount(volume: mount.volume.value, path: resolveInRoot(mount.path), readOnly: false))
+        for mount in mounts {
+            let readOnly = app.mountPoints.first { $0.path == mount.path }?.readOnly ?? false
+            appMounts.append(AppMount(volume: mount.volume.value, path: resolveInRoot(mount.path), readOnly: readOnly))
         }
         return AppRuntime(name: name, exec: argv, environment: environment, uid: user.uid, gid: gid,
                           supplementaryGIDs: app.supplementaryGIDs.map { UInt32(truncatingIfNeeded: $0) },
-                          workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false)
+                          workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false,
+                          noNewPrivileges: noNewPrivileges, oomScoreAdj: oomScoreAdj)
     }
 
     // MARK: Environment
@@ -184,6 +196,7 @@ public struct AppRuntimeBuilder {
             return try resolveUser(String(info.st_uid), app: app)
         }
         guard let entry = passwd.first(where: { $0.count > 5 && $0[0] == text }), let uid = UInt32(entry[2]) else {
+            if text == "root" { return ResolvedUser(uid: 0, name: "root", home: "/root") }
             throw .invalid("app \(goQuote(app)): unknown user \(goQuote(text)): no such entry in the image's /etc/passwd")
         }
         return ResolvedUser(uid: uid, name: text, home: entry[5])
@@ -201,6 +214,7 @@ public struct AppRuntimeBuilder {
         }
         guard let entry = readDatabase("/etc/group").first(where: { $0.count > 2 && $0[0] == text }),
               let gid = UInt32(entry[2]) else {
+            if text == "root" { return 0 }
             throw .invalid("app \(goQuote(app)): unknown group \(goQuote(text)): no such entry in the image's /etc/group")
         }
         return gid

@@ -49,11 +49,12 @@ extension Mount {
             default: throw .invalid("--mount \(goQuote(text)): unknown mount parameter \(goQuote(pieces[0]))")
             }
         }
-        guard let volume, let target, target.hasPrefix("/") else {
-            throw .invalid("--mount \(goQuote(text)): needs volume=NAME,target=ABSOLUTE_PATH")
+        guard let volume, let target, !target.isEmpty else {
+            throw .invalid("--mount \(goQuote(text)): needs volume=NAME,target=PATH")
         }
         do throws(ManifestError) {
-            return Mount(volume: try ACName(volume), path: target)
+            // A relative target is relative to the app's root, as in rkt.
+            return Mount(volume: try ACName(volume), path: target.hasPrefix("/") ? target : "/" + target)
         } catch {
             throw .invalid("--mount \(goQuote(text)): \(error)")
         }

@@ -22,6 +22,8 @@ public struct AppRequest: Sendable {
     public var capsRetain: [String]?
     public var capsRemove: [String]?
     public var readOnlyRootfs: Bool = false
+    /// `--oom-score-adj` (overrides the image's isolator).
+    public var oomScoreAdj: Int?
 
     public init(imageKey: String) { self.imageKey = imageKey }
 }
@@ -61,9 +63,9 @@ public struct PodPreparer {
     /// left there unlocked, an aborted prepare, for `gc`, as rkt leaves it.
     public func prepare(_ request: PodRequest) throws(PodError) -> (Pod, PodLock) {
         let (pod, lock) = try pods.create(uuid: request.uuid ?? PodStore.newUUID())
-        try write(Data(), to: pod.path + "/pod-created")
         var runtimeApps: [RuntimeApp] = []
         var names: Set<String> = []
+        var volumes = request.volumes
         for app in request.apps {
             let (runtimeApp, runtime, tree) = try prepareApp(app, request: request, pod: pod)
             guard names.insert(runtime.name).inserted else {
@@ -71,9 +73,12 @@ public struct PodPreparer {
             }
             runtimeApps.append(runtimeApp)
             try writeAppFiles(pod: pod, runtime: runtime, tree: tree)
+            for mount in runtime.mounts where !volumes.contains(where: { $0.name.value == mount.volume }) {
+                volumes.append(try implicitVolume(mount, pod: pod, tree: tree))
+            }
         }
         debug("Writing pod manifest")
-        var manifest = PodManifest(apps: runtimeApps, volumes: request.volumes.isEmpty ? nil : request.volumes,
+        var manifest = PodManifest(apps: runtimeApps, volumes: volumes.isEmpty ? nil : volumes,
                                    isolators: nil, annotations: [], ports: [])
         do throws(ManifestError) {
             manifest.acVersion = try SemVer(Self.rktVersion)
@@ -89,7 +94,31 @@ public struct PodPreparer {
         }
         try makeStage1(pod: pod, apps: runtimeApps.map(\.name.value), binary: request.stage1Binary)
         try write(Data(encoded), to: pod.path + "/pod")
+        // Written last: a prepare that failed has no creation time (list: "a long while ago").
+        try write(Data(), to: pod.path + "/pod-created")
         return (pod, lock)
+    }
+
+    /// A mount point no volume serves gets an empty volume of its name, filled with what the
+    /// image has at that path (rkt's Docker volume semantics).
+    private func implicitVolume(_ mount: AppMount, pod: Pod, tree: RenderedTree) throws(PodError) -> Volume {
+        let path = pod.path + "/volumes/" + mount.volume
+        try makeDirectories(pod.path + "/volumes")
+        var info = stat()
+        if lstat(tree.rootfs + mount.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            do {
+                try FileManager.default.copyItem(atPath: tree.rootfs + mount.path, toPath: path)
+            } catch {
+                throw .invalid("cannot fill the volume of mount point \(goQuote(mount.volume)): \(error.localizedDescription)")
+            }
+        } else {
+            try makeDirectories(path)
+        }
+        do throws(ManifestError) {
+            return try Volume(name: try ACName(mount.volume), kind: "empty", mode: "0755", uid: 0, gid: 0)
+        } catch {
+            throw .invalid("volume \(goQuote(mount.volume)): \(error)")
+        }
     }
 
     /// One app: checks, name, overrides, rendered tree, runtime settings.
@@ -101,9 +130,11 @@ public struct PodPreparer {
         } catch {
             throw .invalid("\(error)")
         }
-        guard manifest.label("os") != nil else { throw .invalid("missing os label in the image manifest") }
-        guard manifest.label("arch") != nil else { throw .invalid("missing arch label in the image manifest") }
+        guard let os = manifest.label("os") else { throw .invalid("missing os label in the image manifest") }
+        guard let arch = manifest.label("arch") else { throw .invalid("missing arch label in the image manifest") }
         if let error = Label.validationError(manifest.labels) { throw .invalid(error) }
+        guard os == "linux" else { throw .invalid("bad os \(goQuote(os))") }
+        guard arch == Self.hostArch else { throw .invalid("bad arch \(goQuote(arch))") }
         let nameText = request.name ?? String(manifest.name.value.split(separator: "/").last ?? "app")
         let name: ACName
         do throws(ManifestError) {
@@ -146,11 +177,28 @@ public struct PodPreparer {
             allCapabilities: pod.allCapabilities, retain: request.capsRetain ?? pod.caps.retain,
             remove: request.capsRemove ?? pod.caps.remove)
         runtime.readOnlyRootfs = request.readOnlyRootfs
+        if let oom = request.oomScoreAdj { runtime.oomScoreAdj = oom }
         let image = RuntimeImage(name: manifest.name, id: try imageHash(request.imageKey), labels: manifest.labels)
         let runtimeApp = RuntimeApp(name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
                                     mounts: request.mounts)
         return (runtimeApp, runtime, tree)
     }
+
+    /// appc's arch label for this machine.
+    static let hostArch: String = {
+        var names = utsname()
+        uname(&names)
+        let machine = withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        switch machine {
+        case "x86_64": return "amd64"
+        case "aarch64": return "aarch64"
+        case "i686", "i386": return "i386"
+        case "armv7l": return "armv7l"
+        case "ppc64le": return "ppc64le"
+        case "s390x": return "s390x"
+        default: return machine
+        }
+    }()
 
     private func imageHash(_ key: String) throws(PodError) -> ImageHash {
         do throws(ManifestError) {

@@ -45,23 +45,26 @@ public struct Stage1Launcher {
             }
             trees[app.name] = rootfs
         }
+        // The plan names the pod's paths once it is in run/; it is made first so that a bad
+        // volume or tree fails before the pod moves.
+        let target = Pod(uuid: pod.uuid, folder: .run, state: .running, path: pods.folderPath(.run) + "/" + pod.uuid)
         var volumes: [String: VolumeSource] = [:]
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "host" {
             volumes[volume.name.value] = VolumeSource(source: volume.source, readOnly: volume.readOnly ?? false,
                                                       recursive: volume.recursive ?? true)
         }
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "empty" {
-            let path = pod.path + "/volumes/" + volume.name.value
-            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            chmod(path, mode_t(volume.mode.flatMap { Int($0, radix: 8) } ?? 0o755))
-            chown(path, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
-            volumes[volume.name.value] = VolumeSource(source: path, readOnly: volume.readOnly ?? false, recursive: false)
+            let relative = "/volumes/" + volume.name.value
+            if access(pod.path + relative, F_OK) != 0 {
+                try? FileManager.default.createDirectory(atPath: pod.path + relative, withIntermediateDirectories: true)
+                chmod(pod.path + relative, mode_t(volume.mode.flatMap { Int($0, radix: 8) } ?? 0o755))
+                chown(pod.path + relative, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
+            }
+            volumes[volume.name.value] = VolumeSource(source: target.path + relative, readOnly: volume.readOnly ?? false,
+                                                      recursive: false, checkSource: false)
         }
         let terminal = isatty(0) == 1
         let consoleApp = options.interactive && terminal ? runtimes[0].name : nil
-        // The plan names the pod's paths once it is in run/; it is made first so that a bad
-        // volume or tree fails before the pod moves.
-        let target = Pod(uuid: pod.uuid, folder: .run, state: .running, path: pods.folderPath(.run) + "/" + pod.uuid)
         let etc = try etcFiles(pod, target: target, options: options)
         let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
                                        options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null)
@@ -84,14 +87,18 @@ public struct Stage1Launcher {
             try write(Data(text.utf8), to: pod.stage1Rootfs + "/etc/rkt-resolv.conf")
             files.resolvConf = target.stage1Rootfs + "/etc/rkt-resolv.conf"
         }
+        let hostname = options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname
         if options.hostsEntries == ["host"] {
             files.hosts = "/etc/hosts"
             files.forceHosts = true
         } else {
-            try write(Data(options.hosts.utf8), to: pod.stage1Rootfs + "/etc/rkt-hosts")
+            try write(Data(options.hosts(hostname: hostname).utf8), to: pod.stage1Rootfs + "/etc/rkt-hosts")
             files.hosts = target.stage1Rootfs + "/etc/rkt-hosts"
             files.forceHosts = !options.hostsEntries.isEmpty
         }
+        try write(Data((hostname + "\n").utf8), to: pod.stage1Rootfs + "/etc/hostname")
+        chmod(pod.stage1Rootfs + "/etc/hostname", 0o644)
+        files.hostname = target.stage1Rootfs + "/etc/hostname"
         return files
     }
 

@@ -20,6 +20,8 @@ public struct RuntimeOptions: Codable, Sendable {
     public var dnsDomain: String = ""
     /// `--hosts-entry`: `IP=HOSTNAME` entries, or `host` (the host's /etc/hosts).
     public var hostsEntries: [String] = []
+    /// `--ipc=parent`: the pod shares the host's IPC namespace.
+    public var hostIPC = false
     public init() {}
 
     /// The pod's resolv.conf (rkt's format), or nil when none is made (`--dns` unset or `none`).
@@ -33,10 +35,11 @@ public struct RuntimeOptions: Codable, Sendable {
         return text
     }
 
-    /// The pod's /etc/hosts: loopback names, then the `--hosts-entry` entries.
-    public var hosts: String {
-        var text = "127.0.0.1 localhost localhost.localdomain localhost4 localhost4.localdomain4\n"
-        text += "::1 localhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+    /// The pod's /etc/hosts (rkt's prepare-app lines, with the pod's hostname), then the
+    /// `--hosts-entry` entries.
+    public func hosts(hostname: String) -> String {
+        var text = "127.0.0.1 localhost localhost.domain localhost4 localhost4.localdomain4 \(hostname)\n"
+        text += "::1 localhost localhost.domain localhost6 localhost6.localdomain6 \(hostname)\n"
         for entry in hostsEntries {
             let parts = entry.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { text += "\(parts[0]) \(parts[1])\n" }
@@ -52,6 +55,8 @@ public struct PodEtcFiles: Sendable {
     /// Bound on /etc/hosts: always when `forceHosts`, else only into apps without one.
     public var hosts: String?
     public var forceHosts = false
+    /// Bound on /etc/hostname.
+    public var hostname: String?
     public init() {}
 }
 
@@ -93,6 +98,7 @@ public struct Stage1Plan {
         plan.record("root", [root])
         plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname])
         plan.record("net", [options.network.rawValue])
+        plan.record("ipc", [options.hostIPC ? "host" : "private"])
         plan.mount(root, root, "", bind, make: .none)
         plan.mount("proc", root + "/proc", "proc", nosuid | nodev | noexec)
         for app in apps {
@@ -120,19 +126,29 @@ public struct Stage1Plan {
             if let hosts = etc.hosts, etc.forceHosts || lstat(tree + inRoot.resolveInRoot("/etc/hosts"), &info) != 0 {
                 plan.mount(hosts, target + inRoot.resolveInRoot("/etc/hosts"), "", bind, make: .file)
             }
+            if let hostname = etc.hostname {
+                plan.mount(hostname, target + inRoot.resolveInRoot("/etc/hostname"), "", bind, make: .file)
+            }
             for mount in app.mounts {
                 guard let volume = volumes[mount.volume] else {
                     throw .invalid("no volume for mount point \(goQuote(mount.volume)) of app \(goQuote(app.name)) (add --volume=\(mount.volume),kind=host,source=PATH)")
                 }
-                var info = stat()
-                guard stat(volume.source, &info) == 0 else {
-                    throw .invalid("volume \(goQuote(mount.volume)): source \(goQuote(volume.source)): \(errnoText(errno))")
+                var isDirectory = true
+                if volume.checkSource {
+                    var info = stat()
+                    guard stat(volume.source, &info) == 0 else {
+                        throw .invalid("volume \(goQuote(mount.volume)): source \(goQuote(volume.source)): \(errnoText(errno))")
+                    }
+                    isDirectory = info.st_mode & S_IFMT == S_IFDIR
                 }
-                let isDirectory = info.st_mode & S_IFMT == S_IFDIR
                 plan.mount(volume.source, target + mount.path, "", bind | (volume.recursive ? rec : 0),
                            make: isDirectory ? .directory : .file)
                 if volume.readOnly || mount.readOnly {
-                    plan.mount("", target + mount.path, "", remount | bind | rdonly, make: .none)
+                    if volume.recursive {
+                        plan.record("readonly", [target + mount.path])
+                    } else {
+                        plan.mount("", target + mount.path, "", remount | bind | rdonly, make: .none)
+                    }
                 }
             }
             if app.readOnlyRootfs { plan.mount("", target, "", remount | rdonly, make: .none) }
@@ -145,6 +161,8 @@ public struct Stage1Plan {
             plan.record("env", [String(app.environment.count)] + app.environment)
             plan.record("user", [String(app.uid), String(app.gid), String(app.supplementaryGIDs.count)] + app.supplementaryGIDs.map(String.init))
             plan.record("caps", [String(app.capabilities, radix: 16)])
+            plan.record("nonewprivs", [app.noNewPrivileges ? "1" : "0"])
+            if let oom = app.oomScoreAdj { plan.record("oom", [String(oom)]) }
             plan.record("stdin", [(consoleApp == app.name ? Stdin.console : stdin).rawValue])
         }
         plan.record("end", [])
@@ -183,9 +201,12 @@ public struct VolumeSource: Sendable {
     public var source: String
     public var readOnly: Bool
     public var recursive: Bool
-    public init(source: String, readOnly: Bool, recursive: Bool) {
+    /// Host volumes must exist now; an empty volume's directory moves with the pod.
+    public var checkSource: Bool
+    public init(source: String, readOnly: Bool, recursive: Bool, checkSource: Bool = true) {
         self.source = source
         self.readOnly = readOnly
         self.recursive = recursive
+        self.checkSource = checkSource
     }
 }

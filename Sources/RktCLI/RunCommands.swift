@@ -28,6 +28,14 @@ extension Rkt {
         FlagSpec(name: "stage1-from-dir", kind: .string, defaultValue: "", usage: "filename of an image in stage1 images directory to use as stage1 (not supported)"),
         FlagSpec(name: "no-overlay", kind: .bool, defaultValue: "false", usage: "disable overlay filesystem (accepted; overlay is always used)"),
         FlagSpec(name: "quiet", kind: .bool, defaultValue: "false", usage: "suppress superfluous output on stdout, print only the UUID on success"),
+        FlagSpec(name: "cap-retain", kind: .string, defaultValue: "", usage: "deprecated spelling of --caps-retain"),
+        FlagSpec(name: "cap-remove", kind: .string, defaultValue: "", usage: "deprecated spelling of --caps-remove"),
+        FlagSpec(name: "no-store", kind: .bool, defaultValue: "false", usage: "fetch images, ignoring the local store"),
+        FlagSpec(name: "store-only", kind: .bool, defaultValue: "false", usage: "use only available images in the store (do not discover or download from remote URLs)"),
+        FlagSpec(name: "pod-manifest", kind: .string, defaultValue: "", usage: "the path to the pod manifest (not supported)"),
+        FlagSpec(name: "port", kind: .list, defaultValue: "", usage: "ports to expose on the host (accepted; the pod shares the host's network)"),
+        FlagSpec(name: "user-annotation", kind: .list, defaultValue: "", usage: "pod-level user annotations (accepted)"),
+        FlagSpec(name: "user-label", kind: .list, defaultValue: "", usage: "pod-level user labels (accepted)"),
     ]
 
     /// Flags only `run` and `run-prepared` take.
@@ -41,7 +49,7 @@ extension Rkt {
         FlagSpec(name: "dns-domain", kind: .string, defaultValue: "", usage: "DNS domain to write in /etc/resolv.conf"),
         FlagSpec(name: "hosts-entry", kind: .list, defaultValue: "", usage: "entries to add to the pod-wide /etc/hosts (IP=HOSTNAME); \"host\" for the host's file"),
         FlagSpec(name: "mds-register", kind: .bool, defaultValue: "false", usage: "register pod with metadata service (accepted; there is no metadata service)"),
-        FlagSpec(name: "ipc", kind: .string, defaultValue: "auto", usage: "IPC namespace: auto or private (the pod always gets its own)"),
+        FlagSpec(name: "ipc", kind: .string, defaultValue: "auto", usage: "IPC namespace: auto or private (the pod's own), parent (the host's)"),
         FlagSpec(name: "private-users", kind: .bool, defaultValue: "false", usage: "run within user namespaces (not supported)"),
     ]
 
@@ -82,14 +90,16 @@ extension Rkt {
 
     private static func runPod(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard let (flags, apps) = imageArguments(flags, context) else { return Rkt.failure }
         guard let options = runtimeOptions(flags, context) else { return Rkt.failure }
-        guard let (pod, lock) = preparedPod(flags, context, interactive: options.interactive) else { return Rkt.failure }
+        guard let (pod, lock) = preparedPod(flags, apps, context, interactive: options.interactive) else { return Rkt.failure }
         return launch(pod, lock: lock, options: options, context: context)
     }
 
     private static func preparePod(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
-        guard let (pod, lock) = preparedPod(flags, context, interactive: false) else { return Rkt.failure }
+        guard let (flags, apps) = imageArguments(flags, context) else { return Rkt.failure }
+        guard let (pod, lock) = preparedPod(flags, apps, context, interactive: false) else { return Rkt.failure }
         do throws(PodError) {
             _ = try PodStore(dataDirectory: context.dataDirectory).move(pod, to: .prepared, state: .prepared)
             withExtendedLifetime(lock) {}
@@ -150,8 +160,11 @@ extension Rkt {
             context.console.error("\(context.name): --private-users is not supported by this stage1")
             return nil
         }
-        guard ["auto", "private"].contains(flags.string("ipc")) else {
-            context.console.error("\(context.name): --ipc=\(flags.string("ipc")) is not supported (the pod always has its own IPC namespace)")
+        switch flags.string("ipc") {
+        case "auto", "private": options.hostIPC = false
+        case "parent": options.hostIPC = true
+        case let other:
+            _ = context.usageError("invalid argument \(goQuote(other)) for --ipc: allowed values are auto, private, parent")
             return nil
         }
         switch flags.string("net") {
@@ -165,20 +178,39 @@ extension Rkt {
     }
 
     /// Parses the images and their flags, fetches what is missing, prepares the pod.
-    private static func preparedPod(_ flags: ParsedFlags, _ context: RktContext, interactive: Bool) -> (Pod, PodLock)? {
+    /// The images and their flags; pod flags may stand between images too (rkt parses its
+    /// whole flag set there), so they are folded back into the command's flags.
+    private static func imageArguments(_ flags: ParsedFlags, _ context: RktContext) -> (ParsedFlags, [ImageArgument])? {
+        do throws(UsageError) {
+            var merged = flags
+            let words = flags.arguments + (flags.passThrough.isEmpty ? [] : ["--"] + flags.passThrough)
+            let (apps, podWords) = try ImageArgument.parse(words, podFlags: context.command.flags + globalFlags)
+            let extra = try parseFlags(podWords, specs: context.command.flags)
+            for name in extra.given.sorted() {
+                if extra.specs[name]?.kind == .list {
+                    for value in extra.list(name) { merged.set(name, value) }
+                } else {
+                    merged.set(name, extra.string(name))
+                }
+            }
+            if !merged.string("pod-manifest").isEmpty {
+                throw UsageError(message: apps.isEmpty ? "--pod-manifest is not supported by this rkt" : "conflicting flags set with --pod-manifest (see --help)")
+            }
+            return (merged, apps)
+        } catch {
+            _ = context.usageError(error.message)
+            return nil
+        }
+    }
+
+    private static func preparedPod(_ flags: ParsedFlags, _ apps: [ImageArgument], _ context: RktContext,
+                                    interactive: Bool) -> (Pod, PodLock)? {
         guard let insecure = insecureOptions(context) else {
             _ = context.usage()
             return nil
         }
         for name in ["stage1-url", "stage1-name", "stage1-hash", "stage1-from-dir"] where !flags.string(name).isEmpty {
             _ = context.fail("--\(name) is not supported: this rkt has one stage1, built in (use --stage1-path=FILE for another rkt-stage1 binary)")
-            return nil
-        }
-        let apps: [ImageArgument]
-        do throws(UsageError) {
-            apps = try ImageArgument.parse(flags.arguments + (flags.passThrough.isEmpty ? [] : ["--"] + flags.passThrough))
-        } catch {
-            _ = context.usageError(error.message)
             return nil
         }
         guard !apps.isEmpty else {
@@ -189,7 +221,8 @@ extension Rkt {
             _ = context.fail("interactive option only supports one image")
             return nil
         }
-        guard let policy = PullPolicy(rawValue: flags.string("pull-policy")) else {
+        let policyText = flags.bool("store-only") ? "never" : flags.bool("no-store") ? "update" : flags.string("pull-policy")
+        guard let policy = PullPolicy(rawValue: policyText) else {
             _ = context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy: unknown pull policy")
             return nil
         }
@@ -219,8 +252,11 @@ extension Rkt {
             request.environment.set = try flags.list("set-env").map(splitAssignment)
             for file in flags.list("set-env-file") { request.environment.fromFiles += try environmentFile(file) }
             request.allCapabilities = insecure.contains(.capabilities)
-            let capsList = { (text: String) in text.isEmpty ? nil : text.split(separator: ",").map(String.init) }
-            request.caps = (capsList(flags.string("caps-retain")), capsList(flags.string("caps-remove")))
+            let capsList = { (name: String) -> [String]? in
+                let text = flags.string(name).isEmpty ? flags.string(name.replacingOccurrences(of: "caps-", with: "cap-")) : flags.string(name)
+                return text.isEmpty ? nil : text.split(separator: ",").map(String.init)
+            }
+            request.caps = (capsList("caps-retain"), capsList("caps-remove"))
             let debug = context.debug ? { (line: String) in console.error("stage0: " + line) } : { (_: String) in }
             let preparer = PodPreparer(pods: PodStore(dataDirectory: context.dataDirectory), store: store, trees: trees, debug: debug)
             let (pod, lock) = try preparer.prepare(request)
@@ -284,13 +320,17 @@ struct ImageArgument {
     var signature: String? { flags["signature"] }
 
     static let stringFlags: Set<String> = ["exec", "name", "user", "group", "supplementary-gids", "working-dir",
-                                           "signature", "caps-retain", "caps-remove"]
-    static let listFlags: Set<String> = ["environment", "mount"]
+                                           "signature", "caps-retain", "caps-remove", "cap-retain", "cap-remove",
+                                           "oom-score-adj", "seccomp", "memory", "cpu", "cpu-shares", "stdin",
+                                           "stdout", "stderr", "private-users"]
+    static let listFlags: Set<String> = ["environment", "mount", "user-annotation", "user-label", "port"]
     static let boolFlags: Set<String> = ["readonly-rootfs"]
 
-    /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`.
-    static func parse(_ words: [String]) throws(UsageError) -> [ImageArgument] {
+    /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`. A flag after an image that is not
+    /// an image flag but one of `podFlags` is returned in the second list, for the pod.
+    static func parse(_ words: [String], podFlags: [FlagSpec]) throws(UsageError) -> ([ImageArgument], [String]) {
         var result: [ImageArgument] = []
+        var podWords: [String] = []
         var i = 0
         while i < words.count {
             let word = words[i]
@@ -306,19 +346,28 @@ struct ImageArgument {
                 result[result.count - 1].args = args
                 continue
             }
-            if word.hasPrefix("--"), !result.isEmpty {
+            if word.hasPrefix("--"), word.count > 2 {
                 var name = String(word.dropFirst(2))
                 var value: String?
                 if let eq = name.firstIndex(of: "=") {
                     value = String(name[name.index(after: eq)...])
                     name = String(name[..<eq])
                 }
+                let isImageFlag = stringFlags.contains(name) || listFlags.contains(name) || boolFlags.contains(name)
+                if !isImageFlag || result.isEmpty {
+                    guard let spec = podFlags.first(where: { $0.name == name }) else {
+                        throw UsageError(message: "unknown flag: --\(name)")
+                    }
+                    podWords.append(word)
+                    if value == nil, spec.kind == .string || spec.kind == .list, i < words.count {
+                        podWords.append(words[i])
+                        i += 1
+                    }
+                    continue
+                }
                 if boolFlags.contains(name) {
                     result[result.count - 1].flags[name] = value ?? "true"
                     continue
-                }
-                guard stringFlags.contains(name) || listFlags.contains(name) else {
-                    throw UsageError(message: "unknown flag: --\(name)")
                 }
                 if value == nil {
                     guard i < words.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
@@ -334,7 +383,7 @@ struct ImageArgument {
             }
             result.append(ImageArgument(image: word))
         }
-        return result
+        return (result, podWords)
     }
 
     func request(key: String) throws -> AppRequest {
@@ -353,8 +402,14 @@ struct ImageArgument {
         }
         request.environment = try (lists["environment"] ?? []).map(Rkt.splitAssignment)
         request.mounts = try (lists["mount"] ?? []).map { try Mount.parse(rktFlag: $0) }
-        request.capsRetain = flags["caps-retain"].map { $0.split(separator: ",").map(String.init) }
-        request.capsRemove = flags["caps-remove"].map { $0.split(separator: ",").map(String.init) }
+        request.capsRetain = (flags["caps-retain"] ?? flags["cap-retain"]).map { $0.split(separator: ",").map(String.init) }
+        request.capsRemove = (flags["caps-remove"] ?? flags["cap-remove"]).map { $0.split(separator: ",").map(String.init) }
+        if let text = flags["oom-score-adj"] {
+            guard let value = Int(text), (-1000...1000).contains(value) else {
+                throw PodError.invalid("--oom-score-adj must be an integer from -1000 to 1000 (given \(goQuote(text)))")
+            }
+            request.oomScoreAdj = value
+        }
         request.readOnlyRootfs = flags["readonly-rootfs"].flatMap(parseGoBool) ?? false
         return request
     }

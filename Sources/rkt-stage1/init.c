@@ -26,6 +26,20 @@
 
 #define STOP_GRACE_SECONDS 10
 
+// mount_setattr(2) came with Linux 5.12 and glibc 2.36.
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x1
+struct mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+
 static _Noreturn void fail(const char *step, const char *path) {
     int e = errno;
     if (path)
@@ -95,6 +109,17 @@ static void run_step(const struct step *s) {
         if (symlink(s->src, s->target) < 0)
             fail("symlink", s->target);
         break;
+    case STEP_READONLY: {
+        if (debug)
+            fprintf(stderr, "stage1: readonly %s\n", s->target);
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+        if (syscall(SYS_mount_setattr, AT_FDCWD, s->target, AT_RECURSIVE, &attr, sizeof attr) == 0)
+            break;
+        // Kernels before 5.12: the mount at TARGET only.
+        if (errno != ENOSYS || mount(NULL, s->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+            fail("make read-only", s->target);
+        break;
+    }
     }
 }
 
@@ -165,6 +190,17 @@ static void limit_caps(uint64_t mask) {
 // In the forked app process: becomes the app and execs it.
 static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
     setsid();
+    if (app->has_oom) {
+        // Lowering it needs CAP_SYS_RESOURCE: before the uid changes.
+        char text[16];
+        int n = snprintf(text, sizeof text, "%d", app->oom);
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, text, (size_t)n) != n) {
+            fprintf(stderr, "stage1: app %s: oom_score_adj: %s\n", app->name, strerror(errno));
+            _exit(254);
+        }
+        close(fd);
+    }
     if (app->stdin_mode == STDIN_NULL && dup2(nullfd, 0) < 0)
         fail("dup2", "/dev/null");
     syscall(SYS_close_range, 3, ~0U, 0);  // apps hold no host fds (the lock fd included)
@@ -206,7 +242,7 @@ static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
         fail("setresgid", NULL);
     if (setresuid(app->uid, app->uid, app->uid) < 0)
         fail("setresuid", NULL);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    if (app->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail("set no_new_privs", NULL);
     reset_signals(NULL);
     execve(app->argv[0], app->argv, app->envp);
@@ -226,10 +262,19 @@ static void write_status(const struct app *app, int code) {
 
 // SIGTERM to the app's process group (its own session); to the process alone
 // if it has not called setsid yet.
-static void stop_app(pid_t pid) {
-    if (kill(-pid, SIGTERM) < 0)
-        kill(pid, SIGTERM);
-    kill(-pid, SIGCONT);
+static void stop_app(struct app *app) {
+    if (kill(-app->pid, SIGTERM) < 0)
+        kill(app->pid, SIGTERM);
+    kill(-app->pid, SIGCONT);
+    sigaddset(&app->sent, SIGTERM);
+}
+
+// `sig` to every process of the pod, noted for each running app.
+static void signal_pod(struct plan *plan, int sig) {
+    kill(-1, sig);
+    for (size_t i = 0; i < plan->napps; i++)
+        if (plan->apps[i].pid)
+            sigaddset(&plan->apps[i].sent, sig);
 }
 
 static void on_signal(int sig) {
@@ -262,7 +307,7 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         sigaction(sigs[i], &sa, NULL);
 
     // 3. Namespaces; nothing mounted here may propagate to the host.
-    int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (plan->net_none ? CLONE_NEWNET : 0);
+    int flags = CLONE_NEWNS | CLONE_NEWUTS | (plan->ipc_host ? 0 : CLONE_NEWIPC) | (plan->net_none ? CLONE_NEWNET : 0);
     if (unshare(flags) < 0)
         fail("unshare", NULL);
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -302,6 +347,7 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         if (pid == 0)
             exec_app(app, nullfd, app == plan->console ? pty : -1);
         app->pid = pid;
+        sigemptyset(&app->sent);
         running++;
     }
     close(nullfd);
@@ -318,16 +364,16 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         if (si.si_signo == SIGTERM || si.si_signo == SIGINT || si.si_signo == SIGHUP) {
             if (!stopping) {
                 stopping = true;
-                kill(-1, SIGTERM);
+                signal_pod(plan, SIGTERM);
                 kill(-1, SIGCONT);
                 if (plan->console)  // interactive shells ignore SIGTERM
-                    kill(-1, SIGHUP);
+                    signal_pod(plan, SIGHUP);
                 alarm(STOP_GRACE_SECONDS);
             }
             continue;
         }
         if (si.si_signo == SIGALRM) {
-            kill(-1, SIGKILL);
+            signal_pod(plan, SIGKILL);
             continue;
         }
         int status;
@@ -340,6 +386,11 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
                 app->pid = 0;
                 running--;
                 int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                // Killed by the init's own stop signals: rkt's stage1 reports 0
+                // for the apps it stops. Any other signal (from the host, a
+                // crash) keeps 128+signal.
+                if (WIFSIGNALED(status) && sigismember(&app->sent, WTERMSIG(status)) == 1)
+                    code = 0;
                 if (debug)
                     fprintf(stderr, "stage1: app %s: exited with %d\n", app->name, code);
                 write_status(app, code);
@@ -348,7 +399,7 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
                     first_code = code;
                     for (size_t j = 0; j < plan->napps; j++)
                         if (plan->apps[j].pid)
-                            stop_app(plan->apps[j].pid);
+                            stop_app(&plan->apps[j]);
                     if (!stopping)
                         alarm(STOP_GRACE_SECONDS);
                 }

@@ -2,6 +2,35 @@
 // Reads `stage1/plan`: NUL-terminated tokens, each record a keyword followed
 // by a fixed number of tokens (or a count and that many tokens). Tokens are
 // used in place in the file's buffer, which lives as long as the process.
+//
+// The plan (written by PodKit's Stage1Plan; an empty token means none):
+//   version 1                        first
+//   Global records, before the first `app`:
+//   root PATH                        host path of the stage1 rootfs (required)
+//   hostname NAME                    empty: keep the host's
+//   net host|none                    none: own network namespace, only lo (up)
+//   ipc private|host                 default private; host: the host's IPC
+//                                    namespace (rkt's --ipc=parent)
+//   mount SRC TARGET FSTYPE FLAGS DATA MK
+//                                    mount(2); FLAGS decimal MS_* bits; MK d:
+//                                    mkdir -p TARGET, f: create it, -: nothing
+//   mknod PATH MODE MAJOR MINOR      MODE octal, file type bits included
+//   symlink TARGET PATH
+//   readonly TARGET                  the mount at TARGET and every mount below
+//                                    it become read-only
+//   (mount, mknod, symlink and readonly run in file order, before pivot_root;
+//   their paths are host paths)
+//   app NAME                         starts an app's records:
+//   approot PATH                     its root, as seen after pivot_root (required)
+//   cwd PATH                         default /
+//   exec N PATH ARG...               (required) PATH absolute
+//   env N NAME=VALUE...              default: empty
+//   user UID GID N GID...            default 0 0, no groups
+//   caps HEX                         bounding set mask; default: all
+//   stdin null|inherit|console       default null; console for one app at most
+//   nonewprivs 0|1                   PR_SET_NO_NEW_PRIVS; default 0
+//   oom N                            oom_score_adj, -1000..1000; default: inherited
+//   end                              last
 #include "stage1.h"
 
 #include <ctype.h>
@@ -78,6 +107,18 @@ static unsigned long long num(struct parser *ps, const char *rec, int base, unsi
     return v;
 }
 
+// A decimal number, maybe negative.
+static long snum(struct parser *ps, const char *rec, long min, long max) {
+    char *t = tok(ps, rec), *e;
+    if (!isdigit((unsigned char)t[t[0] == '-']))
+        bad("bad number \"%s\" in \"%s\"", t, rec);
+    errno = 0;
+    long v = strtol(t, &e, 10);
+    if (errno || *e || v < min || v > max)
+        bad("bad number \"%s\" in \"%s\"", t, rec);
+    return v;
+}
+
 // A count of tokens that follow; never more than the tokens left.
 static size_t count(struct parser *ps, const char *rec) {
     size_t n = (size_t)num(ps, rec, 10, (unsigned long long)(ps->end - ps->p));
@@ -103,7 +144,7 @@ static struct step *new_step(struct plan *plan, enum step_kind kind) {
 
 // Bits for "seen" checks.
 enum { R_APPROOT = 1, R_CWD = 2, R_EXEC = 4, R_ENV = 8, R_USER = 16, R_CAPS = 32, R_STDIN = 64,
-       R_ROOT = 128, R_HOSTNAME = 256, R_NET = 512 };
+       R_NNP = 128, R_OOM = 256, R_ROOT = 512, R_HOSTNAME = 1024, R_NET = 2048, R_IPC = 4096 };
 
 static void once(unsigned *seen, unsigned bit, const char *kw, const char *where) {
     if (*seen & bit)
@@ -158,6 +199,13 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
             app->stdin_mode = STDIN_CONSOLE;
         else
             bad("bad stdin \"%s\" in app %s", m, app->name);
+    } else if (!strcmp(kw, "nonewprivs")) {
+        once(seen, R_NNP, kw, app->name);
+        app->no_new_privs = num(ps, kw, 10, 1);
+    } else if (!strcmp(kw, "oom")) {
+        once(seen, R_OOM, kw, app->name);
+        app->has_oom = true;
+        app->oom = (int)snum(ps, kw, -1000, 1000);
     } else
         bad("unknown keyword \"%s\" in app %s", kw, app->name);
 }
@@ -176,6 +224,13 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
             plan->net_none = true;
         else if (strcmp(n, "host"))
             bad("bad net \"%s\"", n);
+    } else if (!strcmp(kw, "ipc")) {
+        once(seen, R_IPC, kw, NULL);
+        char *i = tok(ps, kw);
+        if (!strcmp(i, "host"))
+            plan->ipc_host = true;
+        else if (strcmp(i, "private"))
+            bad("bad ipc \"%s\"", i);
     } else if (!strcmp(kw, "mount")) {
         struct step *s = new_step(plan, STEP_MOUNT);
         s->src = opt_tok(ps, kw);
@@ -199,6 +254,8 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
         if (!*s->src)
             bad("empty symlink target");
         s->target = abs_tok(ps, kw);
+    } else if (!strcmp(kw, "readonly")) {
+        new_step(plan, STEP_READONLY)->target = abs_tok(ps, kw);
     } else
         bad("unknown keyword \"%s\"", kw);
 }

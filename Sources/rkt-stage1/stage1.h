@@ -9,13 +9,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum step_kind { STEP_MOUNT, STEP_MKNOD, STEP_SYMLINK };
+enum step_kind { STEP_MOUNT, STEP_MKNOD, STEP_SYMLINK, STEP_READONLY };
 
-// One mount, mknod or symlink record, run in file order before pivot_root.
+// One mount, mknod, symlink or readonly record, run in file order before
+// pivot_root.
 struct step {
     enum step_kind kind;
     const char *src;     // mount source (NULL = none); symlink target
-    const char *target;  // mount point; mknod path; symlink path
+    const char *target;  // mount point; mknod path; symlink path; readonly mount
     const char *fstype;  // NULL = none
     const char *data;    // NULL = none
     unsigned long flags; // MS_* bits
@@ -37,13 +38,18 @@ struct app {
     gid_t *groups;
     uint64_t caps;        // bounding set mask
     enum stdin_mode stdin_mode;
+    bool no_new_privs;
+    bool has_oom;
+    int oom;              // oom_score_adj, if has_oom
     pid_t pid;            // main process while it runs, else 0
+    sigset_t sent;        // signals the init sent it to stop it
 };
 
 struct plan {
     const char *root;     // host path of the stage1 rootfs
     const char *hostname; // NULL = leave as is
     bool net_none;
+    bool ipc_host;        // keep the host's IPC namespace
     struct step *steps;
     size_t nsteps;
     struct app *apps;

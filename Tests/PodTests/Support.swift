@@ -264,7 +264,7 @@ let busyboxManifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"e
 
 /// Writes an ACI: `manifest` + a rootfs with the host's static busybox, applet symlinks,
 /// /etc/passwd and /etc/group (root and nobody), /tmp.
-func writeBusyboxImage(_ path: String, manifest: String = busyboxManifest) throws {
+func writeBusyboxImage(_ path: String, manifest: String = busyboxManifest, files: [String: String] = [:]) throws {
     guard let busybox = FileManager.default.contents(atPath: hostBusybox) else {
         throw PodTestError("cannot read \(hostBusybox): apt-get install busybox-static")
     }
@@ -276,11 +276,19 @@ func writeBusyboxImage(_ path: String, manifest: String = busyboxManifest) throw
     for applet in busyboxApplets {
         try writer.write(TarWriter.Entry(name: "rootfs/bin/" + applet, kind: .symlink("busybox")))
     }
-    try writer.write(.directory("rootfs/etc"))
-    try writer.write(.file("rootfs/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"))
-    try writer.write(.file("rootfs/etc/group", "root:x:0:\nnobody:x:65534:\n"))
+    var files = files
+    files["etc/passwd"] = files["etc/passwd"] ?? "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+    files["etc/group"] = files["etc/group"] ?? "root:x:0:\nnobody:x:65534:\n"
     try writer.write(.directory("rootfs/root"))
     try writer.write(TarWriter.Entry(name: "rootfs/tmp", kind: .directory, mode: 0o1777))
+    var directories: Set<String> = ["bin", "root", "tmp"]
+    for (name, text) in files.sorted(by: { $0.key < $1.key }) {
+        let parts = name.split(separator: "/").dropLast()
+        for depth in parts.indices where directories.insert(parts[...depth].joined(separator: "/")).inserted {
+            try writer.write(.directory("rootfs/" + parts[...depth].joined(separator: "/")))
+        }
+        try writer.write(.file("rootfs/" + name, text))
+    }
     try writer.close()
 }
 

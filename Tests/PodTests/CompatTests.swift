@@ -1,0 +1,95 @@
+import Foundation
+import Glibc
+import Testing
+
+extension Pods {
+    /// Behaviours rkt's own functional tests check (TestNoNewPrivileges, TestOOMScoreAdjust,
+    /// TestVolumes, TestDockerVolumeSemantics, TestPrepareAppCheckEtcHostname, TestCapsOverride,
+    /// TestAppUserGroup, TestMissingOrInvalidOSArchRun).
+    @Suite struct Compat {
+        /// An image with the given manifest fields after the standard ones.
+        func image(_ world: PodWorld, _ name: String, extra: String, files: [String: String] = [:]) throws -> String {
+            let path = world.scratch.file(name + ".aci")
+            let manifest = busyboxManifest.replacingOccurrences(of: #""group":"0"}"#, with: #""group":"0""# + extra + "}")
+            try writeBusyboxImage(path, manifest: manifest, files: files)
+            return path
+        }
+
+        @Test(.timeLimit(.minutes(2)))
+        func isolatorsForPrivilegesAndOOM() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let plain = world.rkt(["run", world.image, "--exec", "/bin/grep", "--", "NoNewPrivs", "/proc/self/status"])
+            #expect(plain.outLines == ["NoNewPrivs:\t0"], "without the isolator: \(plain)")
+            let isolated = try image(world, "nnp", extra: #","isolators":[{"name":"os/linux/no-new-privileges","value":true},{"name":"os/linux/oom-score-adj","value":99}]"#)
+            let nnp = world.rkt(["run", isolated, "--exec", "/bin/sh", "--", "-c", "grep NoNewPrivs /proc/self/status; cat /proc/self/oom_score_adj"])
+            #expect(nnp.outLines == ["NoNewPrivs:\t1", "99"], "\(nnp)")
+            // Raising needs no privilege (lowering needs CAP_SYS_RESOURCE, which sandboxes may lack).
+            let flag = world.rkt(["run", world.image, "--oom-score-adj=500", "--exec", "/bin/cat", "--", "/proc/self/oom_score_adj"])
+            #expect(flag.outLines == ["500"], "\(flag)")
+        }
+
+        @Test(.timeLimit(.minutes(2)))
+        func volumes() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            // A mount point with no volume gets an empty one, filled with the image's files there.
+            let withMountPoint = try image(world, "mp", extra: #","mountPoints":[{"name":"data","path":"/data"}]"#,
+                                           files: ["data/seed": "from the image\n"])
+            let implicit = world.rkt(["run", withMountPoint, "--exec", "/bin/sh", "--", "-c", "cat /data/seed; echo new > /data/new; ls /data"])
+            #expect(implicit.code == 0 && implicit.outLines == ["from the image", "new", "seed"], "\(implicit)")
+            // kind=empty volumes, and a relative --mount target (relative to the app's root).
+            let empty = world.rkt(["run", "--volume=scratch,kind=empty", world.image, "--mount=volume=scratch,target=scratchdir",
+                                   "--exec", "/bin/sh", "--", "-c", "echo hi > /scratchdir/f && cat /scratchdir/f"])
+            #expect(empty.code == 0 && empty.outLines == ["hi"], "\(empty)")
+            // A mount at another path than the image's mount point of the same name is its own mount.
+            let host = world.scratch.mkdir("host")
+            FileManager.default.createFile(atPath: host + "/file", contents: Data("host\n".utf8))
+            let nested = world.rkt(["run", "--volume=data,kind=host,source=\(host)", "--mount=volume=data,target=/a/b/c", withMountPoint,
+                                    "--exec", "/bin/cat", "--", "/a/b/c/file"])
+            #expect(nested.code == 0 && nested.outLines == ["host"], "\(nested)")
+        }
+
+        @Test(.timeLimit(.minutes(2)))
+        func podFlagsAfterTheImageAndEtcFiles() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let run = world.rkt(["run", world.image, "--hostname", "custom_hostname_setting", "--exec", "/bin/sh", "--", "-c",
+                                 "hostname; cat /etc/hostname; ls -l /etc/hostname"])
+            #expect(run.code == 0, "\(run)")
+            #expect(run.outLines.prefix(2) == ["custom_hostname_setting", "custom_hostname_setting"], "\(run)")
+            #expect(run.outLines.last?.hasPrefix("-rw-r--r--") == true, "\(run)")
+            let hosts = world.rkt(["run", world.image, "--exec", "/bin/cat", "--", "/etc/hosts"])
+            #expect(matches(hosts.outLines.first ?? "", #"127\.0\.0\.1 localhost localhost\.domain localhost4 localhost4\.localdomain4 rkt-[a-z0-9-]{36}"#), "\(hosts)")
+        }
+
+        @Test(.timeLimit(.minutes(2)))
+        func capabilitiesUsersAndLabels() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            // Command-line capabilities replace the image's isolator.
+            let revoked = try image(world, "revoked", extra: #","isolators":[{"name":"os/linux/capabilities-remove-set","value":{"set":["CAP_CHOWN"]}}]"#)
+            let isolatorOnly = world.rkt(["run", revoked, "--exec", "/bin/grep", "--", "CapBnd", "/proc/self/status"])
+            #expect(isolatorOnly.outLines == ["CapBnd:\t00000000a80425fa"], "image isolator alone: \(isolatorOnly)")
+            let flags = world.rkt(["run", revoked, "--caps-remove=CAP_KILL", "--exec", "/bin/grep", "--", "CapBnd", "/proc/self/status"])
+            #expect(flags.outLines == ["CapBnd:\t00000000a80425db"], "--caps-remove replaces the isolator: \(flags)")
+            // `root` is uid 0 even in an image whose passwd lacks it.
+            let noRoot = try image(world, "noroot", extra: "", files: ["etc/passwd": "user1:x:1000:1000::/home:/bin/sh\n"])
+            let root = world.rkt(["run", noRoot, "--user=root", "--group=root", "--exec", "/bin/id"])
+            #expect(root.code == 0 && root.outLines.first?.hasPrefix("uid=0") == true, "\(root)")
+            // An image for another OS is refused.
+            let freebsd = world.scratch.file("freebsd.aci")
+            try writeBusyboxImage(freebsd, manifest: busyboxManifest.replacingOccurrences(of: #""value":"linux""#, with: #""value":"freebsd""#))
+            let bad = world.rkt(["run", freebsd])
+            #expect(bad.code == 254 && bad.err.contains(#"bad os "freebsd""#), "\(bad)")
+        }
+    }
+}
