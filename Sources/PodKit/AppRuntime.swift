@@ -25,6 +25,9 @@ public struct AppRuntime: Codable, Sendable, Equatable {
     public var noNewPrivileges: Bool
     /// The `os/linux/oom-score-adj` isolator or `--oom-score-adj`.
     public var oomScoreAdj: Int?
+    /// appc event handlers, run as root in the app's root: before the app, after it ended.
+    public var preStart: [String]?
+    public var postStop: [String]?
 
     /// The `rkt/env/APP` file: one `KEY=VALUE` per line.
     public var environmentFile: String { environment.map { $0 + "\n" }.joined() }
@@ -136,10 +139,16 @@ public struct AppRuntimeBuilder {
             let readOnly = app.mountPoints.first { $0.path == mount.path }?.readOnly ?? false
             appMounts.append(AppMount(volume: mount.volume.value, path: resolveInRoot(mount.path), readOnly: readOnly))
         }
+        func handler(_ name: String) throws(PodError) -> [String]? {
+            guard var command = app.eventHandlers.first(where: { $0.name == name })?.exec, !command.isEmpty else { return nil }
+            command[0] = try resolveExecutable(command[0], path: path)
+            return command
+        }
         return AppRuntime(name: name, exec: argv, environment: environment, uid: user.uid, gid: gid,
                           supplementaryGIDs: app.supplementaryGIDs.map { UInt32(truncatingIfNeeded: $0) },
                           workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false,
-                          noNewPrivileges: noNewPrivileges, oomScoreAdj: oomScoreAdj)
+                          noNewPrivileges: noNewPrivileges, oomScoreAdj: oomScoreAdj,
+                          preStart: try handler("pre-start"), postStop: try handler("post-stop"))
     }
 
     // MARK: Environment

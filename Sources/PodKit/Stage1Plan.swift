@@ -163,6 +163,8 @@ public struct Stage1Plan {
             plan.record("caps", [String(app.capabilities, radix: 16)])
             plan.record("nonewprivs", [app.noNewPrivileges ? "1" : "0"])
             if let oom = app.oomScoreAdj { plan.record("oom", [String(oom)]) }
+            if let command = app.preStart { plan.record("prestart", [String(command.count)] + command) }
+            if let command = app.postStop { plan.record("poststop", [String(command.count)] + command) }
             plan.record("stdin", [(consoleApp == app.name ? Stdin.console : stdin).rawValue])
         }
         plan.record("end", [])

@@ -21,8 +21,13 @@ extension Rkt {
         var command = Array(flags.arguments.dropFirst()) + flags.passThrough
         if command.first == "--" { command.removeFirst() }
         let pods = PodStore(dataDirectory: context.dataDirectory)
+        let pod: Pod
         do throws(PodError) {
-            let pod = try pods.resolve(uuid)
+            pod = try pods.resolve(uuid)
+        } catch {
+            return context.fail("problem retrieving pod: \(error)")
+        }
+        do throws(PodError) {
             guard pod.state == .running else { throw .notRunning(pod.uuid) }
             let names = pod.appNames()
             var app = flags.string("app")

@@ -33,8 +33,13 @@ extension Rkt {
             FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
         ],
         run: { flags, context in
+            let pod: Pod
             do throws(PodError) {
-                let pod = try resolvePod(flags, context)
+                pod = try resolvePod(flags, context)
+            } catch {
+                return context.fail("problem retrieving pod: \(error)")
+            }
+            do throws(PodError) {
                 let bytes = try pod.manifestBytes()
                 let compact = GoJSON.compact(bytes[...])
                 context.console.out((flags.bool("pretty-print") ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])

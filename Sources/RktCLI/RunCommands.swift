@@ -115,8 +115,13 @@ extension Rkt {
         guard flags.arguments.count == 1 else { return context.usage() }
         guard let options = runtimeOptions(flags, context) else { return Rkt.failure }
         let pods = PodStore(dataDirectory: context.dataDirectory)
+        let pod: Pod
         do throws(PodError) {
-            let pod = try pods.resolve(flags.arguments[0])
+            pod = try pods.resolve(flags.arguments[0])
+        } catch {
+            return context.fail("problem retrieving pod: \(error)")
+        }
+        do throws(PodError) {
             guard pod.folder == .prepared else { throw .notPrepared(pod.uuid) }
             guard let lock = try PodLock.takeExclusive(pod.path) else { throw .notPrepared(pod.uuid) }
             if options.interactive && pod.appNames().count > 1 {
