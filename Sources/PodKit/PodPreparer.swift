@@ -24,6 +24,8 @@ public struct AppRequest: Sendable {
     public var readOnlyRootfs: Bool = false
     /// `--oom-score-adj` (overrides the image's isolator).
     public var oomScoreAdj: Int?
+    /// A pod manifest's `app`: replaces the image's app as a whole.
+    public var app: App?
 
     public init(imageKey: String) { self.imageKey = imageKey }
 }
@@ -142,7 +144,7 @@ public struct PodPreparer {
         } catch {
             throw .invalid("invalid app name \(goQuote(nameText)): \(error)")
         }
-        var app = manifest.app ?? App(user: "0", group: "0")
+        var app = request.app ?? manifest.app ?? App(user: "0", group: "0")
         if let exec = request.exec {
             app.exec = [exec] + (request.args ?? [])
         } else if let args = request.args, var exec = app.exec, !exec.isEmpty {

@@ -32,7 +32,7 @@ extension Rkt {
         FlagSpec(name: "cap-remove", kind: .string, defaultValue: "", usage: "deprecated spelling of --caps-remove"),
         FlagSpec(name: "no-store", kind: .bool, defaultValue: "false", usage: "fetch images, ignoring the local store"),
         FlagSpec(name: "store-only", kind: .bool, defaultValue: "false", usage: "use only available images in the store (do not discover or download from remote URLs)"),
-        FlagSpec(name: "pod-manifest", kind: .string, defaultValue: "", usage: "the path to the pod manifest (not supported)"),
+        FlagSpec(name: "pod-manifest", kind: .string, defaultValue: "", usage: "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
         FlagSpec(name: "port", kind: .list, defaultValue: "", usage: "ports to expose on the host (accepted; the pod shares the host's network)"),
         FlagSpec(name: "user-annotation", kind: .list, defaultValue: "", usage: "pod-level user annotations (accepted)"),
         FlagSpec(name: "user-label", kind: .list, defaultValue: "", usage: "pod-level user labels (accepted)"),
@@ -199,7 +199,13 @@ extension Rkt {
                 }
             }
             if !merged.string("pod-manifest").isEmpty {
-                throw UsageError(message: apps.isEmpty ? "--pod-manifest is not supported by this rkt" : "conflicting flags set with --pod-manifest (see --help)")
+                let podOnly: Set<String> = ["pod-manifest", "interactive", "net", "no-overlay", "uuid-file-save", "quiet",
+                                            "hostname", "dns", "dns-search", "dns-opt", "dns-domain", "hosts-entry",
+                                            "mds-register", "ipc", "stage1-path", "pull-policy", "inherit-env"]
+                let globals = Set(globalFlags.map(\.name))
+                if !apps.isEmpty || !merged.given.subtracting(podOnly).subtracting(globals).isEmpty {
+                    throw UsageError(message: "conflicting flags set with --pod-manifest (see --help)")
+                }
             }
             return (merged, apps)
         } catch {
@@ -218,7 +224,8 @@ extension Rkt {
             _ = context.fail("--\(name) is not supported: this rkt has one stage1, built in (use --stage1-path=FILE for another rkt-stage1 binary)")
             return nil
         }
-        guard !apps.isEmpty else {
+        let podManifest = flags.string("pod-manifest")
+        guard !apps.isEmpty || !podManifest.isEmpty else {
             _ = context.fail("must provide at least one image")
             return nil
         }
@@ -253,6 +260,19 @@ extension Rkt {
             }
             request.volumes = try flags.list("volume").map { try Volume.parse(rktFlag: $0) }
             request.mounts = try flags.list("mount").map { try Mount.parse(rktFlag: $0) }
+            if !podManifest.isEmpty {
+                let manifest = try PodManifest.decode(try FileSystem.readFile(podManifest, limit: 16 << 20))
+                request.apps = try manifest.apps?.map { runtimeApp in
+                    var app = AppRequest(imageKey: try store.record(idPrefix: runtimeApp.image.id.description).key)
+                    app.name = runtimeApp.name.value
+                    app.app = runtimeApp.app
+                    app.mounts = runtimeApp.mounts
+                    app.readOnlyRootfs = runtimeApp.readOnlyRootFS
+                    return app
+                } ?? []
+                request.volumes = manifest.volumes ?? []
+                if request.apps.isEmpty { throw PodError.invalid("pod manifest \(goQuote(podManifest)) has no apps") }
+            }
             request.environment.inherit = flags.bool("inherit-env")
             request.environment.set = try flags.list("set-env").map(splitAssignment)
             for file in flags.list("set-env-file") { request.environment.fromFiles += try environmentFile(file) }

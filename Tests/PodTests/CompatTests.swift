@@ -69,6 +69,27 @@ extension Pods {
             #expect(matches(hosts.outLines.first ?? "", #"127\.0\.0\.1 localhost localhost\.domain localhost4 localhost4\.localdomain4 rkt-[a-z0-9-]{36}"#), "\(hosts)")
         }
 
+        /// rkt's TestPodManifest (the basic rows) and TestRunConflictingFlags.
+        @Test(.timeLimit(.minutes(2)))
+        func podManifest() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let fetched = world.rkt(["fetch", "--full", world.image])
+            let id = fetched.outLines.first ?? ""
+            #expect(matches(id, "sha512-[0-9a-f]{64}"), "\(fetched)")
+            let host = world.scratch.mkdir("pm-host")
+            FileManager.default.createFile(atPath: host + "/f", contents: Data("from the host\n".utf8))
+            let manifest = world.scratch.file("pod.json")
+            let text = #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"hello","image":{"id":"\#(id)"},"app":{"exec":["/bin/sh","-c","echo $GREETING; cat /data/f; exit 7"],"user":"0","group":"0","environment":[{"name":"GREETING","value":"from the manifest"}],"mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(host)"}]}"#
+            FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
+            let run = world.rkt(["run", "--pod-manifest=\(manifest)"])
+            #expect(run.code == 7 && run.outLines == ["from the manifest", "from the host"], "\(run)")
+            let conflict = world.rkt(["run", "--pod-manifest=\(manifest)", world.image])
+            #expect(conflict.code == 254 && conflict.err.contains("conflicting flags set with --pod-manifest"), "\(conflict)")
+        }
+
         @Test(.timeLimit(.minutes(2)))
         func capabilitiesUsersAndLabels() throws {
             guard preconditionsMet() else { return }
