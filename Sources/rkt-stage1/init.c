@@ -17,11 +17,13 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STOP_GRACE_SECONDS 10
@@ -187,6 +189,73 @@ static void limit_caps(uint64_t mask) {
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
 
+#define POSTSTOP_TIMEOUT_MS 10000
+
+// uid 0, gid 0, no supplementary groups: the event handlers' credentials.
+static void become_root(void) {
+    if (setgroups(0, NULL) < 0)
+        fail("setgroups", NULL);
+    if (setresgid(0, 0, 0) < 0)
+        fail("setresgid", NULL);
+    if (setresuid(0, 0, 0) < 0)
+        fail("setresuid", NULL);
+}
+
+// In the app process, chrooted, with the app's stdio and capabilities but
+// still root: runs the pre-start handler and returns if it exited 0; else the
+// app process ends as the handler did (its exit code, or killed by the same
+// signal). The handler stays in the app's process group and session, so the
+// init's stop signals reach it and an interactive one has the terminal.
+static void run_prestart(const struct app *app, bool tty) {
+    if (debug)
+        fprintf(stderr, "stage1: app %s: pre-start %s\n", app->name, app->prestart[0]);
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "stage1: app %s: pre-start: fork: %s\n", app->name, strerror(errno));
+        _exit(254);
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // the app process was SIGKILLed
+        if (getppid() != parent)
+            _exit(254);
+        become_root();
+        reset_signals(NULL);
+        execve(app->prestart[0], app->prestart, app->envp);
+        fprintf(stderr, "stage1: app %s: pre-start: can't execute \"%s\": %s\n", app->name, app->prestart[0],
+                strerror(errno));
+        _exit(254);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            fail("wait for pre-start", NULL);
+    if (tty && tcgetpgrp(0) != getpgrp()) {
+        // A job-control shell as handler may have left another foreground group.
+        sigset_t ttou;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, NULL);
+        tcsetpgrp(0, getpgrp());
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+    if (WIFEXITED(status)) {
+        if (debug)
+            fprintf(stderr, "stage1: app %s: pre-start exited %d\n", app->name, WEXITSTATUS(status));
+        _exit(WEXITSTATUS(status));
+    }
+    int sig = WTERMSIG(status);
+    if (debug)
+        fprintf(stderr, "stage1: app %s: pre-start killed by signal %d\n", app->name, sig);
+    // The same death, so the init sees the signal (and counts its own stop
+    // signals as a stop, not a failure); no core file in the app's cwd.
+    struct rlimit nocore = {0, 0};
+    setrlimit(RLIMIT_CORE, &nocore);
+    reset_signals(NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
 // In the forked app process: becomes the app and execs it.
 static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
     setsid();
@@ -236,14 +305,16 @@ static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
     // Capabilities first: dropping the bounding set needs CAP_SETPCAP, which a
     // non-root uid no longer has.
     limit_caps(app->caps);
+    if (app->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail("set no_new_privs", NULL);
+    if (app->prestart)
+        run_prestart(app, pty >= 0);
     if (setgroups(app->ngroups, app->groups) < 0)
         fail("setgroups", NULL);
     if (setresgid(app->gid, app->gid, app->gid) < 0)
         fail("setresgid", NULL);
     if (setresuid(app->uid, app->uid, app->uid) < 0)
         fail("setresuid", NULL);
-    if (app->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        fail("set no_new_privs", NULL);
     reset_signals(NULL);
     execve(app->argv[0], app->argv, app->envp);
     fprintf(stderr, "stage1: app %s: can't execute \"%s\": %s\n", app->name, app->argv[0], strerror(errno));
@@ -275,6 +346,70 @@ static void signal_pod(struct plan *plan, int sig) {
     for (size_t i = 0; i < plan->napps; i++)
         if (plan->apps[i].pid)
             sigaddset(&plan->apps[i].sent, sig);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Forks the app's post-stop handler: in the app's root and cwd (or / if that
+// is gone), as root with the app's env, caps and no_new_privs, stdin
+// /dev/null, stdout/stderr those of the init or `out` (the console app's pty).
+// Its own session; it ignores the pod's stop signals (SIGTERM, SIGHUP): only
+// the init's SIGKILL after 10 s ends it early. Returns its pid, 0 on failure.
+static pid_t start_poststop(const struct app *app, int nullfd, int out) {
+    if (debug)
+        fprintf(stderr, "stage1: app %s: post-stop %s\n", app->name, app->poststop[0]);
+    pid_t pid = fork();
+    if (pid < 0)
+        fprintf(stderr, "stage1: app %s: post-stop: fork: %s\n", app->name, strerror(errno));
+    if (pid != 0)
+        return pid < 0 ? 0 : pid;
+    setsid();
+    reset_signals(NULL);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    if (chroot(app->approot) < 0)
+        fail("chroot", app->approot);
+    if (chdir(app->cwd) < 0 && chdir("/") < 0)
+        fail("chdir", "/");
+    int fd = open("/dev/null", O_RDONLY);  // the app's own, as for the app
+    if (dup2(fd >= 0 ? fd : nullfd, 0) < 0)
+        fail("dup2", "/dev/null");
+    if (out >= 0 && (dup2(out, 1) < 0 || dup2(out, 2) < 0))
+        fail("dup2", "console");
+    syscall(SYS_close_range, 3, ~0U, 0);
+    limit_caps(app->caps);
+    if (app->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail("set no_new_privs", NULL);
+    become_root();
+    execve(app->poststop[0], app->poststop, app->envp);
+    fprintf(stderr, "stage1: app %s: post-stop: can't execute \"%s\": %s\n", app->name, app->poststop[0],
+            strerror(errno));
+    _exit(254);
+}
+
+// SIGKILLs the post-stop handlers past their deadline; returns the time
+// until the next deadline in ms, -1 if none.
+static int64_t poststop_timeouts(struct plan *plan) {
+    int64_t now = now_ms(), next = -1;
+    for (size_t i = 0; i < plan->napps; i++) {
+        struct app *app = &plan->apps[i];
+        if (!app->poststop_pid || app->poststop_killed)
+            continue;
+        int64_t left = app->poststop_deadline - now;
+        if (left <= 0) {
+            fprintf(stderr, "stage1: app %s: post-stop still running after %d s: killed\n", app->name,
+                    POSTSTOP_TIMEOUT_MS / 1000);
+            kill(-app->poststop_pid, SIGKILL);
+            kill(app->poststop_pid, SIGKILL);
+            app->poststop_killed = true;
+        } else if (next < 0 || left < next)
+            next = left;
+    }
+    return next;
 }
 
 static void on_signal(int sig) {
@@ -328,6 +463,16 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
     enter_root(plan->root);
     int pty = plan->console ? open_console(plan->console, sock) : -1;
     close(sock);
+    // The console app's post-stop writes to its pty: the init keeps a slave
+    // open until then, so the supervisor still relays it after the app ended.
+    int console_out = -1;
+    if (pty >= 0 && plan->console->poststop) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/dev/pts/%d", plan->console->approot, pty);
+        console_out = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (console_out < 0)
+            fail("open", path);
+    }
 
     // 5, 6. Apps, then readiness.
     unlink("/rkt/supervisor-status");
@@ -350,17 +495,19 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         sigemptyset(&app->sent);
         running++;
     }
-    close(nullfd);
     if (symlink("ready", "/rkt/supervisor-status") < 0)
         fprintf(stderr, "stage1: symlink \"/rkt/supervisor-status\": %s\n", strerror(errno));
 
-    // 7, 8. Reap everything; track the apps.
+    // 7, 8. Reap everything; track the apps and their post-stop handlers.
     bool stopping = false, failed = false;
     int first_code = 0;
-    while (running) {
+    size_t handlers = 0;  // post-stop handlers running
+    while (running || handlers) {
         siginfo_t si;
-        if (sigwaitinfo(&set, &si) < 0)
-            continue;
+        int64_t wait_ms = poststop_timeouts(plan);
+        struct timespec ts = {wait_ms / 1000, wait_ms % 1000 * 1000000};
+        if ((wait_ms < 0 ? sigwaitinfo(&set, &si) : sigtimedwait(&set, &si, &ts)) < 0)
+            continue;  // EAGAIN: a deadline passed
         if (si.si_signo == SIGTERM || si.si_signo == SIGINT || si.si_signo == SIGHUP) {
             if (!stopping) {
                 stopping = true;
@@ -373,7 +520,15 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
             continue;
         }
         if (si.si_signo == SIGALRM) {
-            signal_pod(plan, SIGKILL);
+            if (!handlers)
+                signal_pod(plan, SIGKILL);
+            else  // spare the post-stop handlers: only the apps
+                for (size_t i = 0; i < plan->napps; i++)
+                    if (plan->apps[i].pid) {
+                        kill(-plan->apps[i].pid, SIGKILL);
+                        kill(plan->apps[i].pid, SIGKILL);
+                        sigaddset(&plan->apps[i].sent, SIGKILL);
+                    }
             continue;
         }
         int status;
@@ -381,11 +536,24 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
             for (size_t i = 0; i < plan->napps; i++) {
                 struct app *app = &plan->apps[i];
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                if (app->poststop_pid == pid) {
+                    app->poststop_pid = 0;
+                    handlers--;
+                    if (code)
+                        fprintf(stderr, "stage1: app %s: post-stop exited %d\n", app->name, code);
+                    else if (debug)
+                        fprintf(stderr, "stage1: app %s: post-stop exited 0\n", app->name);
+                    if (app == plan->console && console_out >= 0) {
+                        close(console_out);
+                        console_out = -1;
+                    }
+                    continue;
+                }
                 if (app->pid != pid)
                     continue;
                 app->pid = 0;
                 running--;
-                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                 // Killed by the init's own stop signals: rkt's stage1 reports 0
                 // for the apps it stops. Any other signal (from the host, a
                 // crash) keeps 128+signal.
@@ -402,6 +570,17 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
                             stop_app(&plan->apps[j]);
                     if (!stopping)
                         alarm(STOP_GRACE_SECONDS);
+                }
+                if (app->poststop) {
+                    app->poststop_pid = start_poststop(app, nullfd, app == plan->console ? console_out : -1);
+                    app->poststop_deadline = now_ms() + POSTSTOP_TIMEOUT_MS;
+                    app->poststop_killed = false;
+                    if (app->poststop_pid)
+                        handlers++;
+                }
+                if (app == plan->console && !app->poststop_pid && console_out >= 0) {
+                    close(console_out);
+                    console_out = -1;
                 }
             }
         }

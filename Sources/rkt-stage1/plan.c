@@ -30,6 +30,18 @@
 //   stdin null|inherit|console       default null; console for one app at most
 //   nonewprivs 0|1                   PR_SET_NO_NEW_PRIVS; default 0
 //   oom N                            oom_score_adj, -1000..1000; default: inherited
+//   prestart N PATH ARG...           appc pre-start handler, PATH absolute in the
+//                                    app's root; runs before the app as root
+//                                    (uid 0, gid 0, no groups) with the app's
+//                                    root, cwd, env, stdio and caps; the app
+//                                    runs only if it exits 0, else the app ends
+//                                    with its code (254: could not execute it)
+//   poststop N PATH ARG...           appc post-stop handler: run by the init
+//                                    after the app's process ended (whatever
+//                                    the reason) and its status was written;
+//                                    as root, app's root, cwd, env and caps,
+//                                    stdin /dev/null, stdout/stderr the app's;
+//                                    SIGKILLed after 10 s; exit code ignored
 //   end                              last
 #include "stage1.h"
 
@@ -144,7 +156,8 @@ static struct step *new_step(struct plan *plan, enum step_kind kind) {
 
 // Bits for "seen" checks.
 enum { R_APPROOT = 1, R_CWD = 2, R_EXEC = 4, R_ENV = 8, R_USER = 16, R_CAPS = 32, R_STDIN = 64,
-       R_NNP = 128, R_OOM = 256, R_ROOT = 512, R_HOSTNAME = 1024, R_NET = 2048, R_IPC = 4096 };
+       R_NNP = 128, R_OOM = 256, R_ROOT = 512, R_HOSTNAME = 1024, R_NET = 2048, R_IPC = 4096,
+       R_PRESTART = 8192, R_POSTSTOP = 16384 };
 
 static void once(unsigned *seen, unsigned bit, const char *kw, const char *where) {
     if (*seen & bit)
@@ -174,6 +187,16 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
         app->argv = strings(ps, kw, n);
         if (app->argv[0][0] != '/')
             bad("app %s: exec path \"%s\" is not absolute", app->name, app->argv[0]);
+    } else if (!strcmp(kw, "prestart") || !strcmp(kw, "poststop")) {
+        bool pre = !strcmp(kw, "prestart");
+        once(seen, pre ? R_PRESTART : R_POSTSTOP, kw, app->name);
+        size_t n = count(ps, kw);
+        if (n == 0)
+            bad("app %s: empty %s", app->name, kw);
+        char **argv = strings(ps, kw, n);
+        if (argv[0][0] != '/')
+            bad("app %s: %s path \"%s\" is not absolute", app->name, kw, argv[0]);
+        *(pre ? &app->prestart : &app->poststop) = argv;
     } else if (!strcmp(kw, "env")) {
         once(seen, R_ENV, kw, app->name);
         app->envp = strings(ps, kw, count(ps, kw));

@@ -32,6 +32,8 @@ struct app {
     const char *approot;  // as seen after pivot_root
     const char *cwd;
     char **argv, **envp;  // NULL-terminated
+    char **prestart;      // appc event handlers' argv; NULL = none
+    char **poststop;
     uid_t uid;
     gid_t gid;
     size_t ngroups;
@@ -43,6 +45,9 @@ struct app {
     int oom;              // oom_score_adj, if has_oom
     pid_t pid;            // main process while it runs, else 0
     sigset_t sent;        // signals the init sent it to stop it
+    pid_t poststop_pid;   // post-stop handler while it runs, else 0
+    int64_t poststop_deadline; // CLOCK_MONOTONIC ms: SIGKILL then
+    bool poststop_killed;
 };
 
 struct plan {

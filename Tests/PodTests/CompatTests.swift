@@ -69,6 +69,28 @@ extension Pods {
             #expect(matches(hosts.outLines.first ?? "", #"127\.0\.0\.1 localhost localhost\.domain localhost4 localhost4\.localdomain4 rkt-[a-z0-9-]{36}"#), "\(hosts)")
         }
 
+        /// rkt's TestPreStart: appc's pre-start runs as root before the app (here `nobody`),
+        /// post-stop after it has ended.
+        @Test(.timeLimit(.minutes(2)))
+        func eventHandlers() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let handlers = #","eventHandlers":[{"name":"pre-start","exec":["/bin/sh","-c","id -u > /tmp/pre"]},{"name":"post-stop","exec":["/bin/sh","-c","echo post-stop ran >> /out/log"]}],"mountPoints":[{"name":"out","path":"/out"}]"#
+            let image = try image(world, "handlers", extra: handlers)
+            let out = world.scratch.mkdir("handlers-out")
+            chmod(out, 0o777)
+            let run = world.rkt(["run", "--volume=out,kind=host,source=\(out)", image, "--user=nobody", "--group=nobody",
+                                 "--exec", "/bin/sh", "--", "-c", "echo pre-start ran as $(cat /tmp/pre); id -u"])
+            #expect(run.code == 0, "\(run)")
+            #expect(run.outLines == ["pre-start ran as 0", "65534"], "\(run)")
+            #expect(readText(out + "/log") == "post-stop ran\n", "post-stop's file: \(readText(out + "/log") ?? "none")")
+            let failing = try self.image(world, "failing", extra: #","eventHandlers":[{"name":"pre-start","exec":["/bin/sh","-c","exit 3"]}]"#)
+            let failed = world.rkt(["run", failing, "--exec", "/bin/echo", "--", "app ran"])
+            #expect(failed.code == 3 && !failed.out.contains("app ran"), "a failing pre-start stops the app: \(failed)")
+        }
+
         /// rkt's TestPodManifest (the basic rows) and TestRunConflictingFlags.
         @Test(.timeLimit(.minutes(2)))
         func podManifest() throws {
