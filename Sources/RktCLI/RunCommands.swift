@@ -299,19 +299,23 @@ extension Rkt {
         return nil
     }
 
-    /// The stage1 executable: `--stage1-path`, else `rkt-stage1` beside this rkt.
+    /// The stage1 executable: `--stage1-path`, else `$RKT_STAGE1`, else `rkt-stage1` beside
+    /// this rkt, else on PATH.
     private static func stage1Binary(_ flags: ParsedFlags) throws(PodError) -> String {
-        var path = flags.string("stage1-path")
-        if path.isEmpty {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-            let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-            let exe = n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-            path = (exe as NSString).deletingLastPathComponent + "/rkt-stage1"
+        let given = flags.string("stage1-path").isEmpty ? ProcessInfo.processInfo.environment["RKT_STAGE1"] ?? "" : flags.string("stage1-path")
+        if !given.isEmpty {
+            guard access(given, X_OK) == 0 else { throw .invalid("stage1 executable \(goQuote(given)): \(errnoText(errno))") }
+            return given
         }
-        guard access(path, X_OK) == 0 else {
-            throw .invalid("stage1 executable \(goQuote(path)) not found (build it with `swift build --product rkt-stage1`, or pass --stage1-path)")
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let exe = n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let candidates = [(exe as NSString).deletingLastPathComponent] + path.split(separator: ":").map(String.init)
+        for directory in candidates where access(directory + "/rkt-stage1", X_OK) == 0 {
+            return directory + "/rkt-stage1"
         }
-        return path
+        throw .invalid("stage1 executable rkt-stage1 not found beside \(exe) or on PATH (build it with `swift build -c release --product rkt-stage1`, or pass --stage1-path)")
     }
 
     static func splitAssignment(_ text: String) throws(PodError) -> (String, String) {
