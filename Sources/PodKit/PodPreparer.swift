@@ -95,9 +95,9 @@ public struct PodPreparer {
             throw .invalid("cannot encode the pod manifest: \(error)")
         }
         try makeStage1(pod: pod, apps: runtimeApps.map(\.name.value), binary: request.stage1Binary)
-        try write(Data(encoded), to: pod.path + "/pod")
+        try PodFiles.write(Data(encoded), to: pod.path + "/pod")
         // Written last: a prepare that failed has no creation time (list: "a long while ago").
-        try write(Data(), to: pod.path + "/pod-created")
+        try PodFiles.write(Data(), to: pod.path + "/pod-created")
         return (pod, lock)
     }
 
@@ -105,7 +105,7 @@ public struct PodPreparer {
     /// image has at that path (rkt's Docker volume semantics).
     private func implicitVolume(_ mount: AppMount, pod: Pod, tree: RenderedTree) throws(PodError) -> Volume {
         let path = pod.path + "/volumes/" + mount.volume
-        try makeDirectories(pod.path + "/volumes")
+        try PodFiles.makeDirectories(pod.path + "/volumes")
         var info = stat()
         if lstat(tree.rootfs + mount.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
             do {
@@ -114,7 +114,7 @@ public struct PodPreparer {
                 throw .invalid("cannot fill the volume of mount point \(goQuote(mount.volume)): \(error.localizedDescription)")
             }
         } else {
-            try makeDirectories(path)
+            try PodFiles.makeDirectories(path)
         }
         do throws(ManifestError) {
             return try Volume(name: try ACName(mount.volume), kind: "empty", mode: "0755", uid: 0, gid: 0)
@@ -212,19 +212,19 @@ public struct PodPreparer {
 
     private func writeAppFiles(pod: Pod, runtime: AppRuntime, tree: RenderedTree) throws(PodError) {
         let info = pod.path + "/appsinfo/" + runtime.name
-        try makeDirectories(info)
+        try PodFiles.makeDirectories(info)
         debug("Writing image manifest")
         try copy(tree.path + "/manifest", to: info + "/manifest")
-        try write(Data(tree.id.utf8), to: info + "/treeStoreID")
+        try PodFiles.write(Data(tree.id.utf8), to: info + "/treeStoreID")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let json = try? encoder.encode(runtime) else { throw .invalid("cannot encode app \(runtime.name)") }
-        try write(json, to: info + "/runtime.json")
-        try makeDirectories(pod.path + "/overlay/" + runtime.name + "/upper")
-        try makeDirectories(pod.path + "/overlay/" + runtime.name + "/work")
-        try makeDirectories(pod.stage1Rootfs + "/rkt/env")
-        try write(Data(runtime.environmentFile.utf8), to: pod.stage1Rootfs + "/rkt/env/" + runtime.name)
-        try makeDirectories(pod.appRootfs(runtime.name))
+        try PodFiles.write(json, to: info + "/runtime.json")
+        try PodFiles.makeDirectories(pod.path + "/overlay/" + runtime.name + "/upper")
+        try PodFiles.makeDirectories(pod.path + "/overlay/" + runtime.name + "/work")
+        try PodFiles.makeDirectories(pod.stage1Rootfs + "/rkt/env")
+        try PodFiles.write(Data(runtime.environmentFile.utf8), to: pod.stage1Rootfs + "/rkt/env/" + runtime.name)
+        try PodFiles.makeDirectories(pod.appRootfs(runtime.name))
         try copy(tree.path + "/manifest", to: pod.stage1Rootfs + "/opt/stage2/" + runtime.name + "/manifest")
     }
 
@@ -232,29 +232,17 @@ public struct PodPreparer {
     private func makeStage1(pod: Pod, apps: [String], binary: String) throws(PodError) {
         let root = pod.stage1Rootfs
         for dir in ["bin", "dev", "etc", "opt/stage2", "proc", "rkt/env", "rkt/status", "sys", "tmp"] {
-            try makeDirectories(root + "/" + dir)
+            try PodFiles.makeDirectories(root + "/" + dir)
         }
         chmod(root + "/tmp", 0o1777)
         let manifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"coreos.com/rkt/stage1-swift","labels":[{"name":"version","value":"\#(Self.rktVersion)"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"annotations":[{"name":"coreos.com/rkt/stage1/run","value":"/init"},{"name":"coreos.com/rkt/stage1/enter","value":"/init"},{"name":"coreos.com/rkt/stage1/gc","value":"/init"},{"name":"coreos.com/rkt/stage1/stop","value":"/init"},{"name":"coreos.com/rkt/stage1/interface-version","value":"5"}]}"#
-        try write(Data(manifest.utf8), to: pod.path + "/stage1/manifest")
+        try PodFiles.write(Data(manifest.utf8), to: pod.path + "/stage1/manifest")
         try copy(binary, to: root + "/init", mode: 0o755)
     }
 
     // MARK: Files
 
-    func makeDirectories(_ path: String) throws(PodError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .invalid("cannot create \(path): \(error.localizedDescription)")
-        }
-    }
 
-    func write(_ data: Data, to path: String) throws(PodError) {
-        guard FileManager.default.createFile(atPath: path, contents: data) else {
-            throw .system(operation: "write", path: path, errno: errno)
-        }
-    }
 
     /// A hard link when on the same file system (stage1 is the same for every pod), else a copy.
     func copy(_ source: String, to target: String, mode: mode_t = 0o644) throws(PodError) {

@@ -69,11 +69,11 @@ public struct Stage1Launcher {
         let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
                                        options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null)
         let running = try pods.move(pod, to: .run, state: .running)
-        try write(Data(plan.bytes), to: running.path + "/stage1/plan")
+        try PodFiles.write(Data(plan.bytes), to: running.path + "/stage1/plan")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        if let config = try? encoder.encode(options) { try write(config, to: running.path + "/runtime-config") }
-        try write(Data(String(getpid()).utf8), to: running.path + "/ppid")
+        if let config = try? encoder.encode(options) { try PodFiles.write(config, to: running.path + "/runtime-config") }
+        try PodFiles.write(Data(String(getpid()).utf8), to: running.path + "/ppid")
         return running
     }
 
@@ -84,7 +84,7 @@ public struct Stage1Launcher {
         if options.dns == ["host"] {
             files.resolvConf = "/etc/resolv.conf"
         } else if let text = options.resolvConf {
-            try write(Data(text.utf8), to: pod.stage1Rootfs + "/etc/rkt-resolv.conf")
+            try PodFiles.write(Data(text.utf8), to: pod.stage1Rootfs + "/etc/rkt-resolv.conf")
             files.resolvConf = target.stage1Rootfs + "/etc/rkt-resolv.conf"
         }
         let hostname = options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname
@@ -92,11 +92,11 @@ public struct Stage1Launcher {
             files.hosts = "/etc/hosts"
             files.forceHosts = true
         } else {
-            try write(Data(options.hosts(hostname: hostname).utf8), to: pod.stage1Rootfs + "/etc/rkt-hosts")
+            try PodFiles.write(Data(options.hosts(hostname: hostname).utf8), to: pod.stage1Rootfs + "/etc/rkt-hosts")
             files.hosts = target.stage1Rootfs + "/etc/rkt-hosts"
             files.forceHosts = !options.hostsEntries.isEmpty
         }
-        try write(Data((hostname + "\n").utf8), to: pod.stage1Rootfs + "/etc/hostname")
+        try PodFiles.write(Data((hostname + "\n").utf8), to: pod.stage1Rootfs + "/etc/hostname")
         chmod(pod.stage1Rootfs + "/etc/hostname", 0o644)
         files.hostname = target.stage1Rootfs + "/etc/hostname"
         return files
@@ -116,9 +116,4 @@ public struct Stage1Launcher {
         return .system(operation: "exec", path: pod.path + "/stage1/rootfs/init", errno: code)
     }
 
-    func write(_ data: Data, to path: String) throws(PodError) {
-        guard FileManager.default.createFile(atPath: path, contents: data) else {
-            throw .system(operation: "write", path: path, errno: errno)
-        }
-    }
 }
