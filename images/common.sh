@@ -1,4 +1,9 @@
-# Sourced by images/*/build.sh after they define `die`: what every image build shares.
+# Sourced by images/*/build.sh (after setting `me`): what every image build shares.
+set -euo pipefail
+umask 022
+export LC_ALL=C
+
+die() { echo "$me: $*" >&2; exit 1; }
 
 # appc's arch label for this machine (appc-spec: amd64, aarch64, i386, armv7l, ...).
 appc_arch() {

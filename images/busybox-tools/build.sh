@@ -11,12 +11,8 @@
 # `actool build --reproducible --owner-root` gives the same image ID everywhere the
 # busybox-static package has the same version.
 # Inputs: BUSYBOX (default /bin/busybox, package busybox-static), ACTOOL (default actool).
-set -euo pipefail
-umask 022
-export LC_ALL=C
 me=images/busybox-tools
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "$me: $*" >&2; exit 1; }
 . "$here/../common.sh"
 
 rootfs_only=false

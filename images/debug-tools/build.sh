@@ -22,12 +22,8 @@
 #                                                 gdb's embedded Python needs to start
 # Inputs: BUSYBOX, STRACE, GDB (default /bin/busybox, /usr/bin/strace, /usr/bin/gdb),
 # patchelf, ldd, file; ACTOOL (default actool).
-set -euo pipefail
-umask 022
-export LC_ALL=C
 me=images/debug-tools
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "$me: $*" >&2; exit 1; }
 . "$here/../common.sh"
 
 [ $# -ge 1 ] && [ $# -le 2 ] && [ -n "$1" ] || { echo "usage: $0 LAYOUT_DIR [OUT.aci]" >&2; exit 2; }

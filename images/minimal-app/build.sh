@@ -8,12 +8,8 @@
 # Reproducible: no __DATE__/__TIME__, source paths mapped with -ffile-prefix-map, symbols
 # stripped (-s); the bytes depend on gcc's and libc6-dev's versions only.
 # Inputs: CC (default gcc, package gcc), libc.a (package libc6-dev), ACTOOL (default actool).
-set -euo pipefail
-umask 022
-export LC_ALL=C
 me=images/minimal-app
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "$me: $*" >&2; exit 1; }
 . "$here/../common.sh"
 
 [ $# -ge 1 ] && [ $# -le 2 ] && [ -n "$1" ] || { echo "usage: $0 LAYOUT_DIR [OUT.aci]" >&2; exit 2; }
