@@ -22,6 +22,9 @@ public struct RuntimeOptions: Codable, Sendable {
     public var hostsEntries: [String] = []
     /// `--ipc=parent`: the pod shares the host's IPC namespace.
     public var hostIPC = false
+    /// rkt's default stage1 makes kernel knobs in /proc read-only and hides /sys/firmware and
+    /// a few /proc files; `--insecure-options=paths` turns that off.
+    public var restrictPaths = true
     public init() {}
 
     /// The pod's resolv.conf (rkt's format), or nil when none is made (`--dns` unset or `none`).
@@ -114,6 +117,7 @@ public struct Stage1Plan {
             }
             plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
             plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
+            if options.restrictPaths { plan.restrictPaths(in: target) }
             plan.addDevices(at: target + "/dev")
             plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
@@ -169,6 +173,22 @@ public struct Stage1Plan {
         }
         plan.record("end", [])
         return plan
+    }
+
+    /// Read-only /proc knobs, masked /proc files and an empty, mode-000 /sys/firmware
+    /// (paths the host's kernel does not have are skipped).
+    mutating func restrictPaths(in root: String) {
+        for path in ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"] where access(path, F_OK) == 0 {
+            mount(root + path, root + path, "", Self.bind | Self.rec, make: .none)
+            record("readonly", [root + path])
+        }
+        for path in ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"]
+        where access(path, F_OK) == 0 {
+            mount("/dev/null", root + path, "", Self.bind, make: .none)
+        }
+        if access("/sys/firmware", F_OK) == 0 {
+            mount("tmpfs", root + "/sys/firmware", "tmpfs", Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, "mode=000", make: .none)
+        }
     }
 
     /// appc's device set (appc-spec.md §7.4) on a fresh tmpfs, with the pod's own devpts.

@@ -158,6 +158,11 @@ extension Rkt {
         options.interactive = flags.bool("interactive")
         options.hostname = flags.string("hostname")
         options.debug = context.debug
+        guard let insecure = insecureOptions(context) else {
+            _ = context.usage()
+            return nil
+        }
+        options.restrictPaths = !insecure.contains(.paths)
         options.dns = flags.list("dns").flatMap { $0.split(separator: ",").map(String.init) }
         options.dnsSearch = flags.list("dns-search").flatMap { $0.split(separator: ",").map(String.init) }
         options.dnsOptions = flags.list("dns-opt").flatMap { $0.split(separator: ",").map(String.init) }

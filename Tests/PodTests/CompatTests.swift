@@ -91,6 +91,22 @@ extension Pods {
             #expect(failed.code == 3 && !failed.out.contains("app ran"), "a failing pre-start stops the app: \(failed)")
         }
 
+        /// rkt's TestPathsWrite and TestPathsStat: /proc's kernel knobs are read-only and
+        /// /sys/firmware is hidden, unless --insecure-options=paths.
+        @Test(.timeLimit(.minutes(2)))
+        func restrictedPaths() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let script = "ls -ld /sys/firmware | cut -c1-10; echo 1 > /proc/sys/kernel/ns_last_pid && echo written"
+            let restricted = world.rkt(["run", world.image, "--exec", "/bin/sh", "--", "-c", script])
+            #expect(restricted.outLines == ["d---------"], "\(restricted)")
+            #expect(restricted.err.contains("Read-only file system"), "\(restricted)")
+            let open = world.rkt(["--insecure-options=image,paths", "run", world.image, "--exec", "/bin/sh", "--", "-c", "ls -ld /sys/firmware | cut -c1-10"])
+            #expect(open.code == 0 && open.outLines != ["d---------"], "\(open)")
+        }
+
         /// rkt's TestPodManifest (the basic rows) and TestRunConflictingFlags.
         @Test(.timeLimit(.minutes(2)))
         func podManifest() throws {
