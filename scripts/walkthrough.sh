@@ -158,10 +158,21 @@ cat > "$work/run.pty" <<EOF
 expect minimal-app
 shell for i in \$(seq 100); do [ -s $work/uuid2 ] && rkt $RKT_DIR_FLAG status \$(cat $work/uuid2) | grep -q state=running && break; sleep 0.1; done; rkt $RKT_DIR_FLAG list
 shell rkt $RKT_DIR_FLAG enter \$(cat $work/uuid2) sh -c 'echo a shell in the app: \$0; ls /opt/debug/bin'
+shell python3 $repo/scripts/lib/ptydrive.py $work/enter.pty -- rkt $RKT_DIR_FLAG enter \$(cat $work/uuid2) sh
 shell p=\$(rkt $RKT_DIR_FLAG status \$(cat $work/uuid2) | sed -n 's/^pid=//p'); i=\$(cut -d' ' -f1 /proc/\$p/task/\$p/children); a=\$(cut -d' ' -f1 /proc/\$i/task/\$i/children); echo "app pid \$a"; timeout -s INT 3 strace -f -p \$a 2>&1 | head -n 8; true
 shell p=\$(rkt $RKT_DIR_FLAG status \$(cat $work/uuid2) | sed -n 's/^pid=//p'); i=\$(cut -d' ' -f1 /proc/\$p/task/\$p/children); a=\$(cut -d' ' -f1 /proc/\$i/task/\$i/children); gdb -p \$a --batch -ex 'info inferiors' -ex bt 2>&1 | grep -E '^\\*|^#|process' | head -n 8
 ctrl-c
 wait
+EOF
+# Another terminal: an interactive shell entered into the running app, typed at.
+cat > "$work/enter.pty" <<'EOF'
+expect #
+send ps\n
+expect minimal-app
+send /opt/debug/bin/strace -V | head -n 1\n
+expect strace -- version
+send exit 4\n
+wait 4
 EOF
 step "sudo rkt --insecure-options=image run --interactive image-to-patch.aci (on a pty)" -- python3 "$repo/scripts/lib/ptydrive.py" "$work/run.pty" -- rkt "${rktdir[@]}" --insecure-options=image run --interactive --uuid-file-save="$work/uuid2" image-to-patch.aci
 check "interactive run" "a shell in the app"
