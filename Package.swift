@@ -17,6 +17,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The one shim for Linux calls Swift cannot reach directly.
         .target(name: "CLinux"),
+        // Paths resolved inside a root directory without following a link out of it (fd by
+        // fd, no magic links): every file stage0 or stage1 creates or mounts in a pod.
+        .target(name: "CRootPath"),
 
         // JSON with Go encoding/json's observable behaviour (syntax errors, escaping, indenting).
         .target(name: "GoJSON"),
@@ -48,7 +51,7 @@ let package = Package(
         // (`stage1/plan` in the pod); every policy decision is made in Swift. Linked statically:
         // SwiftPM links even a C executable against libswiftCore and libstdc++, whose mapped
         // pages alone would triple stage1's RSS.
-        .executableTarget(name: "rkt-stage1", linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
+        .executableTarget(name: "rkt-stage1", dependencies: ["CRootPath"], linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),

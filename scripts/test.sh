@@ -10,6 +10,8 @@ scripts/install-deps.sh
 swift build --build-tests
 swift build   # every product, rkt-stage1 included: the pod tests run the binaries
 swift test --skip-build
+echo "== fuzzing stage1's plan reader (a short run on the checked-in corpus)"
+scripts/fuzz-plan.sh 15
 
 bin="$(swift build --show-bin-path)"
 echo "== end to end: make images, the debugging guide, the build examples"

@@ -105,9 +105,18 @@ public struct AppRuntimeBuilder {
         guard let exec = app.exec, !exec.isEmpty else {
             throw .invalid("image for app \(goQuote(name)) has an empty \"exec\" (try --exec=BINARY)")
         }
+        if let field = app.fieldWithNULByte { throw .nulByte(app: name, field: field) }
+        for mount in mounts where mount.path.utf8.contains(0) {
+            throw .nulByte(app: name, field: "mount \(goQuote(mount.volume.value)) path")
+        }
         let user = try resolveUser(app.user, app: name)
         let gid = try resolveGroup(app.group, app: name)
         let environment = composeEnvironment(app: name, app.environment, user: user, overrides: overrides)
+        // The command line and env files are other ways in (--set-env-file).
+        for variable in environment where variable.utf8.contains(0) {
+            let key = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            throw .nulByte(app: name, field: "environment variable \(goQuote(String(key)))")
+        }
         let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? Self.defaultPath
         var argv = exec
         argv[0] = try resolveExecutable(exec[0], path: path)

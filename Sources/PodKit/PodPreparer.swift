@@ -64,6 +64,9 @@ public struct PodPreparer {
     /// Creates and fills the pod. It stays in `prepare/` holding `lock`; on failure it is
     /// left there unlocked, an aborted prepare, for `gc`, as rkt leaves it.
     public func prepare(_ request: PodRequest) throws(PodError) -> (Pod, PodLock) {
+        for volume in request.volumes where volume.source.utf8.contains(0) {
+            throw .nulByte(app: nil, field: "volume \(goQuote(volume.name.value)) source")
+        }
         let (pod, lock) = try pods.create(uuid: request.uuid ?? PodStore.newUUID())
         var runtimeApps: [RuntimeApp] = []
         var names: Set<String> = []

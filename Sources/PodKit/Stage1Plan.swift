@@ -76,14 +76,25 @@ public struct Stage1Plan {
     public enum MakeTarget: String { case directory = "d", file = "f", none = "-" }
     public enum Stdin: String { case null, inherit, console }
 
-    mutating func record(_ keyword: String, _ values: [String]) {
+    /// The app whose records are being written (for messages).
+    private var app: String?
+
+    /// Appends a record. A NUL byte in a value would end its token early and let the rest
+    /// of the value pose as records of its own, so it is refused here, whatever checked the
+    /// value before: `field` describes the offending value for the message.
+    mutating func record(_ keyword: String, _ values: [String], field: (String) -> String = { _ in "" })
+        throws(PodError) {
+        for value in values where value.utf8.contains(0) {
+            let described = field(value)
+            throw .nulByte(app: app, field: described.isEmpty ? "\(goQuote(keyword)) record" : described)
+        }
         tokens.append(keyword)
         tokens.append(contentsOf: values)
     }
 
     mutating func mount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String = "",
-                        make: MakeTarget = .directory) {
-        record("mount", [source, target, type, String(flags), data, make.rawValue])
+                        make: MakeTarget = .directory, field: (String) -> String = { _ in "" }) throws(PodError) {
+        try record("mount", [source, target, type, String(flags), data, make.rawValue], field: field)
     }
 
     /// The bytes of the plan file.
@@ -97,41 +108,42 @@ public struct Stage1Plan {
                             stdin: Stdin) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = pod.stage1Rootfs
-        plan.record("version", ["1"])
-        plan.record("root", [root])
-        plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname])
-        plan.record("net", [options.network.rawValue])
-        plan.record("ipc", [options.hostIPC ? "host" : "private"])
-        plan.mount(root, root, "", bind, make: .none)
-        plan.mount("proc", root + "/proc", "proc", nosuid | nodev | noexec)
+        try plan.record("version", ["1"])
+        try plan.record("root", [root])
+        try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname])
+        try plan.record("net", [options.network.rawValue])
+        try plan.record("ipc", [options.hostIPC ? "host" : "private"])
+        try plan.mount(root, root, "", bind, make: .none)
+        try plan.mount("proc", root + "/proc", "proc", nosuid | nodev | noexec)
         for app in apps {
+            plan.app = app.name
             guard let tree = trees[app.name] else { throw .invalid("no rendered tree for app \(goQuote(app.name))") }
             let target = pod.appRootfs(app.name)
             let overlay = pod.path + "/overlay/" + app.name
             let data = "lowerdir=\(overlayEscape(tree)),upperdir=\(overlayEscape(overlay + "/upper")),workdir=\(overlayEscape(overlay + "/work"))"
-            plan.mount("overlay", target, "overlay", 0, data)
+            try plan.mount("overlay", target, "overlay", 0, data)
             // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
             var info = stat()
             if stat(tree + "/etc", &info) == 0, info.st_mode & S_IFMT == S_IFDIR, lstat(tree + "/etc/mtab", &info) != 0 {
-                plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
+                try plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
             }
-            plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
-            plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
-            if options.restrictPaths { plan.restrictPaths(in: target) }
-            plan.addDevices(at: target + "/dev")
-            plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
+            try plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
+            try plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
+            if options.restrictPaths { try plan.restrictPaths(in: target) }
+            try plan.addDevices(at: target + "/dev")
+            try plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
             let inRoot = AppRuntimeBuilder(rootfs: tree)
             if let resolv = etc.resolvConf {
                 let path = target + inRoot.resolveInRoot("/etc/resolv.conf")
-                plan.mount(resolv, path, "", bind, make: .file)
-                plan.mount("", path, "", remount | bind | rdonly, make: .none)
+                try plan.mount(resolv, path, "", bind, make: .file)
+                try plan.mount("", path, "", remount | bind | rdonly, make: .none)
             }
             if let hosts = etc.hosts, etc.forceHosts || lstat(tree + inRoot.resolveInRoot("/etc/hosts"), &info) != 0 {
-                plan.mount(hosts, target + inRoot.resolveInRoot("/etc/hosts"), "", bind, make: .file)
+                try plan.mount(hosts, target + inRoot.resolveInRoot("/etc/hosts"), "", bind, make: .file)
             }
             if let hostname = etc.hostname {
-                plan.mount(hostname, target + inRoot.resolveInRoot("/etc/hostname"), "", bind, make: .file)
+                try plan.mount(hostname, target + inRoot.resolveInRoot("/etc/hostname"), "", bind, make: .file)
             }
             for mount in app.mounts {
                 guard let volume = volumes[mount.volume] else {
@@ -145,66 +157,72 @@ public struct Stage1Plan {
                     }
                     isDirectory = info.st_mode & S_IFMT == S_IFDIR
                 }
-                plan.mount(volume.source, target + mount.path, "", bind | (volume.recursive ? rec : 0),
-                           make: isDirectory ? .directory : .file)
+                try plan.mount(volume.source, target + mount.path, "", bind | (volume.recursive ? rec : 0),
+                               make: isDirectory ? .directory : .file) { value in
+                    value == volume.source ? "volume \(goQuote(mount.volume)) source" : "mount \(goQuote(mount.volume)) path"
+                }
                 if volume.readOnly || mount.readOnly {
                     if volume.recursive {
-                        plan.record("readonly", [target + mount.path])
+                        try plan.record("readonly", [target + mount.path])
                     } else {
-                        plan.mount("", target + mount.path, "", remount | bind | rdonly, make: .none)
+                        try plan.mount("", target + mount.path, "", remount | bind | rdonly, make: .none)
                     }
                 }
             }
-            if app.readOnlyRootfs { plan.mount("", target, "", remount | rdonly, make: .none) }
+            if app.readOnlyRootfs { try plan.mount("", target, "", remount | rdonly, make: .none) }
         }
         for app in apps {
-            plan.record("app", [app.name])
-            plan.record("approot", [Pod.appRootInPod(app.name)])
-            plan.record("cwd", [app.workingDirectory])
-            plan.record("exec", [String(app.exec.count)] + app.exec)
-            plan.record("env", [String(app.environment.count)] + app.environment)
-            plan.record("user", [String(app.uid), String(app.gid), String(app.supplementaryGIDs.count)] + app.supplementaryGIDs.map(String.init))
-            plan.record("caps", [String(app.capabilities, radix: 16)])
-            plan.record("nonewprivs", [app.noNewPrivileges ? "1" : "0"])
-            if let oom = app.oomScoreAdj { plan.record("oom", [String(oom)]) }
-            if let command = app.preStart { plan.record("prestart", [String(command.count)] + command) }
-            if let command = app.postStop { plan.record("poststop", [String(command.count)] + command) }
-            plan.record("stdin", [(consoleApp == app.name ? Stdin.console : stdin).rawValue])
+            plan.app = app.name
+            try plan.record("app", [app.name])
+            try plan.record("approot", [Pod.appRootInPod(app.name)])
+            try plan.record("cwd", [app.workingDirectory]) { _ in "working directory" }
+            try plan.record("exec", [String(app.exec.count)] + app.exec) { _ in "exec" }
+            try plan.record("env", [String(app.environment.count)] + app.environment) { variable in
+                "environment variable " + goQuote(String(variable.prefix { $0 != "=" }))
+            }
+            try plan.record("user", [String(app.uid), String(app.gid), String(app.supplementaryGIDs.count)] + app.supplementaryGIDs.map(String.init))
+            try plan.record("caps", [String(app.capabilities, radix: 16)])
+            try plan.record("nonewprivs", [app.noNewPrivileges ? "1" : "0"])
+            if let oom = app.oomScoreAdj { try plan.record("oom", [String(oom)]) }
+            if let command = app.preStart { try plan.record("prestart", [String(command.count)] + command) { _ in "pre-start handler" } }
+            if let command = app.postStop { try plan.record("poststop", [String(command.count)] + command) { _ in "post-stop handler" } }
+            try plan.record("stdin", [(consoleApp == app.name ? Stdin.console : stdin).rawValue])
         }
-        plan.record("end", [])
+        plan.app = nil
+        try plan.record("end", [])
         return plan
     }
 
     /// Read-only /proc knobs, masked /proc files and an empty, mode-000 /sys/firmware
     /// (paths the host's kernel does not have are skipped).
-    mutating func restrictPaths(in root: String) {
+    mutating func restrictPaths(in root: String) throws(PodError) {
         for path in ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"] where access(path, F_OK) == 0 {
-            mount(root + path, root + path, "", Self.bind | Self.rec, make: .none)
-            record("readonly", [root + path])
+            try mount(root + path, root + path, "", Self.bind | Self.rec, make: .none)
+            try record("readonly", [root + path])
         }
         for path in ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"]
         where access(path, F_OK) == 0 {
-            mount("/dev/null", root + path, "", Self.bind, make: .none)
+            try mount("/dev/null", root + path, "", Self.bind, make: .none)
         }
         if access("/sys/firmware", F_OK) == 0 {
-            mount("tmpfs", root + "/sys/firmware", "tmpfs", Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, "mode=000", make: .none)
+            try mount("tmpfs", root + "/sys/firmware", "tmpfs", Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, "mode=000", make: .none)
         }
     }
 
     /// appc's device set (appc-spec.md §7.4) on a fresh tmpfs, with the pod's own devpts.
-    mutating func addDevices(at dev: String) {
-        mount("tmpfs", dev, "tmpfs", Self.nosuid | Self.strictatime, "mode=755")
+    mutating func addDevices(at dev: String) throws(PodError) {
+        try mount("tmpfs", dev, "tmpfs", Self.nosuid | Self.strictatime, "mode=755")
         for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)] {
-            record("mknod", [dev + "/" + name, "20666", String(major), String(minor)])
+            try record("mknod", [dev + "/" + name, "20666", String(major), String(minor)])
         }
-        mount("devpts", dev + "/pts", "devpts", Self.nosuid | Self.noexec, "newinstance,ptmxmode=0666,mode=0620")
-        record("symlink", ["pts/ptmx", dev + "/ptmx"])
-        record("symlink", ["/proc/self/fd", dev + "/fd"])
-        record("symlink", ["/proc/self/fd/0", dev + "/stdin"])
-        record("symlink", ["/proc/self/fd/1", dev + "/stdout"])
-        record("symlink", ["/proc/self/fd/2", dev + "/stderr"])
-        mount("/dev/null", dev + "/console", "", Self.bind, make: .file)
-        mount("tmpfs", dev + "/shm", "tmpfs", Self.nosuid | Self.nodev, "mode=1777")
+        try mount("devpts", dev + "/pts", "devpts", Self.nosuid | Self.noexec, "newinstance,ptmxmode=0666,mode=0620")
+        try record("symlink", ["pts/ptmx", dev + "/ptmx"])
+        try record("symlink", ["/proc/self/fd", dev + "/fd"])
+        try record("symlink", ["/proc/self/fd/0", dev + "/stdin"])
+        try record("symlink", ["/proc/self/fd/1", dev + "/stdout"])
+        try record("symlink", ["/proc/self/fd/2", dev + "/stderr"])
+        try mount("/dev/null", dev + "/console", "", Self.bind, make: .file)
+        try mount("tmpfs", dev + "/shm", "tmpfs", Self.nosuid | Self.nodev, "mode=1777")
     }
 
     /// Overlay mount options split on `,` and `:`; a backslash escapes them.

@@ -3,6 +3,8 @@
 // mounts and root from the plan, starts the apps and reaps everything.
 #include "stage1.h"
 
+#include "root_path.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -51,75 +53,93 @@ static _Noreturn void fail(const char *step, const char *path) {
     _exit(254);
 }
 
-static void mkdir_p(const char *path) {
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    if (n >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        fail("mkdir", path);
+// A step's path (a clean host path at or under the stage1 root: plan.c checked
+// it) resolved inside the root it belongs to: the app's root for a path strictly
+// below one, else the stage1 root. Symlinks are followed only inside that root,
+// and magic links not at all (CRootPath). Returns an O_PATH descriptor; with
+// `name`, of the parent directory, the last component copied there. `flags`:
+// ROOT_PATH_*. Fails the pod when the path cannot be resolved.
+static int open_in_pod(const struct plan *plan, const char *path, int flags, char *name) {
+    const char *rel = path + strlen(plan->root);  // "" or "/..."
+    int rootfd = open(plan->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        fail("open", plan->root);
+    int base = rootfd;
+    for (size_t i = 0; i < plan->napps; i++) {
+        const char *approot = plan->apps[i].approot;
+        size_t n = strlen(approot);
+        if (!strncmp(rel, approot, n) && rel[n] == '/') {
+            base = root_path_open(rootfd, approot, 0);
+            if (base < 0) {
+                errno = -base;
+                fail("open app root", approot);
+            }
+            rel += n;
+            break;
+        }
     }
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
-        char c = *p;
-        *p = 0;
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            fail("mkdir", buf);
-        *p = c;
-        if (!c)
-            return;
+    int fd = name ? root_path_open_parent(base, rel, flags, name) : root_path_open(base, rel, flags);
+    if (base != rootfd)
+        close(base);
+    close(rootfd);
+    if (fd < 0) {
+        errno = -fd;
+        fail("resolve inside the pod", path);
     }
+    return fd;
 }
 
-static void make_file(const char *path) {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = 0;
-        mkdir_p(dir);
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0)
-        fail("create", path);
-    close(fd);
+// "/proc/self/fd/N": the object `fd` holds, for calls that take a path (mount).
+static const char *fd_path(char buf[32], int fd) {
+    snprintf(buf, 32, "/proc/self/fd/%d", fd);
+    return buf;
 }
 
-static void run_step(const struct step *s) {
+static void run_step(const struct plan *plan, const struct step *s) {
+    char name[ROOT_PATH_NAME_SIZE], target[32], source[32];
+    int fd, src = -1;
     switch (s->kind) {
     case STEP_MOUNT:
-        if (s->mk == 'd')
-            mkdir_p(s->target);
-        else if (s->mk == 'f')
-            make_file(s->target);
+        fd = open_in_pod(plan, s->target, s->mk == 'd' ? ROOT_PATH_MKDIR : s->mk == 'f' ? ROOT_PATH_MKFILE : 0, NULL);
+        // A bind source inside the pod (a path re-mounted onto itself) is resolved
+        // the same way; other sources are the host's, chosen by rkt or its user.
+        if (s->src && s->src[0] == '/' && plan_path_in_root(plan, s->src))
+            src = open_in_pod(plan, s->src, 0, NULL);
         if (debug)
             fprintf(stderr, "stage1: mount %s on %s type %s flags %#lx data %s\n", s->src ? s->src : "none",
                     s->target, s->fstype ? s->fstype : "none", s->flags, s->data ? s->data : "none");
-        if (mount(s->src, s->target, s->fstype, s->flags, s->data) < 0)
+        if (mount(src >= 0 ? fd_path(source, src) : s->src, fd_path(target, fd), s->fstype, s->flags, s->data) < 0)
             fail("mount", s->target);
+        if (src >= 0)
+            close(src);
+        close(fd);
         break;
     case STEP_MKNOD:
+        fd = open_in_pod(plan, s->target, 0, name);
         if (debug)
             fprintf(stderr, "stage1: mknod %s %o %u:%u\n", s->target, (unsigned)s->mode, s->major, s->minor);
-        if (mknod(s->target, s->mode, makedev(s->major, s->minor)) < 0)
+        if (mknodat(fd, name, s->mode, makedev(s->major, s->minor)) < 0)
             fail("mknod", s->target);
+        close(fd);
         break;
     case STEP_SYMLINK:
+        fd = open_in_pod(plan, s->target, 0, name);
         if (debug)
             fprintf(stderr, "stage1: symlink %s -> %s\n", s->target, s->src);
-        if (symlink(s->src, s->target) < 0)
+        if (symlinkat(s->src, fd, name) < 0)
             fail("symlink", s->target);
+        close(fd);
         break;
     case STEP_READONLY: {
+        fd = open_in_pod(plan, s->target, 0, NULL);
         if (debug)
             fprintf(stderr, "stage1: readonly %s\n", s->target);
         struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-        if (syscall(SYS_mount_setattr, AT_FDCWD, s->target, AT_RECURSIVE, &attr, sizeof attr) == 0)
-            break;
-        // Kernels before 5.12: the mount at TARGET only.
-        if (errno != ENOSYS || mount(NULL, s->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 &&
+            // Kernels before 5.12: the mount at TARGET only.
+            (errno != ENOSYS || mount(NULL, fd_path(target, fd), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
             fail("make read-only", s->target);
+        close(fd);
         break;
     }
     }
@@ -456,7 +476,7 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         fail("open", "/dev/null");
     mode_t umask_saved = umask(0);  // device nodes get exactly the plan's mode
     for (size_t i = 0; i < plan->nsteps; i++)
-        run_step(&plan->steps[i]);
+        run_step(plan, &plan->steps[i]);
     umask(umask_saved);
 
     // 4. The stage1 rootfs becomes /.

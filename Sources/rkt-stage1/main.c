@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +32,34 @@ static _Noreturn void die(const char *what) {
     exit(254);
 }
 
+// `--check-plan FILE`: parses the plan as a pod would and prints it one token
+// per line (NUL shown as such), without running anything; for tests of what
+// rkt writes. Exit 0, or 254 with the reason.
+static int check_plan(const char *path) {
+    struct plan plan;
+    plan_load(path, &plan);
+    printf("root %s\nsteps %zu\n", plan.root, plan.nsteps);
+    for (size_t i = 0; i < plan.nsteps; i++) {
+        const struct step *s = &plan.steps[i];
+        static const char *kinds[] = {"mount", "mknod", "symlink", "readonly"};
+        printf("%s %s %s\n", kinds[s->kind], s->target, s->src ? s->src : "-");
+    }
+    for (size_t i = 0; i < plan.napps; i++) {
+        const struct app *a = &plan.apps[i];
+        printf("app %s uid %u gid %u caps %llx nonewprivs %d cwd %s\n", a->name, (unsigned)a->uid,
+               (unsigned)a->gid, (unsigned long long)a->caps, a->no_new_privs, a->cwd);
+        for (char **arg = a->argv; *arg; arg++)
+            printf("  exec %s\n", *arg);
+        for (char **env = a->envp; *env; env++)
+            printf("  env %s\n", *env);
+    }
+    plan_free(&plan);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--check-plan"))
+        return check_plan(argv[2]);
     const char *uuid = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--debug"))
@@ -58,6 +86,13 @@ int main(int argc, char **argv) {
 
     struct plan plan;
     plan_load("stage1/plan", &plan);
+    // The plan's root must be this pod's (stage1 runs in the pod directory).
+    struct stat root, ours;
+    if (stat(plan.root, &root) < 0 || stat("stage1/rootfs", &ours) < 0 || root.st_dev != ours.st_dev ||
+        root.st_ino != ours.st_ino) {
+        fprintf(stderr, "stage1: bad plan: root \"%s\" is not this pod's stage1/rootfs\n", plan.root);
+        return 254;
+    }
     if (debug)
         fprintf(stderr, "stage1: pod %s: %zu apps, root %s\n", uuid, plan.napps, plan.root);
 

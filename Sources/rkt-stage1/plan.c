@@ -5,8 +5,8 @@
 //
 // The plan (written by PodKit's Stage1Plan; an empty token means none):
 //   version 1                        first
+//   root PATH                        second: host path of the stage1 rootfs
 //   Global records, before the first `app`:
-//   root PATH                        host path of the stage1 rootfs (required)
 //   hostname NAME                    empty: keep the host's
 //   net host|none                    none: own network namespace, only lo (up)
 //   ipc private|host                 default private; host: the host's IPC
@@ -18,13 +18,17 @@
 //   symlink TARGET PATH
 //   readonly TARGET                  the mount at TARGET and every mount below
 //                                    it become read-only
-//   (mount, mknod, symlink and readonly run in file order, before pivot_root;
-//   their paths are host paths)
+//   (mount, mknod, symlink and readonly run in file order, before pivot_root.
+//   Their paths are host paths, clean (no empty, `.` or `..` component) and at
+//   or under root; init.c resolves each inside the app root it lies in, or the
+//   stage1 root, never following a link out of it. A bind mount's source is
+//   absolute; one under root is resolved the same way, others are the host's.)
 //   app NAME                         starts an app's records:
-//   approot PATH                     its root, as seen after pivot_root (required)
+//   approot PATH                     its root, as seen after pivot_root (required):
+//                                    /opt/stage2/NAME/rootfs
 //   cwd PATH                         default /
 //   exec N PATH ARG...               (required) PATH absolute
-//   env N NAME=VALUE...              default: empty
+//   env N NAME=VALUE...              default: empty; NAME not empty
 //   user UID GID N GID...            default 0 0, no groups
 //   caps HEX                         bounding set mask; default: all
 //   stdin null|inherit|console       default null; console for one app at most
@@ -43,40 +47,46 @@
 //                                    stdin /dev/null, stdout/stderr the app's;
 //                                    SIGKILLed after 10 s; exit code ignored
 //   end                              last
+// Anything else, or anything out of place, fails the whole plan: nothing of it
+// is carried out.
 #include "stage1.h"
 
 #include <ctype.h>
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 struct parser {
     char *p, *end;
+    jmp_buf fail;
+    char *error;      // room for the message
+    size_t error_size;
 };
+
+// The parser in use: one parse at a time (stage1 parses once; the fuzzer too).
+static struct parser *current;
 
 static _Noreturn void bad(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("stage1: bad plan: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(current->error, current->error_size, fmt, ap);
     va_end(ap);
-    exit(254);
+    longjmp(current->fail, 1);
 }
 
 static void *xrealloc(void *p, size_t n) {
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("stage1: out of memory\n", stderr);
-        exit(254);
-    }
-    return p;
+    void *grown = realloc(p, n ? n : 1);
+    if (!grown)
+        bad("out of memory");
+    return grown;
 }
 
 static bool more(const struct parser *ps) {
@@ -104,6 +114,36 @@ static char *abs_tok(struct parser *ps, const char *rec) {
     char *t = tok(ps, rec);
     if (t[0] != '/')
         bad("\"%s\": path \"%s\" is not absolute", rec, t);
+    return t;
+}
+
+bool plan_path_is_clean(const char *path) {
+    if (path[0] != '/' || strlen(path) >= PATH_MAX)
+        return false;
+    if (!path[1])
+        return true;
+    for (const char *p = path + 1;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
+bool plan_path_in_root(const struct plan *plan, const char *path) {
+    size_t n = strlen(plan->root);
+    return !strncmp(path, plan->root, n) && (path[n] == 0 || path[n] == '/');
+}
+
+// A clean absolute path at or under the stage1 root.
+static char *pod_tok(struct parser *ps, const struct plan *plan, const char *rec) {
+    char *t = abs_tok(ps, rec);
+    if (!plan_path_is_clean(t))
+        bad("\"%s\": path \"%s\" is not clean", rec, t);
+    if (!plan_path_in_root(plan, t))
+        bad("\"%s\": path \"%s\" is outside the pod's root", rec, t);
     return t;
 }
 
@@ -137,7 +177,11 @@ static size_t count(struct parser *ps, const char *rec) {
     return n;
 }
 
+// `n` tokens; checked before anything is allocated, so a failure leaks nothing.
 static char **strings(struct parser *ps, const char *rec, size_t n) {
+    struct parser probe = *ps;
+    for (size_t i = 0; i < n; i++)
+        tok(&probe, rec);
     char **v = xrealloc(NULL, (n + 1) * sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = tok(ps, rec);
@@ -156,7 +200,7 @@ static struct step *new_step(struct plan *plan, enum step_kind kind) {
 
 // Bits for "seen" checks.
 enum { R_APPROOT = 1, R_CWD = 2, R_EXEC = 4, R_ENV = 8, R_USER = 16, R_CAPS = 32, R_STDIN = 64,
-       R_NNP = 128, R_OOM = 256, R_ROOT = 512, R_HOSTNAME = 1024, R_NET = 2048, R_IPC = 4096,
+       R_NNP = 128, R_OOM = 256, R_HOSTNAME = 1024, R_NET = 2048, R_IPC = 4096,
        R_PRESTART = 8192, R_POSTSTOP = 16384 };
 
 static void once(unsigned *seen, unsigned bit, const char *kw, const char *where) {
@@ -176,6 +220,10 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
     if (!strcmp(kw, "approot")) {
         once(seen, R_APPROOT, kw, app->name);
         app->approot = abs_tok(ps, kw);
+        char want[PATH_MAX];
+        snprintf(want, sizeof want, "/opt/stage2/%s/rootfs", app->name);
+        if (strcmp(app->approot, want))
+            bad("app %s: approot \"%s\" is not \"%s\"", app->name, app->approot, want);
     } else if (!strcmp(kw, "cwd")) {
         once(seen, R_CWD, kw, app->name);
         app->cwd = abs_tok(ps, kw);
@@ -193,13 +241,15 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
         size_t n = count(ps, kw);
         if (n == 0)
             bad("app %s: empty %s", app->name, kw);
-        char **argv = strings(ps, kw, n);
+        char **argv = *(pre ? &app->prestart : &app->poststop) = strings(ps, kw, n);
         if (argv[0][0] != '/')
             bad("app %s: %s path \"%s\" is not absolute", app->name, kw, argv[0]);
-        *(pre ? &app->prestart : &app->poststop) = argv;
     } else if (!strcmp(kw, "env")) {
         once(seen, R_ENV, kw, app->name);
         app->envp = strings(ps, kw, count(ps, kw));
+        for (char **e = app->envp; *e; e++)
+            if (!strchr(*e, '=') || **e == '=')
+                bad("app %s: bad environment entry \"%s\"", app->name, *e);
     } else if (!strcmp(kw, "user")) {
         once(seen, R_USER, kw, app->name);
         app->uid = (uid_t)num(ps, kw, 10, 0xfffffffeu);
@@ -234,10 +284,7 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
 }
 
 static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *seen, const char *kw) {
-    if (!strcmp(kw, "root")) {
-        once(seen, R_ROOT, kw, NULL);
-        plan->root = abs_tok(ps, kw);
-    } else if (!strcmp(kw, "hostname")) {
+    if (!strcmp(kw, "hostname")) {
         once(seen, R_HOSTNAME, kw, NULL);
         plan->hostname = opt_tok(ps, kw);
     } else if (!strcmp(kw, "net")) {
@@ -257,7 +304,7 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
     } else if (!strcmp(kw, "mount")) {
         struct step *s = new_step(plan, STEP_MOUNT);
         s->src = opt_tok(ps, kw);
-        s->target = abs_tok(ps, kw);
+        s->target = pod_tok(ps, plan, kw);
         s->fstype = opt_tok(ps, kw);
         s->flags = (unsigned long)num(ps, kw, 10, ULONG_MAX);
         s->data = opt_tok(ps, kw);
@@ -265,10 +312,23 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
         if (strcmp(mk, "d") && strcmp(mk, "f") && strcmp(mk, "-"))
             bad("bad mkdir flag \"%s\" in \"mount\"", mk);
         s->mk = mk[0];
+        if (s->fstype)
+            for (const char *c = s->fstype; *c; c++)
+                if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '_')
+                    bad("bad file system type \"%s\" in \"mount\"", s->fstype);
+        if ((s->flags & MS_BIND) && !(s->flags & MS_REMOUNT)) {
+            if (!s->src || !plan_path_is_clean(s->src))
+                bad("\"mount\": bind source \"%s\" is not a clean absolute path", s->src ? s->src : "");
+        } else if (s->src && s->src[0] == '/')
+            bad("\"mount\": source \"%s\" of a mount that is not a bind", s->src);
     } else if (!strcmp(kw, "mknod")) {
         struct step *s = new_step(plan, STEP_MKNOD);
-        s->target = abs_tok(ps, kw);
+        s->target = pod_tok(ps, plan, kw);
         s->mode = (mode_t)num(ps, kw, 8, 0177777);
+        if (!strcmp(s->target, plan->root))
+            bad("\"mknod\": path is the root");
+        if (!S_ISCHR(s->mode) || (s->mode & 07000))
+            bad("\"mknod\": mode %o is not a character device's", (unsigned)s->mode);
         s->major = (unsigned)num(ps, kw, 10, 0xfff);
         s->minor = (unsigned)num(ps, kw, 10, 0xfffff);
     } else if (!strcmp(kw, "symlink")) {
@@ -276,55 +336,59 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
         s->src = tok(ps, kw);
         if (!*s->src)
             bad("empty symlink target");
-        s->target = abs_tok(ps, kw);
+        s->target = pod_tok(ps, plan, kw);
+        if (!strcmp(s->target, plan->root))
+            bad("\"symlink\": path is the root");
     } else if (!strcmp(kw, "readonly")) {
-        new_step(plan, STEP_READONLY)->target = abs_tok(ps, kw);
+        new_step(plan, STEP_READONLY)->target = pod_tok(ps, plan, kw);
     } else
         bad("unknown keyword \"%s\"", kw);
 }
 
-void plan_load(const char *path, struct plan *plan) {
+void plan_free(struct plan *plan) {
+    for (size_t i = 0; i < plan->napps; i++) {
+        struct app *a = &plan->apps[i];
+        free(a->argv);
+        if (a->envp != plan_no_env)
+            free(a->envp);
+        free(a->prestart);
+        free(a->poststop);
+        free(a->groups);
+    }
+    free(plan->apps);
+    free(plan->steps);
     memset(plan, 0, sizeof *plan);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        fprintf(stderr, "stage1: open \"%s\": %s\n", path, strerror(errno));
-        exit(254);
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    char *buf = xrealloc(NULL, size);
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            fprintf(stderr, "stage1: read \"%s\": %s\n", path, n ? strerror(errno) : "short read");
-            exit(254);
-        }
-        got += (size_t)n;
-    }
-    close(fd);
+}
 
-    struct parser ps = {buf, buf + size};
-    if (!more(&ps) || strcmp(tok(&ps, "version"), "version"))
+char *plan_no_env[] = {NULL};
+
+static void parse(struct parser *ps, struct plan *plan) {
+    if (ps->p == ps->end || ps->end[-1] != 0)
+        bad("empty, or does not end with a NUL");
+    if (strcmp(tok(ps, "version"), "version"))
         bad("does not start with \"version\"");
-    char *v = tok(&ps, "version");
+    char *v = tok(ps, "version");
     if (strcmp(v, "1"))
         bad("unsupported version \"%s\"", v);
+    if (strcmp(tok(ps, "root"), "root"))
+        bad("\"root\" is not the second record");
+    plan->root = abs_tok(ps, "root");
+    if (!plan_path_is_clean(plan->root) || !strcmp(plan->root, "/"))
+        bad("\"root\": path \"%s\" is not clean, or is /", plan->root);
 
     unsigned seen = 0, app_seen = 0;
     struct app *app = NULL;
     for (;;) {
-        if (!more(&ps))
+        if (!more(ps))
             bad("no end");
-        char *kw = tok(&ps, "keyword");
+        char *kw = tok(ps, "keyword");
         if (!strcmp(kw, "end") || !strcmp(kw, "app")) {
             if (app)
                 end_app(app, app_seen);
             if (!strcmp(kw, "end"))
                 break;
-            char *name = tok(&ps, kw);
-            if (!*name || strchr(name, '/') || name[0] == '.')
+            char *name = tok(ps, kw);
+            if (!*name || strchr(name, '/') || name[0] == '.' || strlen(name) > NAME_MAX)
                 bad("bad app name \"%s\"", name);
             for (size_t i = 0; i < plan->napps; i++)
                 if (!strcmp(plan->apps[i].name, name))
@@ -337,25 +401,71 @@ void plan_load(const char *path, struct plan *plan) {
             app->caps = UINT64_MAX;
             app_seen = 0;
         } else if (app)
-            parse_app_record(&ps, app, &app_seen, kw);
+            parse_app_record(ps, app, &app_seen, kw);
         else
-            parse_global_record(&ps, plan, &seen, kw);
+            parse_global_record(ps, plan, &seen, kw);
     }
-    if (more(&ps))
+    if (more(ps))
         bad("data after end");
-    if (!plan->root)
-        bad("no root");
     if (!plan->napps)
         bad("no app");
-    static char *no_env[] = {NULL};
     for (size_t i = 0; i < plan->napps; i++) {
         struct app *a = &plan->apps[i];
         if (!a->envp)
-            a->envp = no_env;
+            a->envp = plan_no_env;
         if (a->stdin_mode == STDIN_CONSOLE) {
             if (plan->console)
                 bad("more than one app has stdin console");
             plan->console = a;
         }
+    }
+}
+
+int plan_parse(char *buf, size_t size, struct plan *plan, char *error, size_t error_size) {
+    memset(plan, 0, sizeof *plan);
+    struct parser ps = {.p = buf, .end = buf + size, .error = error, .error_size = error_size};
+    current = &ps;
+    if (setjmp(ps.fail)) {
+        current = NULL;
+        plan_free(plan);
+        return -1;
+    }
+    parse(&ps, plan);
+    current = NULL;
+    return 0;
+}
+
+void plan_load(const char *path, struct plan *plan) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fprintf(stderr, "stage1: open \"%s\": %s\n", path, strerror(errno));
+        exit(254);
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
+        fprintf(stderr, "stage1: bad plan: \"%s\" is not a regular file under 64 MiB\n", path);
+        exit(254);
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    char *buf = malloc(size ? size : 1);
+    if (!buf) {
+        fputs("stage1: out of memory\n", stderr);
+        exit(254);
+    }
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fprintf(stderr, "stage1: read \"%s\": %s\n", path, n ? strerror(errno) : "short read");
+            exit(254);
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    char error[512];
+    if (plan_parse(buf, size, plan, error, sizeof error) < 0) {
+        fprintf(stderr, "stage1: bad plan: %s\n", error);
+        exit(254);
     }
 }

@@ -68,6 +68,23 @@ extern bool debug;
 // and exits 254.
 void plan_load(const char *path, struct plan *plan);
 
+// Parses and validates the plan in `buf` (the plan keeps pointers into it).
+// Returns 0, or -1 with the reason in `error` and nothing allocated.
+int plan_parse(char *buf, size_t size, struct plan *plan, char *error, size_t error_size);
+
+// Frees what plan_parse allocated (not the buffer).
+void plan_free(struct plan *plan);
+
+// The environment of an app without an `env` record.
+extern char *plan_no_env[];
+
+// Whether `path` is absolute, shorter than PATH_MAX, with no empty, `.` or `..`
+// component and no trailing slash.
+bool plan_path_is_clean(const char *path);
+
+// Whether `path` is the plan's root or below it (by its text).
+bool plan_path_in_root(const struct plan *plan, const char *path);
+
 // PID 1 of the pod. `sock` is the socketpair end shared with the supervisor.
 _Noreturn void pod_init(struct plan *plan, int sock);
 

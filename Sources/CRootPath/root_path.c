@@ -1,0 +1,241 @@
+#define _GNU_SOURCE
+#include "root_path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+// The directories walked so far, the root at the bottom: `..` pops one.
+struct dirs {
+    int *fd;
+    size_t depth, cap;
+};
+
+static void dirs_close(struct dirs *d) {
+    for (size_t i = 0; i < d->depth; i++)
+        close(d->fd[i]);
+    free(d->fd);
+    d->fd = NULL;
+    d->depth = d->cap = 0;
+}
+
+static int dirs_push(struct dirs *d, int fd) {
+    if (d->depth == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        int *grown = realloc(d->fd, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        d->fd = grown;
+        d->cap = cap;
+    }
+    d->fd[d->depth++] = fd;
+    return 0;
+}
+
+static int top(const struct dirs *d) {
+    return d->fd[d->depth - 1];
+}
+
+// The components still to resolve, kept at the end of a buffer: a symlink's text
+// is put in front of them.
+struct rest {
+    char buf[2 * PATH_MAX + 2];
+    size_t start;  // the rest is buf[start .. sizeof buf - 1), NUL-terminated
+};
+
+static int rest_set(struct rest *r, const char *path) {
+    size_t n = strlen(path);
+    if (n >= PATH_MAX)
+        return -ENAMETOOLONG;
+    r->start = sizeof r->buf - 1 - n;
+    memcpy(r->buf + r->start, path, n + 1);
+    return 0;
+}
+
+static int rest_prepend(struct rest *r, const char *text, size_t n) {
+    if (n + 1 > r->start)
+        return -ENAMETOOLONG;
+    r->buf[--r->start] = '/';
+    r->start -= n;
+    memcpy(r->buf + r->start, text, n);
+    return 0;
+}
+
+// Takes the next component (skipping empty ones and `.`) into `name` (NAME_MAX + 1
+// bytes): 1, or 0 at the end, or -ENAMETOOLONG.
+static int rest_next(struct rest *r, char *name) {
+    for (;;) {
+        char *p = r->buf + r->start;
+        while (*p == '/')
+            p++;
+        r->start = (size_t)(p - r->buf);
+        if (!*p)
+            return 0;
+        size_t n = strcspn(p, "/");
+        if (n > NAME_MAX)
+            return -ENAMETOOLONG;
+        memcpy(name, p, n);
+        name[n] = 0;
+        r->start += n;
+        if (strcmp(name, "."))
+            return 1;
+    }
+}
+
+// Whether no component other than `.` is left.
+static bool rest_done(const struct rest *r) {
+    for (const char *p = r->buf + r->start; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, "/");
+        if (!(n == 1 && p[0] == '.'))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+// Opens `name` in `dir` without following it; creates it first when missing and
+// `create` says how ('d' directory, 'f' file, 0 not at all).
+static int open_component(int dir, const char *name, char create) {
+    for (int tries = 0; tries < 8; tries++) {
+        int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT || !create)
+            return fd >= 0 ? fd : -errno;
+        if (create == 'd') {
+            if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        } else {
+            int f = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+            if (f >= 0)
+                close(f);
+            else if (errno != EEXIST)
+                return -errno;
+        }
+    }
+    return -EAGAIN;  // created and removed again under our feet, repeatedly
+}
+
+// The walk shared by both entry points. With `parent`, stops before the last
+// component and returns it in `last`.
+static int walk(int rootfd, const char *path, int flags, bool parent, char *last) {
+    struct dirs d = {0};
+    struct rest r;
+    char name[NAME_MAX + 1];
+    char link[PATH_MAX];
+    int links = 0, err;
+
+    if ((err = rest_set(&r, path)) < 0)
+        return err;
+    int root = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return -errno;
+    if ((err = dirs_push(&d, root)) < 0) {
+        close(root);
+        return err;
+    }
+    for (;;) {
+        if (parent && rest_done(&r)) {
+            err = -EINVAL;  // the path has no last component to name
+            goto out;
+        }
+        if ((err = rest_next(&r, name)) < 0)
+            goto out;
+        if (!err)
+            break;
+        bool is_last = rest_done(&r);
+        if (parent && is_last) {
+            if (!strcmp(name, "..")) {
+                err = -EINVAL;
+                goto out;
+            }
+            strcpy(last, name);
+            break;
+        }
+        if (!strcmp(name, "..")) {
+            if (d.depth > 1)
+                close(d.fd[--d.depth]);
+            continue;
+        }
+        char create = 0;
+        if (flags & ROOT_PATH_MKDIR)
+            create = 'd';
+        if (flags & ROOT_PATH_MKFILE)
+            create = is_last ? 'f' : 'd';
+        int fd = open_component(top(&d), name, create);
+        if (fd < 0) {
+            err = fd;
+            goto out;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            err = -errno;
+            close(fd);
+            goto out;
+        }
+        if (S_ISLNK(st.st_mode) && !(is_last && (flags & ROOT_PATH_NOFOLLOW))) {
+            struct statfs fs;
+            ssize_t n;
+            if (++links > ROOT_PATH_MAX_LINKS || fstatfs(fd, &fs) < 0 || fs.f_type == PROC_SUPER_MAGIC) {
+                err = -ELOOP;  // a magic link would jump out of the root
+                close(fd);
+                goto out;
+            }
+            n = readlinkat(fd, "", link, sizeof link);
+            close(fd);
+            if (n < 0 || (size_t)n >= sizeof link) {
+                err = n < 0 ? -errno : -ENAMETOOLONG;
+                goto out;
+            }
+            if (link[0] == '/')
+                while (d.depth > 1)
+                    close(d.fd[--d.depth]);
+            if ((err = rest_prepend(&r, link, (size_t)n)) < 0)
+                goto out;
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if ((err = dirs_push(&d, fd)) < 0) {
+                close(fd);
+                goto out;
+            }
+            continue;
+        }
+        if (!is_last) {
+            close(fd);
+            err = -ENOTDIR;
+            goto out;
+        }
+        // The result is not a directory: hand it over as the top.
+        if ((err = dirs_push(&d, fd)) < 0) {
+            close(fd);
+            goto out;
+        }
+        break;
+    }
+    // Success: the top descriptor is the result.
+    err = d.fd[--d.depth];
+out:
+    dirs_close(&d);
+    return err;
+}
+
+int root_path_open(int rootfd, const char *path, int flags) {
+    return walk(rootfd, path, flags, false, NULL);
+}
+
+int root_path_open_parent(int rootfd, const char *path, int flags, char name[ROOT_PATH_NAME_SIZE]) {
+    return walk(rootfd, path, flags & ROOT_PATH_MKDIR, true, name);
+}

@@ -1,0 +1,132 @@
+import Foundation
+@testable import PodKit
+import Testing
+
+// The plan is the one contract between stage0 (Swift) and stage1 (C). These tests need
+// no root: the Swift writer's refusals, and the C reader (`rkt-stage1 --check-plan`)
+// accepting what the writer makes and refusing whatever is out of place.
+
+/// The built `rkt-stage1` (next to the test bundle).
+private let stage1Binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/rkt-stage1"
+
+private func app(_ name: String = "a", exec: [String] = ["/bin/sh"], environment: [String] = ["PATH=/bin"],
+                 cwd: String = "/", mounts: [AppMount] = []) -> AppRuntime {
+    AppRuntime(name: name, exec: exec, environment: environment, uid: 0, gid: 0, supplementaryGIDs: [],
+               workingDirectory: cwd, capabilities: 0xa80425fb, mounts: mounts, readOnlyRootfs: false,
+               noNewPrivileges: false, oomScoreAdj: nil, preStart: nil, postStop: nil)
+}
+
+private func makePlan(_ apps: [AppRuntime], volumes: [String: VolumeSource] = [:], in scratch: Scratch)
+    throws(PodError) -> Stage1Plan {
+    let pod = Pod(uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", folder: .run, state: .running, path: scratch.file("pod"))
+    var trees: [String: String] = [:]
+    for app in apps { trees[app.name] = scratch.path }
+    return try Stage1Plan.make(pod: pod, apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
+                               consoleApp: nil, stdin: .null)
+}
+
+/// `rkt-stage1 --check-plan` on `bytes`.
+private func checkPlan(_ bytes: [UInt8], in scratch: Scratch) throws -> (code: Int32, out: String, err: String) {
+    let path = scratch.file("plan-\(UUID().uuidString)")
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: stage1Binary)
+    process.arguments = ["--check-plan", path]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.utf8) + [0] } }
+
+@Suite struct Stage1PlanTests {
+    @Test func writerRefusesNULInEveryAppField() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let cases: [(AppRuntime, String)] = [
+            (app(environment: ["FOO=x\0end\0app\0evil"]), #"app "a": environment variable "FOO" contains a NUL byte"#),
+            (app(exec: ["/bin/sh", "-c\0user"]), #"app "a": exec contains a NUL byte"#),
+            (app(cwd: "/tmp\0/x"), #"app "a": working directory contains a NUL byte"#),
+            (app(mounts: [AppMount(volume: "v", path: "/data\0symlink", readOnly: false)]),
+             #"app "a": mount "v" path contains a NUL byte"#),
+        ]
+        for (runtime, message) in cases {
+            let volumes = ["v": VolumeSource(source: scratch.path, readOnly: false, recursive: false)]
+            #expect(throws: PodError.self) { try makePlan([runtime], volumes: volumes, in: scratch) }
+            do {
+                _ = try makePlan([runtime], volumes: volumes, in: scratch)
+            } catch {
+                #expect(error.description == message)
+            }
+        }
+        var handler = app()
+        handler.preStart = ["/bin/true\0x"]
+        #expect(throws: PodError.nulByte(app: "a", field: "pre-start handler")) { try makePlan([handler], in: scratch) }
+        let mount = AppMount(volume: "v", path: "/data", readOnly: false)
+        let badSource = ["v": VolumeSource(source: "/srv\0/x", readOnly: false, recursive: false)]
+        #expect(throws: PodError.nulByte(app: "a", field: #"volume "v" source"#)) {
+            try makePlan([app(mounts: [mount])], volumes: badSource, in: scratch)
+        }
+    }
+
+    @Test func readerAcceptsWhatTheWriterMakes() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let mount = AppMount(volume: "v", path: "/data", readOnly: true)
+        let volumes = ["v": VolumeSource(source: scratch.path, readOnly: true, recursive: true)]
+        let plan = try makePlan([app(environment: ["PATH=/bin", "A=b c"], mounts: [mount]), app("b")],
+                                volumes: volumes, in: scratch)
+        let result = try checkPlan(plan.bytes, in: scratch)
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.hasPrefix("root \(scratch.path)/pod/stage1/rootfs\n"))
+        #expect(result.out.contains("app a uid 0 gid 0 caps a80425fb nonewprivs 0 cwd /\n  exec /bin/sh\n  env PATH=/bin\n  env A=b c\n"))
+        #expect(result.out.contains("mount \(scratch.path)/pod/stage1/rootfs/opt/stage2/a/rootfs/data \(scratch.path)\n"))
+    }
+
+    /// Each plan is valid but for one thing; the reader refuses it whole.
+    @Test func readerFailsClosed() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let root = "/p/stage1/rootfs"
+        let app = ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "end"]
+        func plan(_ globals: [String], app appRecords: [String] = app) -> [UInt8] {
+            (["version", "1", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
+        }
+        let good = try checkPlan(plan(["mount", "proc", root + "/proc", "proc", "14", "", "d"]), in: scratch)
+        #expect(good.code == 0, "\(good.err)")
+        let bad: [([UInt8], String)] = [
+            (plan(["mount", "proc", "/etc/evil", "proc", "14", "", "d"]), #""mount": path "/etc/evil" is outside the pod's root"#),
+            (plan(["mount", "proc", "/p/stage1/rootfsX", "proc", "14", "", "d"]), "is outside the pod's root"),
+            (plan(["mount", "proc", root + "/../../etc", "proc", "14", "", "d"]), "is not clean"),
+            (plan(["mount", "proc", root + "//etc", "proc", "14", "", "d"]), "is not clean"),
+            (plan(["symlink", "/", root + "/opt/stage2/a/rootfs/./x"]), "is not clean"),
+            (plan(["mknod", "/dev/sda", "20666", "8", "0"]), "is outside the pod's root"),
+            (plan(["mknod", root + "/dev/sda", "60666", "8", "0"]), "is not a character device's"),
+            (plan(["mount", "relative", root + "/x", "", "4096", "", "d"]), "bind source \"relative\" is not a clean absolute path"),
+            (plan(["mount", "/etc", root + "/x", "proc", "0", "", "d"]), "of a mount that is not a bind"),
+            (plan(["mount", "proc", root + "/x", "pr oc", "0", "", "d"]), "bad file system type"),
+            (plan(["readonly", "/"]), "is outside the pod's root"),
+            (plan(["frobnicate", "x"]), #"unknown keyword "frobnicate""#),
+            (plan([], app: ["app", "a", "approot", "/", "exec", "1", "/bin/sh", "end"]), #"approot "/" is not"#),
+            (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "env", "1", "noequals", "end"]),
+             "bad environment entry"),
+            (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "mount", "proc",
+                            root + "/x", "proc", "0", "", "d", "end"]), #"unknown keyword "mount" in app a"#),
+            (plan([], app: app + ["mount"]), "data after end"),
+            (tokens("version", "1", "hostname", "x", "root", root) + plan([]).dropFirst(0), #""root" is not the second record"#),
+            (Array(plan([]).dropLast()), "does not end with a NUL"),
+            (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "9", "/bin/sh", "end"]), "missing token"),
+        ]
+        for (bytes, message) in bad {
+            let result = try checkPlan(bytes, in: scratch)
+            #expect(result.code == 254 && result.err.hasPrefix("stage1: bad plan: ") && result.err.contains(message),
+                    "expected \(message): exit \(result.code) \(result.err)")
+            #expect(result.out.isEmpty)
+        }
+    }
+}
