@@ -20,13 +20,17 @@ let package = Package(
         // Paths resolved inside a root directory without following a link out of it (fd by
         // fd, no magic links): every file stage0 or stage1 creates or mounts in a pod.
         .target(name: "CRootPath"),
+        // Linux system calls wrapped for Swift, no domain knowledge: system errors, paths
+        // resolved inside a root directory (CRootPath), copies that keep holes and never
+        // open special files.
+        .target(name: "LinuxSystem", dependencies: ["CRootPath", "CLinux"]),
 
         // JSON with Go encoding/json's observable behaviour (syntax errors, escaping, indenting).
         .target(name: "GoJSON"),
         // appc manifest types, decoding in Go's order, validation and canonical encoding. No I/O.
         .target(name: "AppcSchema", dependencies: ["GoJSON"]),
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
-        .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto", "CLinux", "CZlib"]),
+        .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto", "CLinux", "CZlib", "LinuxSystem"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
         .target(name: "ImageStore", dependencies: ["ImageKit"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
@@ -54,6 +58,7 @@ let package = Package(
         .executableTarget(name: "rkt-stage1", dependencies: ["CRootPath"], linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
+        .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
         .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).

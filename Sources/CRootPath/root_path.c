@@ -128,9 +128,37 @@ static int open_component(int dir, const char *name, char create) {
     return -EAGAIN;  // created and removed again under our feet, repeatedly
 }
 
-// The walk shared by both entry points. With `parent`, stops before the last
-// component and returns it in `last`.
-static int walk(int rootfd, const char *path, int flags, bool parent, char *last) {
+// The resolved path as text (for root_path_resolve): "" is the root.
+struct text {
+    char *buf;  // NULL: not kept
+    size_t len, size;
+};
+
+static int text_push(struct text *t, const char *name) {
+    if (!t->buf)
+        return 0;
+    size_t n = strlen(name);
+    if (t->len + 1 + n + 1 > t->size)
+        return -ENAMETOOLONG;
+    t->buf[t->len++] = '/';
+    memcpy(t->buf + t->len, name, n + 1);
+    t->len += n;
+    return 0;
+}
+
+static void text_pop(struct text *t) {
+    if (!t->buf)
+        return;
+    while (t->len > 0 && t->buf[--t->len] != '/')
+        ;
+    t->buf[t->len] = 0;
+}
+
+// The walk behind every entry point. With `parent`, stops before the last
+// component and returns it in `last`. With `text->buf`, keeps the resolved path
+// and, at the first missing component, applies the rest to it as text and
+// returns 0 (nothing opened).
+static int walk(int rootfd, const char *path, int flags, bool parent, char *last, struct text *text) {
     struct dirs d = {0};
     struct rest r;
     char name[NAME_MAX + 1];
@@ -165,8 +193,10 @@ static int walk(int rootfd, const char *path, int flags, bool parent, char *last
             break;
         }
         if (!strcmp(name, "..")) {
-            if (d.depth > 1)
+            if (d.depth > 1) {
                 close(d.fd[--d.depth]);
+                text_pop(text);
+            }
             continue;
         }
         char create = 0;
@@ -175,6 +205,18 @@ static int walk(int rootfd, const char *path, int flags, bool parent, char *last
         if (flags & ROOT_PATH_MKFILE)
             create = is_last ? 'f' : 'd';
         int fd = open_component(top(&d), name, create);
+        if (fd == -ENOENT && text->buf) {
+            // Missing: the rest cannot hold links; apply it as text.
+            if ((err = text_push(text, name)) < 0)
+                goto out;
+            while ((err = rest_next(&r, name)) > 0) {
+                if (!strcmp(name, ".."))
+                    text_pop(text);
+                else if ((err = text_push(text, name)) < 0)
+                    goto out;
+            }
+            goto out;  // 0, or rest_next's error
+        }
         if (fd < 0) {
             err = fd;
             goto out;
@@ -200,15 +242,18 @@ static int walk(int rootfd, const char *path, int flags, bool parent, char *last
                 goto out;
             }
             if (link[0] == '/')
-                while (d.depth > 1)
+                while (d.depth > 1) {
                     close(d.fd[--d.depth]);
+                    text_pop(text);
+                }
             if ((err = rest_prepend(&r, link, (size_t)n)) < 0)
                 goto out;
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
-            if ((err = dirs_push(&d, fd)) < 0) {
-                close(fd);
+            if ((err = dirs_push(&d, fd)) < 0 || (err = text_push(text, name)) < 0) {
+                if (d.fd[d.depth - 1] != fd)
+                    close(fd);
                 goto out;
             }
             continue;
@@ -219,23 +264,50 @@ static int walk(int rootfd, const char *path, int flags, bool parent, char *last
             goto out;
         }
         // The result is not a directory: hand it over as the top.
-        if ((err = dirs_push(&d, fd)) < 0) {
-            close(fd);
+        if ((err = dirs_push(&d, fd)) < 0 || (err = text_push(text, name)) < 0) {
+            if (d.fd[d.depth - 1] != fd)
+                close(fd);
             goto out;
         }
         break;
     }
-    // Success: the top descriptor is the result.
+    // Success: the top descriptor is the result (with the text, only the text).
     err = d.fd[--d.depth];
+    if (text->buf) {
+        close(err);
+        err = 0;
+    }
 out:
     dirs_close(&d);
     return err;
 }
 
 int root_path_open(int rootfd, const char *path, int flags) {
-    return walk(rootfd, path, flags, false, NULL);
+    struct text none = {0};
+    return walk(rootfd, path, flags, false, NULL, &none);
+}
+
+int root_path_resolve(int rootfd, const char *path, char *out, size_t size) {
+    if (size < 2)
+        return -ENAMETOOLONG;
+    struct text text = {out, 0, size};
+    out[0] = 0;
+    int err = walk(rootfd, path, 0, false, NULL, &text);
+    if (err < 0)
+        return err;
+    if (!text.len) {
+        out[0] = '/';
+        out[1] = 0;
+    }
+    return 0;
 }
 
 int root_path_open_parent(int rootfd, const char *path, int flags, char name[ROOT_PATH_NAME_SIZE]) {
-    return walk(rootfd, path, flags & ROOT_PATH_MKDIR, true, name);
+    struct text none = {0};
+    return walk(rootfd, path, flags & ROOT_PATH_MKDIR, true, name, &none);
+}
+
+int root_path_open_root(const char *path) {
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
 }

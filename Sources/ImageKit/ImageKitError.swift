@@ -1,4 +1,5 @@
 import Glibc
+@_exported import LinuxSystem
 
 /// Errors from reading and checking images. `description` is the one-line text
 /// the tools print (the Go tool's wording where there is one).
@@ -35,24 +36,5 @@ public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tooLarge(name, limit):
             return "\(name) is larger than \(limit >> 20) MiB; refusing to read it"
         }
-    }
-}
-
-/// Go's lower-case strerror texts for the errno values users meet; glibc's text otherwise.
-public func errnoText(_ code: Int32) -> String {
-    switch code {
-    case 1: return "operation not permitted"
-    case 2: return "no such file or directory"
-    case 13: return "permission denied"
-    case 17: return "file exists"
-    case 20: return "not a directory"
-    case 21: return "is a directory"
-    case 28: return "no space left on device"
-    case 30: return "read-only file system"
-    case 36: return "file name too long"
-    case 40: return "too many levels of symbolic links"
-    default:
-        guard let text = strerror(code) else { return "errno \(code)" }
-        return String(cString: text).lowercased()
     }
 }

@@ -94,10 +94,17 @@ public enum Capabilities {
 public struct AppRuntimeBuilder {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// The rendered rootfs (read-only tree) the app will see.
-    let rootfs: String
+    /// The rendered rootfs (read-only tree) the app will see; every path in it is
+    /// resolved inside it (a link in the image never leads to the host's files).
+    let root: RootDirectory
 
-    public init(rootfs: String) { self.rootfs = rootfs }
+    public init(rootfs: String) throws(PodError) {
+        do {
+            root = try RootDirectory(path: rootfs)
+        } catch {
+            throw .system(operation: error.operation, path: error.path, errno: error.code)
+        }
+    }
 
     /// The runtime of `app` (the pod manifest's app, overrides already applied).
     public func build(name: String, app: App, mounts: [Mount], environment overrides: EnvironmentOverrides,
@@ -141,12 +148,13 @@ public struct AppRuntimeBuilder {
         // point without one takes the volume of its own name (made empty if the pod has none).
         var appMounts: [AppMount] = []
         for mountPoint in app.mountPoints where !mounts.contains(where: { $0.path == mountPoint.path }) {
-            appMounts.append(AppMount(volume: mountPoint.name.value, path: resolveInRoot(mountPoint.path),
+            appMounts.append(AppMount(volume: mountPoint.name.value, path: try resolveInRoot(mountPoint.path, app: name),
                                       readOnly: mountPoint.readOnly))
         }
         for mount in mounts {
             let readOnly = app.mountPoints.first { $0.path == mount.path }?.readOnly ?? false
-            appMounts.append(AppMount(volume: mount.volume.value, path: resolveInRoot(mount.path), readOnly: readOnly))
+            appMounts.append(AppMount(volume: mount.volume.value, path: try resolveInRoot(mount.path, app: name),
+                                      readOnly: readOnly))
         }
         func handler(_ name: String) throws(PodError) -> [String]? {
             guard var command = app.eventHandlers.first(where: { $0.name == name })?.exec, !command.isEmpty else { return nil }
@@ -207,9 +215,11 @@ public struct AppRuntimeBuilder {
             return uid == 0 ? ResolvedUser(uid: 0, name: "root", home: "/root") : ResolvedUser(uid: uid, name: text, home: "/")
         }
         if text.hasPrefix("/") {
-            var info = stat()
-            guard lstat(rootfs + resolveInRoot(text), &info) == 0 else {
-                throw .invalid("app \(goQuote(app)): user: cannot stat \(goQuote(text)) in the image: \(errnoText(errno))")
+            let info: stat
+            do {
+                info = try root.status(text)
+            } catch {
+                throw .invalid("app \(goQuote(app)): user: cannot stat \(goQuote(text)) in the image: \(errnoText(error.code))")
             }
             return try resolveUser(String(info.st_uid), app: app)
         }
@@ -224,11 +234,11 @@ public struct AppRuntimeBuilder {
     func resolveGroup(_ text: String, app: String) throws(PodError) -> UInt32 {
         if let gid = UInt32(text) { return gid }
         if text.hasPrefix("/") {
-            var info = stat()
-            guard lstat(rootfs + resolveInRoot(text), &info) == 0 else {
-                throw .invalid("app \(goQuote(app)): group: cannot stat \(goQuote(text)) in the image: \(errnoText(errno))")
+            do {
+                return try root.status(text).st_gid
+            } catch {
+                throw .invalid("app \(goQuote(app)): group: cannot stat \(goQuote(text)) in the image: \(errnoText(error.code))")
             }
-            return info.st_gid
         }
         guard let entry = readDatabase("/etc/group").first(where: { $0.count > 2 && $0[0] == text }),
               let gid = UInt32(entry[2]) else {
@@ -239,7 +249,7 @@ public struct AppRuntimeBuilder {
     }
 
     private func readDatabase(_ path: String) -> [[String]] {
-        guard let bytes = try? FileSystem.readFile(rootfs + resolveInRoot(path), limit: 4 << 20) else { return [] }
+        guard let bytes = try? root.readFile(path, limit: 4 << 20) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
             .map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
     }
@@ -252,34 +262,21 @@ public struct AppRuntimeBuilder {
         let candidates = name.hasPrefix("/") ? [name]
             : (name.contains("/") ? ["/" + name] : path.split(separator: ":").map { String($0) + "/" + name })
         for candidate in candidates {
-            var info = stat()
-            let host = rootfs + resolveInRoot(candidate)
-            if stat(host, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o111 != 0 { return candidate }
+            if let info = try? root.status(candidate), info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o111 != 0 {
+                return candidate
+            }
         }
         throw .invalid("can't execute \(goQuote(name)): no such file or directory")
     }
 
-    /// `path` with every symbolic link resolved as if `rootfs` were `/` (links cannot
-    /// escape the root); components that do not exist are kept as they are.
-    public func resolveInRoot(_ path: String) -> String {
-        var resolved: [Substring] = []
-        var pending = Array(path.split(separator: "/").reversed())
-        var hops = 0
-        while let part = pending.popLast() {
-            if part == "." { continue }
-            if part == ".." { _ = resolved.popLast(); continue }
-            let candidate = rootfs + "/" + (resolved + [part]).joined(separator: "/")
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-            let n = readlink(candidate, &buffer, buffer.count - 1)
-            guard n > 0, hops < 40 else {
-                resolved.append(part)
-                continue
-            }
-            hops += 1
-            let target = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if target.hasPrefix("/") { resolved = [] }
-            pending.append(contentsOf: target.split(separator: "/").reversed())
+    /// `path` with every symbolic link resolved inside the root (links cannot escape it);
+    /// components that do not exist are kept as they are. A path through a link loop or a
+    /// procfs link is refused.
+    public func resolveInRoot(_ path: String, app: String) throws(PodError) -> String {
+        do {
+            return try root.resolve(path)
+        } catch {
+            throw .invalid("app \(goQuote(app)): cannot resolve \(goQuote(path)) in the image: \(errnoText(error.code))")
         }
-        return "/" + resolved.joined(separator: "/")
     }
 }

@@ -108,16 +108,18 @@ public struct PodPreparer {
     /// image has at that path (rkt's Docker volume semantics).
     private func implicitVolume(_ mount: AppMount, pod: Pod, tree: RenderedTree) throws(PodError) -> Volume {
         let path = pod.path + "/volumes/" + mount.volume
-        try PodFiles.makeDirectories(pod.path + "/volumes")
-        var info = stat()
-        if lstat(tree.rootfs + mount.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+        try PodFiles.makeDirectories(path)
+        // The image's directory is found inside its tree and copied entry by entry: its
+        // links are copied as links, fifos and devices made anew, never opened.
+        let image = try AppRuntimeBuilder(rootfs: tree.rootfs).root
+        if image.isDirectory(mount.path) {
             do {
-                try FileManager.default.copyItem(atPath: tree.rootfs + mount.path, toPath: path)
+                let handle = try image.open(mount.path)
+                defer { close(handle) }
+                try TreeCopy.copyDirectory(handle, to: path)
             } catch {
-                throw .invalid("cannot fill the volume of mount point \(goQuote(mount.volume)): \(error.localizedDescription)")
+                throw .invalid("cannot fill the volume of mount point \(goQuote(mount.volume)): \(error)")
             }
-        } else {
-            try PodFiles.makeDirectories(path)
         }
         do throws(ManifestError) {
             return try Volume(name: try ACName(mount.volume), kind: "empty", mode: "0755", uid: 0, gid: 0)

@@ -122,9 +122,11 @@ public struct Stage1Plan {
             let overlay = pod.path + "/overlay/" + app.name
             let data = "lowerdir=\(overlayEscape(tree)),upperdir=\(overlayEscape(overlay + "/upper")),workdir=\(overlayEscape(overlay + "/work"))"
             try plan.mount("overlay", target, "overlay", 0, data)
+            // What the image has is looked up inside its tree (a link in it never leads to the
+            // host); stage1 resolves the same paths the same way inside the app's root.
+            let image = try AppRuntimeBuilder(rootfs: tree).root
             // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
-            var info = stat()
-            if stat(tree + "/etc", &info) == 0, info.st_mode & S_IFMT == S_IFDIR, lstat(tree + "/etc/mtab", &info) != 0 {
+            if image.isDirectory("/etc"), !image.exists("/etc/mtab", followLast: false) {
                 try plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
             }
             try plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
@@ -133,17 +135,15 @@ public struct Stage1Plan {
             try plan.addDevices(at: target + "/dev")
             try plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
-            let inRoot = AppRuntimeBuilder(rootfs: tree)
             if let resolv = etc.resolvConf {
-                let path = target + inRoot.resolveInRoot("/etc/resolv.conf")
-                try plan.mount(resolv, path, "", bind, make: .file)
-                try plan.mount("", path, "", remount | bind | rdonly, make: .none)
+                try plan.mount(resolv, target + "/etc/resolv.conf", "", bind, make: .file)
+                try plan.mount("", target + "/etc/resolv.conf", "", remount | bind | rdonly, make: .none)
             }
-            if let hosts = etc.hosts, etc.forceHosts || lstat(tree + inRoot.resolveInRoot("/etc/hosts"), &info) != 0 {
-                try plan.mount(hosts, target + inRoot.resolveInRoot("/etc/hosts"), "", bind, make: .file)
+            if let hosts = etc.hosts, etc.forceHosts || !image.exists("/etc/hosts") {
+                try plan.mount(hosts, target + "/etc/hosts", "", bind, make: .file)
             }
             if let hostname = etc.hostname {
-                try plan.mount(hostname, target + inRoot.resolveInRoot("/etc/hostname"), "", bind, make: .file)
+                try plan.mount(hostname, target + "/etc/hostname", "", bind, make: .file)
             }
             for mount in app.mounts {
                 guard let volume = volumes[mount.volume] else {

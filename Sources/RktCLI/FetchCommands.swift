@@ -65,8 +65,21 @@ extension Rkt {
     }
 
     private static func trust(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
-        let root = flags.bool("root")
-        guard !flags.arguments.isEmpty || !flags.string("prefix").isEmpty else { return context.usage() }
+        let root = flags.bool("root"), prefix = flags.string("prefix")
+        // rkt's refusals, in its order: a key for every image needs --root said aloud.
+        if prefix.isEmpty && !root {
+            guard !flags.arguments.isEmpty else { return context.usage() }
+            return context.fail("""
+                aborting due to implicit unbounded trust (root domain)
+                Please provide a specific domain prefix to trust:
+                    rkt trust --prefix "example.com/foo" [PUBKEY]
+                    rkt trust --prefix "example.com/foo/*" [PUBKEY]
+                Otherwise, trust at the root domain (not recommended) must be explicitly requested:
+                    rkt trust --root PUBKEY
+                """)
+        }
+        if !prefix.isEmpty && root { return context.fail("--root and --prefix usage mutually exclusive") }
+        if let scheme = urlScheme(prefix) { return context.fail("--prefix must not contain a URL scheme, omit \(scheme)://") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
         let console = context.console
         let io = TrustIO(stdout: { console.out($0 + "\n") }, stderr: { console.errText($0 + "\n") },
@@ -83,5 +96,19 @@ extension Rkt {
         } catch {
             return context.fail(error.render("error adding keys", debug: context.debug))
         }
+    }
+
+    /// The scheme Go's `url.Parse` finds at the start of `text` (lower-cased), or nil:
+    /// letters, then letters, digits, `+`, `-` or `.`, up to a colon.
+    static func urlScheme(_ text: String) -> String? {
+        for (index, c) in text.unicodeScalars.enumerated() {
+            switch c {
+            case "a"..."z", "A"..."Z": continue
+            case "0"..."9", "+", "-", ".": if index == 0 { return nil }
+            case ":": return index == 0 ? nil : String(text.prefix(index)).lowercased()
+            default: return nil
+            }
+        }
+        return nil
     }
 }

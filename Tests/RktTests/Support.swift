@@ -10,7 +10,10 @@ struct RunResult {
 }
 
 /// Runs rkt in-process against the data directory `dir`.
-func rkt(_ dir: String, _ args: String...) -> RunResult {
+func rkt(_ dir: String, _ args: String...) -> RunResult { rkt(dir, arguments: args) }
+
+/// Runs rkt in-process against the data directory `dir`.
+func rkt(_ dir: String, arguments args: [String]) -> RunResult {
     final class Buffer: @unchecked Sendable { var bytes: [UInt8] = [] }
     let out = Buffer(), err = Buffer()
     let console = Console(out: { out.bytes += $0 }, err: { err.bytes += $0 })

@@ -16,8 +16,6 @@ int clinux_mkostemp_cloexec(char *template_path);
 /// True when open(2) failed because the file system has no O_TMPFILE.
 int clinux_tmpfile_unsupported(int error_number);
 
-#endif
-
 /// An unnamed file in `dir` open for reading and writing (scratch space).
 int clinux_open_scratch(const char *dir);
 
@@ -25,3 +23,10 @@ int clinux_open_scratch(const char *dir);
 /// position: copy_file_range where the kernel can, read/write otherwise.
 /// Returns 0, or the errno of the failure.
 int clinux_copy_rest(int in, long long offset, int out);
+
+/// Copies the first `size` bytes of `in` to `out` (empty, same size expected) at the same
+/// offsets, data extents only (SEEK_DATA/SEEK_HOLE): holes stay holes. Returns 0 or the
+/// errno of the failure.
+int clinux_copy_sparse(int in, int out, long long size);
+
+#endif

@@ -1,5 +1,6 @@
 #ifndef ROOT_PATH_H
 #define ROOT_PATH_H
+#include <stddef.h>
 // Paths resolved inside a root directory, the way a chroot would see them, without
 // ever letting the kernel follow a symlink: every component is opened with
 // O_NOFOLLOW relative to the directory before it, symlinks are read and resolved
@@ -31,6 +32,16 @@ enum {
 /// or -errno: ENOENT (missing, nothing created), ENOTDIR, ELOOP (too many links, or
 /// a link on procfs), ENAMETOOLONG, or the error of a creation.
 int root_path_open(int rootfd, const char *path, int flags);
+
+/// Resolves `path` inside `rootfd` as root_path_open does and writes the result
+/// to `out` as an absolute path inside the root ("/usr/lib"). Components from the
+/// first missing one on are kept as text (`..` among them applied to it). Returns
+/// 0 or -errno (ENAMETOOLONG when `size` is too small).
+int root_path_resolve(int rootfd, const char *path, char *out, size_t size);
+
+/// open(path, O_PATH | O_DIRECTORY | O_CLOEXEC): a root for the calls above.
+/// Returns the descriptor or -errno.
+int root_path_open_root(const char *path);
 
 /// Room for a file name and its NUL (NAME_MAX + 1).
 #define ROOT_PATH_NAME_SIZE 256
