@@ -169,7 +169,7 @@ cat > "$work/enter.pty" <<'EOF'
 expect #
 send ps\n
 expect minimal-app
-send /opt/debug/bin/strace -V | head -n 1\n
+send strace -V | head -n 1\n
 expect strace -- version
 send exit 4\n
 wait 4

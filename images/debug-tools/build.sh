@@ -153,6 +153,12 @@ find "$rootfs$prefix" -type f -exec chmod 0644 {} +
 chmod 0755 "$bindir"/* "$libexecdir"/* "$libdir/$(basename "$interp")"
 find "$libdir" -maxdepth 1 -type f -name '*.so*' -exec chmod 0755 {} +
 
+# Links in /usr/local/bin, which is on every app's default PATH: injected into an app
+# (whose environment, not this image's, applies) `strace` and `gdb` are found by name.
+mkdir -p "$rootfs/usr/local/bin"
+chmod 0755 "$rootfs/usr" "$rootfs/usr/local" "$rootfs/usr/local/bin"
+for tool in strace gdb; do ln -sf "$prefix/bin/$tool" "$rootfs/usr/local/bin/$tool"; done
+
 # --- manifest ----------------------------------------------------------------------------
 arch=$(appc_arch)
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
