@@ -378,7 +378,9 @@ enum HTMLScanner {
         while let amp = rest.firstIndex(of: "&") {
             out += rest[..<amp]
             let after = rest[rest.index(after: amp)...]
-            if let semi = after.firstIndex(of: ";"), after.distance(from: after.startIndex, to: semi) <= 10 {
+            // An entity is short: look for its `;` in the next 11 characters only, so a page
+            // full of bare `&` is read once, not once per `&`.
+            if let semi = after.prefix(11).firstIndex(of: ";") {
                 let entity = String(after[..<semi])
                 if let value = named[entity] {
                     out += value

@@ -38,6 +38,9 @@ public struct FetchOptions: Sendable {
     public var noCache = false
     /// Port for meta discovery instead of 443/80 (tests and private registries).
     public var discoveryPort: UInt?
+    /// The largest image body downloaded (`RKT_MAX_IMAGE_SIZE`, else 64 GiB): a compressed
+    /// image is never larger than the uncompressed limit.
+    public var maxImageSize = ImageStore.maxImageSize
 
     /// Defaults as for `rkt fetch`.
     public init(insecure: InsecureOptions = [], pullPolicy: PullPolicy = .update, signature: String? = nil,
@@ -393,7 +396,10 @@ public final class Fetcher {
             try checkPlainHTTP(url)
             var http = client
             if let etag, !etag.isEmpty { http.headers.append("If-None-Match: \(etag)") }
-            let response = try http.get(url, progress: progressSink("ACI")) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
+            // A compressed image is never larger than the uncompressed limit: a body that
+            // goes on past it is refused as it streams, not after it filled the disk.
+            let response = try http.get(url, limit: options.maxImageSize, limitName: "raise the limit with RKT_MAX_IMAGE_SIZE",
+                                        progress: progressSink("ACI")) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
                 try file.write(chunk)
             }
             finishProgress()

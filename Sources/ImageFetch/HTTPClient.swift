@@ -117,6 +117,9 @@ private final class Transfer {
     var written: Int64 = 0
     var failure: FetchError?
     var tooLarge = false
+    /// The body of a response other than 200 began: it is never read (a server could send
+    /// one without end), the transfer stops there.
+    var skippedBody = false
     var progress: ProgressSink?
     var expected: Int64 = -1
 
@@ -131,8 +134,12 @@ private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, In
     guard let user else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
     let length = size * count
-    // Only a 200's body is wanted (a 304 has none; a 202 is a deferral).
-    guard transfer.status == 200 else { return length }
+    // Only a 200's body is wanted (a 304 has none; a 202 is a deferral; an error's text is
+    // not shown): any other body stops the transfer at its first bytes.
+    guard transfer.status == 200 else {
+        transfer.skippedBody = true
+        return 0
+    }
     if let limit = transfer.limit, transfer.written + Int64(length) > limit {
         transfer.tooLarge = true
         return 0
@@ -163,7 +170,14 @@ private let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, I
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
         transfer.headers[name] = value
-        if name == "content-length", let n = Int64(value) { transfer.expected = n }
+        if name == "content-length", let n = Int64(value) {
+            transfer.expected = n
+            // Refused before any of the body is read.
+            if transfer.status == 200, let limit = transfer.limit, n > limit {
+                transfer.tooLarge = true
+                return 0
+            }
+        }
     }
     return length
 }
@@ -203,8 +217,10 @@ struct HTTPClient {
 
     /// GETs `url`, passing the body of a 200 response to `sink`. Returns the final status
     /// (200, 202, 304 and anything else; the caller decides), and fails for transport
-    /// errors with Go-like text (`Get "URL": reason`).
-    func get(_ url: String, limit: Int64? = nil, progress: ProgressSink? = nil,
+    /// errors with Go-like text (`Get "URL": reason`). The body is counted as it streams:
+    /// past `limit` bytes (or with a larger `Content-Length`) the transfer stops with an
+    /// error naming `limitName`. Other responses' bodies are never read.
+    func get(_ url: String, limit: Int64? = nil, limitName: String? = nil, progress: ProgressSink? = nil,
              sink: @escaping (UnsafeRawBufferPointer) throws(FetchError) -> Void) throws(FetchError) -> HTTPResponse {
         let curl: LibCurl
         switch LibCurl.shared {
@@ -256,8 +272,12 @@ struct HTTPClient {
             }
         }
         if let failure = transfer.failure { throw failure }
-        if transfer.tooLarge { throw FetchError("Get \(goQuote(url)): response body larger than \(limit ?? 0) bytes") }
-        guard code == 0 else {
+        if transfer.tooLarge {
+            let what = limitName.map { " (\($0))" } ?? ""
+            throw FetchError("Get \(goQuote(url)): response body larger than \(limit ?? 0) bytes\(what)")
+        }
+        let writeError: Int32 = 23  // CURLE_WRITE_ERROR: the callback stopped the transfer
+        guard code == 0 || (code == writeError && transfer.skippedBody) else {
             var reason = stringFromCBuffer(errorBuffer)
             if reason.isEmpty { reason = curl.strerror(code).map { String(cString: $0) } ?? "curl error \(code)" }
             throw FetchError("Get \(goQuote(url)): \(reason)")

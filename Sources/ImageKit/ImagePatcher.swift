@@ -88,7 +88,7 @@ public enum ImagePatcher {
         }
         do {
             let part = try leadingPart(try TarProbe.encode(header: entry.header, data: newManifest), compression)
-            if inPlace, part.count == leading.storedLength, part.count <= inPlaceLimit {
+            if inPlace, part.count == leading.storedLength, part.count <= inPlaceLimit, isSoleName(input, of: fd) {
                 try overwrite(input, with: part)
                 return .splicedInPlace
             }
@@ -99,6 +99,16 @@ public enum ImagePatcher {
             throw .unableToRead(error)
         }
         return .spliced
+    }
+
+    /// Whether `path` is the only name of the regular file open as `fd`: not a symlink to
+    /// it, no other hard link (a `cp -al` backup, a build cache) that an in-place write
+    /// would change too. Otherwise `--replace` writes a new file and renames it, as actool.
+    private static func isSoleName(_ path: String, of fd: Int32) -> Bool {
+        var named = stat(), open = stat()
+        guard lstat(path, &named) == 0, fstat(fd, &open) == 0 else { return false }
+        return named.st_mode & S_IFMT == S_IFREG && named.st_nlink == 1
+            && named.st_dev == open.st_dev && named.st_ino == open.st_ino
     }
 
     /// The manifest entry as it leads an image: alone in a stored gzip member, or as is.

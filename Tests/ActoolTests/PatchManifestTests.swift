@@ -87,6 +87,26 @@ struct PatchManifestTests {
         #expect(try afterFirstMember(s.file("out.aci")) == rest)
     }
 
+    /// The in-place write is for a file's only name: other hard links (a `cp -al` backup)
+    /// and a symlink's target keep their bytes; the name given gets a new file, as actool's
+    /// temp-and-rename gives it.
+    @Test func replaceNeverWritesIntoSharedInodes() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let image = built(s, "app")
+        let original = s.bytes("app.aci")
+        #expect(link(image, s.file("backup.aci")) == 0)
+        #expect(actool("patch-manifest", "--replace", "--user=1", image).code == 0)
+        #expect(s.bytes("backup.aci") == original)
+        #expect(actool("cat-manifest", image).out.contains(#""user":"1""#))
+        var info = stat()
+        #expect(stat(image, &info) == 0 && info.st_nlink == 1)
+        #expect(symlink(s.file("backup.aci"), s.file("alias.aci")) == 0)
+        #expect(actool("patch-manifest", "--replace", "--user=2", s.file("alias.aci")).code == 0)
+        #expect(s.bytes("backup.aci") == original)
+        #expect(actool("cat-manifest", s.file("alias.aci")).out.contains(#""user":"2""#))
+    }
+
     @Test func replaceKeepsModeAndFailureKeepsTheOriginal() throws {
         let s = Scratch()
         defer { s.remove() }

@@ -115,6 +115,32 @@ import Testing
         #expect(s.tmpEntries.isEmpty)
     }
 
+    /// A server whose body never ends: counted as it streams and stopped at the image size
+    /// limit (a 200), or never read (an error status), with nothing left in the store.
+    @Test(.timeLimit(.minutes(1))) func endlessBodiesStopAtTheLimit() throws {
+        let s = try Setup()
+        let (server, _) = try servedImage(s)
+        var options = s.options([.http, .image])
+        options.maxImageSize = 1 << 20
+        for path in ["/endless/200/x.aci", "/endless/200/length/x.aci"] {
+            let error = expectFetchError { _ = try s.fetcher(options, log: LogLines()).fetch(server.base + path) }
+            #expect(error?.chain.first == "error downloading ACI", "\(path): \(String(describing: error))")
+            #expect(error?.message == "Get \"\(server.base + path)\": response body larger than 1048576 bytes (raise the limit with RKT_MAX_IMAGE_SIZE)")
+        }
+        for path in ["/endless/404/x.aci", "/endless/500/x.aci"] {
+            let error = expectFetchError { _ = try s.fetcher(options, log: LogLines()).fetch(server.base + path) }
+            #expect(error?.message == "bad HTTP status code: \(path.split(separator: "/")[1])", "\(path): \(String(describing: error))")
+        }
+        #expect(s.blobCount == 0)
+        #expect(s.rowCount == 0)
+        #expect(s.tmpEntries.isEmpty)
+        // What the server managed to send before the client went: bounded by the limit
+        // (plus socket buffers), and nothing at all read of a Content-Length over it.
+        usleep(200_000)
+        let sent = server.requests.filter { $0.hasPrefix("ENDLESS-SENT ") }.compactMap { Int($0.dropFirst(13)) }
+        #expect(sent.count == 4 && sent.allSatisfy { $0 < 64 << 20 }, "\(server.requests)")
+    }
+
     @Test func concurrentFetchesOfOneImage() throws {
         let s = try Setup()
         let (server, image) = try servedImage(s)

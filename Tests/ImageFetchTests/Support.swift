@@ -305,6 +305,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def serve(self, body):
         record(self.command + " " + self.path)
+        if self.path.startswith("/endless/"):
+            return self.endless(body)
         path, _, query = self.path.partition("?")
         mode = None
         for m in ("truncate", "slow", "defer"):
@@ -355,6 +357,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(60)
             return
         self.wfile.write(data)
+
+    # /endless/CODE[/length]/NAME: status CODE and a body that never ends (with a
+    # Content-Length of 1 TiB when "length" is in the path), until the client goes.
+    def endless(self, body):
+        parts = self.path.split("/")
+        self.send_response(int(parts[2]))
+        self.send_header("Content-Type", "application/octet-stream")
+        if "length" in parts:
+            self.send_header("Content-Length", str(1 << 40))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        chunk = b"\x1f" * 65536
+        sent = 0
+        try:
+            while body:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except Exception:
+            pass
+        record("ENDLESS-SENT %d" % sent)
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True

@@ -77,6 +77,20 @@ import Testing
 }
 
 @Suite struct DiscoveryParsingTests {
+    /// A hostile page: megabytes of bare `&`, unclosed comments and tags. The parser reads
+    /// each byte a bounded number of times (the time limit guards against going quadratic
+    /// again; the benchmark times it).
+    @Test(.timeLimit(.minutes(1))) func hostilePagesParseInLinearTime() {
+        let ampersands = "<meta name=\"ac-discovery\" content=\"example.com https://h/" + String(repeating: "&", count: 1 << 20) + "\">"
+        let meta = Discovery.metaTags(Array(ampersands.utf8))
+        #expect(meta.count == 1 && meta.first?.uri.count == 10 + (1 << 20))
+        let entities = "<meta name=\"ac-discovery\" content=\"example.com " + String(repeating: "&amp;&#38;&bogus", count: 1 << 16) + "\">"
+        #expect(Discovery.metaTags(Array(entities.utf8)).first?.uri.hasPrefix("&&&bogus&&&bogus") == true)
+        for page in ["<!--" + String(repeating: "-", count: 1 << 20), "<meta " + String(repeating: "a=b ", count: 1 << 18)] {
+            #expect(Discovery.metaTags(Array(page.utf8)).isEmpty)
+        }
+    }
+
     @Test func extractsMetaTagsAndRendersTemplates() throws {
         let html = """
         <html><head>
