@@ -24,7 +24,9 @@ extension Command {
                 do throws(ImageKitError) {
                     let stream = try ACIStream(path: path, pipelined: true)
                     defer { stream.close() }
-                    let id = try stream.imageID()
+                    // The tar is walked, not only hashed: an image cut short has no ID, as
+                    // `validate` and `rkt fetch` refuse it.
+                    let id = try TarReader(stream, hashing: true).imageID()
                     console.out((flags.isSet("short") ? id.short : id.description) + "\n")
                 } catch .notAnArchive {
                     console.error("image-id: \(path): not an image: the file is text (a manifest?)")

@@ -28,6 +28,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case nameNotFound(name: String, labels: [Label])  // "cannot find aci satisfying name: %q and labels: %s in the local store"
     case hashMismatch(expected: String, actual: String) // "image hash does not match expected (X != Y)"
     case tooLarge(limit: Int64)
+    /// The index file cannot be read as one: `rkt image gc` rebuilds it.
+    case damagedIndex(path: String)
     case io(String)
 
     public var description: String {
@@ -41,6 +43,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot find aci satisfying name: \(goQuote(name)) and labels: [\(rendered)] in the local store"
         case let .hashMismatch(expected, actual): return "image hash does not match expected (\(expected) != \(actual))"
         case let .tooLarge(limit): return "image is larger than \(limit) bytes uncompressed; refusing it (raise the limit with RKT_MAX_IMAGE_SIZE)"
+        case let .damagedIndex(path):
+            return "\(path): the image index is damaged; \"rkt image gc\" rebuilds it from the stored images"
         case let .io(text): return text
         }
     }

@@ -116,7 +116,8 @@ public final class ImageStore: @unchecked Sendable {
             let reader = try TarReader(stream, hashing: true, tee: BlobWriter(fd: blob.fd, path: path, limit: limit).write)
             let manifest = try ImageValidator.validateArchive(reader)
             return (manifest, try reader.imageID(), blob)
-        } catch .tooLarge {
+        } catch .tooLarge(let name, _) where name == path {
+            // The blob writer's limit; the manifest's own (16 MiB) is told as actool tells it.
             throw .tooLarge(limit: limit)
         } catch {
             throw .io("\(error)")
@@ -208,7 +209,59 @@ public final class ImageStore: @unchecked Sendable {
         do {
             return try JSONDecoder().decode([ImageRecord].self, from: data)
         } catch {
-            throw .io("\(indexPath): damaged index: \(error)")
+            throw .damagedIndex(path: indexPath)
+        }
+    }
+
+    /// When the index cannot be read, rebuilds it from the images stored under `cas/blob`
+    /// (each one's manifest gives its name and version, its file's time the import time;
+    /// the last use is taken as now) and keeps the damaged file as `images.json.damaged`.
+    /// Returns how many images the new index holds, or nil when the index was sound.
+    public func repairIndexIfDamaged() throws(StoreError) -> Int? {
+        let lock = try lockIndex(exclusive: true)
+        defer { withExtendedLifetime(lock) {} }
+        do {
+            _ = try loadIndex()
+            return nil
+        } catch .damagedIndex {
+            // Rebuilt below.
+        }
+        var records: [ImageRecord] = []
+        let blobs = casDirectory + "/blob/sha512"
+        for fan in ((try? FileManager.default.contentsOfDirectory(atPath: blobs)) ?? []).sorted() {
+            for key in ((try? FileManager.default.contentsOfDirectory(atPath: blobs + "/" + fan)) ?? []).sorted()
+            where key.hasPrefix(ImageID.algorithmPrefix) && key.count == 71 && ImageStore.fanout(key) == fan {
+                var info = stat()
+                guard lstat(blobPath(key), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                guard let manifest = try? recoverManifest(key) else { continue }  // kept on disk, unlisted
+                let time = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+                let version = manifest.labels.first { $0.name.description == "version" }?.value
+                // Last use is unknown: now, so the gc that rebuilt the index removes none of them.
+                records.append(ImageRecord(key: key, name: manifest.name.description, importTime: time, lastUsed: ImageStore.now(),
+                                           latest: false, size: Int64(info.st_size), version: version))
+            }
+        }
+        records.sort { ($0.importTime, $0.key) < ($1.importTime, $1.key) }
+        if rename(indexPath, indexPath + ".damaged") != 0 && errno != ENOENT {
+            throw .io("rename \(indexPath): \(errnoText(errno))")
+        }
+        try saveIndex(records)
+        return records.count
+    }
+
+    /// A stored image's manifest: the copy under `cas/imageManifest`, else read again from
+    /// the blob (which is then validated as an import would be), and written back.
+    private func recoverManifest(_ key: String) throws(StoreError) -> ImageManifest {
+        if let manifest = try? manifest(key) { return manifest }
+        do {
+            let stream = try ACIStream(path: blobPath(key), pipelined: false)
+            defer { stream.close() }
+            let manifest = try ImageValidator.validateArchive(try TarReader(stream, hashing: false))
+            try ImageStore.makeDirectory(AtomicFile.directory(of: manifestPath(key)))
+            try writeManifest(manifest, key: key)
+            return manifest
+        } catch {
+            throw .io("\(error)")
         }
     }
 

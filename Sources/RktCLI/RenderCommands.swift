@@ -58,6 +58,9 @@ extension Rkt {
             }
             do {
                 let store = try context.openStore()
+                if let count = try store.repairIndexIfDamaged() {
+                    context.console.error("gc: the image index was damaged: rebuilt it from \(count) stored image(s); the damaged file is cas/db/images.json.damaged")
+                }
                 let trees = TreeStore(store: store)
                 // A tree stays while any pod (even exited, until `rkt gc`) runs or may run from it.
                 let pods = PodStore(dataDirectory: context.dataDirectory)

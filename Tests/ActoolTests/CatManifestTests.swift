@@ -90,6 +90,20 @@ struct ImageIDCommandTests {
         #expect(short.out == String(expected.out.prefix(39)) + "\n" + String(expected.out.prefix(39)) + "\n")
     }
 
+    /// An image cut short has no ID: validate and rkt fetch refuse it, and so does image-id.
+    @Test func truncatedImagesHaveNoID() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let plain = try s.image("a.aci", compression: .none)
+        let bytes = s.bytes("a.aci")
+        for cut in [700, 1600, bytes.count - 1024 - 100] {  // inside a header, inside data
+            s.write("cut.aci", Array(bytes.prefix(cut)))
+            let r = actool("image-id", s.file("cut.aci"))
+            #expect(r.code == 1 && r.out.isEmpty && r.err == "image-id: \(s.file("cut.aci")): unexpected EOF\n", "cut at \(cut): \(r)")
+            #expect(actool("validate", s.file("cut.aci")).code == 1)
+        }
+    }
+
     @Test func errorsNameTheFile() throws {
         let s = Scratch()
         defer { s.remove() }

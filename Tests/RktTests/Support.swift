@@ -7,6 +7,7 @@ struct RunResult {
     let code: Int32
     let out: String
     let err: String
+    var outLines: [String] { out.split(separator: "\n").map(String.init) }
 }
 
 /// Runs rkt in-process against the data directory `dir`.
