@@ -46,10 +46,10 @@ let package = Package(
         .target(name: "CLISupport", dependencies: ["AppcSchema"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["ImageKit", "ImageFetch", "CLISupport"]),
-        .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI"]),
+        .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
         .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux"]),
-        .executableTarget(name: "rkt", dependencies: ["RktCLI"]),
+        .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes
         // (`stage1/plan` in the pod); every policy decision is made in Swift. Linked statically:

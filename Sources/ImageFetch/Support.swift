@@ -250,15 +250,18 @@ enum Paths {
 
     /// Removes a directory tree (best effort).
     static func removeTree(_ path: String) {
-        for name in entries(path) {
-            let child = path + "/" + name
-            var info = stat()
-            if lstat(child, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-                removeTree(child)
-            } else {
-                unlink(child)
-            }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            unlink(path)
+            return
         }
+        try? DirectoryWalk.run(fd, rootPath: path, failure: { $0 }, visit: { (entry) throws(SystemError) -> Bool in
+            if !entry.isDirectory { DirectoryWalk.withCName(entry.name) { _ = unlinkat(entry.parent, $0, 0) } }
+            return entry.isDirectory
+        }, leave: { (entry, _) throws(SystemError) in
+            DirectoryWalk.withCName(entry.name) { _ = unlinkat(entry.parent, $0, AT_REMOVEDIR) }
+        })
+        close(fd)
         rmdir(path)
     }
 }

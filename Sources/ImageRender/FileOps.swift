@@ -12,6 +12,7 @@ enum BytePath {
 
     /// Go's `path.Clean` on bytes: lexical only.
     static func clean(_ path: [UInt8]) -> [UInt8] {
+        if isClean(path) { return path }
         if path.isEmpty { return [dot] }
         let rooted = path.first == slash
         var parts: [ArraySlice<UInt8>] = []
@@ -33,6 +34,25 @@ enum BytePath {
             out.append(contentsOf: part)
         }
         return out.isEmpty ? [dot] : out
+    }
+
+    /// Whether `clean` would return `path` unchanged (the usual case, checked in one pass):
+    /// not empty, no empty, `.` or `..` component, no trailing slash (`/` alone is clean).
+    private static func isClean(_ path: [UInt8]) -> Bool {
+        if path == [slash] { return true }
+        guard let last = path.last, last != slash else { return false }
+        var length = 0, dots = 0  // of the component being read
+        for (i, byte) in path.enumerated() {
+            if byte == slash {
+                if i > 0 && (length == 0 || length == dots && dots <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == dot { dots += 1 }
+            }
+        }
+        return !(length == dots && dots <= 2)
     }
 
     /// True for a cleaned name that climbs out of its root (`..`, `../x`).
@@ -197,54 +217,44 @@ enum Sys {
         guard rmdir(path) == 0 || errno == ENOENT else { throw .system(operation: "rmdir", path: path, errno: errno) }
     }
 
-    /// Empties the directory open as `fd` (not crossing into another `device` when given).
+    /// Empties the directory open as `fd` (not crossing into another `device` when given),
+    /// at any depth (DirectoryWalk, no recursion).
     static func removeContents(of fd: Int32, path: String, device: dev_t? = nil) throws(RenderError) {
+        func describe(_ entry: DirectoryWalk.Entry) -> String { path + "/" + BytePath.text(entry.relative) }
         // Directories made unwritable by an image (mode 0555) must be opened up first.
         fchmod(fd, 0o700)
-        for name in try directoryNames(fd, path: path) {
-            let child = cString(name)
-            var info = stat()
-            guard fstatat(fd, child, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                if errno == ENOENT { continue }
-                throw .system(operation: "lstat", path: path + "/" + BytePath.text(name), errno: errno)
+        try DirectoryWalk.run(fd, rootPath: path, failure: { RenderError.system(operation: $0.operation, path: $0.path, errno: $0.code) },
+                              visit: { (entry) throws(RenderError) -> Bool in
+            let child = cString(entry.name)
+            guard entry.isDirectory else {
+                guard unlinkat(entry.parent, child, 0) == 0 || errno == ENOENT else {
+                    throw .system(operation: "unlink", path: describe(entry), errno: errno)
+                }
+                return false
             }
-            if isDirectory(info) {
-                if let device, info.st_dev != device {
-                    throw .system(operation: "remove (a file system is mounted there)", path: path + "/" + BytePath.text(name), errno: EBUSY)
-                }
-                // Root reads any directory; anyone else may first need to open up one of its own
-                // (an image's mode 0000 directory). Root never chmods by name: a link could stand there.
-                if !isRoot, info.st_uid == geteuid() { fchmodat(fd, child, 0o700, 0) }
-                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard sub >= 0 else { throw .system(operation: "open", path: path + "/" + BytePath.text(name), errno: errno) }
-                defer { close(sub) }
-                try removeContents(of: sub, path: path + "/" + BytePath.text(name), device: device)
-                guard unlinkat(fd, child, AT_REMOVEDIR) == 0 || errno == ENOENT else {
-                    throw .system(operation: "rmdir", path: path + "/" + BytePath.text(name), errno: errno)
-                }
-            } else {
-                guard unlinkat(fd, child, 0) == 0 || errno == ENOENT else {
-                    throw .system(operation: "unlink", path: path + "/" + BytePath.text(name), errno: errno)
-                }
+            if let device, entry.info.st_dev != device {
+                throw .system(operation: "remove (a file system is mounted there)", path: describe(entry), errno: EBUSY)
             }
-        }
+            // Root reads any directory; anyone else may first need to open up one of its own
+            // (an image's mode 0000 directory). Root never chmods by name: a link could stand there.
+            if !isRoot, entry.info.st_uid == geteuid() { fchmodat(entry.parent, child, 0o700, 0) }
+            return true
+        }, enter: { (_, sub) throws(RenderError) in
+            fchmod(sub, 0o700)
+        }, leave: { (entry, _) throws(RenderError) in
+            guard unlinkat(entry.parent, cString(entry.name), AT_REMOVEDIR) == 0 || errno == ENOENT else {
+                throw .system(operation: "rmdir", path: describe(entry), errno: errno)
+            }
+        })
     }
 
     /// The names in the directory open as `fd` (not `.`/`..`), sorted by bytes.
     static func directoryNames(_ fd: Int32, path: String) throws(RenderError) -> [[UInt8]] {
-        let copy = dup(fd)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            throw .system(operation: "open", path: path, errno: errno)
+        do {
+            return try DirectoryWalk.names(in: fd, path: path)
+        } catch {
+            throw .system(operation: "open", path: path, errno: error.code)
         }
-        defer { closedir(dir) }
-        rewinddir(dir)
-        var names: [[UInt8]] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            if name == [BytePath.dot] || name == [BytePath.dot, BytePath.dot] { continue }
-            names.append(name)
-        }
-        return names.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     /// The directory names under `path` as text (for the store's own directories).

@@ -75,14 +75,12 @@ final class LayerStore {
         for entry in layer.index.entries where entry.kind != .manifest {
             guard let info = Self.lstat(entry.path, walker: walker), Self.matches(entry, info) else { return false }
             if entry.kind == .symlink {
-                guard let parent = try? walker.directory(BytePath.components(entry.path).dropLast(), create: false),
-                      let name = BytePath.components(entry.path).last,
-                      Self.readLink(parent, name) == entry.target else { return false }
+                guard let found = try? walker.parent(of: entry.path, create: false),
+                      Self.readLink(found.fd, found.name) == entry.target else { return false }
             }
             if thorough, entry.kind == .file {
-                guard let parent = try? walker.directory(BytePath.components(entry.path).dropLast(), create: false),
-                      let name = BytePath.components(entry.path).last,
-                      let digest = try? ContentDigest.of(parent, name, path: layer.rootfs), digest == entry.digest
+                guard let found = try? walker.parent(of: entry.path, create: false),
+                      let digest = try? ContentDigest.of(found.fd, found.name, path: layer.rootfs), digest == entry.digest
                 else { return false }
             }
         }
@@ -92,9 +90,8 @@ final class LayerStore {
     private static func lstat(_ relative: RelativePath, walker: DirectoryWalker) -> stat? {
         var info = stat()
         if relative.isEmpty { return fstat(walker.rootFd, &info) == 0 ? info : nil }
-        let components = BytePath.components(relative)
-        guard let name = components.last, let parent = try? walker.directory(components.dropLast(), create: false),
-              fstatat(parent, cString(name), &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        guard let found = try? walker.parent(of: relative, create: false),
+              fstatat(found.fd, cString(found.name), &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
         return info
     }
 

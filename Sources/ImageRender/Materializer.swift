@@ -41,11 +41,10 @@ final class Materializer {
         }
 
         func entry(_ relative: RelativePath) throws(RenderError) -> (fd: Int32, name: [UInt8]) {
-            let components = BytePath.components(relative)
-            guard let name = components.last, let parent = try walker.directory(components.dropLast(), create: false) else {
+            guard let found = try walker.parent(of: relative, create: false) else {
                 throw .damaged("layer \(layer.key) lacks \(goQuote(BytePath.text(relative))); it will be extracted again")
             }
-            return (parent, name)
+            return found
         }
     }
 
@@ -129,7 +128,8 @@ final class Materializer {
 
     private func copyFile(_ entry: LayerEntry, from layer: LayerSource, parent: (fd: Int32, name: [UInt8])) throws(RenderError) {
         let source = try layer.entry(entry.path)
-        let input = openat(source.fd, cString(source.name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // O_NONBLOCK: a damaged layer's fifo in the place of a file does not block the copy.
+        let input = openat(source.fd, cString(source.name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard input >= 0 else { throw .system(operation: "open", path: layer.layer.rootfs + "/" + BytePath.text(entry.path), errno: errno) }
         defer { close(input) }
         var info = stat()
@@ -138,8 +138,10 @@ final class Materializer {
         }
         let out = try output.createFile(parent, relative: entry.path)
         defer { close(out) }
+        // A reflink where the file system can; else the data extents only, so a sparse
+        // file stays sparse (a few bytes of image must not become gigabytes on disk).
         if clinux_clone_file(input, out) != 0 {
-            let code = clinux_copy_rest(input, 0, out)
+            let code = clinux_copy_sparse(input, out, Int64(info.st_size))
             guard code == 0 else { throw .system(operation: "copy", path: output.describe(entry.path), errno: code) }
         }
         try output.finishFile(out, relative: entry.path, metadata: Metadata(entry))

@@ -70,11 +70,16 @@ struct Metadata {
 /// Walks directories below a root, one component at a time, never following a
 /// symbolic link: a component that is not a directory stops the walk. Keeps the
 /// handles of the last walked chain open, since archive entries come grouped by
-/// directory.
+/// directory: a path is compared with the last one byte by byte and only the
+/// components after their common part are opened, so even a deep tree is walked in
+/// time linear in the length of its names.
 final class DirectoryWalker {
     let rootFd: Int32
     let rootPath: String
-    private var stack: [(name: [UInt8], fd: Int32)] = []
+    /// The open chain: each directory's handle and where its name ends in `current`.
+    private var stack: [(end: Int, fd: Int32)] = []
+    /// The path of the open chain (`stack.last.end` bytes of it are valid).
+    private var current: [UInt8] = []
 
     init(rootFd: Int32, rootPath: String) {
         self.rootFd = rootFd
@@ -85,49 +90,85 @@ final class DirectoryWalker {
 
     func reset() {
         while let top = stack.popLast() { close(top.fd) }
+        current = []
     }
 
-    /// A handle (O_PATH) on the directory `components` below the root, valid until the
-    /// next call. Missing directories are created (0755, reported to `created`) when
-    /// `create` is set. Nil when a component is not a directory, or is missing and
-    /// `create` is not set.
-    func directory(_ components: ArraySlice<[UInt8]>, create: Bool,
-                   created: (RelativePath) -> Void = { _ in }) throws(RenderError) -> Int32? {
+    /// The directory that holds `relative` (a handle valid until the next call) and the
+    /// last name. Missing directories are created (0755, reported to `created`) when
+    /// `create` is set. Nil when a parent is not a directory, or is missing and `create`
+    /// is not set, or `relative` is the root.
+    func parent(of relative: RelativePath, create: Bool,
+                created: (RelativePath) -> Void = { _ in }) throws(RenderError) -> (fd: Int32, name: [UInt8])? {
+        guard !relative.isEmpty else { return nil }
+        let nameStart = (relative.lastIndex(of: BytePath.slash) ?? -1) + 1
+        let dirEnd = max(nameStart - 1, 0)
+        let name = Array(relative[nameStart...])
+        try checkComponent(name, relative)
+        guard let fd = try directory(relative, end: dirEnd, create: create, created: created) else { return nil }
+        return (fd, name)
+    }
+
+    /// The directory `relative[..<end]` (end at a component boundary).
+    private func directory(_ relative: RelativePath, end dirEnd: Int, create: Bool,
+                           created: (RelativePath) -> Void) throws(RenderError) -> Int32? {
+        // The longest common byte prefix with the open chain, then the open directories
+        // wholly inside it (ending at a component boundary of both).
         var common = 0
-        while common < stack.count, common < components.count, stack[common].name == components[components.startIndex + common] {
-            common += 1
-        }
-        while stack.count > common, let top = stack.popLast() { close(top.fd) }
-        var fd = stack.last?.fd ?? rootFd
-        for i in common..<components.count {
-            let name = components[components.startIndex + i]
-            guard !name.isEmpty, name != [BytePath.dot], name != [BytePath.dot, BytePath.dot] else {
-                throw .unsafeEntry(name: BytePath.text(Array(components.joined(separator: [BytePath.slash]))), reason: "bad path component")
+        let limit = min(dirEnd, stack.last?.end ?? 0)
+        relative.withUnsafeBufferPointer { new in
+            current.withUnsafeBufferPointer { old in
+                while common < limit && new[common] == old[common] { common += 1 }
             }
+        }
+        while let top = stack.last, top.end > common || (top.end < dirEnd && relative[top.end] != BytePath.slash) {
+            close(top.fd)
+            stack.removeLast()
+        }
+        var fd = stack.last?.fd ?? rootFd
+        var start = stack.last.map { $0.end + 1 } ?? 0
+        while start < dirEnd {
+            var stop = start
+            while stop < dirEnd && relative[stop] != BytePath.slash { stop += 1 }
+            let name = Array(relative[start..<stop])
+            try checkComponent(name, relative)
             let cName = cString(name)
             var child = openat(fd, cName, clinux_o_path() | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if child < 0 && errno == ENOENT && create {
                 if mkdirat(fd, cName, 0o700) != 0 && errno != EEXIST {
-                    throw .system(operation: "mkdir", path: describe(components.prefix(i + 1)), errno: errno)
+                    throw .system(operation: "mkdir", path: describe(Array(relative[..<stop])), errno: errno)
                 }
                 // rkt creates missing parents 0755 regardless of the umask.
                 fchmodat(fd, cName, 0o755, 0)
-                created(Array(components.prefix(i + 1).joined(separator: [BytePath.slash])))
+                created(Array(relative[..<stop]))
                 child = openat(fd, cName, clinux_o_path() | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
             if child < 0 {
                 let code = errno
                 if code == ENOTDIR || code == ELOOP || code == ENOENT { return nil }
-                throw .system(operation: "open", path: describe(components.prefix(i + 1)), errno: code)
+                throw .system(operation: "open", path: describe(Array(relative[..<stop])), errno: code)
             }
-            stack.append((name, child))
+            if current.count < stop { current.append(contentsOf: repeatElement(0, count: stop - current.count)) }
+            current.withUnsafeMutableBufferPointer { old in
+                relative.withUnsafeBufferPointer { new in
+                    for i in start..<stop { old[i] = new[i] }
+                    if start > 0 { old[start - 1] = BytePath.slash }
+                }
+            }
+            stack.append((stop, child))
             fd = child
+            start = stop + 1
         }
         return fd
     }
 
-    func describe(_ components: ArraySlice<[UInt8]>) -> String {
-        rootPath + "/" + BytePath.text(Array(components.joined(separator: [BytePath.slash])))
+    private func checkComponent(_ name: [UInt8], _ relative: RelativePath) throws(RenderError) {
+        guard !name.isEmpty, name != [BytePath.dot], name != [BytePath.dot, BytePath.dot] else {
+            throw .unsafeEntry(name: BytePath.text(relative), reason: "bad path component")
+        }
+    }
+
+    func describe(_ relative: RelativePath) -> String {
+        rootPath + "/" + BytePath.text(relative)
     }
 }
 
@@ -182,18 +223,12 @@ final class OutputTree {
     /// The directory that will hold `relative` (created as needed) and the last name.
     /// Nil when a parent is not a directory: the entry is masked, as acirenderer skips it.
     func parent(of relative: RelativePath) throws(RenderError) -> (fd: Int32, name: [UInt8])? {
-        let components = BytePath.components(relative)
-        guard let name = components.last else { return nil }
-        let fd = try walker.directory(components.dropLast(), create: true) { implicitDirectories.append($0) }
-        return fd.map { ($0, name) }
+        try walker.parent(of: relative, create: true) { implicitDirectories.append($0) }
     }
 
     /// An existing entry's directory and name, for a hardlink's target (no creation).
     func existing(_ relative: RelativePath) throws(RenderError) -> (fd: Int32, name: [UInt8])? {
-        let components = BytePath.components(relative)
-        guard let name = components.last else { return nil }
-        let fd = try linkWalker.directory(components.dropLast(), create: false)
-        return fd.map { ($0, name) }
+        try linkWalker.parent(of: relative, create: false)
     }
 
     // MARK: Entries
@@ -331,12 +366,10 @@ final class OutputTree {
         var latest: [RelativePath: Metadata] = [:]
         for (relative, metadata) in pendingDirectories { latest[relative] = metadata }
         pendingDirectories.removeAll()
-        let ordered = latest.sorted { a, b in
-            let da = a.key.count(where: { $0 == BytePath.slash }), db = b.key.count(where: { $0 == BytePath.slash })
-            if a.key.isEmpty != b.key.isEmpty { return b.key.isEmpty }
-            return da != db ? da > db : a.key.lexicographicallyPrecedes(b.key)
-        }
-        for (relative, metadata) in ordered {
+        // Each depth counted once, not in every comparison (deep trees would go cubic).
+        let ordered = latest.map { (depth: $0.key.isEmpty ? -1 : $0.key.count { $0 == BytePath.slash }, key: $0.key, metadata: $0.value) }
+            .sorted { a, b in a.depth != b.depth ? a.depth > b.depth : a.key.lexicographicallyPrecedes(b.key) }
+        for (_, relative, metadata) in ordered {
             try applyDirectoryMetadata(relative, metadata)
         }
         walker.reset()

@@ -22,7 +22,7 @@ struct Selection {
     /// when the layer was extracted.
     static func choose(_ images: [ResolvedImage], indexes: [LayerIndex]) -> Selection {
         var selection = Selection()
-        var provided: [RelativePath: Bool] = [[]: true] // path -> is a directory
+        var provided = ProvidedPaths()
         for (position, image) in images.enumerated() {
             let own = image.manifest.pathWhitelist.isEmpty ? nil : whitelist(image.manifest.pathWhitelist)
             let upper = upperWhitelist(images, position)
@@ -38,22 +38,11 @@ struct Selection {
                 let isDirectory = entry.kind == .directory
                 if let own, !isDirectory, !own.contains(entry.path) { continue }
                 if let upper, !upper.contains(entry.path) { continue }
-                if provided[entry.path] != nil { continue }
-                if maskedByParent(entry.path, provided) { continue }
+                guard provided.provide(entry.path, isDirectory: isDirectory) else { continue }
                 selection.chosen.append(Chosen(image: position, entry: entry))
-                provided[entry.path] = isDirectory
             }
         }
         return selection
-    }
-
-    private static func maskedByParent(_ path: RelativePath, _ provided: [RelativePath: Bool]) -> Bool {
-        var parent = BytePath.parent(path)
-        while !parent.isEmpty {
-            if let isDirectory = provided[parent], !isDirectory { return true }
-            parent = BytePath.parent(parent)
-        }
-        return false
     }
 
     /// The whitelist that filters the image at `position` from above: walking back to the
@@ -88,3 +77,43 @@ struct Selection {
         return set
     }
 }
+
+/// The paths earlier images provided, as a tree of path components: each lookup costs
+/// one step per component, so a deeply nested image is chosen in time linear in its
+/// size (a dictionary of whole paths hashed every parent again, cubic in the depth).
+private struct ProvidedPaths {
+    private enum State { case implicit, directory, nonDirectory }
+    private struct Key: Hashable {
+        var parent: Int
+        var name: ArraySlice<UInt8>
+    }
+    private var children: [Key: Int] = [:]
+    private var states: [State] = [.directory]  // node 0: the rootfs
+
+    /// Records `path` as provided; false (nothing recorded) when an earlier image already
+    /// provided it, or provided one of its parents as a non-directory.
+    mutating func provide(_ path: RelativePath, isDirectory: Bool) -> Bool {
+        let components = path.split(separator: BytePath.slash, omittingEmptySubsequences: true)
+        guard !components.isEmpty else { return false }
+        var node = 0
+        for (index, name) in components.enumerated() {
+            let key = Key(parent: node, name: name)
+            let isLast = index == components.count - 1
+            if let child = children[key] {
+                if isLast {
+                    guard states[child] == .implicit else { return false }
+                    states[child] = isDirectory ? .directory : .nonDirectory
+                    return true
+                }
+                if states[child] == .nonDirectory { return false }
+                node = child
+            } else {
+                states.append(isLast ? (isDirectory ? .directory : .nonDirectory) : .implicit)
+                children[key] = states.count - 1
+                node = states.count - 1
+            }
+        }
+        return true
+    }
+}
+

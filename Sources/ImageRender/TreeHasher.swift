@@ -21,20 +21,16 @@ enum TreeHasher {
         var info = stat()
         guard fstat(root, &info) == 0 else { throw .system(operation: "stat", path: tree + "/rootfs", errno: errno) }
         hasher.update(record([], info, extra: []))
-        try walk(root, [], path: tree + "/rootfs", hasher: hasher, digest: digest)
+        try walk(root, path: tree + "/rootfs", hasher: hasher, digest: digest)
         return keyForm(hasher)
     }
 
-    private static func walk(_ dir: Int32, _ relative: RelativePath, path: String, hasher: SHA512Hasher,
+    private static func walk(_ root: Int32, path: String, hasher: SHA512Hasher,
                              digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String) throws(RenderError) {
-        for name in try Sys.directoryNames(dir, path: path) {
-            let child = BytePath.join(relative, name)
-            var info = stat()
-            guard fstatat(dir, cString(name), &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw .system(operation: "lstat", path: path + "/" + BytePath.text(name), errno: errno)
-            }
-            let type = info.st_mode & S_IFMT
-            switch type {
+        try DirectoryWalk.run(root, rootPath: path, failure: { RenderError.system(operation: $0.operation, path: $0.path, errno: $0.code) },
+                              visit: { (entry) throws(RenderError) -> Bool in
+            let (dir, name, info, child) = (entry.parent, entry.name, entry.info, entry.relative)
+            switch info.st_mode & S_IFMT {
             case S_IFREG:
                 hasher.update(record(child, info, extra: Array(try digest(child, dir, name, info).utf8)))
             case S_IFLNK:
@@ -42,16 +38,11 @@ enum TreeHasher {
             case S_IFCHR, S_IFBLK:
                 let dev = UInt64(info.st_rdev)
                 hasher.update(record(child, info, extra: Array("\(clinux_major(dev)),\(clinux_minor(dev))".utf8)))
-            case S_IFDIR:
-                hasher.update(record(child, info, extra: []))
-                let sub = openat(dir, cString(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard sub >= 0 else { throw .system(operation: "open", path: path + "/" + BytePath.text(name), errno: errno) }
-                defer { close(sub) }
-                try walk(sub, child, path: path + "/" + BytePath.text(name), hasher: hasher, digest: digest)
             default:
                 hasher.update(record(child, info, extra: []))
             }
-        }
+            return entry.isDirectory
+        })
     }
 
     /// `TYPE MODE UID GID SIZE PATH =EXTRA\n` (sizes only for regular files).

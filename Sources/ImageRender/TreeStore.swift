@@ -282,8 +282,12 @@ public final class TreeStore {
     private static func size(of path: String) -> Int64 {
         guard let info = Sys.lstat(path) else { return 0 }
         var total = Int64(info.st_size)
-        guard Sys.isDirectory(info) else { return total }
-        for name in Sys.listDirectory(path) { total += size(of: path + "/" + name) }
+        guard Sys.isDirectory(info), let fd = try? Sys.openDirectory(path) else { return total }
+        defer { close(fd) }
+        try? DirectoryWalk.run(fd, rootPath: path, failure: { $0 }, visit: { (entry) throws(SystemError) -> Bool in
+            total += Int64(entry.info.st_size)
+            return entry.isDirectory
+        })
         return total
     }
 

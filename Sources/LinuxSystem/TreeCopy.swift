@@ -5,7 +5,7 @@ import Glibc
 /// its mount point): every entry is recreated as what it is, never opened unless it is
 /// a regular file (a fifo would block the copy, a device would be read), regular files
 /// keep their holes, and each entry is reached by name from its parent's descriptor,
-/// with no link followed.
+/// with no link followed, at any depth (DirectoryWalk).
 public enum TreeCopy {
     /// Copies the directory `source` (any descriptor of it, O_PATH too) onto the existing,
     /// empty directory `destination`: its contents, and the owners, modes and times of
@@ -17,7 +17,44 @@ public enum TreeCopy {
         let to = open(destination, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard to >= 0 else { throw SystemError("open", destination) }
         defer { close(to) }
-        try copyDirectory(from, to, path: destination)
+        // The destination directories along the walk: the last one receives the entries.
+        var targets: [Int32] = [to]
+        defer { for fd in targets.dropFirst() { close(fd) } }
+        func path(_ entry: DirectoryWalk.Entry) -> String { destination + "/" + String(decoding: entry.relative, as: UTF8.self) }
+        try DirectoryWalk.run(from, rootPath: "image directory", failure: { $0 }, visit: { (entry) throws(SystemError) -> Bool in
+            let into = targets[targets.count - 1]
+            let target = path(entry)
+            try DirectoryWalk.withCName(entry.name) { (name) throws(SystemError) in
+                switch entry.info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    guard mkdirat(into, name, 0o700) == 0 else { throw SystemError("mkdir", target) }
+                    let made = openat(into, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard made >= 0 else { throw SystemError("open", target) }
+                    targets.append(made)
+                case S_IFREG:
+                    try copyFile(entry.parent, into, name, path: target)
+                    try copyAttributes(entry.info, into, name, path: target)
+                case S_IFLNK:
+                    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                    let n = readlinkat(entry.parent, name, &buffer, buffer.count - 1)
+                    guard n >= 0 else { throw SystemError("readlink", target) }
+                    buffer[n] = 0
+                    guard symlinkat(buffer, into, name) == 0 else { throw SystemError("symlink", target) }
+                    try copyAttributes(entry.info, into, name, path: target)
+                default:
+                    // fifos, devices, sockets: made anew, never opened.
+                    guard mknodat(into, name, entry.info.st_mode, entry.info.st_rdev) == 0 else { throw SystemError("mknod", target) }
+                    try copyAttributes(entry.info, into, name, path: target)
+                }
+            }
+            return entry.isDirectory
+        }, leave: { (entry, _) throws(SystemError) in
+            // A directory's own attributes once its contents are in (it may be read-only).
+            close(targets.removeLast())
+            try DirectoryWalk.withCName(entry.name) { (name) throws(SystemError) in
+                try copyAttributes(entry.info, targets[targets.count - 1], name, path: path(entry))
+            }
+        })
         var info = stat()
         guard fstat(from, &info) == 0 else { throw SystemError("stat", "image directory") }
         guard fchown(to, info.st_uid, info.st_gid) == 0, fchmod(to, info.st_mode & 0o7777) == 0 else {
@@ -27,57 +64,7 @@ public enum TreeCopy {
         guard futimens(to, &times) == 0 else { throw SystemError("set times of", destination) }
     }
 
-    /// The names in the directory `fd` (not `.` and `..`), sorted.
-    static func names(in fd: Int32, path: String) throws(SystemError) -> [String] {
-        let copy = dup(fd)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            if copy >= 0 { close(copy) }
-            throw SystemError("read directory", path)
-        }
-        defer { closedir(dir) }
-        rewinddir(dir)
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
-    private static func copyDirectory(_ from: Int32, _ to: Int32, path: String) throws(SystemError) {
-        for name in try names(in: from, path: path) {
-            let target = path + "/" + name
-            var info = stat()
-            guard fstatat(from, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError("stat", target) }
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                guard mkdirat(to, name, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", target) }
-                let sub = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard sub >= 0 else { throw SystemError("open", target) }
-                defer { close(sub) }
-                let made = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard made >= 0 else { throw SystemError("open", target) }
-                defer { close(made) }
-                try copyDirectory(sub, made, path: target)
-            case S_IFREG:
-                try copyFile(from, to, name, info, path: target)
-            case S_IFLNK:
-                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = readlinkat(from, name, &buffer, buffer.count - 1)
-                guard n >= 0 else { throw SystemError("readlink", target) }
-                buffer[n] = 0
-                guard symlinkat(buffer, to, name) == 0 else { throw SystemError("symlink", target) }
-            default:
-                // fifos, devices, sockets: made anew, never opened.
-                guard mknodat(to, name, info.st_mode, info.st_rdev) == 0 else { throw SystemError("mknod", target) }
-            }
-            try copyAttributes(info, to, name, path: target)
-        }
-    }
-
-    private static func copyFile(_ from: Int32, _ to: Int32, _ name: String, _ info: stat, path: String) throws(SystemError) {
+    private static func copyFile(_ from: Int32, _ to: Int32, _ name: UnsafePointer<CChar>, path: String) throws(SystemError) {
         // O_NONBLOCK: if a fifo was swapped in since the stat, the open does not wait.
         let input = openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard input >= 0 else { throw SystemError("open", path) }
@@ -91,7 +78,7 @@ public enum TreeCopy {
         guard error == 0 else { throw SystemError("copy", path, code: error) }
     }
 
-    private static func copyAttributes(_ info: stat, _ to: Int32, _ name: String, path: String) throws(SystemError) {
+    private static func copyAttributes(_ info: stat, _ to: Int32, _ name: UnsafePointer<CChar>, path: String) throws(SystemError) {
         guard fchownat(to, name, info.st_uid, info.st_gid, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError("chown", path) }
         if info.st_mode & S_IFMT != S_IFLNK {
             guard fchmodat(to, name, info.st_mode & 0o7777, 0) == 0 else { throw SystemError("chmod", path) }

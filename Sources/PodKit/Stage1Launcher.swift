@@ -110,6 +110,7 @@ public struct Stage1Launcher {
         guard chdir(pod.path) == 0 else { return .system(operation: "chdir", path: pod.path, errno: errno) }
         let argv = ["stage1/rootfs/init"] + (debug ? ["--debug"] : []) + [pod.uuid]
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        OpenFileLimit.restore()  // the pod starts with the user's limit, not rkt's raised one
         execv("stage1/rootfs/init", &cArgs)
         let code = errno
         for pointer in cArgs { free(pointer) }

@@ -104,6 +104,7 @@ extension Rkt {
                     spec.ngroups = groupBuffer.count
                     spec.groups = UnsafePointer(groupBuffer.baseAddress)
                     spec.caps = runtime.capabilities
+                    OpenFileLimit.restore()  // the command gets the user's limit, not rkt's raised one
                     return clinux_pod_enter(&spec, &failedStep)
                 }
             }

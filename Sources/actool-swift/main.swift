@@ -1,4 +1,8 @@
+import LinuxSystem
 import ActoolCLI
 import Glibc
 
+// As Go programs do at start: the open-file limit raised to its hard limit. Walking an
+// image's tree keeps a directory descriptor open per level, and images nest deep.
+OpenFileLimit.raise()
 exit(Actool.main(arguments: CommandLine.arguments))

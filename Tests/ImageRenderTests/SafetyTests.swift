@@ -210,3 +210,66 @@ struct SafetyTests {
 
 func clinuxMajor(_ dev: dev_t) -> UInt32 { UInt32((dev >> 8) & 0xfff) | UInt32((dev >> 32) & ~0xfff) }
 func clinuxMinor(_ dev: dev_t) -> UInt32 { UInt32(dev & 0xff) | UInt32((dev >> 12) & ~0xff) }
+
+/// Bombs made of structure, not bytes: a few hundred bytes of image holding a 2 GiB
+/// sparse file, and directories 3000 deep.
+struct StructureBombTests {
+    /// Disk space `path` takes (allocated blocks), in bytes.
+    static func allocated(_ path: String) -> Int64 { Int64(lstatOf(path)?.st_blocks ?? -1) * 512 }
+
+    @Test func sparseFilesStaySparse() throws {
+        let f = try Fixture()
+        let source = f.dir.file("source")
+        mkdir(source, 0o755)
+        mkdir(source + "/rootfs", 0o755)
+        try Sys.writeFile(source + "/manifest", Array(manifestJSON("example.com/sparse").utf8))
+        let big = open(source + "/rootfs/big", O_WRONLY | O_CREAT, 0o644)
+        #expect(big >= 0 && ftruncate(big, 2 << 30) == 0 && pwrite(big, "end", 3, (2 << 30) - 3) == 3)
+        close(big)
+        let image = f.dir.file("sparse.aci")
+        #expect(shell("cd '\(source)' && tar --sparse --format=gnu -czf '\(image)' manifest rootfs") == 0)
+        #expect((lstatOf(image)?.st_size ?? .max) < 4096, "the image is a few hundred bytes")
+        let key = try f.store.importImage(from: image).key
+        let tree = try f.treeStore().render(key: key)
+        #expect(lstatOf(tree.rootfs + "/big")?.st_size == 2 << 30)
+        #expect(Self.allocated(tree.rootfs + "/big") < 10 << 20, "rendered densely: \(Self.allocated(tree.rootfs + "/big")) bytes")
+        let copy = f.dir.file("copy")
+        try f.treeStore().renderCopy(key: key, to: copy, rootfsOnly: true, overwrite: false)
+        #expect(lstatOf(copy + "/big")?.st_size == 2 << 30)
+        #expect(Self.allocated(copy + "/big") < 10 << 20, "copied densely: \(Self.allocated(copy + "/big")) bytes")
+        let fd = open(copy + "/big", O_RDONLY)
+        defer { close(fd) }
+        var head = [UInt8](repeating: 1, count: 4096), tail = [UInt8](repeating: 0, count: 3)
+        #expect(pread(fd, &head, 4096, 0) == 4096 && head.allSatisfy { $0 == 0 })
+        #expect(pread(fd, &tail, 3, (2 << 30) - 3) == 3 && tail == Array("end".utf8))
+    }
+
+    /// Each entry costs the same whatever its depth (a guard against going quadratic or
+    /// cubic in the depth again; Benchmarks/render-bombs.sh times it).
+    @Test(.timeLimit(.minutes(1))) func deepNestingRenders() throws {
+        let f = try Fixture()
+        var entries: [TarWriter.Entry] = []
+        var path = "rootfs"
+        for _ in 0..<3000 {
+            path += "/d"
+            entries.append(.directory(path))
+        }
+        entries.append(.file(path + "/leaf", "deep\n"))
+        let key = try f.image(manifestJSON("example.com/deep"), entries)
+        let tree = try f.treeStore().render(key: key)
+        let leaf = String(path.dropFirst("rootfs".count)) + "/leaf"
+        let fd = open(tree.rootfs, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        // Too long for one path: walk it in pieces.
+        var dir = dup(fd)
+        for _ in 0..<3000 {
+            let next = openat(dir, "d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            close(dir)
+            dir = next
+            if dir < 0 { break }
+        }
+        #expect(dir >= 0 && faccessat(dir, "leaf", F_OK, 0) == 0, "\(leaf.count) bytes deep")
+        if dir >= 0 { close(dir) }
+        try f.treeStore().renderCopy(key: key, to: f.dir.file("copy"), rootfsOnly: true, overwrite: false)
+    }
+}
