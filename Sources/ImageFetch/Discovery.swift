@@ -68,32 +68,24 @@ public struct AppName: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension String {
+    /// Every occurrence of `target` replaced, left to right, in one pass over the bytes.
     func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        let t = Array(target.utf8)
-        guard !t.isEmpty else { return nil }
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].utf8.starts(with: t) {
-                let end = self.utf8.index(i, offsetBy: t.count)
-                return i..<end
+        let pattern = Array(target.utf8)
+        guard !pattern.isEmpty else { return self }
+        let bytes = Array(utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == pattern[0], i + pattern.count <= bytes.count, bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+                out.append(contentsOf: replacement.utf8)
+                i += pattern.count
+            } else {
+                out.append(bytes[i])
+                i += 1
             }
-            i = index(after: i)
         }
-        return nil
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -369,38 +361,44 @@ enum HTMLScanner {
         return out
     }
 
-    /// The common character references.
+    /// The common character references, decoded in one pass over the bytes (an entity is
+    /// short: its `;` is looked for in the next 11 bytes only, so a page full of bare `&`
+    /// costs what any page of its size does).
     static func unescape(_ text: String) -> String {
-        guard text.contains("&") else { return text }
+        let amp = UInt8(ascii: "&"), semicolon = UInt8(ascii: ";")
+        let bytes = Array(text.utf8)
+        guard bytes.contains(amp) else { return text }
         let named: [String: String] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "#39": "'", "nbsp": "\u{A0}"]
-        var out = ""
-        var rest = Substring(text)
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            let after = rest[rest.index(after: amp)...]
-            // An entity is short: look for its `;` in the next 11 characters only, so a page
-            // full of bare `&` is read once, not once per `&`.
-            if let semi = after.prefix(11).firstIndex(of: ";") {
-                let entity = String(after[..<semi])
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == amp else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            if let semi = bytes[(i + 1)..<min(bytes.count, i + 12)].firstIndex(of: semicolon) {
+                let entity = String(decoding: bytes[(i + 1)..<semi], as: UTF8.self)
                 if let value = named[entity] {
-                    out += value
-                    rest = after[after.index(after: semi)...]
+                    out.append(contentsOf: value.utf8)
+                    i = semi + 1
                     continue
                 }
                 if entity.hasPrefix("#") {
                     let digits = entity.dropFirst()
                     let code = digits.hasPrefix("x") || digits.hasPrefix("X") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
                     if let code, let scalar = Unicode.Scalar(code) {
-                        out.unicodeScalars.append(scalar)
-                        rest = after[after.index(after: semi)...]
+                        out.append(contentsOf: String(Character(scalar)).utf8)
+                        i = semi + 1
                         continue
                     }
                 }
             }
-            out += "&"
-            rest = after
+            out.append(amp)
+            i += 1
         }
-        return out + rest
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
