@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -282,7 +284,29 @@ out:
     return err;
 }
 
+// The kernel's own resolution inside a root (Linux 5.6): one call where the path
+// exists. It follows the same rules (RESOLVE_IN_ROOT: `..` and absolute links stay
+// inside; no magic link), except that it lets plain procfs links like /proc/self
+// through; anything it cannot do (a missing component to create, an old kernel, a
+// rename race) is left to the walk, which decides.
+static int kernel_open(int rootfd, const char *path, int flags) {
+#ifdef SYS_openat2
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC | ((flags & ROOT_PATH_NOFOLLOW) ? O_NOFOLLOW : 0),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd = syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
+    return fd >= 0 ? (int)fd : -errno;
+#else
+    (void)rootfd, (void)path, (void)flags;
+    return -ENOSYS;
+#endif
+}
+
 int root_path_open(int rootfd, const char *path, int flags) {
+    int fd = kernel_open(rootfd, path, flags);
+    if (fd >= 0 || fd == -ELOOP || fd == -ENOTDIR || fd == -ENAMETOOLONG)
+        return fd;
     struct text none = {0};
     return walk(rootfd, path, flags, false, NULL, &none);
 }

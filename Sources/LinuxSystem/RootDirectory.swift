@@ -91,7 +91,7 @@ public final class RootDirectory {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
         let result = root_path_resolve(fd, inner, &buffer, buffer.count)
         guard result == 0 else { throw SystemError("resolve", describe(inner), code: -result) }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func describe(_ inner: String) -> String {

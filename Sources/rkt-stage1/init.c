@@ -53,6 +53,25 @@ static _Noreturn void fail(const char *step, const char *path) {
     _exit(254);
 }
 
+// Descriptors of the stage1 root and of each app's root, kept from step to step
+// (a pod has some seventy steps). A mount onto one of those directories puts a new
+// mount there, so its descriptor is dropped and opened again for the next step.
+static int root_fd = -1;
+static int *app_fds;
+
+static void forget_roots(const struct plan *plan, const char *mounted) {
+    const char *rel = mounted + strlen(plan->root);
+    for (size_t i = 0; i < plan->napps; i++)
+        if (app_fds && app_fds[i] >= 0 && (!*rel || !strcmp(rel, plan->apps[i].approot))) {
+            close(app_fds[i]);
+            app_fds[i] = -1;
+        }
+    if (!*rel && root_fd >= 0) {
+        close(root_fd);
+        root_fd = -1;
+    }
+}
+
 // A step's path (a clean host path at or under the stage1 root: plan.c checked
 // it) resolved inside the root it belongs to: the app's root for a path strictly
 // below one, else the stage1 root. Symlinks are followed only inside that root,
@@ -61,27 +80,31 @@ static _Noreturn void fail(const char *step, const char *path) {
 // ROOT_PATH_*. Fails the pod when the path cannot be resolved.
 static int open_in_pod(const struct plan *plan, const char *path, int flags, char *name) {
     const char *rel = path + strlen(plan->root);  // "" or "/..."
-    int rootfd = open(plan->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0)
+    if (root_fd < 0 && (root_fd = open(plan->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         fail("open", plan->root);
-    int base = rootfd;
+    if (!app_fds) {
+        app_fds = malloc(plan->napps * sizeof *app_fds);
+        if (!app_fds)
+            fail("allocate", NULL);
+        for (size_t i = 0; i < plan->napps; i++)
+            app_fds[i] = -1;
+    }
+    int base = root_fd;
     for (size_t i = 0; i < plan->napps; i++) {
         const char *approot = plan->apps[i].approot;
         size_t n = strlen(approot);
         if (!strncmp(rel, approot, n) && rel[n] == '/') {
-            base = root_path_open(rootfd, approot, 0);
-            if (base < 0) {
-                errno = -base;
+            if (app_fds[i] < 0 && (app_fds[i] = root_path_open(root_fd, approot, 0)) < 0) {
+                errno = -app_fds[i];
+                app_fds[i] = -1;
                 fail("open app root", approot);
             }
+            base = app_fds[i];
             rel += n;
             break;
         }
     }
     int fd = name ? root_path_open_parent(base, rel, flags, name) : root_path_open(base, rel, flags);
-    if (base != rootfd)
-        close(base);
-    close(rootfd);
     if (fd < 0) {
         errno = -fd;
         fail("resolve inside the pod", path);
@@ -110,6 +133,8 @@ static void run_step(const struct plan *plan, const struct step *s) {
                     s->target, s->fstype ? s->fstype : "none", s->flags, s->data ? s->data : "none");
         if (mount(src >= 0 ? fd_path(source, src) : s->src, fd_path(target, fd), s->fstype, s->flags, s->data) < 0)
             fail("mount", s->target);
+        if (!(s->flags & MS_REMOUNT))
+            forget_roots(plan, s->target);
         if (src >= 0)
             close(src);
         close(fd);
@@ -477,6 +502,7 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
     mode_t umask_saved = umask(0);  // device nodes get exactly the plan's mode
     for (size_t i = 0; i < plan->nsteps; i++)
         run_step(plan, &plan->steps[i]);
+    forget_roots(plan, plan->root);
     umask(umask_saved);
 
     // 4. The stage1 rootfs becomes /.

@@ -6,8 +6,10 @@
 // O_NOFOLLOW relative to the directory before it, symlinks are read and resolved
 // here (absolute ones from the root, `..` never above the root), and the result is
 // a file descriptor, not a path, so nothing can be swapped in between the check
-// and the use. Symlinks on procfs (/proc/self/root and the other magic links) are
-// refused. The model is runc's filepath-securejoin and libpathrs.
+// and the use. Magic links (/proc/self/root, /proc/PID/fd/N) are refused, and the
+// walk refuses every symlink on procfs. Where the path exists, one openat2 call with
+// RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS does the same in the kernel. The model is
+// runc's filepath-securejoin and libpathrs.
 //
 // Shared by stage1 (C, every mount, device and link it makes inside a pod) and
 // stage0 (Swift, through LinuxSystem's RootDirectory). Plain C, no allocation
