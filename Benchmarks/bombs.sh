@@ -55,12 +55,16 @@ os.chdir(sys.argv[1])
 for _ in range($depth):
     os.mkdir("d"); os.chdir("d")
 PY
-fresh="rm -rf $work/store $work/out $work/chain; mkdir $work/chain; $rkt --dir=$work/store --insecure-options=image fetch $work/deep.aci"
+# Outputs are moved aside between runs, not deleted: ext4 scans past the inodes of a tree
+# deleted a moment ago when it allocates new ones, which would time the file system's
+# bookkeeping, not ours (both sides: ours 0.8 s -> 1.9 s, Python 0.09 s -> 1.7 s).
+mkdir "$work/trash"
+aside="mv $work/out $work/chain $work/trash/ 2>/dev/null; mv $work/trash $work/trash.\$\$ 2>/dev/null; mkdir -p $work/trash $work/chain"
+fresh="$aside; mv $work/store $work/trash/ 2>/dev/null; $rkt --dir=$work/store --insecure-options=image fetch $work/deep.aci"
 compare "render, $depth directories deep (fresh store)" \
     "$rkt --dir=$work/store image render example.com/deep $work/out" "python3 $work/mkchain.py $work/chain" "$fresh"
 compare "render, $depth deep (layer cached)" \
-    "$rkt --dir=$work/store image render example.com/deep $work/out" "python3 $work/mkchain.py $work/chain" \
-    "rm -rf $work/out $work/chain; mkdir $work/chain"
+    "$rkt --dir=$work/store image render example.com/deep $work/out" "python3 $work/mkchain.py $work/chain" "$aside"
 
 # 2. Sparse.
 mkdir -p "$work/sparse/rootfs"
