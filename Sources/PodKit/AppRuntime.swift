@@ -99,11 +99,7 @@ public struct AppRuntimeBuilder {
     let root: RootDirectory
 
     public init(rootfs: String) throws(PodError) {
-        do {
-            root = try RootDirectory(path: rootfs)
-        } catch {
-            throw .system(operation: error.operation, path: error.path, errno: error.code)
-        }
+        root = try RootDirectory.image(rootfs)
     }
 
     /// The runtime of `app` (the pod manifest's app, overrides already applied).
@@ -277,6 +273,17 @@ public struct AppRuntimeBuilder {
             return try root.resolve(path)
         } catch {
             throw .invalid("app \(goQuote(app)): cannot resolve \(goQuote(path)) in the image: \(errnoText(error.code))")
+        }
+    }
+}
+
+extension RootDirectory {
+    /// An image's rendered tree, for looking paths up inside it.
+    static func image(_ path: String) throws(PodError) -> RootDirectory {
+        do {
+            return try RootDirectory(path: path)
+        } catch {
+            throw .system(operation: error.operation, path: error.path, errno: error.code)
         }
     }
 }

@@ -111,7 +111,7 @@ public struct PodPreparer {
         try PodFiles.makeDirectories(path)
         // The image's directory is found inside its tree and copied entry by entry: its
         // links are copied as links, fifos and devices made anew, never opened.
-        let image = try AppRuntimeBuilder(rootfs: tree.rootfs).root
+        let image = try RootDirectory.image(tree.rootfs)
         if image.isDirectory(mount.path) {
             do {
                 let handle = try image.open(mount.path)

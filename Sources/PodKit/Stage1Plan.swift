@@ -124,7 +124,7 @@ public struct Stage1Plan {
             try plan.mount("overlay", target, "overlay", 0, data)
             // What the image has is looked up inside its tree (a link in it never leads to the
             // host); stage1 resolves the same paths the same way inside the app's root.
-            let image = try AppRuntimeBuilder(rootfs: tree).root
+            let image = try RootDirectory.image(tree)
             // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
             if image.isDirectory("/etc"), !image.exists("/etc/mtab", followLast: false) {
                 try plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
