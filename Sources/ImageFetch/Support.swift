@@ -226,16 +226,10 @@ enum Paths {
 
     /// Directory entries (not `.`/`..`), sorted by bytes as Go's `filepath.Walk` visits them.
     static func entries(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        return ((try? DirectoryWalk.names(in: fd, path: path)) ?? []).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A fresh private directory (mode 0700) under `parent`.

@@ -61,17 +61,12 @@ public enum FileSystem {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 { return data }
-            guard data.count + n <= limit else { throw .tooLarge(name: path, limit: limit) }
-            data.append(contentsOf: buffer[0..<n])
+        do {
+            return try readAll(fd, limit: limit, path: path)
+        } catch where error.code == EFBIG {
+            throw .tooLarge(name: path, limit: limit)
+        } catch {
+            throw .system(operation: error.operation, path: path, errno: error.code)
         }
     }
 }

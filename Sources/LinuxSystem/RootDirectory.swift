@@ -70,18 +70,7 @@ public final class RootDirectory {
         defer { close(handle) }
         let file = try Self.reopen(handle, flags: O_RDONLY, path: describe(inner))
         defer { close(file) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read", describe(inner))
-            }
-            if n == 0 { return data }
-            guard data.count + n <= limit else { throw SystemError("read", describe(inner), code: EFBIG) }
-            data.append(contentsOf: buffer[0..<n])
-        }
+        return try readAll(file, limit: limit, path: describe(inner))
     }
 
     /// `inner` with every link resolved inside the root, as an absolute path in it; the

@@ -15,6 +15,23 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(operation) \(path): \(errnoText(code))" }
 }
 
+/// Everything left to read from `fd`, at most `limit` bytes (more: EFBIG); `path` names
+/// it in errors.
+public func readAll(_ fd: Int32, limit: Int, path: String) throws(SystemError) -> [UInt8] {
+    var data: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw SystemError("read", path)
+        }
+        if n == 0 { return data }
+        guard data.count + n <= limit else { throw SystemError("read", path, code: EFBIG) }
+        data.append(contentsOf: buffer[0..<n])
+    }
+}
+
 /// Go's lower-case strerror texts for the errno values users meet; glibc's text otherwise.
 public func errnoText(_ code: Int32) -> String {
     switch code {

@@ -9,12 +9,15 @@ import Testing
 
 extension Pods {
     @Suite struct HostileImages {
+        /// The busybox image's manifest with `app` (JSON) as its app.
+        func manifest(app: String) -> String {
+            busyboxManifest.replacingOccurrences(of: #""app":{"exec":["/bin/sh"],"user":"0","group":"0"}"#, with: #""app":"# + app)
+        }
+
         /// A busybox image whose `app` object is `app` (JSON).
         func image(_ world: PodWorld, _ name: String, app: String, files: [String: String] = [:]) throws -> String {
             let path = world.scratch.file(name + ".aci")
-            let manifest = busyboxManifest.replacingOccurrences(of: #""app":{"exec":["/bin/sh"],"user":"0","group":"0"}"#,
-                                                                with: #""app":"# + app)
-            try writeBusyboxImage(path, manifest: manifest, files: files)
+            try writeBusyboxImage(path, manifest: manifest(app: app), files: files)
             return path
         }
 
@@ -82,10 +85,8 @@ extension Pods {
                        entries: [(String, String)]) throws -> String {
             guard let busybox = FileManager.default.contents(atPath: hostBusybox) else { throw PodTestError("no busybox") }
             let path = world.scratch.file(name + ".aci")
-            let manifest = busyboxManifest.replacingOccurrences(of: #""app":{"exec":["/bin/sh"],"user":"0","group":"0"}"#,
-                                                                with: #""app":"# + app)
             let writer = try TarWriter(path: path, compression: .gzip)
-            try writer.write(.file("manifest", manifest))
+            try writer.write(.file("manifest", manifest(app: app)))
             try writer.write(.directory("rootfs"))
             try writer.write(.directory("rootfs/bin"))
             try writer.write(TarWriter.Entry(name: "rootfs/bin/busybox", kind: .file([UInt8](busybox)), mode: 0o755))

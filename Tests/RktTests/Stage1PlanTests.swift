@@ -118,7 +118,7 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
             (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "mount", "proc",
                             root + "/x", "proc", "0", "", "d", "end"]), #"unknown keyword "mount" in app a"#),
             (plan([], app: app + ["mount"]), "data after end"),
-            (tokens("version", "1", "hostname", "x", "root", root) + plan([]).dropFirst(0), #""root" is not the second record"#),
+            (tokens("version", "1", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
             (Array(plan([]).dropLast()), "does not end with a NUL"),
             (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "9", "/bin/sh", "end"]), "missing token"),
         ]
