@@ -1,5 +1,6 @@
 import Glibc
 import ImageKit
+import ImageStore
 
 // HTTP(S) transfers through libcurl, loaded at run time (`libcurl.so.4`, Debian's
 // libcurl4). FoundationNetworking's URLSession wraps the same library, but on Linux it
@@ -213,7 +214,7 @@ struct HTTPClient {
     /// Extra request headers (`Name: value`).
     var headers: [String] = []
 
-    static let userAgent = "rkt/1.30.0+git"
+    static let userAgent = "rkt/" + RktRelease.version
 
     /// GETs `url`, passing the body of a 200 response to `sink`. Returns the final status
     /// (200, 202, 304 and anything else; the caller decides), and fails for transport

@@ -56,14 +56,14 @@ public struct Pod: Sendable {
 
     /// The pod manifest (`pod`), or nil for a pod that never got one (aborted prepare).
     public func manifest() -> PodManifest? {
-        guard let bytes = try? FileSystem.readFile(path + "/pod", limit: 16 << 20) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path + "/pod", limit: ImageValidator.manifestLimit) else { return nil }
         return try? PodManifest.decode(bytes)
     }
 
     /// The raw bytes of the pod manifest.
     public func manifestBytes() throws(PodError) -> [UInt8] {
         do throws(ImageKitError) {
-            return try FileSystem.readFile(path + "/pod", limit: 16 << 20)
+            return try FileSystem.readFile(path + "/pod", limit: ImageValidator.manifestLimit)
         } catch {
             throw .invalid("cannot read pod manifest: \(error)")
         }
@@ -71,7 +71,7 @@ public struct Pod: Sendable {
 
     /// The image manifest stage0 copied for app `name` (survives `rkt image rm`).
     public func imageManifest(app name: String) -> ImageManifest? {
-        guard let bytes = try? FileSystem.readFile(path + "/appsinfo/" + name + "/manifest", limit: 16 << 20) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path + "/appsinfo/" + name + "/manifest", limit: ImageValidator.manifestLimit) else { return nil }
         return try? ImageManifest.decode(bytes)
     }
 
@@ -259,7 +259,7 @@ public struct PodStore: Sendable {
         do throws(ImageKitError) {
             text = String(decoding: try FileSystem.readFile(file, limit: 4096), as: UTF8.self)
         } catch {
-            throw .invalid("unable to resolve UUID from file: \(error)")
+            throw .unreadableUUIDFile(error)
         }
         return try resolve(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }

@@ -9,6 +9,8 @@ public enum PodError: Error, Sendable, Equatable, CustomStringConvertible {
     case notPrepared(String)
     case system(operation: String, path: String, errno: Int32)
     case invalid(String)
+    /// `--uuid-file` could not be read (rkt's `status` exits 1 on this, not 254).
+    case unreadableUUIDFile(ImageKitError)
     /// A string bound for a process (path, argv, environment) or for stage1's plan holds a
     /// NUL byte: `app` names the app (nil for pod-wide fields), `field` what it is.
     case nulByte(app: String?, field: String)
@@ -22,6 +24,7 @@ public enum PodError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .notPrepared(uuid): return "pod \(goQuote(uuid)) is not prepared"
         case let .system(operation, path, code): return "\(operation) \(path): \(errnoText(code))"
         case let .invalid(text): return text
+        case let .unreadableUUIDFile(cause): return "unable to resolve UUID from file: \(cause)"
         case let .nulByte(app?, field): return "app \(goQuote(app)): \(field) contains a NUL byte"
         case let .nulByte(nil, field): return "\(field) contains a NUL byte"
         }

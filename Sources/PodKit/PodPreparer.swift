@@ -48,7 +48,6 @@ public struct PodRequest: Sendable {
 
 /// stage0's prepare: a pod directory with everything stage1 needs (rkt-runtime.md §5.1).
 public struct PodPreparer {
-    public static let rktVersion = "1.30.0+git"
     let pods: PodStore
     let store: ImageStore
     let trees: TreeStore
@@ -86,7 +85,7 @@ public struct PodPreparer {
         var manifest = PodManifest(apps: runtimeApps, volumes: volumes.isEmpty ? nil : volumes,
                                    isolators: nil, annotations: [], ports: [])
         do throws(ManifestError) {
-            manifest.acVersion = try SemVer(Self.rktVersion)
+            manifest.acVersion = try SemVer(RktRelease.version)
             manifest.annotations = [Annotation(name: try ACIdentifier("coreos.com/rkt/stage1/mutable"), value: "false")]
         } catch {
             throw .invalid("\(error)")
@@ -240,14 +239,23 @@ public struct PodPreparer {
             try PodFiles.makeDirectories(root + "/" + dir)
         }
         chmod(root + "/tmp", 0o1777)
-        let manifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"coreos.com/rkt/stage1-swift","labels":[{"name":"version","value":"\#(Self.rktVersion)"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"annotations":[{"name":"coreos.com/rkt/stage1/run","value":"/init"},{"name":"coreos.com/rkt/stage1/enter","value":"/init"},{"name":"coreos.com/rkt/stage1/gc","value":"/init"},{"name":"coreos.com/rkt/stage1/stop","value":"/init"},{"name":"coreos.com/rkt/stage1/interface-version","value":"5"}]}"#
-        try PodFiles.write(Data(manifest.utf8), to: pod.path + "/stage1/manifest")
+        try PodFiles.write(Data(Self.stage1Manifest.utf8), to: pod.path + "/stage1/manifest")
         try copy(binary, to: root + "/init", mode: 0o755)
     }
 
+    /// The manifest of our stage1 (`POD/stage1/manifest`), shaped like rkt's stage1 images':
+    /// every entry point is `/init`.
+    static let stage1Manifest: String = {
+        let labels = [("version", RktRelease.version), ("os", "linux"), ("arch", hostArch)]
+        let entryPoints = ["run", "enter", "gc", "stop"].map { ("coreos.com/rkt/stage1/" + $0, "/init") }
+        let annotations = entryPoints + [("coreos.com/rkt/stage1/interface-version", "5")]
+        func list(_ pairs: [(String, String)]) -> String {
+            pairs.map { #"{"name":"\#($0.0)","value":"\#($0.1)"}"# }.joined(separator: ",")
+        }
+        return #"{"acKind":"ImageManifest","acVersion":"\#(RktRelease.appcVersion)","name":"coreos.com/rkt/stage1-swift","labels":[\#(list(labels))],"annotations":[\#(list(annotations))]}"#
+    }()
+
     // MARK: Files
-
-
 
     /// A hard link when on the same file system (stage1 is the same for every pod), else a copy.
     func copy(_ source: String, to target: String, mode: mode_t = 0o644) throws(PodError) {

@@ -69,9 +69,11 @@ public struct PodEtcFiles: Sendable {
 public struct Stage1Plan {
     private(set) var tokens: [String] = []
 
-    // MS_* flags from <sys/mount.h>.
-    static let rdonly: UInt = 1, nosuid: UInt = 2, nodev: UInt = 4, noexec: UInt = 8
-    static let remount: UInt = 32, bind: UInt = 4096, rec: UInt = 16384, strictatime: UInt = 1 << 24
+    // mount(2) flags as the plan writes them (decimal; stage1 passes them on unchanged).
+    static let rdonly = UInt(MS_RDONLY), nosuid = UInt(MS_NOSUID), nodev = UInt(MS_NODEV), noexec = UInt(MS_NOEXEC)
+    static let remount = UInt(MS_REMOUNT), bind = UInt(MS_BIND), rec = UInt(MS_REC), strictatime = UInt(MS_STRICTATIME)
+    /// The mode of the devices stage1 makes: a character device, rw for all (octal, as `mknod` records take it).
+    static let deviceMode = String(S_IFCHR | 0o666, radix: 8)
 
     public enum MakeTarget: String { case directory = "d", file = "f", none = "-" }
     public enum Stdin: String { case null, inherit, console }
@@ -213,7 +215,7 @@ public struct Stage1Plan {
     mutating func addDevices(at dev: String) throws(PodError) {
         try mount("tmpfs", dev, "tmpfs", Self.nosuid | Self.strictatime, "mode=755")
         for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)] {
-            try record("mknod", [dev + "/" + name, "20666", String(major), String(minor)])
+            try record("mknod", [dev + "/" + name, Self.deviceMode, String(major), String(minor)])
         }
         try mount("devpts", dev + "/pts", "devpts", Self.nosuid | Self.noexec, "newinstance,ptmxmode=0666,mode=0620")
         try record("symlink", ["pts/ptmx", dev + "/ptmx"])

@@ -58,10 +58,11 @@ struct RktCommand: Sendable {
     var interspersed = true
     /// More usage text, shown after the flags (e.g. `run`'s per-image flags).
     var details = ""
-    let run: (@Sendable (_ flags: ParsedFlags, _ context: RktContext) -> Int32)?
+    /// The command's body; its flags are `context.flags`, the final ones.
+    let run: (@Sendable (_ context: RktContext) -> Int32)?
 
     init(name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
-         interspersed: Bool = true, details: String = "", run: (@Sendable (ParsedFlags, RktContext) -> Int32)? = nil) {
+         interspersed: Bool = true, details: String = "", run: (@Sendable (RktContext) -> Int32)? = nil) {
         self.interspersed = interspersed
         self.details = details
         self.name = name

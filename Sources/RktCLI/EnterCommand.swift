@@ -10,12 +10,13 @@ extension Rkt {
         name: "enter", summary: "Enter the namespaces of an app within a rkt pod", usage: "[--app=APPNAME] UUID [CMD [ARGS ...]]",
         flags: [FlagSpec(name: "app", kind: .string, defaultValue: "", usage: "name of the app to enter within the specified pod")],
         interspersed: false,
-        run: { flags, context in enter(flags, context) })
+        run: { context in enter(context) })
 
     /// rkt enter with coreos semantics (PATH lookup inside the app) and without rkt's
     /// CVE-2019-10144/10145/10147: the command gets the app's credentials, capability
     /// bounding set and no_new_privs, and no host file descriptors.
-    private static func enter(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func enter(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard let uuid = flags.arguments.first else { return context.usage() }
         var command = Array(flags.arguments.dropFirst()) + flags.passThrough

@@ -12,7 +12,7 @@ extension Rkt {
             FlagSpec(name: "signature", kind: .string, defaultValue: "", usage: "local signature file to use in validating the preceding image"),
             FlagSpec(name: "pull-policy", kind: .string, defaultValue: "update", usage: "when to pull an image: new, update or never"),
         ],
-        run: { flags, context in fetch(flags, context) })
+        run: { context in fetch(context) })
 
     static let trustCommand = RktCommand(
         name: "trust", summary: "Trust a key for image verification", usage: "[--prefix PREFIX] [--root] [PUBKEY ...]",
@@ -22,7 +22,7 @@ extension Rkt {
             FlagSpec(name: "skip-fingerprint-review", kind: .bool, defaultValue: "false", usage: "accept key without fingerprint confirmation"),
             FlagSpec(name: "insecure-allow-http", kind: .bool, defaultValue: "false", usage: "allow HTTP use for key discovery and/or retrieval"),
         ],
-        run: { flags, context in trust(flags, context) })
+        run: { context in trust(context) })
 
     /// The global `--insecure-options`, or cobra's usage error for a bad value.
     static func insecureOptions(_ context: RktContext) -> InsecureOptions? {
@@ -35,7 +35,8 @@ extension Rkt {
         }
     }
 
-    private static func fetch(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func fetch(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard !flags.arguments.isEmpty else { return context.fail("must provide at least one image") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
         guard let policy = PullPolicy(rawValue: flags.string("pull-policy")) else {
@@ -64,7 +65,8 @@ extension Rkt {
         }
     }
 
-    private static func trust(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func trust(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         let root = flags.bool("root"), prefix = flags.string("prefix")
         // rkt's refusals, in its order: a key for every image needs --root said aloud.
         if prefix.isEmpty && !root {

@@ -22,18 +22,19 @@ extension Rkt {
             FlagSpec(name: "sort", kind: .string, defaultValue: "importtime", usage: "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
             FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
         ],
-        run: { flags, context in listImages(flags, context) })
+        run: { context in listImages(context) })
 
     static let imageRemove = RktCommand(
         name: "rm", summary: "Remove one or more images with the given IDs or image names from the local store",
         usage: "IMAGE...",
         flags: [FlagSpec(name: "force", kind: .bool, defaultValue: "false", usage: "remove images even when another stored image depends on them")],
-        run: { flags, context in removeImages(flags, context) })
+        run: { context in removeImages(context) })
 
     static let imageCatManifest = RktCommand(
         name: "cat-manifest", summary: "Inspect and print the image manifest", usage: "IMAGE",
         flags: [FlagSpec(name: "pretty-print", kind: .bool, defaultValue: "true", usage: "apply indent to format the output")],
-        run: { flags, context in
+        run: { context in
+            let flags = context.flags
             guard flags.arguments.count == 1 else { return context.usage() }
             do {
                 let store = try context.openStore()
@@ -49,7 +50,8 @@ extension Rkt {
     static let imageExport = RktCommand(
         name: "export", summary: "Export a stored image to an aci file", usage: "IMAGE OUTPUT_ACI_FILE",
         flags: [FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output ACI")],
-        run: { flags, context in
+        run: { context in
+            let flags = context.flags
             guard flags.arguments.count == 2 else { return context.usage() }
             let output = flags.arguments[1]
             var info = stat()
@@ -90,7 +92,8 @@ extension Rkt {
         record.version.map { record.name + ":" + $0 } ?? record.name
     }
 
-    private static func listImages(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func listImages(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         let known = ["id", "name", "importtime", "lastused", "size"]
         let fields = flags.string("fields").split(separator: ",").map(String.init)
         for field in fields where !known.contains(field) {
@@ -181,7 +184,8 @@ extension Rkt {
         }
     }
 
-    private static func removeImages(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func removeImages(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard !flags.arguments.isEmpty else { return context.usage() }
         let store: ImageStore
         do {

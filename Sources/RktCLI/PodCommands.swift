@@ -14,7 +14,7 @@ extension Rkt {
             FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
             FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
         ],
-        run: { flags, context in listPods(flags, context) })
+        run: { context in listPods(context) })
 
     static let statusCommand = RktCommand(
         name: "status", summary: "Check the status of a rkt pod", usage: "--uuid-file=FILE | UUID",
@@ -24,7 +24,7 @@ extension Rkt {
             FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
             FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
         ],
-        run: { flags, context in status(flags, context) })
+        run: { context in status(context) })
 
     static let catManifestCommand = RktCommand(
         name: "cat-manifest", summary: "Inspect and print the pod manifest", usage: "--uuid-file=FILE | UUID",
@@ -32,10 +32,11 @@ extension Rkt {
             FlagSpec(name: "pretty-print", kind: .bool, defaultValue: "true", usage: "apply indent to format the output"),
             FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
         ],
-        run: { flags, context in
+        run: { context in
+            let flags = context.flags
             let pod: Pod
             do throws(PodError) {
-                pod = try resolvePod(flags, context)
+                pod = try resolvePod(context)
             } catch {
                 return context.fail("problem retrieving pod: \(error)")
             }
@@ -55,12 +56,12 @@ extension Rkt {
             FlagSpec(name: "force", kind: .bool, defaultValue: "false", usage: "forced stopping"),
             FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
         ],
-        run: { flags, context in stop(flags, context) })
+        run: { context in stop(context) })
 
     static let removeCommand = RktCommand(
         name: "rm", summary: "Remove all files and resources associated with an exited pod", usage: "--uuid-file=FILE | UUID ...",
         flags: [FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument")],
-        run: { flags, context in remove(flags, context) })
+        run: { context in remove(context) })
 
     static let gcCommand = RktCommand(
         name: "gc", summary: "Garbage collect rkt pods no longer in use", usage: "",
@@ -69,11 +70,12 @@ extension Rkt {
             FlagSpec(name: "expire-prepared", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait before expiring prepared pods"),
             FlagSpec(name: "mark-only", kind: .bool, defaultValue: "false", usage: "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
         ],
-        run: { flags, context in gc(flags, context) })
+        run: { context in gc(context) })
 
     // MARK: Pod lookup
 
-    static func resolvePod(_ flags: ParsedFlags, _ context: RktContext) throws(PodError) -> Pod {
+    static func resolvePod(_ context: RktContext) throws(PodError) -> Pod {
+        let flags = context.flags
         let pods = PodStore(dataDirectory: context.dataDirectory)
         let file = flags.string("uuid-file")
         if !file.isEmpty { return try pods.resolve(uuidFile: file) }
@@ -83,7 +85,8 @@ extension Rkt {
 
     // MARK: list
 
-    private static func listPods(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func listPods(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         let pods = PodStore(dataDirectory: context.dataDirectory).pods()
         let format = flags.string("format")
         switch format {
@@ -164,13 +167,14 @@ extension Rkt {
 
     // MARK: status
 
-    private static func status(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func status(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         var pod: Pod
         do throws(PodError) {
-            pod = try resolvePod(flags, context)
+            pod = try resolvePod(context)
         } catch {
-            if case .invalid(let text) = error, text.hasPrefix("unable to resolve UUID") {
-                context.console.error("status: \(text)")
+            if case .unreadableUUIDFile = error {
+                context.console.error("status: \(error)")
                 return 1
             }
             return context.fail("problem retrieving pod: \(error)")
@@ -236,7 +240,8 @@ extension Rkt {
         return flags.arguments.isEmpty ? nil : flags.arguments
     }
 
-    private static func stop(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func stop(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard let arguments = podArguments(flags) else { return context.usage() }
         let pods = PodStore(dataDirectory: context.dataDirectory)
         var failures = 0
@@ -273,7 +278,8 @@ extension Rkt {
         return 0
     }
 
-    private static func remove(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func remove(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard let arguments = podArguments(flags) else { return context.usage() }
         let pods = PodStore(dataDirectory: context.dataDirectory)
@@ -303,7 +309,8 @@ extension Rkt {
         return failed ? context.fail("failed to remove one or more pods") : 0
     }
 
-    private static func gc(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func gc(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard let grace = goDuration(flags.string("grace-period")) else {
             return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period: time: invalid duration")

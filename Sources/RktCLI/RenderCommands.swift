@@ -11,8 +11,9 @@ extension Rkt {
             FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output directory"),
             FlagSpec(name: "rootfs-only", kind: .bool, defaultValue: "false", usage: "extract rootfs only"),
         ],
-        run: { flags, context in
-            renderOrExtract(flags, context) { trees, key, dir in
+        run: { context in
+            let flags = context.flags
+            return renderOrExtract(context) { trees, key, dir in
                 try trees.extract(key: key, to: dir, rootfsOnly: flags.bool("rootfs-only"), overwrite: flags.bool("overwrite"))
             }
         })
@@ -23,15 +24,17 @@ extension Rkt {
             FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output directory"),
             FlagSpec(name: "rootfs-only", kind: .bool, defaultValue: "false", usage: "render rootfs only"),
         ],
-        run: { flags, context in
-            renderOrExtract(flags, context) { trees, key, dir in
+        run: { context in
+            let flags = context.flags
+            return renderOrExtract(context) { trees, key, dir in
                 try trees.renderCopy(key: key, to: dir, rootfsOnly: flags.bool("rootfs-only"), overwrite: flags.bool("overwrite"))
             }
         })
 
     static let imageVerify = RktCommand(
         name: "verify", summary: "Verify one or more rendered images in the local store", usage: "IMAGE...",
-        run: { flags, context in
+        run: { context in
+            let flags = context.flags
             guard !flags.arguments.isEmpty else { return context.usage() }
             do {
                 let store = try context.openStore()
@@ -52,7 +55,8 @@ extension Rkt {
     static let imageGC = RktCommand(
         name: "gc", summary: "Garbage collect local store", usage: "[flags]",
         flags: [FlagSpec(name: "grace-period", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait since an image was last used before removing it")],
-        run: { flags, context in
+        run: { context in
+            let flags = context.flags
             guard let grace = goDuration(flags.string("grace-period")) else {
                 return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period=\(flags.string("grace-period")): time: invalid duration \(goQuote(flags.string("grace-period")))")
             }
@@ -87,8 +91,9 @@ extension Rkt {
         })
 
     private static func renderOrExtract(
-        _ flags: ParsedFlags, _ context: RktContext, _ body: (TreeStore, String, String) throws -> Void
+        _ context: RktContext, _ body: (TreeStore, String, String) throws -> Void
     ) -> Int32 {
+        let flags = context.flags
         guard flags.arguments.count == 2 else { return context.usage() }
         do {
             let store = try context.openStore()

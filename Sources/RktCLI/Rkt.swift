@@ -16,6 +16,22 @@ struct RktContext {
     var dataDirectory: String { flags.string("dir") }
     var debug: Bool { flags.bool("debug") }
 
+    /// The same command with other final flags (`run`/`prepare` fold in the flags found
+    /// among their images); nil, with the message printed, if they are not usable.
+    func replacingFlags(_ flags: ParsedFlags) -> RktContext? {
+        let context = RktContext(flags: flags, console: console, name: name, command: command, path: path)
+        return context.checked() ? context : nil
+    }
+
+    /// Whether the global flags are usable; prints why not.
+    func checked() -> Bool {
+        guard dataDirectory.hasPrefix("/") else {
+            console.error("\(name): --dir must be an absolute path (given \(goQuote(dataDirectory)))")
+            return false
+        }
+        return true
+    }
+
     func openStore() throws(StoreError) -> ImageStore {
         try ImageStore(directory: dataDirectory)
     }
@@ -31,7 +47,6 @@ struct RktContext {
 public enum Rkt {
     /// rkt exits 254 for every failure of its own.
     static let failure: Int32 = 254
-    static let version = "1.30.0+git"
 
     static let globalFlags: [FlagSpec] = [
         FlagSpec(name: "dir", kind: .string, defaultValue: "/var/lib/rkt", usage: "rkt data directory"),
@@ -51,6 +66,21 @@ public enum Rkt {
 
     /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
     public static func main(arguments: [String], console: Console = .standard()) -> Int32 {
+        switch parse(arguments: arguments, console: console) {
+        case .exit(let code): return code
+        case .run(let run, let context): return run(context)
+        }
+    }
+
+    /// What the command line asks for: a command to run in its context, or an exit code
+    /// (help, usage errors), with what it printed already printed.
+    enum Invocation {
+        case exit(Int32)
+        case run(@Sendable (RktContext) -> Int32, RktContext)
+    }
+
+    /// Finds the command, parses its flags and builds its context.
+    static func parse(arguments: [String], console: Console) -> Invocation {
         var command = root
         var path: [String] = []
         var rest = Array(arguments.dropFirst())
@@ -64,7 +94,7 @@ public enum Rkt {
                 targetPath.append(next.name)
             }
             console.out(target.usageText(path: targetPath.joined(separator: " ")))
-            return 0
+            return .exit(0)
         }
         // Walk down the command tree: the first non-flag words name subcommands.
         while !command.subcommands.isEmpty, let index = commandWordIndex(rest, flags: command.flags + globalFlags) {
@@ -72,7 +102,7 @@ public enum Rkt {
                 if command.run != nil { break }
                 console.error("Error: unknown command \(goQuote(rest[index])) for \(goQuote((["rkt"] + path).joined(separator: " ")))")
                 console.out(command.usageText(path: path.joined(separator: " ")))
-                return failure
+                return .exit(failure)
             }
             rest.remove(at: index)
             command = next
@@ -82,7 +112,7 @@ public enum Rkt {
         let ownFlags = command.interspersed ? rest.prefix { $0 != "--" } : rest.prefix { $0.hasPrefix("-") && $0 != "--" }
         if ownFlags.contains("--help") || ownFlags.contains("-h") {
             console.out(command.usageText(path: path.joined(separator: " ")))
-            return 0
+            return .exit(0)
         }
         let parsed: ParsedFlags
         do {
@@ -90,20 +120,16 @@ public enum Rkt {
         } catch {
             console.error("Error: \(error.message)")
             console.out(command.usageText(path: path.joined(separator: " ")))
-            return failure
+            return .exit(failure)
         }
         guard let run = command.run else {
             console.out(command.usageText(path: path.joined(separator: " ")))
-            return path.isEmpty && rest.isEmpty ? 0 : failure
-        }
-        let dir = parsed.string("dir")
-        guard dir.hasPrefix("/") else {
-            console.error("\(path.last ?? "rkt"): --dir must be an absolute path (given \(goQuote(dir)))")
-            return failure
+            return .exit(path.isEmpty && rest.isEmpty ? 0 : failure)
         }
         let context = RktContext(flags: parsed, console: console, name: path.last ?? "rkt", command: command,
                                  path: path.joined(separator: " "))
-        return run(parsed, context)
+        guard context.checked() else { return .exit(failure) }
+        return .run(run, context)
     }
 
     /// Where the next command word is: the first argument that is neither a flag nor a
@@ -123,8 +149,8 @@ public enum Rkt {
 
     static let versionCommand = RktCommand(
         name: "version", summary: "Print the version and exit", usage: "",
-        run: { _, context in
-            context.console.out("rkt Version: \(version)\nappc Version: 0.8.11\nGo Version: go1.19.8\nGo OS/Arch: linux/amd64\nFeatures: \n")
+        run: { context in
+            context.console.out("rkt Version: \(RktRelease.version)\nappc Version: \(RktRelease.appcVersion)\nGo Version: go1.19.8\nGo OS/Arch: linux/amd64\nFeatures: \n")
             return 0
         })
 }

@@ -56,12 +56,12 @@ extension Rkt {
     static let runCommand = RktCommand(
         name: "run", summary: "Run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
         flags: podFlags + launchFlags, interspersed: false, details: imageFlagsHelp,
-        run: { flags, context in runPod(flags, context) })
+        run: { context in runPod(context) })
 
     static let prepareCommand = RktCommand(
         name: "prepare", summary: "Prepare to run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
         flags: podFlags, interspersed: false, details: imageFlagsHelp,
-        run: { flags, context in preparePod(flags, context) })
+        run: { context in preparePod(context) })
 
     /// The flags that follow an image and apply to its app.
     static let imageFlagsHelp = """
@@ -84,22 +84,22 @@ extension Rkt {
     static let runPreparedCommand = RktCommand(
         name: "run-prepared", summary: "Run a prepared application pod in rkt", usage: "UUID",
         flags: launchFlags,
-        run: { flags, context in runPrepared(flags, context) })
+        run: { context in runPrepared(context) })
 
     // MARK: Commands
 
-    private static func runPod(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func runPod(_ context: RktContext) -> Int32 {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
-        guard let (flags, apps) = imageArguments(flags, context) else { return Rkt.failure }
-        guard let options = runtimeOptions(flags, context) else { return Rkt.failure }
-        guard let (pod, lock) = preparedPod(flags, apps, context, interactive: options.interactive) else { return Rkt.failure }
+        guard let (context, apps) = imageArguments(context) else { return Rkt.failure }
+        guard let options = runtimeOptions(context) else { return Rkt.failure }
+        guard let (pod, lock) = preparedPod(apps, context, interactive: options.interactive) else { return Rkt.failure }
         return launch(pod, lock: lock, options: options, context: context)
     }
 
-    private static func preparePod(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func preparePod(_ context: RktContext) -> Int32 {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
-        guard let (flags, apps) = imageArguments(flags, context) else { return Rkt.failure }
-        guard let (pod, lock) = preparedPod(flags, apps, context, interactive: false) else { return Rkt.failure }
+        guard let (context, apps) = imageArguments(context) else { return Rkt.failure }
+        guard let (pod, lock) = preparedPod(apps, context, interactive: false) else { return Rkt.failure }
         do throws(PodError) {
             _ = try PodStore(dataDirectory: context.dataDirectory).move(pod, to: .prepared, state: .prepared)
             withExtendedLifetime(lock) {}
@@ -110,10 +110,11 @@ extension Rkt {
         }
     }
 
-    private static func runPrepared(_ flags: ParsedFlags, _ context: RktContext) -> Int32 {
+    private static func runPrepared(_ context: RktContext) -> Int32 {
+        let flags = context.flags
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard flags.arguments.count == 1 else { return context.usage() }
-        guard let options = runtimeOptions(flags, context) else { return Rkt.failure }
+        guard let options = runtimeOptions(context) else { return Rkt.failure }
         let pods = PodStore(dataDirectory: context.dataDirectory)
         let pod: Pod
         do throws(PodError) {
@@ -153,7 +154,8 @@ extension Rkt {
 
     // MARK: Shared parts
 
-    private static func runtimeOptions(_ flags: ParsedFlags, _ context: RktContext) -> RuntimeOptions? {
+    private static func runtimeOptions(_ context: RktContext) -> RuntimeOptions? {
+        let flags = context.flags
         var options = RuntimeOptions()
         options.interactive = flags.bool("interactive")
         options.hostname = flags.string("hostname")
@@ -189,10 +191,13 @@ extension Rkt {
         return options
     }
 
-    /// Parses the images and their flags, fetches what is missing, prepares the pod.
-    /// The images and their flags; pod flags may stand between images too (rkt parses its
-    /// whole flag set there), so they are folded back into the command's flags.
-    private static func imageArguments(_ flags: ParsedFlags, _ context: RktContext) -> (ParsedFlags, [ImageArgument])? {
+    /// The images and their flags. Pod and global flags may stand between and after images
+    /// too (rkt parses its whole flag set there), so they are folded into the command's
+    /// flags, and the context returned is the one every later step reads: built from the
+    /// final flags, so `prepare IMAGE --dir=D --insecure-options=image --debug` means what
+    /// it says.
+    static func imageArguments(_ context: RktContext) -> (RktContext, [ImageArgument])? {
+        let flags = context.flags
         do throws(UsageError) {
             var merged = flags
             let words = flags.arguments + (flags.passThrough.isEmpty ? [] : ["--"] + flags.passThrough)
@@ -214,15 +219,16 @@ extension Rkt {
                     throw UsageError(message: "conflicting flags set with --pod-manifest (see --help)")
                 }
             }
-            return (merged, apps)
+            guard let final = context.replacingFlags(merged) else { return nil }
+            return (final, apps)
         } catch {
             _ = context.usageError(error.message)
             return nil
         }
     }
 
-    private static func preparedPod(_ flags: ParsedFlags, _ apps: [ImageArgument], _ context: RktContext,
-                                    interactive: Bool) -> (Pod, PodLock)? {
+    private static func preparedPod(_ apps: [ImageArgument], _ context: RktContext, interactive: Bool) -> (Pod, PodLock)? {
+        let flags = context.flags
         guard let insecure = insecureOptions(context) else {
             _ = context.usage()
             return nil
@@ -268,7 +274,7 @@ extension Rkt {
             request.volumes = try flags.list("volume").map { try Volume.parse(rktFlag: $0) }
             request.mounts = try flags.list("mount").map { try Mount.parse(rktFlag: $0) }
             if !podManifest.isEmpty {
-                let manifest = try PodManifest.decode(try FileSystem.readFile(podManifest, limit: 16 << 20))
+                let manifest = try PodManifest.decode(try FileSystem.readFile(podManifest, limit: ImageValidator.manifestLimit))
                 request.apps = try manifest.apps?.map { runtimeApp in
                     var app = AppRequest(imageKey: try store.record(idPrefix: runtimeApp.image.id.description).key)
                     app.name = runtimeApp.name.value

@@ -44,6 +44,36 @@ extension Pods {
             }
         }
 
+        /// Global flags after the image take effect (they were once parsed and then ignored):
+        /// the pod lands in `--dir`, `--insecure-options` spares the signature, `--debug` talks.
+        @Test(.timeLimit(.minutes(2)))
+        func globalFlagsAfterTheImage() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+
+            let placements = [
+                ["--dir=\(world.data)", "prepare", world.image, "--insecure-options=image", "--debug"],
+                ["prepare", world.image, "--dir=\(world.data)", "--insecure-options=image", "--debug"],
+                ["prepare", "--debug", world.image, "--dir", world.data, "--insecure-options", "image"],
+            ]
+            for arguments in placements {
+                let prepared = world.rktAsWritten(arguments)
+                #expect(prepared.code == 0, "rkt \(arguments): \(prepared)")
+                let uuid = prepared.outLines.last ?? ""
+                #expect(matches(uuid, uuidPattern), "rkt \(arguments): \(prepared)")
+                #expect(prepared.errLines.contains { $0.hasPrefix("stage0: ") }, "--debug is heard: \(prepared)")
+                guard matches(uuid, uuidPattern) else { continue }
+                #expect(fileExists(world.data + "/pods/prepared/" + uuid), "the pod is under --dir")
+                let removed = world.rkt("rm", uuid)
+                #expect(removed.code == 0, "\(removed)")
+            }
+            // Without --insecure-options, wherever it would have stood, the signature is required.
+            let signed = world.rktAsWritten(["prepare", world.image, "--dir=\(world.data)"])
+            #expect(signed.code == 254, "\(signed)")
+            #expect(signed.err.contains(".asc"), "\(signed)")
+        }
+
         /// rkt's TestCommandsNeedRoot: the pod commands refuse an unprivileged user up front.
         @Test(.timeLimit(.minutes(2)))
         func podCommandsNeedRoot() throws {

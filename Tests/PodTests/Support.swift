@@ -333,6 +333,15 @@ final class PodWorld: @unchecked Sendable {
 
     func rkt(_ args: String...) -> RunResult { rkt(args) }
 
+    /// Runs `rkt ARGS` as written, without the default global flags.
+    func rktAsWritten(_ args: [String], timeout: TimeInterval = 60) -> RunResult {
+        do {
+            return try Subprocess(rktPath, args, scratch: scratch).wait(timeout: timeout)
+        } catch {
+            return RunResult(code: -1, out: "", err: "cannot start rkt: \(error)\n")
+        }
+    }
+
     /// Starts rkt in the background (the test must wait for it or let cleanup kill it).
     func start(_ args: [String], environment: [String: String]? = nil, stdin: FileHandle? = FileHandle.nullDevice,
                stdout: FileHandle? = nil, stderr: FileHandle? = nil) throws -> Subprocess {
