@@ -25,30 +25,34 @@ let package = Package(
         // open special files.
         .target(name: "LinuxSystem", dependencies: ["CRootPath", "CLinux"]),
 
+        // Go's observable behaviour where the tools must match it byte for byte, no domain
+        // knowledge: strconv (Quote, ParseBool), path.Clean, time (durations, RFC 3339, the
+        // layouts rkt prints), text/tabwriter, go-humanize.
+        .target(name: "GoCompat"),
         // JSON with Go encoding/json's observable behaviour (syntax errors, escaping, indenting).
         .target(name: "GoJSON"),
         // appc manifest types, decoding in Go's order, validation and canonical encoding. No I/O.
-        .target(name: "AppcSchema", dependencies: ["GoJSON"]),
+        .target(name: "AppcSchema", dependencies: ["GoJSON", "GoCompat"]),
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
-        .target(name: "ImageKit", dependencies: ["AppcSchema", "CArchive", "CCrypto", "CLinux", "CZlib", "LinuxSystem"]),
+        .target(name: "ImageKit", dependencies: ["AppcSchema", "GoCompat", "CArchive", "CCrypto", "CLinux", "CZlib", "LinuxSystem"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
-        .target(name: "ImageStore", dependencies: ["ImageKit"]),
+        .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
-        .target(name: "ImageRender", dependencies: ["ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux"]),
+        .target(name: "ImageRender", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux"]),
         // How `rkt fetch` gets images into the store (files, URLs, discovery), signature
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
-        .target(name: "ImageFetch", dependencies: ["ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto"]),
+        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto"]),
         // Pods: rkt's pod directories and states, stage0's prepare, the stage1 plan and
         // handover, enter's view of an app, gc.
-        .target(name: "PodKit", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux"]),
-        // What both command lines share: output sinks, tab-aligned tables, Go time and size formats.
-        .target(name: "CLISupport", dependencies: ["AppcSchema"]),
+        .target(name: "PodKit", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux"]),
+        // What both command lines share: the console and its output sinks.
+        .target(name: "CLISupport", dependencies: ["AppcSchema", "GoCompat"]),
         // actool's command line (Go flag semantics), testable in-process.
-        .target(name: "ActoolCLI", dependencies: ["ImageKit", "ImageFetch", "CLISupport"]),
+        .target(name: "ActoolCLI", dependencies: ["GoCompat", "ImageKit", "ImageFetch", "CLISupport"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux"]),
+        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes
@@ -58,15 +62,16 @@ let package = Package(
         .executableTarget(name: "rkt-stage1", dependencies: ["CRootPath"], linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
+        .testTarget(name: "GoCompatTests", dependencies: ["GoCompat"]),
         .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
-        .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema"]),
-        .testTarget(name: "ImageKitTests", dependencies: ["ImageKit"]),
+        .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema", "GoCompat"]),
+        .testTarget(name: "ImageKitTests", dependencies: ["GoCompat", "ImageKit"]),
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
-        .testTarget(name: "ImageFetchTests", dependencies: ["ImageFetch", "ImageStore", "ImageKit", "AppcSchema"]),
-        .testTarget(name: "ImageRenderTests", dependencies: ["ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
-        .testTarget(name: "RktTests", dependencies: ["RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageKit"]),
+        .testTarget(name: "ImageFetchTests", dependencies: ["GoCompat", "ImageFetch", "ImageStore", "ImageKit", "AppcSchema"]),
+        .testTarget(name: "ImageRenderTests", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
+        .testTarget(name: "RktTests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageKit"]),
         // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
-        .testTarget(name: "PodTests", dependencies: ["PodKit", "ImageKit", "CLISupport"]),
-        .testTarget(name: "ActoolTests", dependencies: ["ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),
+        .testTarget(name: "PodTests", dependencies: ["GoCompat", "PodKit", "ImageKit", "CLISupport"]),
+        .testTarget(name: "ActoolTests", dependencies: ["GoCompat", "ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),
     ]
 )

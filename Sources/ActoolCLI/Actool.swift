@@ -1,3 +1,4 @@
+import GoCompat
 import CLISupport
 import ImageKit
 

@@ -1,3 +1,4 @@
+import GoCompat
 import ImageKit
 
 /// Go's `flag.FlagSet` parsing, which actool's users and scripts rely on:
@@ -107,8 +108,8 @@ final class GoFlagSet {
             switch flag.kind {
             case .bool:
                 let given = value ?? "true"
-                guard let parsed = GoFlagSet.parseBool(given) else {
-                    throw fail("invalid boolean value \(goQuote(given)) for -\(name): strconv.ParseBool: parsing \(goQuote(given)): invalid syntax", report, usage)
+                guard let parsed = Strconv.parseBool(given) else {
+                    throw fail("invalid boolean value \(goQuote(given)) for -\(name): \(Strconv.syntaxError("ParseBool", given))", report, usage)
                 }
                 values[name] = parsed ? "true" : "false"
             case .string, .uint, .list:
@@ -139,15 +140,6 @@ final class GoFlagSet {
         report(message)
         usage()
         return .invalid(message)
-    }
-
-    /// `strconv.ParseBool`.
-    static func parseBool(_ text: String) -> Bool? {
-        switch text {
-        case "1", "t", "T", "true", "TRUE", "True": return true
-        case "0", "f", "F", "false", "FALSE", "False": return false
-        default: return nil
-        }
     }
 
     /// Go's `PrintDefaults` text (each flag, its type word, its usage on the next line).

@@ -1,3 +1,4 @@
+import GoCompat
 import GoJSON
 
 /// The `app` object of an image manifest (or of a pod app).
@@ -58,7 +59,7 @@ public struct App: Hashable, Sendable {
         var handlers: Set<String> = []
         for handler in eventHandlers {
             if handlers.contains(handler.name) {
-                return "Only one eventHandler of name \(GoText.quote(handler.name)) allowed"
+                return "Only one eventHandler of name \(goQuote(handler.name)) allowed"
             }
             handlers.insert(handler.name)
         }
@@ -153,7 +154,7 @@ public struct EventHandler: Hashable, Sendable {
         switch name {
         case "pre-start", "post-stop": return nil
         case "": return #"eventHandler "name" cannot be empty"#
-        default: return #"bad eventHandler "name": "# + GoText.quote(name)
+        default: return #"bad eventHandler "name": "# + goQuote(name)
         }
     }
 
@@ -206,7 +207,7 @@ public struct EnvironmentVariable: Hashable, Sendable {
         let valid = isLetter(bytes[0]) && bytes.dropFirst().allSatisfy {
             isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
         }
-        return valid ? nil : "environment variable does not have valid identifier \(GoText.quote(name))"
+        return valid ? nil : "environment variable does not have valid identifier \(goQuote(name))"
     }
 
     /// Go's `Environment.assertValid`.
@@ -215,7 +216,7 @@ public struct EnvironmentVariable: Hashable, Sendable {
         for variable in environment {
             if let error = nameError(variable.name) { return error }
             if seen.contains(variable.name) {
-                return "duplicate environment variable of name \(GoText.quote(variable.name))"
+                return "duplicate environment variable of name \(goQuote(variable.name))"
             }
             seen.insert(variable.name)
         }

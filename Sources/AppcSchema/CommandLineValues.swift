@@ -1,3 +1,4 @@
+import GoCompat
 // The library's parsers for `NAME,key=value,...` command-line values, used by
 // `actool patch-manifest --mounts/--ports` (Go's `MountPointFromString`,
 // `PortFromString`, built on `common.MakeQueryString` + `url.ParseQuery`).
@@ -13,7 +14,7 @@ enum GoQuery {
         var pairs: [String] = []
         for part in full.split(separator: ",", omittingEmptySubsequences: false) {
             guard let eq = part.firstIndex(of: "=") else {
-                return .failure(GoMessage("malformed string \(GoText.quote(full)) - has a label without a value: \(part)"))
+                return .failure(GoMessage("malformed string \(goQuote(full)) - has a label without a value: \(part)"))
             }
             pairs.append(String(part[..<eq]) + "=" + queryEscape(String(part[part.index(after: eq)...])))
         }
@@ -86,7 +87,7 @@ enum GoQuery {
             case UInt8(ascii: "%"):
                 guard i + 2 < s.endIndex, let h = hexValue(s[i + 1]), let l = hexValue(s[i + 2]) else {
                     let bad = Array(s[i..<min(s.endIndex, i + 3)])
-                    return .failure(QueryError(bytes: Array("invalid URL escape \(ManifestPatch.goQuote(bad))".utf8)))
+                    return .failure(QueryError(bytes: Array("invalid URL escape \(Strconv.quote(bytes: bad))".utf8)))
                 }
                 out.append(h << 4 | l)
                 i += 3
@@ -113,7 +114,7 @@ enum GoQuery {
             case UInt8(ascii: " "):
                 out += "+"
             default:
-                out += "%" + GoText.hex(UInt32(b), width: 2).uppercased()
+                out += "%" + Strconv.hex(UInt32(b), width: 2).uppercased()
             }
         }
         return out
@@ -121,24 +122,21 @@ enum GoQuery {
 
     /// `label KEY with multiple values ["a" "b"]`.
     static func multipleValuesError(_ key: String, _ values: [String]) -> String {
-        "label \(key) with multiple values [" + values.map(GoText.quote).joined(separator: " ") + "]"
+        "label \(key) with multiple values [" + values.map(goQuote).joined(separator: " ") + "]"
     }
 
     /// Go's `strconv.ParseBool`.
     static func parseBool(_ s: String) -> Result<Bool, GoMessage> {
-        switch s {
-        case "1", "t", "T", "TRUE", "true", "True": return .success(true)
-        case "0", "f", "F", "FALSE", "false", "False": return .success(false)
-        default: return .failure(GoMessage("strconv.ParseBool: parsing \(GoText.quote(s)): invalid syntax"))
-        }
+        guard let value = Strconv.parseBool(s) else { return .failure(GoMessage(Strconv.syntaxError("ParseBool", s))) }
+        return .success(value)
     }
 
     /// Go's `strconv.ParseUint(s, 10, 16)`.
     static func parseUInt16(_ s: String) -> Result<UInt64, GoMessage> {
-        let syntax = GoMessage("strconv.ParseUint: parsing \(GoText.quote(s)): invalid syntax")
+        let syntax = GoMessage("strconv.ParseUint: parsing \(goQuote(s)): invalid syntax")
         guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return .failure(syntax) }
         guard let n = DecodeLevel.parseUInt(s), n <= 0xFFFF else {
-            return .failure(GoMessage("strconv.ParseUint: parsing \(GoText.quote(s)): value out of range"))
+            return .failure(GoMessage("strconv.ParseUint: parsing \(goQuote(s)): value out of range"))
         }
         return .success(n)
     }
@@ -166,7 +164,7 @@ extension MountPoint {
                 case .failure(let e): throw ManifestError(e.text)
                 }
             default:
-                throw ManifestError("unknown mountpoint parameter \(GoText.quote(key))")
+                throw ManifestError("unknown mountpoint parameter \(goQuote(key))")
             }
         }
         if mount.name.isEmpty { throw ManifestError("name must be set") }
@@ -202,7 +200,7 @@ extension Port {
                 case .failure(let e): throw ManifestError(e.text)
                 }
             default:
-                throw ManifestError("unknown port parameter \(GoText.quote(key))")
+                throw ManifestError("unknown port parameter \(goQuote(key))")
             }
         }
         if let error = port.validationError { throw ManifestError(error) }

@@ -1,3 +1,4 @@
+import GoCompat
 // Go's `net/url.Parse` acceptance and error texts (Go 1.19), reduced to what
 // appc's `types.NewURL` needs: whether it parses, the error, and the scheme.
 
@@ -15,12 +16,12 @@ enum GoURL {
         let scheme: String
         switch parse(Array(main)) {
         case .failure(let reason):
-            return .failure(GoMessage("parse \(GoText.quote(mainText)): \(reason.text)"))
+            return .failure(GoMessage("parse \(goQuote(mainText)): \(reason.text)"))
         case .success(let s):
             scheme = s
         }
         if let fragment, !fragment.isEmpty, let reason = unescapeError(Array(fragment), mode: .fragment) {
-            return .failure(GoMessage("parse \(GoText.quote(raw)): \(reason)"))
+            return .failure(GoMessage("parse \(goQuote(raw)): \(reason)"))
         }
         return .success(scheme)
     }
@@ -113,7 +114,7 @@ enum GoURL {
             guard let close = host.lastIndex(of: UInt8(ascii: "]")) else { return "missing ']' in host" }
             let colonPort = Array(host[(close + 1)...])
             if !validOptionalPort(colonPort) {
-                return "invalid port \(GoText.quote(String(decoding: colonPort, as: UTF8.self))) after host"
+                return "invalid port \(goQuote(String(decoding: colonPort, as: UTF8.self))) after host"
             }
             let inside = Array(host[..<close])
             if let zone = find(Array("%25".utf8), in: inside) {
@@ -124,7 +125,7 @@ enum GoURL {
         } else if let colon = host.lastIndex(of: UInt8(ascii: ":")) {
             let colonPort = Array(host[colon...])
             if !validOptionalPort(colonPort) {
-                return "invalid port \(GoText.quote(String(decoding: colonPort, as: UTF8.self))) after host"
+                return "invalid port \(goQuote(String(decoding: colonPort, as: UTF8.self))) after host"
             }
         }
         return unescapeError(host, mode: .host)
@@ -165,23 +166,23 @@ enum GoURL {
             if c == UInt8(ascii: "%") {
                 if i + 2 >= s.count || !isHex(s[i + 1]) || !isHex(s[i + 2]) {
                     let bad = Array(s[i..<min(s.count, i + 3)])
-                    return "invalid URL escape " + GoText.quote(String(decoding: bad, as: UTF8.self))
+                    return "invalid URL escape " + goQuote(String(decoding: bad, as: UTF8.self))
                 }
                 let triple = Array(s[i..<(i + 3)])
                 let isPercent25 = triple == Array("%25".utf8)
                 if mode == .host && unhex(s[i + 1]) < 8 && !isPercent25 {
-                    return "invalid URL escape " + GoText.quote(String(decoding: triple, as: UTF8.self))
+                    return "invalid URL escape " + goQuote(String(decoding: triple, as: UTF8.self))
                 }
                 if mode == .zone {
                     let v = unhex(s[i + 1]) << 4 | unhex(s[i + 2])
                     if !isPercent25 && v != UInt8(ascii: " ") && shouldEscapeHost(v) {
-                        return "invalid URL escape " + GoText.quote(String(decoding: triple, as: UTF8.self))
+                        return "invalid URL escape " + goQuote(String(decoding: triple, as: UTF8.self))
                     }
                 }
                 i += 3
             } else {
                 if (mode == .host || mode == .zone) && c < 0x80 && shouldEscapeHost(c) {
-                    return "invalid character " + GoText.quote(String(decoding: [c], as: UTF8.self)) + " in host name"
+                    return "invalid character " + goQuote(String(decoding: [c], as: UTF8.self)) + " in host name"
                 }
                 i += 1
             }

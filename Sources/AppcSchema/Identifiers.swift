@@ -1,3 +1,4 @@
+import GoCompat
 import GoJSON
 
 /// An App Container Identifier (image names; label, annotation and isolator
@@ -125,7 +126,7 @@ extension ACKind {
     }
 
     /// `missing or bad ACKind (must be "X")`.
-    var missingError: String { "missing or bad ACKind (must be \(GoText.quote(rawValue)))" }
+    var missingError: String { "missing or bad ACKind (must be \(goQuote(rawValue)))" }
 }
 
 /// An image ID as written in manifests (`dependencies[].imageID`, pod

@@ -1,3 +1,4 @@
+import GoCompat
 import GoJSON
 
 /// The isolator names the library knows (appc-spec.md §3.1).
@@ -140,10 +141,10 @@ public enum IsolatorValue: Hashable, Sendable {
         case .cpuShares(let v):
             return v < 2 || v > 262144 ? "\(IsolatorName.cpuShares) must be between 2 and 262144, got \(v)" : nil
         case .selinuxContext(let c):
-            if c.user.isEmpty || c.user.contains(":") { return "invalid user value \(GoText.quote(c.user))" }
-            if c.role.isEmpty || c.role.contains(":") { return "invalid role value \(GoText.quote(c.role))" }
-            if c.type.isEmpty || c.type.contains(":") { return "invalid type value \(GoText.quote(c.type))" }
-            if c.level.isEmpty { return "invalid level value \(GoText.quote(c.level))" }
+            if c.user.isEmpty || c.user.contains(":") { return "invalid user value \(goQuote(c.user))" }
+            if c.role.isEmpty || c.role.contains(":") { return "invalid role value \(goQuote(c.role))" }
+            if c.type.isEmpty || c.type.contains(":") { return "invalid type value \(goQuote(c.type))" }
+            if c.level.isEmpty { return "invalid level value \(goQuote(c.level))" }
             return nil
         case .apparmorProfile(let profile):
             return profile.isEmpty ? "apparmor profile must not be empty" : nil
@@ -272,7 +273,7 @@ public struct Isolator: Hashable, Sendable {
 
     /// Where Go dereferences a nil value and panics, we report this instead.
     static func missingValueError(_ name: String) -> String {
-        "isolator \(GoText.quote(name)) has no value"
+        "isolator \(goQuote(name)) has no value"
     }
 
     /// Go's `Isolator.UnmarshalJSON` as invoked by an enclosing decoder.

@@ -1,3 +1,4 @@
+import GoCompat
 import GoJSON
 
 /// A `{name, value}` image label.
@@ -34,7 +35,7 @@ public struct Label: Hashable, Sendable {
         for label in labels {
             if label.name.value == "name" { return #"invalid label name: "name""# }
             if seen[label.name.value] != nil {
-                return "duplicate labels of name \(GoText.quote(label.name.value))"
+                return "duplicate labels of name \(goQuote(label.name.value))"
             }
             seen[label.name.value] = label.value
         }
@@ -46,10 +47,10 @@ public struct Label: Hashable, Sendable {
         guard let os = labels["os"] else { return nil }
         guard let entry = validOSArch.first(where: { $0.os == os }) else {
             let oses = validOSArch.map(\.os).sorted(by: GoText.byteLess)
-            return "bad os \(GoText.quote(os)) (must be one of: \(GoText.list(oses)))"
+            return "bad os \(goQuote(os)) (must be one of: \(GoText.list(oses)))"
         }
         if let arch = labels["arch"], !entry.arches.contains(arch) {
-            return "bad arch \(GoText.quote(arch)) for \(os) (must be one of: \(GoText.list(entry.arches)))"
+            return "bad arch \(goQuote(arch)) for \(os) (must be one of: \(GoText.list(entry.arches)))"
         }
         return nil
     }
@@ -105,7 +106,7 @@ public struct Annotation: Hashable, Sendable {
         var seen: [String: String] = [:]
         for annotation in annotations {
             if seen[annotation.name.value] != nil {
-                return "duplicate annotations of name \(GoText.quote(annotation.name.value))"
+                return "duplicate annotations of name \(goQuote(annotation.name.value))"
             }
             seen[annotation.name.value] = annotation.value
         }

@@ -1,3 +1,4 @@
+import GoCompat
 // The manifest editing behind `actool patch-manifest` (appc-spec.md §8.5):
 // actool's own flags with Go's semantics, check order and error texts, then
 // the flags this project adds (dependencies, environment, annotations,
@@ -99,7 +100,7 @@ public struct ManifestPatch: Sendable {
     /// included). A key given twice is an error.
     public static func parseDependency(_ text: String) throws(ManifestError) -> Dependency {
         func failure(_ reason: String) -> ManifestError {
-            ManifestError("\(Flag.addDependency) \(GoText.quote(text)): \(reason)")
+            ManifestError("\(Flag.addDependency) \(goQuote(text)): \(reason)")
         }
         let parts = goSplit(text, ",")
         var dependency: Dependency
@@ -111,15 +112,15 @@ public struct ManifestPatch: Sendable {
         var seen: Set<String> = []
         for part in parts.dropFirst() {
             guard let (key, value) = splitPair(part) else {
-                throw failure("\(GoText.quote(part)) is not KEY=VALUE")
+                throw failure("\(goQuote(part)) is not KEY=VALUE")
             }
-            if seen.contains(key) { throw failure("\(GoText.quote(key)) given more than once") }
+            if seen.contains(key) { throw failure("\(goQuote(key)) given more than once") }
             seen.insert(key)
             if key == "imageID" {
                 do throws(ManifestError) {
                     dependency.imageID = try ImageHash(value)
                 } catch {
-                    throw failure("invalid imageID \(GoText.quote(value)): \(error.message)")
+                    throw failure("invalid imageID \(goQuote(value)): \(error.message)")
                 }
                 continue
             }
@@ -127,7 +128,7 @@ public struct ManifestPatch: Sendable {
             do throws(ManifestError) {
                 labelName = try ACIdentifier(key)
             } catch {
-                throw failure("invalid label name \(GoText.quote(key)): \(error.message)")
+                throw failure("invalid label name \(goQuote(key)): \(error.message)")
             }
             dependency.labels.append(Label(name: labelName, value: value))
         }
@@ -169,7 +170,7 @@ extension ManifestPatch {
                 switch Self.atoi(g) {
                 case .success(let gid): gids.append(gid)
                 case .failure(let e):
-                    throw ManifestError("invalid supplementary group \(GoText.quote(g)): \(e.text)")
+                    throw ManifestError("invalid supplementary group \(goQuote(g)): \(e.text)")
                 }
             }
             app.supplementaryGIDs = gids
@@ -190,7 +191,7 @@ extension ManifestPatch {
                 isolator = try Isolator(name: ACIdentifier(unchecked: isolatorName), value: value)
             } catch {
                 throw ManifestError("cannot parse capability \(retain ? "retain" : "remove") set "
-                                    + "\(GoText.quote(flag)): \(error.message)")
+                                    + "\(goQuote(flag)): \(error.message)")
             }
             Self.replaceIsolators(in: &app.isolators, named: [IsolatorName.capabilitiesRemoveSet,
                                                               IsolatorName.capabilitiesRetainSet], with: isolator)
@@ -201,7 +202,7 @@ extension ManifestPatch {
                 do throws(ManifestError) {
                     app.mountPoints.append(try MountPoint.parse(commandLine: text))
                 } catch {
-                    throw ManifestError("cannot parse mount point \(GoText.quote(text)): \(error.message)")
+                    throw ManifestError("cannot parse mount point \(goQuote(text)): \(error.message)")
                 }
             }
         }
@@ -211,7 +212,7 @@ extension ManifestPatch {
                 do throws(ManifestError) {
                     app.ports.append(try Port.parse(commandLine: text))
                 } catch {
-                    throw ManifestError("cannot parse port \(GoText.quote(text)): \(error.message)")
+                    throw ManifestError("cannot parse port \(goQuote(text)): \(error.message)")
                 }
             }
         }
@@ -284,7 +285,7 @@ extension ManifestPatch {
     /// then `Isolator.UnmarshalJSON` of the JSON text built from it.
     static func patchIsolator(_ text: String) throws(ManifestError) -> Isolator {
         func cannotParse(_ reason: [UInt8]) -> ManifestError {
-            ManifestError(bytes: Array("cannot parse isolator \(GoText.quote(text)): ".utf8) + reason)
+            ManifestError(bytes: Array("cannot parse isolator \(goQuote(text)): ".utf8) + reason)
         }
         let query = Array(("name=" + text).utf8).map { $0 == UInt8(ascii: ",") ? UInt8(ascii: "&") : $0 }
         let parameters: [(key: [UInt8], values: [[UInt8]])]
@@ -300,7 +301,7 @@ extension ManifestPatch {
         for (key, values) in parameters {
             if values.count > 1 {
                 var message = Array("label ".utf8) + key + Array(" with multiple values [".utf8)
-                message += Array(values.map(goQuote).joined(separator: " ").utf8) + [UInt8(ascii: "]")]
+                message += Array(values.map { Strconv.quote(bytes: $0) }.joined(separator: " ").utf8) + [UInt8(ascii: "]")]
                 throw cannotParse(message)
             }
             if key == Array("name".utf8) {
@@ -349,7 +350,7 @@ extension ManifestPatch {
             let before = m.dependencies.count
             m.dependencies.removeAll { $0.imageName.value == name }
             if m.dependencies.count == before {
-                throw ManifestError("\(Flag.removeDependency): no dependency named \(GoText.quote(name))")
+                throw ManifestError("\(Flag.removeDependency): no dependency named \(goQuote(name))")
             }
         }
         for dependency in addDependencies {
@@ -373,7 +374,7 @@ extension ManifestPatch {
             for argument in setEnvironment {
                 let (name, value) = try Self.nameValue(argument, flag: Flag.setEnvironment)
                 if let error = EnvironmentVariable.nameError(name) {
-                    throw ManifestError("\(Flag.setEnvironment) \(GoText.quote(argument)): \(error)")
+                    throw ManifestError("\(Flag.setEnvironment) \(goQuote(argument)): \(error)")
                 }
                 let variable = EnvironmentVariable(unchecked: name, value: value)
                 if let i = app.environment.firstIndex(where: { $0.name == name }) {
@@ -386,7 +387,7 @@ extension ManifestPatch {
                 let before = app.environment.count
                 app.environment.removeAll { $0.name == name }
                 if app.environment.count == before {
-                    throw ManifestError("\(Flag.unsetEnvironment): no environment variable named \(GoText.quote(name))")
+                    throw ManifestError("\(Flag.unsetEnvironment): no environment variable named \(goQuote(name))")
                 }
             }
             m.app = app
@@ -398,7 +399,7 @@ extension ManifestPatch {
             do throws(ManifestError) {
                 annotation = try Annotation(name: name, value: value)
             } catch {
-                throw ManifestError("\(Flag.setAnnotation) \(GoText.quote(argument)): \(error.message)")
+                throw ManifestError("\(Flag.setAnnotation) \(goQuote(argument)): \(error.message)")
             }
             let valueError: String?
             switch name {
@@ -407,7 +408,7 @@ extension ManifestPatch {
             default: valueError = nil
             }
             if let valueError {
-                throw ManifestError("\(Flag.setAnnotation) \(GoText.quote(argument)): \(valueError)")
+                throw ManifestError("\(Flag.setAnnotation) \(goQuote(argument)): \(valueError)")
             }
             if let i = m.annotations.firstIndex(where: { $0.name.value == name }) {
                 m.annotations[i] = annotation
@@ -419,7 +420,7 @@ extension ManifestPatch {
             let before = m.annotations.count
             m.annotations.removeAll { $0.name.value == name }
             if m.annotations.count == before {
-                throw ManifestError("\(Flag.unsetAnnotation): no annotation named \(GoText.quote(name))")
+                throw ManifestError("\(Flag.unsetAnnotation): no annotation named \(goQuote(name))")
             }
         }
 
@@ -429,10 +430,10 @@ extension ManifestPatch {
             do throws(ManifestError) {
                 label = try Label(name: name, value: value)
             } catch {
-                throw ManifestError("\(Flag.setLabel) \(GoText.quote(argument)): \(error.message)")
+                throw ManifestError("\(Flag.setLabel) \(goQuote(argument)): \(error.message)")
             }
             if name == "name" {
-                throw ManifestError("\(Flag.setLabel) \(GoText.quote(argument)): invalid label name: \"name\"")
+                throw ManifestError("\(Flag.setLabel) \(goQuote(argument)): invalid label name: \"name\"")
             }
             if let i = m.labels.firstIndex(where: { $0.name.value == name }) {
                 m.labels[i] = label
@@ -444,7 +445,7 @@ extension ManifestPatch {
             let before = m.labels.count
             m.labels.removeAll { $0.name.value == name }
             if m.labels.count == before {
-                throw ManifestError("\(Flag.unsetLabel): no label named \(GoText.quote(name))")
+                throw ManifestError("\(Flag.unsetLabel): no label named \(goQuote(name))")
             }
         }
         if !setLabels.isEmpty {
@@ -458,14 +459,14 @@ extension ManifestPatch {
         if let workingDirectory {
             guard m.app != nil else { throw ManifestError(Self.noAppError) }
             if !workingDirectory.isEmpty && !workingDirectory.hasPrefix("/") {
-                throw ManifestError("\(Flag.workingDirectory) \(GoText.quote(workingDirectory)): "
+                throw ManifestError("\(Flag.workingDirectory) \(goQuote(workingDirectory)): "
                                     + "workingDirectory must be an absolute path")
             }
             m.app?.workingDirectory = workingDirectory
         }
 
         for path in extendWhitelist where !path.hasPrefix("/") {
-            throw ManifestError("\(Flag.extendWhitelist) \(GoText.quote(path)): path must be absolute")
+            throw ManifestError("\(Flag.extendWhitelist) \(goQuote(path)): path must be absolute")
         }
         if !m.pathWhitelist.isEmpty {
             for path in extendWhitelist where !m.pathWhitelist.contains(path) {
@@ -477,7 +478,7 @@ extension ManifestPatch {
     /// `NAME=VALUE` split at the first `=`, or the flag's error.
     static func nameValue(_ argument: String, flag: String) throws(ManifestError) -> (String, String) {
         guard let pair = splitPair(argument) else {
-            throw ManifestError("\(flag) \(GoText.quote(argument)): want NAME=VALUE")
+            throw ManifestError("\(flag) \(goQuote(argument)): want NAME=VALUE")
         }
         return pair
     }
@@ -502,8 +503,8 @@ extension ManifestPatch {
 
     /// Go's `strconv.Atoi` on a 64-bit platform, with its error texts.
     static func atoi(_ s: String) -> Result<Int, GoMessage> {
-        let syntax = GoMessage("strconv.Atoi: parsing \(GoText.quote(s)): invalid syntax")
-        let range = GoMessage("strconv.Atoi: parsing \(GoText.quote(s)): value out of range")
+        let syntax = GoMessage("strconv.Atoi: parsing \(goQuote(s)): invalid syntax")
+        let range = GoMessage("strconv.Atoi: parsing \(goQuote(s)): value out of range")
         var digits = Array(s.utf8)[...]
         var negative = false
         if let first = digits.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
@@ -524,46 +525,5 @@ extension ManifestPatch {
         if !negative && n >= cutoff { return .failure(range) }
         if negative && n > cutoff { return .failure(range) }
         return .success(negative ? Int(truncatingIfNeeded: 0 &- n) : Int(n))
-    }
-
-    /// Go's `strconv.Quote` of a byte string that may not be valid UTF-8:
-    /// each byte that does not start a valid sequence becomes `\xNN`.
-    static func goQuote(_ bytes: [UInt8]) -> String {
-        var out = "\""
-        var i = 0
-        while i < bytes.count {
-            let width = utf8SequenceLength(bytes, at: i)
-            if width == 0 {
-                out += "\\x" + GoText.hex(UInt32(bytes[i]), width: 2)
-                i += 1
-                continue
-            }
-            let piece = String(decoding: bytes[i..<(i + width)], as: UTF8.self)
-            out += GoText.quote(piece).dropFirst().dropLast()
-            i += width
-        }
-        return out + "\""
-    }
-
-    /// The length of the valid UTF-8 sequence at `i` (Go's `utf8.DecodeRune`
-    /// rules), or 0 when the byte there does not start one.
-    private static func utf8SequenceLength(_ b: [UInt8], at i: Int) -> Int {
-        let b0 = b[i]
-        if b0 < 0x80 { return 1 }
-        func continuation(_ j: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
-            j < b.count && b[j] >= low && b[j] <= high
-        }
-        switch b0 {
-        case 0xC2...0xDF:
-            return continuation(i + 1) ? 2 : 0
-        case 0xE0...0xEF:
-            let (low, high): (UInt8, UInt8) = b0 == 0xE0 ? (0xA0, 0xBF) : b0 == 0xED ? (0x80, 0x9F) : (0x80, 0xBF)
-            return continuation(i + 1, low, high) && continuation(i + 2) ? 3 : 0
-        case 0xF0...0xF4:
-            let (low, high): (UInt8, UInt8) = b0 == 0xF0 ? (0x90, 0xBF) : b0 == 0xF4 ? (0x80, 0x8F) : (0x80, 0xBF)
-            return continuation(i + 1, low, high) && continuation(i + 2) && continuation(i + 3) ? 4 : 0
-        default:
-            return 0
-        }
     }
 }

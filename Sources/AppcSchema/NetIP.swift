@@ -1,3 +1,4 @@
+import GoCompat
 // Go's `net.ParseIP` and `net.IP.String` (Go 1.19), for pod `ports[].hostIP`.
 
 /// An IP address as Go's `net.IP` holds it (16 bytes; IPv4 in IPv4-mapped form).
@@ -153,7 +154,7 @@ public struct NetIP: Hashable, Sendable, CustomStringConvertible {
                 out += ":"
             }
             let group = UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-            out += GoText.hex(group, width: 1)
+            out += Strconv.hex(group, width: 1)
             i += 2
         }
         return out

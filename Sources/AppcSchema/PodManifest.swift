@@ -1,3 +1,4 @@
+import GoCompat
 import GoJSON
 
 /// A pod manifest (appc-spec.md §3.2). List fields without `omitempty` in Go
@@ -145,7 +146,7 @@ public struct RuntimeApp: Hashable, Sendable {
     static func duplicateError(_ apps: [RuntimeApp]) -> String? {
         var seen: Set<String> = []
         for app in apps {
-            if seen.contains(app.name.value) { return "duplicate apps of name \(GoText.quote(app.name.value))" }
+            if seen.contains(app.name.value) { return "duplicate apps of name \(goQuote(app.name.value))" }
             seen.insert(app.name.value)
         }
         return nil

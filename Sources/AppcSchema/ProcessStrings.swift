@@ -1,3 +1,4 @@
+import GoCompat
 extension App {
     /// The first field whose string would reach a process's path, argv or environment and
     /// holds a NUL byte, described for a message (`environment variable "FOO"`), or nil.
@@ -16,13 +17,13 @@ extension App {
             }
         }
         for variable in environment where hasNUL(variable.name) || hasNUL(variable.value) {
-            return "environment variable \(GoText.quote(variable.name))"
+            return "environment variable \(goQuote(variable.name))"
         }
         if hasNUL(workingDirectory) { return "working directory" }
         if hasNUL(user) { return "user" }
         if hasNUL(group) { return "group" }
         for mountPoint in mountPoints where hasNUL(mountPoint.path) {
-            return "mount point \(GoText.quote(mountPoint.name.value)) path"
+            return "mount point \(goQuote(mountPoint.name.value)) path"
         }
         return nil
     }

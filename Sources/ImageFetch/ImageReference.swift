@@ -1,3 +1,4 @@
+import GoCompat
 import ImageKit
 
 /// What an image argument of `rkt fetch` names (rkt's `DistFromImageString`).

@@ -1,3 +1,4 @@
+import GoCompat
 import ImageKit
 
 /// rkt's `--insecure-options` bits (rkt-runtime.md §5.8).

@@ -1,3 +1,4 @@
+import GoCompat
 import AppcSchema
 import Glibc
 import ImageKit
@@ -17,10 +18,10 @@ public struct Keystore: Sendable {
 
     /// The keystore of the given configuration directories.
     public init(systemConfig: String = "/usr/lib/rkt", localConfig: String = "/etc/rkt") {
-        localRootPath = Paths.join(localConfig, "trustedkeys", "root.d")
-        localPrefixPath = Paths.join(localConfig, "trustedkeys", "prefix.d")
-        systemRootPath = Paths.join(systemConfig, "trustedkeys", "root.d")
-        systemPrefixPath = Paths.join(systemConfig, "trustedkeys", "prefix.d")
+        localRootPath = GoPath.join(localConfig, "trustedkeys", "root.d")
+        localPrefixPath = GoPath.join(localConfig, "trustedkeys", "prefix.d")
+        systemRootPath = GoPath.join(systemConfig, "trustedkeys", "root.d")
+        systemPrefixPath = GoPath.join(systemConfig, "trustedkeys", "prefix.d")
     }
 
     /// A trusted key as loaded for a check.
@@ -45,8 +46,8 @@ public struct Keystore: Sendable {
         let walks: [(root: String, full: String)] = [
             (systemRootPath, systemRootPath),
             (localRootPath, localRootPath),
-            (Paths.join(systemPrefixPath, prefixRoot), Paths.join(systemPrefixPath, identifier.value)),
-            (Paths.join(localPrefixPath, prefixRoot), Paths.join(localPrefixPath, identifier.value)),
+            (GoPath.join(systemPrefixPath, prefixRoot), GoPath.join(systemPrefixPath, identifier.value)),
+            (GoPath.join(localPrefixPath, prefixRoot), GoPath.join(localPrefixPath, identifier.value)),
         ]
         var order: [String] = []
         var keys: [String: TrustedKey] = [:]
@@ -103,7 +104,7 @@ public struct Keystore: Sendable {
         } catch {
             throw FetchError(error.message)
         }
-        for dir in [Paths.join(localPrefixPath, prefix), Paths.join(systemPrefixPath, prefix)] where Paths.isDirectory(dir) {
+        for dir in [GoPath.join(localPrefixPath, prefix), GoPath.join(systemPrefixPath, prefix)] where Paths.isDirectory(dir) {
             for name in Paths.entries(dir) {
                 var info = stat()
                 if stat(dir + "/" + name, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR, info.st_size > 0 { return true }
@@ -124,7 +125,7 @@ public struct Keystore: Sendable {
         } catch {
             throw FetchError(error.message)
         }
-        return try storeTrustedKey(in: Paths.join(localPrefixPath, prefix), key: key)
+        return try storeTrustedKey(in: GoPath.join(localPrefixPath, prefix), key: key)
     }
 
     /// Stores an armored key as a root key (rkt's `StoreTrustedKeyRoot`); returns its path.
@@ -135,7 +136,7 @@ public struct Keystore: Sendable {
     private func storeTrustedKey(in dir: String, key: [UInt8]) throws(FetchError) -> String {
         try Paths.makeDirectories(dir)
         guard let first = try OpenPGP.readArmoredKeyRing(key).first else { throw FetchError("missing opengpg entity") }
-        let path = Paths.join(dir, first.fileName)
+        let path = GoPath.join(dir, first.fileName)
         try Paths.write(path, key, mode: 0o644)
         return path
     }

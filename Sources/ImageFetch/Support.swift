@@ -1,3 +1,4 @@
+import GoCompat
 import Glibc
 import ImageKit
 
@@ -155,35 +156,12 @@ enum Subprocess {
 }
 
 enum Paths {
-    /// Go's `path.Clean`.
-    static func clean(_ path: String) -> String {
-        if path.isEmpty { return "." }
-        let rooted = path.hasPrefix("/")
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." {
-                if let last = parts.last, last != ".." { parts.removeLast(); continue }
-                if rooted { continue }
-            }
-            parts.append(part)
-        }
-        let joined = parts.joined(separator: "/")
-        if rooted { return "/" + joined }
-        return joined.isEmpty ? "." : joined
-    }
-
     /// Go's `filepath.Abs`.
     static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return clean(path) }
+        if path.hasPrefix("/") { return GoPath.clean(path) }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let cwd = getcwd(&buffer, buffer.count) != nil ? stringFromCBuffer(buffer) : "/"
-        return clean(cwd + "/" + path)
-    }
-
-    /// Go's `path.Join`.
-    static func join(_ parts: String...) -> String {
-        clean(parts.filter { !$0.isEmpty }.joined(separator: "/"))
+        return GoPath.clean(cwd + "/" + path)
     }
 
     static func isRegularFile(_ path: String) -> Bool {

@@ -1,3 +1,4 @@
+import GoCompat
 import AppcSchema
 import Glibc
 
@@ -105,36 +106,4 @@ public enum ImageValidator {
         }
         return decoded
     }
-}
-
-/// Go's `%q` for a string: double-quoted, with Go's escapes for control and invalid bytes.
-public func goQuote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case "\u{07}": out += "\\a"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        case "\u{0B}": out += "\\v"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                out += "\\x" + hex2(UInt8(scalar.value))
-            } else if scalar == "\u{FFFD}" {
-                out += "\\ufffd"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-private func hex2(_ b: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(digits[Int(b >> 4)]) + String(digits[Int(b & 0xf)])
 }

@@ -1,3 +1,4 @@
+import GoCompat
 import Glibc
 import CArchive
 
@@ -168,29 +169,5 @@ public final class TarReader {
         case 0o140000: return .socket
         default: return archive_entry_hardlink(entry) != nil ? .hardlink : .other
         }
-    }
-}
-
-/// Go's `path.Clean`: lexical processing only, no file system access.
-public enum GoPath {
-    public static func clean(_ path: String) -> String {
-        if path.isEmpty { return "." }
-        let rooted = path.hasPrefix("/")
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..":
-                if let last = parts.last, last != ".." {
-                    parts.removeLast()
-                } else if !rooted {
-                    parts.append(part)
-                }
-            default: parts.append(part)
-            }
-        }
-        let joined = parts.joined(separator: "/")
-        if rooted { return "/" + joined }
-        return joined.isEmpty ? "." : joined
     }
 }

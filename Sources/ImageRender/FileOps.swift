@@ -10,51 +10,6 @@ enum BytePath {
     static let slash = UInt8(ascii: "/")
     static let dot = UInt8(ascii: ".")
 
-    /// Go's `path.Clean` on bytes: lexical only.
-    static func clean(_ path: [UInt8]) -> [UInt8] {
-        if isClean(path) { return path }
-        if path.isEmpty { return [dot] }
-        let rooted = path.first == slash
-        var parts: [ArraySlice<UInt8>] = []
-        for part in path.split(separator: slash, omittingEmptySubsequences: true) {
-            if part.count == 1 && part.first == dot { continue }
-            if part.count == 2 && part.allSatisfy({ $0 == dot }) {
-                if let last = parts.last, !(last.count == 2 && last.allSatisfy({ $0 == dot })) {
-                    parts.removeLast()
-                } else if !rooted {
-                    parts.append(part)
-                }
-                continue
-            }
-            parts.append(part)
-        }
-        var out: [UInt8] = rooted ? [slash] : []
-        for (i, part) in parts.enumerated() {
-            if i > 0 { out.append(slash) }
-            out.append(contentsOf: part)
-        }
-        return out.isEmpty ? [dot] : out
-    }
-
-    /// Whether `clean` would return `path` unchanged (the usual case, checked in one pass):
-    /// not empty, no empty, `.` or `..` component, no trailing slash (`/` alone is clean).
-    private static func isClean(_ path: [UInt8]) -> Bool {
-        if path == [slash] { return true }
-        guard let last = path.last, last != slash else { return false }
-        var length = 0, dots = 0  // of the component being read
-        for (i, byte) in path.enumerated() {
-            if byte == slash {
-                if i > 0 && (length == 0 || length == dots && dots <= 2) { return false }
-                length = 0
-                dots = 0
-            } else {
-                length += 1
-                if byte == dot { dots += 1 }
-            }
-        }
-        return !(length == dots && dots <= 2)
-    }
-
     /// True for a cleaned name that climbs out of its root (`..`, `../x`).
     static func escapes(_ cleaned: [UInt8]) -> Bool {
         cleaned == [dot, dot] || cleaned.starts(with: [dot, dot, slash])

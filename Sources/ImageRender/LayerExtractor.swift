@@ -1,3 +1,4 @@
+import GoCompat
 import CArchive
 import Glibc
 import ImageKit
@@ -59,7 +60,7 @@ private final class ExtractionState {
             throw .archive("\(source.path): entry without a readable name")
         }
         let name = BytePath.text(raw)
-        let cleaned = BytePath.clean(raw)
+        let cleaned = GoPath.clean(bytes: raw)
         if cleaned.first == BytePath.slash { throw .unsafeEntry(name: name, reason: "absolute name") }
         if BytePath.escapes(cleaned) { throw .unsafeEntry(name: name, reason: "name leaves the image") }
         let metadata = try Self.metadata(entry, name: name)
@@ -146,7 +147,7 @@ private final class ExtractionState {
     /// A hardlink within the rootfs: the target is cleaned like any name and must be an
     /// entry already extracted below the rootfs; it is reached without following links.
     private func link(_ relative: RelativePath, name: String, target raw: [UInt8], parent: (fd: Int32, name: [UInt8])) throws(RenderError) {
-        let cleaned = BytePath.clean(raw)
+        let cleaned = GoPath.clean(bytes: raw)
         let targetName = BytePath.text(raw)
         if cleaned.first == BytePath.slash || BytePath.escapes(cleaned) {
             throw .unsafeEntry(name: name, reason: "hardlink to outside path \(goQuote(targetName))")

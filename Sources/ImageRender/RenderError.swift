@@ -1,3 +1,4 @@
+import GoCompat
 import Glibc
 import ImageKit
 import ImageStore

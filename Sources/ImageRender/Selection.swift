@@ -1,3 +1,4 @@
+import GoCompat
 /// acirenderer's choice of files (appc-spec.md §7.2), made from the layer indexes
 /// instead of the archives (they list the same entries in the same order).
 struct Selection {
@@ -71,7 +72,7 @@ struct Selection {
     static func whitelist(_ paths: [String]) -> Set<RelativePath> {
         var set = Set<RelativePath>()
         for path in paths {
-            let joined = BytePath.clean(Array("rootfs/".utf8) + Array(path.utf8))
+            let joined = GoPath.clean(bytes: Array("rootfs/".utf8) + Array(path.utf8))
             if let relative = BytePath.belowRootfs(joined) { set.insert(relative) }
         }
         return set

@@ -1,3 +1,4 @@
+import GoCompat
 import AppcSchema
 import Foundation
 import Glibc

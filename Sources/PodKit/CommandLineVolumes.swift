@@ -1,3 +1,4 @@
+import GoCompat
 import AppcSchema
 import ImageKit
 
@@ -19,11 +20,8 @@ extension Volume {
         }
         func flag(_ key: String) throws(PodError) -> Bool? {
             guard let value = fields[key] else { return nil }
-            switch value {
-            case "true", "1", "t", "T", "TRUE", "True": return true
-            case "false", "0", "f", "F", "FALSE", "False": return false
-            default: throw .invalid("--volume \(goQuote(text)): \(key) must be true or false")
-            }
+            guard let flag = Strconv.parseBool(value) else { throw .invalid("--volume \(goQuote(text)): \(key) must be true or false") }
+            return flag
         }
         let readOnly = try flag("readOnly"), recursive = try flag("recursive")
         do throws(ManifestError) {

@@ -1,3 +1,4 @@
+import GoCompat
 import CLinux
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import GoCompat
 import ImageKit
 
 /// Why a pod operation failed; `description` is the text rkt prints after the command's prefix.

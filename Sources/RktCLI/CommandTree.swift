@@ -1,3 +1,4 @@
+import GoCompat
 import CLISupport
 import ImageKit
 
@@ -145,8 +146,8 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
         switch spec.kind {
         case .bool:
             let text = value ?? "true"
-            guard let flag = parseGoBool(text) else {
-                throw UsageError(message: "invalid argument \(goQuote(text)) for \(goQuote("--" + name)) flag: strconv.ParseBool: parsing \(goQuote(text)): invalid syntax")
+            guard let flag = Strconv.parseBool(text) else {
+                throw UsageError(message: "invalid argument \(goQuote(text)) for \(goQuote("--" + name)) flag: \(Strconv.syntaxError("ParseBool", text))")
             }
             parsed.set(name, flag ? "true" : "false")
         case .optional:
@@ -161,12 +162,4 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
         }
     }
     return parsed
-}
-
-func parseGoBool(_ text: String) -> Bool? {
-    switch text {
-    case "1", "t", "T", "true", "TRUE", "True": return true
-    case "0", "f", "F", "false", "FALSE", "False": return false
-    default: return nil
-    }
 }

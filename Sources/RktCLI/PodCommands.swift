@@ -1,3 +1,4 @@
+import GoCompat
 import AppcSchema
 import CLISupport
 import Foundation
@@ -226,9 +227,9 @@ extension Rkt {
 
     /// `--wait`/`--wait-ready`: a bool or a Go duration; nil = don't wait, < 0 = forever.
     private static func waitDuration(_ text: String) -> Int64?? {
-        if let flag = parseGoBool(text) { return .some(flag ? -1 : nil) }
+        if let flag = Strconv.parseBool(text) { return .some(flag ? -1 : nil) }
         if text.isEmpty { return .some(-1) }
-        guard let duration = goDuration(text) else { return nil }
+        guard let duration = try? GoDuration.parse(text) else { return nil }
         return .some(duration)
     }
 
@@ -312,11 +313,16 @@ extension Rkt {
     private static func gc(_ context: RktContext) -> Int32 {
         let flags = context.flags
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
-        guard let grace = goDuration(flags.string("grace-period")) else {
-            return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period: time: invalid duration")
+        let grace: Int64, expire: Int64
+        do throws(GoDurationError) {
+            grace = try GoDuration.parse(flags.string("grace-period"))
+        } catch {
+            return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period: \(error)")
         }
-        guard let expire = goDuration(flags.string("expire-prepared")) else {
-            return context.usageError("invalid argument \(goQuote(flags.string("expire-prepared"))) for --expire-prepared: time: invalid duration")
+        do throws(GoDurationError) {
+            expire = try GoDuration.parse(flags.string("expire-prepared"))
+        } catch {
+            return context.usageError("invalid argument \(goQuote(flags.string("expire-prepared"))) for --expire-prepared: \(error)")
         }
         let console = context.console
         let cleaner = PodCleaner(pods: PodStore(dataDirectory: context.dataDirectory), log: { console.error($0) },

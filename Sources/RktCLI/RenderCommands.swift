@@ -1,3 +1,4 @@
+import GoCompat
 import CLISupport
 import ImageKit
 import ImageRender
@@ -57,8 +58,11 @@ extension Rkt {
         flags: [FlagSpec(name: "grace-period", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait since an image was last used before removing it")],
         run: { context in
             let flags = context.flags
-            guard let grace = goDuration(flags.string("grace-period")) else {
-                return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period=\(flags.string("grace-period")): time: invalid duration \(goQuote(flags.string("grace-period")))")
+            let grace: Int64
+            do throws(GoDurationError) {
+                grace = try GoDuration.parse(flags.string("grace-period"))
+            } catch {
+                return context.usageError("invalid argument \(goQuote(flags.string("grace-period"))) for --grace-period=\(flags.string("grace-period")): \(error)")
             }
             do {
                 let store = try context.openStore()
@@ -103,23 +107,5 @@ extension Rkt {
         } catch {
             return context.fail("\(error)")
         }
-    }
-
-    /// Go's `time.ParseDuration` for the forms rkt's flags take (`24h0m0s`, `30m`, `1h30m`, `10s`), in nanoseconds.
-    static func goDuration(_ text: String) -> Int64? {
-        if text == "0" { return 0 }
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        var rest = Substring(text)
-        var total = 0.0
-        guard !rest.isEmpty else { return nil }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            guard let unit = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) }) else { return nil }
-            rest = rest.dropFirst(unit.0.count)
-            total += value * unit.1
-        }
-        return Int64(total)
     }
 }

@@ -1,3 +1,4 @@
+import GoCompat
 import AppcSchema
 import CLISupport
 import Foundation
@@ -452,7 +453,7 @@ struct ImageArgument {
             }
             request.oomScoreAdj = value
         }
-        request.readOnlyRootfs = flags["readonly-rootfs"].flatMap(parseGoBool) ?? false
+        request.readOnlyRootfs = flags["readonly-rootfs"].flatMap(Strconv.parseBool) ?? false
         return request
     }
 }

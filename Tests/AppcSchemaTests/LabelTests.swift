@@ -1,3 +1,4 @@
+import GoCompat
 import Testing
 @testable import AppcSchema
 

@@ -1,3 +1,4 @@
+import GoCompat
 import Testing
 @testable import AppcSchema
 
@@ -356,7 +357,7 @@ struct ManifestPatchTests {
         (",limit=1", "ACIdentifier cannot be empty"),
     ])
     func unparsableIsolators(item: String, error: String) {
-        #expect(patchError(withApp()) { $0.isolators = item } == "cannot parse isolator \(GoText.quote(item)): \(error)")
+        #expect(patchError(withApp()) { $0.isolators = item } == "cannot parse isolator \(goQuote(item)): \(error)")
     }
 
     @Test func emptyIsolatorItems() {
@@ -496,7 +497,7 @@ struct ManifestPatchTests {
          #"bad arch "x86_64" for linux (must be one of: [amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x])"#),
     ])
     func badDependency(text: String, error: String) {
-        #expect(throws: ManifestError("--add-dependency \(GoText.quote(text)): \(error)")) {
+        #expect(throws: ManifestError("--add-dependency \(goQuote(text)): \(error)")) {
             try ManifestPatch.parseDependency(text)
         }
     }

@@ -1,3 +1,4 @@
+import GoCompat
 import ImageKit
 import Testing
 

@@ -1,21 +1,37 @@
-// Go's `time.Parse(time.RFC3339, s)` acceptance and error texts (Go 1.19),
-// as used by appc's `created` annotation (`types.NewDate`).
+// Go's `time` package as the appc texts need it (Go 1.19): `time.Parse(time.RFC3339, s)`
+// acceptance and error texts, as used by appc's `created` annotation (`types.NewDate`).
 
-enum GoTime {
+public enum GoTime {
     static let rfc3339 = "2006-01-02T15:04:05Z07:00"
 
-    /// The `time.ParseError` text for `value`, or nil when Go accepts it.
-    static func rfc3339Error(_ value: String) -> String? {
+    /// The quoting of Go's `time` package (`time.ParseError`, `ParseDuration`): non-ASCII
+    /// and control bytes as `\xNN`, `"` and `\` backslash-escaped.
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            if v >= 0x80 || v < 0x20 {
+                for byte in String(scalar).utf8 { out += "\\x" + Strconv.hex(UInt32(byte), width: 2) }
+            } else {
+                if v == 0x22 || v == 0x5C { out += "\\" }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The `time.ParseError` text for `value` parsed as RFC 3339, or nil when Go accepts it.
+    public static func rfc3339Error(_ value: String) -> String? {
         let v = Array(value.utf8)
         var pos = 0
 
         func parseError(_ layoutElem: String, _ valueElem: Int) -> String {
             let rest = String(decoding: v[valueElem...], as: UTF8.self)
-            return "parsing time \(GoText.timeQuote(value)) as \(GoText.timeQuote(rfc3339)): cannot parse "
-                + "\(GoText.timeQuote(rest)) as \(GoText.timeQuote(layoutElem))"
+            return "parsing time \(quote(value)) as \(quote(rfc3339)): cannot parse "
+                + "\(quote(rest)) as \(quote(layoutElem))"
         }
         func messageError(_ message: String) -> String {
-            "parsing time \(GoText.timeQuote(value))" + message
+            "parsing time \(quote(value))" + message
         }
         func isDigit(_ i: Int) -> Bool { i < v.count && v[i] >= 0x30 && v[i] <= 0x39 }
         func digit(_ i: Int) -> Int { Int(v[i]) - 0x30 }
@@ -95,7 +111,7 @@ enum GoTime {
 
         if pos < v.count {
             let rest = String(decoding: v[pos...], as: UTF8.self)
-            return messageError(": extra text: " + GoText.timeQuote(rest))
+            return messageError(": extra text: " + quote(rest))
         }
         if day < 1 || day > daysIn(month: month, year: year) {
             return messageError(": day out of range")
