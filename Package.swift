@@ -23,7 +23,7 @@ let package = Package(
         // Linux system calls wrapped for Swift, no domain knowledge: system errors, paths
         // resolved inside a root directory (CRootPath), copies that keep holes and never
         // open special files.
-        .target(name: "LinuxSystem", dependencies: ["CRootPath", "CLinux"]),
+        .target(name: "LinuxSystem", dependencies: ["GoCompat", "CRootPath", "CLinux"]),
 
         // Go's observable behaviour where the tools must match it byte for byte, no domain
         // knowledge: strconv (Quote, ParseBool), path.Clean, time (durations, RFC 3339, the
@@ -36,23 +36,23 @@ let package = Package(
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
         .target(name: "ImageKit", dependencies: ["AppcSchema", "GoCompat", "CArchive", "CCrypto", "CLinux", "CZlib", "LinuxSystem"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
-        .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit"]),
+        .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit", "LinuxSystem"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
-        .target(name: "ImageRender", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux"]),
+        .target(name: "ImageRender", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux", "LinuxSystem"]),
         // How `rkt fetch` gets images into the store (files, URLs, discovery), signature
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
-        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto"]),
+        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem"]),
         // Pods: rkt's pod directories and states, stage0's prepare, the stage1 plan and
         // handover, enter's view of an app, gc.
-        .target(name: "PodKit", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux"]),
+        .target(name: "PodKit", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem"]),
         // What both command lines share: the console and its output sinks.
-        .target(name: "CLISupport", dependencies: ["AppcSchema", "GoCompat"]),
+        .target(name: "CLISupport", dependencies: ["AppcSchema", "GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
-        .target(name: "ActoolCLI", dependencies: ["GoCompat", "ImageKit", "ImageFetch", "CLISupport"]),
+        .target(name: "ActoolCLI", dependencies: ["GoCompat", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux"]),
+        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux", "LinuxSystem"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes

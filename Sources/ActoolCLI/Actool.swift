@@ -1,5 +1,5 @@
-import GoCompat
 import CLISupport
+import GoCompat
 import ImageKit
 
 /// actool's entry point: Go-style global flags, then the subcommand.

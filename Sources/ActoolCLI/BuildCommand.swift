@@ -1,5 +1,5 @@
-import GoCompat
 import Glibc
+import GoCompat
 import ImageKit
 
 extension Command {

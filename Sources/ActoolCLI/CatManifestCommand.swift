@@ -1,5 +1,5 @@
-import CLISupport
 import AppcSchema
+import CLISupport
 import ImageKit
 
 extension Command {
@@ -26,7 +26,7 @@ extension Command {
         do {
             stream = try ACIStream(path: path, pipelined: false)
         } catch {
-            if case .system(operation: "open", _, _) = error {
+            if case let .system(failure) = error, failure.operation == "open" {
                 console.error("cat-manifest: Cannot open \(path): \(error)")
             } else {
                 console.error("cat-manifest: Cannot extract \(path): \(error)")

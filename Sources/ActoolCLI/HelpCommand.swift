@@ -1,6 +1,6 @@
+import CLISupport
 import GoCompat
 import ImageKit
-import CLISupport
 
 extension Command {
     static let help = Command(

@@ -1,8 +1,9 @@
-import GoCompat
-import CLISupport
 import AppcSchema
+import CLISupport
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 extension Command {
     static let patchManifest = Command(
@@ -116,10 +117,7 @@ private struct PatchManifestRun {
             do {
                 file = try AtomicFile(path: output)
             } catch {
-                if case let .system(_, _, code) = error {
-                    return fail("Unable to open output \(output): open \(output): \(errnoText(code))")
-                }
-                return fail("Unable to open output \(output): \(error)")
+                return fail("Unable to open output \(output): open \(output): \(errnoText(error.code))")
             }
         }
         defer { file.discard() }
@@ -127,8 +125,8 @@ private struct PatchManifestRun {
         // Input errors come before --manifest's, as in actool.
         do {
             try ACIStream(path: input, pipelined: false).close()
-        } catch .system(operation: "open", _, let code) {
-            return fail("Cannot open \(input): open \(input): \(errnoText(code))")
+        } catch let .system(failure) where failure.operation == "open" {
+            return fail("Cannot open \(input): open \(input): \(errnoText(failure.code))")
         } catch {
             return fail("Cannot extract \(input): \(error)")
         }
@@ -136,8 +134,8 @@ private struct PatchManifestRun {
         if !manifestFile.isEmpty {
             do {
                 replacement = try FileSystem.readFile(manifestFile, limit: ImageValidator.manifestLimit)
-            } catch .system(operation: "open", _, let code) {
-                return fail("Cannot open \(manifestFile): open \(manifestFile): \(errnoText(code))")
+            } catch let .system(failure) where failure.operation == "open" {
+                return fail("Cannot open \(manifestFile): open \(manifestFile): \(errnoText(failure.code))")
             } catch {
                 return fail("Cannot read \(manifestFile): \(error)")
             }
@@ -169,7 +167,7 @@ private struct PatchManifestRun {
         }
         do {
             try file.commit(replace: replace || overwrite)
-        } catch .system(operation: "link", _, EEXIST) {
+        } catch where error.operation == "link" && error.code == EEXIST {
             return fail("Output file exists (try --overwrite)")
         } catch {
             return fail(replace ? "Cannot rename temporary file to \(goQuote(input)): \(error)" : "Unable to write \(output): \(error)")

@@ -1,8 +1,9 @@
-import GoCompat
-import CLISupport
 import AppcSchema
+import CLISupport
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 extension Command {
     static let validate = Command(

@@ -1,5 +1,6 @@
 import AppcSchema
 import Glibc
+import LinuxSystem
 
 /// Where a command writes: the process's stdout and stderr, or buffers in tests.
 public final class Console {
@@ -13,7 +14,8 @@ public final class Console {
 
     /// The process's standard output and error, unbuffered (each call is one write).
     public static func standard() -> Console {
-        Console(out: { writeAll(1, $0) }, err: { writeAll(2, $0) })
+        // A failed write of the tool's own output has nowhere to be reported.
+        Console(out: { try? Files.writeAll(1, $0, path: "/dev/stdout") }, err: { try? Files.writeAll(2, $0, path: "/dev/stderr") })
     }
 
     public func out(_ bytes: [UInt8]) { writeOut(bytes) }
@@ -30,18 +32,4 @@ public final class Console {
 
     /// Raw text on stderr (usage blocks).
     public func errText(_ text: String) { writeErr(Array(text.utf8)) }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
-            }
-        }
-    }
 }

@@ -4,9 +4,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-int clinux_open_tmpfile(const char *dir, mode_t mode) {
-    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+int clinux_open_unnamed(const char *dir, int access, mode_t mode) {
+    return open(dir, O_TMPFILE | access | O_CLOEXEC, mode);
 }
 
 int clinux_rename_noreplace(const char *from, const char *to) {
@@ -19,12 +20,6 @@ int clinux_mkostemp_cloexec(char *template_path) {
 
 int clinux_tmpfile_unsupported(int error_number) {
     return error_number == EOPNOTSUPP || error_number == EISDIR || error_number == EINVAL;
-}
-
-#include <unistd.h>
-
-int clinux_open_scratch(const char *dir) {
-    return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
 static int copy_by_hand(int in, off_t offset, int out) {

@@ -1,7 +1,9 @@
+import LinuxSystem
+
 /// An error as rkt reports it: a chain of wrapped messages (hashicorp/errwrap),
 /// outermost first. rkt prints only the innermost message unless `--debug` is on,
 /// when it prints the whole chain as a tree (`pkg/log`'s `formatErr`).
-public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct FetchError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
     /// The messages, outermost first; never empty.
     public private(set) var chain: [String]
 
@@ -13,6 +15,11 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A chain of messages, outermost first.
     public init(chain: [String]) {
         self.chain = chain.isEmpty ? ["unknown error"] : chain
+    }
+
+    /// A system error, with its causes as the rest of the chain.
+    public static func system(_ error: SystemError) -> FetchError {
+        FetchError(chain: error.chain)
     }
 
     /// Wraps this error in an outer message (errwrap.Wrap(outer, self)).

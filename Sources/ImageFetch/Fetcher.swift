@@ -1,8 +1,9 @@
-import GoCompat
 import AppcSchema
 import Glibc
+import GoCompat
 import ImageKit
 import ImageStore
+import LinuxSystem
 
 /// rkt's `--pull-policy`.
 public enum PullPolicy: String, Sendable, CaseIterable {
@@ -244,9 +245,7 @@ public final class Fetcher {
 
     /// rkt's cache rule: a download younger than its `max-age` is used as is.
     static func useCached(_ remote: RemoteCache.Remote) -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let age = Int(Double(now.tv_sec) - remote.downloadTime)
+        let age = Int(Double(WallClock.nanoseconds() / 1_000_000_000) - remote.downloadTime)
         return remote.cacheMaxAge > 0 && age < remote.cacheMaxAge
     }
 
@@ -324,12 +323,12 @@ public final class Fetcher {
         if options.insecure.contains(.tls) && keystore != nil {
             log("image: warning: TLS verification has been disabled")
         }
-        let aci = try ScratchFile(directory: scratchDirectory)
+        let aci = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
         var response: HTTPResponse
         if let keystore {
             if let app { maybeFetchPublicKeys(app.name, keystore: keystore) }
             diag("downloading signature from \(asc.location)")
-            var signatureFile: ScratchFile? = try getSignature(asc)
+            var signatureFile: TemporaryFile? = try getSignature(asc)
             if let signatureFile, let app {
                 try checkIdentity(app.name, keystore: keystore, signature: signatureFile)
             }
@@ -352,17 +351,15 @@ public final class Fetcher {
             if response.status == 304, let remote { return try store.record(idPrefix: remote.blobKey) }
         }
         let record = try importImage(aci.procPath, expectedID: expectedID, latest: latest)
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
         try remotes.save(RemoteCache.Remote(aciURL: url, sigURL: asc.location, etag: response.etag ?? "",
-                                            blobKey: record.key, downloadTime: Double(now.tv_sec),
+                                            blobKey: record.key, downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000),
                                             cacheMaxAge: Fetcher.maxAge(response.cacheControl)))
         return record
     }
 
     /// The signature file, or nil when the server asked to defer it (HTTP 202).
-    private func getSignature(_ asc: Asc) throws -> ScratchFile? {
-        let file = try ScratchFile(directory: scratchDirectory)
+    private func getSignature(_ asc: Asc) throws -> TemporaryFile? {
+        let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
         if asc.local {
             let data = try Paths.read(asc.location, limit: 1 << 20)
             try file.write(data)
@@ -376,7 +373,7 @@ public final class Fetcher {
         do {
             try checkPlainHTTP(asc.location)
             let response = try client.get(asc.location, limit: 1 << 20, progress: progressSink("signature")) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
-                try file.write(chunk)
+                try FetchError.wrapping { () throws(SystemError) in try file.write(chunk) }
             }
             finishProgress()
             switch response.status {
@@ -392,7 +389,7 @@ public final class Fetcher {
     }
 
     /// rkt's `DownloadImageWithETag`: 200 (body in `file`) or 304.
-    private func downloadImage(_ url: String, into file: ScratchFile, etag: String?) throws -> HTTPResponse {
+    private func downloadImage(_ url: String, into file: TemporaryFile, etag: String?) throws -> HTTPResponse {
         do {
             try checkPlainHTTP(url)
             var http = client
@@ -401,7 +398,7 @@ public final class Fetcher {
             // goes on past it is refused as it streams, not after it filled the disk.
             let response = try http.get(url, limit: options.maxImageSize, limitName: "raise the limit with RKT_MAX_IMAGE_SIZE",
                                         progress: progressSink("ACI")) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
-                try file.write(chunk)
+                try FetchError.wrapping { () throws(SystemError) in try file.write(chunk) }
             }
             finishProgress()
             guard response.status == 200 || response.status == 304 else {
@@ -427,7 +424,7 @@ public final class Fetcher {
 
     /// rkt's `nameFetcher.checkIdentity`: before downloading the image, fail early when no
     /// trusted key can have made the signature.
-    private func checkIdentity(_ name: String, keystore: Keystore, signature: ScratchFile) throws {
+    private func checkIdentity(_ name: String, keystore: Keystore, signature: TemporaryFile) throws {
         do {
             _ = try keystore.checkSignature(name: name, dataPath: "/dev/null", signaturePath: signature.procPath,
                                             scratch: scratchDirectory)
@@ -595,11 +592,11 @@ public final class Fetcher {
             line = "\(prefix): " + ProgressBar.bar(done, total, width: max(10, 80 - prefix.count - 18)) + " "
                 + ProgressBar.bytes(done) + " / " + ProgressBar.bytes(total)
         }
-        try? writeAll(fd: 2, Array(("\r" + line).utf8), path: "/dev/stderr")
+        try? Files.writeAll(2, Array(("\r" + line).utf8), path: "/dev/stderr")
     }
 
     private func finishProgress() {
-        if let state = progressState, state.drawn { try? writeAll(fd: 2, [0x0a], path: "/dev/stderr") }
+        if let state = progressState, state.drawn { try? Files.writeAll(2, [0x0a], path: "/dev/stderr") }
         progressState = nil
     }
 }

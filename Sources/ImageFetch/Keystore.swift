@@ -1,7 +1,8 @@
-import GoCompat
 import AppcSchema
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// rkt's trusted keys (`pkg/keystore`): armored public keys named by their lower-case
 /// fingerprint under `trustedkeys/root.d/` and `trustedkeys/prefix.d/<prefix>/` of the
@@ -76,7 +77,7 @@ public struct Keystore: Sendable {
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             guard full.hasPrefix(path) else { return }
-            for name in Paths.entries(path) {
+            for name in (try? Files.sortedNames(path)) ?? [] {
                 try visit(path + "/" + name, full: full, body)
             }
             return
@@ -105,7 +106,7 @@ public struct Keystore: Sendable {
             throw FetchError(error.message)
         }
         for dir in [GoPath.join(localPrefixPath, prefix), GoPath.join(systemPrefixPath, prefix)] where Paths.isDirectory(dir) {
-            for name in Paths.entries(dir) {
+            for name in (try? Files.sortedNames(dir)) ?? [] {
                 var info = stat()
                 if stat(dir + "/" + name, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR, info.st_size > 0 { return true }
             }
@@ -134,10 +135,10 @@ public struct Keystore: Sendable {
     }
 
     private func storeTrustedKey(in dir: String, key: [UInt8]) throws(FetchError) -> String {
-        try Paths.makeDirectories(dir)
+        try FetchError.wrapping { () throws(SystemError) in try Files.makeDirectories(dir) }
         guard let first = try OpenPGP.readArmoredKeyRing(key).first else { throw FetchError("missing opengpg entity") }
         let path = GoPath.join(dir, first.fileName)
-        try Paths.write(path, key, mode: 0o644)
+        try FetchError.wrapping { () throws(SystemError) in try Files.writeFile(path, key, mode: 0o644) }
         return path
     }
 
@@ -169,17 +170,17 @@ public struct Keystore: Sendable {
         } catch {
             throw .other(error.wrapped("keystore: error loading keyring"))
         }
-        let status: ProcessOutput
+        let status: Subprocess.Output
         let directory: String
         do {
-            directory = try Paths.makeTemporaryDirectory(in: scratch)
+            directory = try Files.makeTemporaryDirectory(scratch + "/.fetch-")
         } catch {
-            throw .other(error)
+            throw .other(.system(error))
         }
-        defer { Paths.removeTree(directory) }
+        defer { try? Files.removeTree(directory) }
         do {
             // gpgv refuses armored keyrings: hand it the binary packets.
-            try Paths.write(directory + "/keyring.gpg", keys.flatMap(\.entity.packets), mode: 0o600)
+            try Files.writeFile(directory + "/keyring.gpg", keys.flatMap(\.entity.packets), mode: 0o600)
             // Our /proc/self/fd/N paths name this process's descriptors: gpgv reaches them by pid.
             let ownFDs = "/proc/self/fd/"
             let pidFDs = "/proc/\(getpid())/fd/"
@@ -188,8 +189,10 @@ public struct Keystore: Sendable {
             status = try Subprocess.run(["gpgv", "--homedir", directory, "--status-fd", "1",
                                          "--keyring", directory + "/keyring.gpg", signature, data],
                                         scratch: scratch)
+        } catch let error as Subprocess.Failure {
+            throw .other(FetchError(error.description))
         } catch {
-            throw .other(error)
+            throw .other(FetchError("\(error)"))
         }
         var sawBad = false
         var sawNoKey = false
@@ -202,7 +205,7 @@ public struct Keystore: Sendable {
                 let primary = (fields.count >= 12 ? fields[11] : fields[2]).lowercased()
                 let signer = keys.first { $0.entity.fileName == primary }
                     ?? keys.first { $0.entity.subkeyFingerprints.map(OpenPGP.hex).contains(fields[2].lowercased()) }
-                if status.status == 0, let signer { return signer.entity.identities }
+                if status.code == 0, let signer { return signer.entity.identities }
             case "BADSIG": sawBad = true
             case "NO_PUBKEY", "ERRSIG": sawNoKey = sawNoKey || fields[1] == "NO_PUBKEY" || fields.last == "9"
             case "NODATA": sawNoData = true
@@ -215,7 +218,7 @@ public struct Keystore: Sendable {
         if Subprocess.findExecutable("gpgv") == nil {
             throw .other(FetchError("gpgv not found: install the Debian package gpgv"))
         }
-        let detail = status.stderrText.split(separator: "\n").last.map(String.init) ?? "exit status \(status.status)"
+        let detail = status.stderrText.split(separator: "\n").last.map(String.init) ?? "exit status \(status.code)"
         throw .other(FetchError("openpgp: signature check failed: \(detail)"))
     }
 }

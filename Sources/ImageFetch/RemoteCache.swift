@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ImageKit
 import ImageStore
+import LinuxSystem
 
 /// rkt's `remote` table: which store key a URL was last downloaded as, with its ETag and
 /// cache lifetime. Kept as `cas/db/remotes.json` beside the image index, changed under
@@ -48,7 +49,7 @@ struct RemoteCache {
         } catch {
             throw FetchError(error.description)
         }
-        try writeAll(fd: file.fd, Array(data), path: path)
+        try FetchError.wrapping { () throws(SystemError) in try Files.writeAll(file.fd, Array(data), path: path) }
         do {
             try file.commit(replace: true)
         } catch {

@@ -1,7 +1,8 @@
-import GoCompat
 import AppcSchema
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// Where `rkt trust` (and a fetch that finds no key for an image) writes, and how it asks.
 public struct TrustIO {
@@ -33,15 +34,14 @@ public struct TrustIO {
 }
 
 private func writeStandard(_ fd: Int32, _ text: String) {
-    try? writeAll(fd: fd, Array(text.utf8), path: fd == 1 ? "/dev/stdout" : "/dev/stderr")
+    try? Files.writeAll(fd, Array(text.utf8), path: fd == 1 ? "/dev/stdout" : "/dev/stderr")
 }
 
 private func readStandardLine() -> String? {
     var line: [UInt8] = []
     var byte: UInt8 = 0
     while true {
-        let n = read(0, &byte, 1)
-        if n < 0 && errno == EINTR { continue }
+        let n = Syscall.retrying { read(0, &byte, 1) }
         if n <= 0 { return nil }
         line.append(byte)
         if byte == 0x0a { return String(decoding: line, as: UTF8.self) }

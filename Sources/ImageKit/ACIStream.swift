@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 
 /// An image file opened for streaming: its sniffed type and its decompressed bytes.
 ///
@@ -25,7 +26,7 @@ public final class ACIStream {
     public init(path: String, pipelined: Bool) throws(ImageKitError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
         self.fd = fd
         do throws(ImageKitError) {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileType.sniffLength, alignment: 1)
@@ -34,7 +35,7 @@ public final class ACIStream {
             let head = Array(buffer[0..<n])
             let type = FileType.detect(head)
             fileType = type
-            guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(operation: "seek", path: path, errno: errno) }
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(SystemError("seek", path)) }
             switch type {
             case .unknown: throw .unknownFileType
             case .text: throw .notAnArchive

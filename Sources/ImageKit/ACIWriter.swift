@@ -1,5 +1,6 @@
 import CArchive
 import Glibc
+import LinuxSystem
 
 /// Writes an ACI: a tar stream (libarchive, pax where needed, ustar otherwise) whose
 /// first entry is the manifest, alone in the first gzip member when compressed, so
@@ -105,11 +106,8 @@ public final class ACIWriter {
         defer { buffer.deallocate() }
         var remaining = header.size
         while remaining > 0 {
-            let n = read(fd, buffer.baseAddress, min(buffer.count, Int(remaining)))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "read", path: filePath, errno: errno)
-            }
+            let n = Syscall.retrying { read(fd, buffer.baseAddress, min(buffer.count, Int(remaining))) }
+            guard n >= 0 else { throw .system(SystemError("read", filePath)) }
             // A file that shrank while we read it cannot be archived faithfully.
             guard n > 0 else { throw .archive("\(filePath): file changed size while being archived") }
             try writeData(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))

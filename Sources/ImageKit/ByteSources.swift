@@ -1,6 +1,7 @@
 import CArchive
 import Dispatch
 import Glibc
+import LinuxSystem
 import Synchronization
 
 /// Something that fills buffers with the next bytes of a stream: a file, or a decompressor.
@@ -30,11 +31,10 @@ final class FileSource: ByteSource {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageKitError) -> Int {
         var filled = 0
         while filled < buffer.count {
-            let n = Glibc.read(fd, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)
+            let n = Syscall.retrying { Glibc.read(fd, buffer.baseAddress.map { $0 + filled }, buffer.count - filled) }
             if n > 0 { filled += n; continue }
             if n == 0 { break }
-            if errno == EINTR { continue }
-            throw .system(operation: "read", path: path, errno: errno)
+            throw .system(SystemError("read", path))
         }
         return filled
     }

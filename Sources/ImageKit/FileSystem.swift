@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 
 /// The few file-system reads ImageKit needs, with Go-worded errors.
 public enum FileSystem {
@@ -9,19 +10,11 @@ public enum FileSystem {
 
     /// The same, as raw names (which need not be UTF-8).
     static func sortedEntryNames(of path: [UInt8]) throws(ImageKitError) -> [[UInt8]] {
-        guard let dir = withCPath(path, { opendir($0) }) else {
-            throw .system(operation: "open", path: String(decoding: path, as: UTF8.self), errno: errno)
-        }
-        defer { closedir(dir) }
-        var names: [[UInt8]] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix(while: { $0 != 0 }))
-            }
-            if name == [0x2e] || name == [0x2e, 0x2e] { continue }
-            names.append(name)
-        }
-        return names.sorted { $0.lexicographicallyPrecedes($1) }
+        let text = String(decoding: path, as: UTF8.self)
+        let fd = withCPath(path) { cPath in Syscall.retrying { Glibc.open(cPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } }
+        guard fd >= 0 else { throw .system(SystemError("open", text)) }
+        defer { close(fd) }
+        return try ImageKitError.wrapping { () throws(SystemError) in try DirectoryWalk.names(in: fd, path: text) }
     }
 
     static func lstat(_ path: [UInt8], _ info: inout stat) -> Bool {
@@ -39,7 +32,7 @@ public enum FileSystem {
                 raw.baseAddress.map { readlink(cPath, $0.assumingMemoryBound(to: CChar.self), raw.count) } ?? -1
             }
         }
-        guard n >= 0 else { throw .system(operation: "readlink", path: String(decoding: path, as: UTF8.self), errno: errno) }
+        guard n >= 0 else { throw .system(SystemError("readlink", String(decoding: path, as: UTF8.self))) }
         return Array(buffer.prefix(n))
     }
 
@@ -52,21 +45,18 @@ public enum FileSystem {
     /// Opens and closes `path`, so a walk reports an unopenable file where Go's would.
     static func checkOpenable(_ path: String) throws(ImageKitError) {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
         close(fd)
     }
 
     /// A whole (small) file; refuses more than `limit` bytes.
     public static func readFile(_ path: String, limit: Int) throws(ImageKitError) -> [UInt8] {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
         do {
-            return try readAll(fd, limit: limit, path: path)
+            return try Files.readFile(path, limit: limit)
         } catch where error.code == EFBIG {
             throw .tooLarge(name: path, limit: limit)
         } catch {
-            throw .system(operation: error.operation, path: path, errno: error.code)
+            throw .system(error)
         }
     }
 }

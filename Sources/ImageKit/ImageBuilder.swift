@@ -1,6 +1,7 @@
-import GoCompat
 import AppcSchema
 import Glibc
+import GoCompat
+import LinuxSystem
 
 /// `actool build`: an image layout directory into an ACI (appc-spec.md §8.3), with the
 /// manifest as the first entry in its own gzip member.
@@ -79,8 +80,8 @@ public enum ImageBuilder {
         }
         do {
             try writer.close()
-            try file.commit(replace: options.overwrite)
-        } catch .system(operation: "link", _, EEXIST) {
+            try ImageKitError.wrapping { () throws(SystemError) in try file.commit(replace: options.overwrite) }
+        } catch let .system(error) where error.operation == "link" && error.code == EEXIST {
             throw .failed("Target file exists (try --overwrite)")
         } catch {
             throw .failed("Unable to close image \(output): \(error)")
@@ -104,9 +105,8 @@ public enum ImageBuilder {
     }
 
     /// Go reports a failed create as `open OUTPUT: ERR`, naming the output, not its directory.
-    private static func goOpenError(_ error: ImageKitError, _ output: String) -> String {
-        if case let .system(_, _, code) = error { return "open \(output): \(errnoText(code))" }
-        return "\(error)"
+    private static func goOpenError(_ error: SystemError, _ output: String) -> String {
+        "open \(output): \(errnoText(error.code))"
     }
 }
 
@@ -142,7 +142,7 @@ private final class LayoutWalker {
         let full = root + [0x2f] + relative
         var info = stat()
         guard FileSystem.lstat(full, &info) else {
-            throw .system(operation: "lstat", path: String(decoding: full, as: UTF8.self), errno: errno)
+            throw .system(SystemError("lstat", String(decoding: full, as: UTF8.self)))
         }
         var header = ACIWriter.Header(name: relative, kind: .regular, mode: UInt32(info.st_mode & 0o7777))
         header.mtime = time(of: info)
@@ -162,7 +162,7 @@ private final class LayoutWalker {
             header.size = Int64(info.st_size)
             let fd = FileSystem.open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             let path = String(decoding: full, as: UTF8.self)
-            guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+            guard fd >= 0 else { throw .system(SystemError("open", path)) }
             defer { close(fd) }
             try writer.write(header, contentsOf: fd, path: path)
         case S_IFDIR:

@@ -1,11 +1,12 @@
 import Glibc
+import LinuxSystem
 @_exported import LinuxSystem
 
 /// Errors from reading and checking images. `description` is the one-line text
 /// the tools print (the Go tool's wording where there is one).
-public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ImageKitError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
     /// A system call failed: `open P: no such file or directory` style (Go's PathError).
-    case system(operation: String, path: String, errno: Int32)
+    case system(SystemError)
     /// The file does not start like a gzip, bzip2, xz or tar stream.
     case unknownFileType
     /// A text file was given where an image archive is needed.
@@ -23,8 +24,8 @@ public enum ImageKitError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .system(operation, path, errno):
-            return "\(operation) \(path): \(errnoText(errno))"
+        case let .system(error):
+            return error.description
         case .unknownFileType:
             return "error: unknown image filetype"
         case .notAnArchive:

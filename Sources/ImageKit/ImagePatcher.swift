@@ -1,9 +1,10 @@
-import GoCompat
 import AppcSchema
 import CArchive
 import CLinux
 import CZlib
 import Glibc
+import GoCompat
+import LinuxSystem
 
 /// Rewrites an image with a new manifest (the I/O half of `patch-manifest`).
 ///
@@ -53,7 +54,7 @@ public enum ImagePatcher {
         input: String, into output: AtomicFile, compression: ImageCompression, inPlace: Bool = false, transform: Transform
     ) throws(Failure) -> Method {
         let fd = open(input, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotOpen(.system(operation: "open", path: input, errno: errno)) }
+        guard fd >= 0 else { throw .cannotOpen(.system(SystemError("open", input))) }
         defer { close(fd) }
         if let method = try splice(fd: fd, input: input, output: output, compression: compression, inPlace: inPlace, transform: transform) {
             return method
@@ -95,7 +96,7 @@ public enum ImagePatcher {
             }
             try writeAll(fd: output.fd, path: output.targetPath, part)
             let code = clinux_copy_rest(fd, Int64(leading.storedLength), output.fd)
-            guard code == 0 else { throw ImageKitError.system(operation: "copy", path: input, errno: code) }
+            guard code == 0 else { throw ImageKitError.system(SystemError("copy", input, code: code)) }
         } catch {
             throw .unableToRead(error)
         }
@@ -123,10 +124,10 @@ public enum ImagePatcher {
     /// Writes `part` over the start of `path` with one `pwrite` of at most one page.
     private static func overwrite(_ path: String, with part: [UInt8]) throws(ImageKitError) {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
         defer { close(fd) }
         let written = part.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        guard written == part.count else { throw .system(operation: "write", path: path, errno: written < 0 ? errno : EIO) }
+        guard written == part.count else { throw .system(SystemError("write", path, code: written < 0 ? errno : EIO)) }
     }
 
     // MARK: Rewriting
@@ -140,15 +141,19 @@ public enum ImagePatcher {
         let stream: ACIStream
         do {
             stream = try ACIStream(path: input, pipelined: true)
-        } catch .system(operation: "open", let path, let code) {
-            throw .cannotOpen(.system(operation: "open", path: path, errno: code))
+        } catch let .system(error) where error.operation == "open" {
+            throw .cannotOpen(.system(error))
         } catch {
             throw .cannotExtract(error)
         }
         defer { stream.close() }
-        let scratch = clinux_open_scratch(AtomicFile.directory(of: output.targetPath))
-        guard scratch >= 0 else { throw .unableToRead(ImageKitError.system(operation: "open", path: "scratch file", errno: errno)) }
-        defer { close(scratch) }
+        let scratchFile: TemporaryFile
+        do {
+            scratchFile = try TemporaryFile(directory: Files.directory(of: output.targetPath))
+        } catch {
+            throw .unableToRead(ImageKitError.system(error))
+        }
+        let scratch = scratchFile.fd
         do {
             let reader = try TarReader(stream, hashing: false)
             let rest = try ACIWriter(fd: scratch, path: output.targetPath, compression: compression)
@@ -179,7 +184,7 @@ public enum ImagePatcher {
                 try writeAll(fd: output.fd, path: output.targetPath, try leadingPart(leadingEntry, compression))
             }
             let code = clinux_copy_rest(scratch, 0, output.fd)
-            guard code == 0 else { throw ImageKitError.system(operation: "copy", path: output.targetPath, errno: code) }
+            guard code == 0 else { throw ImageKitError.system(SystemError("copy", output.targetPath, code: code)) }
         } catch {
             throw .unableToRead(error)
         }

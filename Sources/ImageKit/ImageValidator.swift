@@ -1,6 +1,7 @@
-import GoCompat
 import AppcSchema
 import Glibc
+import GoCompat
+import LinuxSystem
 
 /// The ACI rules actool enforces on an archive or an image layout (appc-spec.md §1.2, §8.2).
 public enum ImageValidator {

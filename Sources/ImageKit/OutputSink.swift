@@ -1,6 +1,7 @@
 import CArchive
 import Dispatch
 import Glibc
+import LinuxSystem
 
 /// How an image's tar stream is stored.
 public enum ImageCompression: Sendable, Equatable {
@@ -70,30 +71,14 @@ final class OutputSink {
     }
 }
 
-/// Writes all of `buffer` to `fd`.
-public func writeAll(fd: Int32, path: String, _ buffer: UnsafeRawBufferPointer) throws(ImageKitError) {
-    let code = writeAllReturningErrno(fd, buffer)
-    if code != 0 { throw .system(operation: "write", path: path, errno: code) }
+/// Writes all of `buffer` to `fd` (`Files.writeAll` with an ImageKitError).
+func writeAll(fd: Int32, path: String, _ buffer: UnsafeRawBufferPointer) throws(ImageKitError) {
+    try ImageKitError.wrapping { () throws(SystemError) in try Files.writeAll(fd, buffer, path: path) }
 }
 
-/// Writes all of `bytes` to `fd`.
-public func writeAll(fd: Int32, path: String, _ bytes: [UInt8]) throws(ImageKitError) {
-    let code = bytes.withUnsafeBytes { writeAllReturningErrno(fd, $0) }
-    if code != 0 { throw .system(operation: "write", path: path, errno: code) }
-}
-
-/// 0, or the errno of the failed write.
-private func writeAllReturningErrno(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int32 {
-    var offset = 0
-    while offset < buffer.count {
-        let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        offset += n
-    }
-    return 0
+/// Writes all of `bytes` to `fd` (`Files.writeAll` with an ImageKitError).
+func writeAll(fd: Int32, path: String, _ bytes: [UInt8]) throws(ImageKitError) {
+    try ImageKitError.wrapping { () throws(SystemError) in try Files.writeAll(fd, bytes, path: path) }
 }
 
 /// Compresses chunks into gzip members on worker threads and writes them in order.

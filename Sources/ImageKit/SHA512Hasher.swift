@@ -1,4 +1,6 @@
 import CCrypto
+import Glibc
+import LinuxSystem
 
 /// Streaming SHA-512 over OpenSSL's EVP interface.
 public final class SHA512Hasher {
@@ -20,6 +22,18 @@ public final class SHA512Hasher {
 
     public func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// Hashes everything left to read from `fd`; `path` names it in errors.
+    public func update(readingAll fd: Int32, path: String) throws(SystemError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Syscall.retrying { read(fd, buffer.baseAddress, buffer.count) }
+            guard n >= 0 else { throw SystemError("read", path) }
+            if n == 0 { return }
+            update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
     }
 
     /// The 64-byte digest. The hasher must not be used afterwards.

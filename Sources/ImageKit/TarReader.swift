@@ -1,6 +1,6 @@
-import GoCompat
-import Glibc
 import CArchive
+import Glibc
+import GoCompat
 
 /// One tar entry's header, as the walk sees it.
 public struct TarEntryHeader: Sendable {

@@ -1,6 +1,7 @@
 import CArchive
 import Glibc
 import ImageKit
+import LinuxSystem
 
 /// An image's uncompressed tar read with libarchive, every byte hashed on the way,
 /// so one pass both extracts the image and proves it is the image its key names.
@@ -16,7 +17,7 @@ final class ArchiveSource {
     init(path: String) throws(RenderError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
         guard let a = archive_read_new() else {
             close(fd)
             throw .archive("\(path): out of memory")
@@ -42,9 +43,8 @@ final class ArchiveSource {
     /// libarchive's read callback: the next chunk of the file, hashed.
     private func fill(_ out: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
         while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
+            let n = Syscall.retrying { read(fd, buffer.baseAddress, buffer.count) }
             if n < 0 {
-                if errno == EINTR { continue }
                 readErrno = errno
                 return -1
             }
@@ -84,20 +84,12 @@ final class ArchiveSource {
     /// After the last entry: hashes whatever follows and returns the key (`sha512-` + 64 hex).
     func finishKey() throws(RenderError) -> String {
         while try next() != nil {}
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try RenderError.wrapping { () throws(SystemError) in try hasher.update(readingAll: fd, path: path) }
         return keyForm(hasher)
     }
 
     private func failure(_ status: Int32) -> RenderError {
-        if readErrno != 0 { return .system(operation: "read", path: path, errno: readErrno) }
+        if readErrno != 0 { return .system(SystemError("read", path, code: readErrno)) }
         let text = archive_error_string(archive).map { String(cString: $0) } ?? "tar read error (\(status))"
         return .archive("\(path): \(text)")
     }
@@ -156,11 +148,8 @@ final class FileSink: DataSink {
         hashZeros(upTo: offset)
         var done = 0
         while done < block.count {
-            let n = pwrite(fd, block.baseAddress.map { $0 + done }, block.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "write", path: path, errno: errno)
-            }
+            let n = Syscall.retrying { pwrite(fd, block.baseAddress.map { $0 + done }, block.count - done, off_t(offset) + off_t(done)) }
+            guard n >= 0 else { throw .system(SystemError("write", path)) }
             done += n
         }
         hasher.update(block)
@@ -170,7 +159,7 @@ final class FileSink: DataSink {
     /// Completes the file to its size and returns the content's SHA-512 hex.
     func finish() throws(RenderError) -> String {
         hashZeros(upTo: size)
-        guard ftruncate(fd, off_t(size)) == 0 else { throw .system(operation: "truncate", path: path, errno: errno) }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw .system(SystemError("truncate", path)) }
         return ImageID.hexString(hasher.finalize())
     }
 

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import ImageKit
+import LinuxSystem
 
 /// Paths inside images are byte strings (names need not be UTF-8), relative to a
 /// root, `/`-separated, already cleaned; the root itself is the empty path.
@@ -79,64 +80,36 @@ enum Sys {
 
     static func openDirectory(_ path: String) throws(RenderError) -> Int32 {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
         return fd
     }
 
-    /// mkdir that accepts an existing directory.
-    static func makeDirectory(_ path: String, mode: mode_t) throws(RenderError) {
-        if mkdir(path, mode) != 0 {
-            let code = errno
-            guard code == EEXIST, let info = lstat(path), isDirectory(info) else {
-                throw .system(operation: "mkdir", path: path, errno: code)
-            }
-        }
-    }
+    // The file helpers of LinuxSystem with their failures as RenderErrors.
 
     /// mkdir -p.
     static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(RenderError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            try makeDirectory(current, mode: mode)
-        }
+        try RenderError.wrapping { () throws(SystemError) in try Files.makeDirectories(path, mode: mode) }
     }
 
-    /// A fresh directory named `prefix` + six random characters (mode 0700).
     static func makeTemporaryDirectory(_ prefix: String) throws(RenderError) -> String {
-        var template = cString(prefix + "XXXXXX")
-        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-        guard made != nil else { throw .system(operation: "mkdtemp", path: prefix, errno: errno) }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try RenderError.wrapping { () throws(SystemError) in try Files.makeTemporaryDirectory(prefix) }
     }
 
-    /// Writes a whole small file (created or truncated), then closes it.
+    /// Writes a whole small file (created or truncated, never through a link), then closes it.
     static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, sync: Bool = false) throws(RenderError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        try writeAll(fd, bytes, path: path)
-        if sync, fsync(fd) != 0 { throw .system(operation: "fsync", path: path, errno: errno) }
+        try RenderError.wrapping { () throws(SystemError) in try Files.writeFile(path, bytes, mode: mode, noFollow: true, sync: sync) }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(RenderError) {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + done }, raw.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "write", path: path, errno: errno)
-            }
-            done += n
-        }
+        try RenderError.wrapping { () throws(SystemError) in try Files.writeAll(fd, bytes, path: path) }
     }
 
     /// A whole file, at most `limit` bytes.
     static func readFile(_ path: String, limit: Int) throws(RenderError) -> [UInt8] {
         do {
             return try FileSystem.readFile(path, limit: limit)
-        } catch let .system(operation, path, code) {
-            throw .system(operation: operation, path: path, errno: code)
+        } catch let .system(error) {
+            throw .system(error)
         } catch {
             throw .damaged("\(path): \(error)")
         }
@@ -145,9 +118,9 @@ enum Sys {
     /// Flushes the file system holding `path` (what rkt does before marking a tree rendered).
     static func syncFileSystem(_ path: String) throws(RenderError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
         defer { close(fd) }
-        guard clinux_syncfs(fd) == 0 else { throw .system(operation: "syncfs", path: path, errno: errno) }
+        guard clinux_syncfs(fd) == 0 else { throw .system(SystemError("syncfs", path)) }
     }
 
     static func fsyncDirectory(_ path: String) {
@@ -157,50 +130,9 @@ enum Sys {
         close(fd)
     }
 
-    /// `rm -rf path`, never following symbolic links. A missing path is fine.
-    /// With `stayOnDevice`, a directory on another file system (a mount point) is
-    /// never entered: removal stops there with EBUSY instead of deleting what is mounted.
+    /// `rm -rf path`, never following symbolic links (`Files.removeTree`).
     static func removeTree(_ path: String, stayOnDevice: Bool = false) throws(RenderError) {
-        guard let info = lstat(path) else { return }
-        if !isDirectory(info) {
-            guard unlink(path) == 0 || errno == ENOENT else { throw .system(operation: "unlink", path: path, errno: errno) }
-            return
-        }
-        let fd = try openDirectory(path)
-        defer { close(fd) }
-        try removeContents(of: fd, path: path, device: stayOnDevice ? info.st_dev : nil)
-        guard rmdir(path) == 0 || errno == ENOENT else { throw .system(operation: "rmdir", path: path, errno: errno) }
-    }
-
-    /// Empties the directory open as `fd` (not crossing into another `device` when given),
-    /// at any depth (DirectoryWalk, no recursion).
-    static func removeContents(of fd: Int32, path: String, device: dev_t? = nil) throws(RenderError) {
-        func describe(_ entry: DirectoryWalk.Entry) -> String { path + "/" + BytePath.text(entry.relative) }
-        // Directories made unwritable by an image (mode 0555) must be opened up first.
-        fchmod(fd, 0o700)
-        try DirectoryWalk.run(fd, rootPath: path, failure: { RenderError.system(operation: $0.operation, path: $0.path, errno: $0.code) },
-                              visit: { (entry) throws(RenderError) -> Bool in
-            let child = cString(entry.name)
-            guard entry.isDirectory else {
-                guard unlinkat(entry.parent, child, 0) == 0 || errno == ENOENT else {
-                    throw .system(operation: "unlink", path: describe(entry), errno: errno)
-                }
-                return false
-            }
-            if let device, entry.info.st_dev != device {
-                throw .system(operation: "remove (a file system is mounted there)", path: describe(entry), errno: EBUSY)
-            }
-            // Root reads any directory; anyone else may first need to open up one of its own
-            // (an image's mode 0000 directory). Root never chmods by name: a link could stand there.
-            if !isRoot, entry.info.st_uid == geteuid() { fchmodat(entry.parent, child, 0o700, 0) }
-            return true
-        }, enter: { (_, sub) throws(RenderError) in
-            fchmod(sub, 0o700)
-        }, leave: { (entry, _) throws(RenderError) in
-            guard unlinkat(entry.parent, cString(entry.name), AT_REMOVEDIR) == 0 || errno == ENOENT else {
-                throw .system(operation: "rmdir", path: describe(entry), errno: errno)
-            }
-        })
+        try RenderError.wrapping { () throws(SystemError) in try Files.removeTree(path, stayOnDevice: stayOnDevice) }
     }
 
     /// The names in the directory open as `fd` (not `.`/`..`), sorted by bytes.
@@ -208,15 +140,13 @@ enum Sys {
         do {
             return try DirectoryWalk.names(in: fd, path: path)
         } catch {
-            throw .system(operation: "open", path: path, errno: error.code)
+            throw .system(SystemError("open", path, code: error.code))
         }
     }
 
     /// The directory names under `path` as text (for the store's own directories).
     static func listDirectory(_ path: String) -> [String] {
-        guard let fd = try? openDirectory(path) else { return [] }
-        defer { close(fd) }
-        return ((try? directoryNames(fd, path: path)) ?? []).map { BytePath.text($0) }
+        (try? Files.sortedNames(path)) ?? []
     }
 }
 

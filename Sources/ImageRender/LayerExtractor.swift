@@ -1,7 +1,8 @@
-import GoCompat
 import CArchive
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// What one extraction produced.
 struct ExtractionResult {
@@ -160,10 +161,10 @@ private final class ExtractionState {
         }
         let code = try output.link(from: source, to: parent, relative: relative)
         if code == ENOENT { throw .missingLinkTarget(name: name, target: targetName) }
-        guard code == 0 else { throw .system(operation: "link", path: output.describe(relative), errno: code) }
+        guard code == 0 else { throw .system(SystemError("link", output.describe(relative), code: code)) }
         var info = stat()
         guard fstatat(parent.fd, cString(parent.name), &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw .system(operation: "lstat", path: output.describe(relative), errno: errno)
+            throw .system(SystemError("lstat", output.describe(relative)))
         }
         var record = LayerEntry(kind: .hardlink, path: relative, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
                                 mtime: Int64(info.st_mtim.tv_sec), mtimeNanoseconds: Int64(info.st_mtim.tv_nsec))

@@ -1,6 +1,7 @@
 import Glibc
 import ImageKit
 import ImageStore
+import LinuxSystem
 
 /// One image extracted on its own (`cas/layers/KEY/`):
 ///
@@ -134,7 +135,7 @@ final class LayerStore {
     }
 
     private func build(_ key: String, in temporary: String) throws(RenderError) -> Layer {
-        try Sys.makeDirectory(temporary + "/rootfs", mode: 0o755)
+        try Sys.makeDirectories(temporary + "/rootfs", mode: 0o755)
         let output = try OutputTree(path: temporary + "/rootfs", privileges: .process)
         let result = try LayerExtractor.extract(archive: store.blobPath(key), into: output, limit: limit)
         guard result.key == key else { throw .hashMismatch(computed: result.key, expected: key) }
@@ -151,10 +152,10 @@ final class LayerStore {
     private func replace(_ target: String, with fresh: String) throws(RenderError) {
         if Sys.exists(target) {
             let trash = try Sys.makeTemporaryDirectory(directory + "/.old-")
-            guard rename(target, trash + "/layer") == 0 else { throw .system(operation: "rename", path: target, errno: errno) }
+            guard rename(target, trash + "/layer") == 0 else { throw .system(SystemError("rename", target)) }
             try? Sys.removeTree(trash)
         }
-        guard rename(fresh, target) == 0 else { throw .system(operation: "rename", path: fresh, errno: errno) }
+        guard rename(fresh, target) == 0 else { throw .system(SystemError("rename", fresh)) }
         Sys.fsyncDirectory(directory)
     }
 
@@ -184,24 +185,14 @@ final class LayerStore {
 enum ContentDigest {
     static func of(_ parent: Int32, _ name: [UInt8], path: String) throws(RenderError) -> String {
         let fd = openat(parent, cString(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path + "/" + BytePath.text(name), errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path + "/" + BytePath.text(name))) }
         defer { close(fd) }
         return try of(fd: fd, path: path + "/" + BytePath.text(name))
     }
 
     static func of(fd: Int32, path: String) throws(RenderError) -> String {
         let hasher = SHA512Hasher()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try RenderError.wrapping { () throws(SystemError) in try hasher.update(readingAll: fd, path: path) }
         return ImageID.hexString(hasher.finalize())
     }
 }

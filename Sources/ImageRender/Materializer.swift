@@ -1,7 +1,8 @@
-import GoCompat
-import ImageKit
 import CLinux
 import Glibc
+import GoCompat
+import ImageKit
+import LinuxSystem
 
 /// Builds an output rootfs from layer trees and a selection, in extraction order.
 ///
@@ -113,7 +114,7 @@ final class Materializer {
         case 0: return true
         case EXDEV, EMLINK, EPERM, EACCES: return false
         case ENOENT: throw .damaged("layer \(layer.layer.key) lacks \(goQuote(BytePath.text(entry.path))); it will be extracted again")
-        default: throw .system(operation: "link", path: output.describe(entry.path), errno: code)
+        default: throw .system(SystemError("link", output.describe(entry.path), code: code))
         }
     }
 
@@ -123,7 +124,7 @@ final class Materializer {
         guard let source = try output.existing(entry.target) else { throw .missingLinkTarget(name: name, target: target) }
         let code = try output.link(from: source, to: parent, relative: entry.path)
         if code == ENOENT { throw .missingLinkTarget(name: name, target: target) }
-        guard code == 0 else { throw .system(operation: "link", path: output.describe(entry.path), errno: code) }
+        guard code == 0 else { throw .system(SystemError("link", output.describe(entry.path), code: code)) }
         if let digest = digests[entry.target] { digests[entry.path] = digest }
     }
 
@@ -131,7 +132,7 @@ final class Materializer {
         let source = try layer.entry(entry.path)
         // O_NONBLOCK: a damaged layer's fifo in the place of a file does not block the copy.
         let input = openat(source.fd, cString(source.name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard input >= 0 else { throw .system(operation: "open", path: layer.layer.rootfs + "/" + BytePath.text(entry.path), errno: errno) }
+        guard input >= 0 else { throw .system(SystemError("open", layer.layer.rootfs + "/" + BytePath.text(entry.path))) }
         defer { close(input) }
         var info = stat()
         guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
@@ -143,7 +144,7 @@ final class Materializer {
         // file stays sparse (a few bytes of image must not become gigabytes on disk).
         if clinux_clone_file(input, out) != 0 {
             let code = clinux_copy_sparse(input, out, Int64(info.st_size))
-            guard code == 0 else { throw .system(operation: "copy", path: output.describe(entry.path), errno: code) }
+            guard code == 0 else { throw .system(SystemError("copy", output.describe(entry.path), code: code)) }
         }
         try output.finishFile(out, relative: entry.path, metadata: Metadata(entry))
     }

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import LinuxSystem
 
 /// What an output may receive beyond plain files and directories.
 struct Privileges: Equatable {
@@ -135,7 +136,7 @@ final class DirectoryWalker {
             var child = openat(fd, cName, clinux_o_path() | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if child < 0 && errno == ENOENT && create {
                 if mkdirat(fd, cName, 0o700) != 0 && errno != EEXIST {
-                    throw .system(operation: "mkdir", path: describe(Array(relative[..<stop])), errno: errno)
+                    throw .system(SystemError("mkdir", describe(Array(relative[..<stop]))))
                 }
                 // rkt creates missing parents 0755 regardless of the umask.
                 fchmodat(fd, cName, 0o755, 0)
@@ -145,7 +146,7 @@ final class DirectoryWalker {
             if child < 0 {
                 let code = errno
                 if code == ENOTDIR || code == ELOOP || code == ENOENT { return nil }
-                throw .system(operation: "open", path: describe(Array(relative[..<stop])), errno: code)
+                throw .system(SystemError("open", describe(Array(relative[..<stop])), code: code))
             }
             if current.count < stop { current.append(contentsOf: repeatElement(0, count: stop - current.count)) }
             current.withUnsafeMutableBufferPointer { old in
@@ -204,9 +205,9 @@ final class OutputTree {
     /// A new directory `name` inside the root (mode 0700 until `finish()` applies its own),
     /// as an output of its own.
     func subtree(_ name: String) throws(RenderError) -> OutputTree {
-        guard mkdirat(rootFd, name, 0o700) == 0 else { throw .system(operation: "mkdir", path: path + "/" + name, errno: errno) }
+        guard mkdirat(rootFd, name, 0o700) == 0 else { throw .system(SystemError("mkdir", path + "/" + name)) }
         let fd = openat(rootFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path + "/" + name, errno: errno) }
+        guard fd >= 0 else { throw .system(SystemError("open", path + "/" + name)) }
         return OutputTree(fd: fd, path: path + "/" + name, privileges: privileges)
     }
 
@@ -240,7 +241,7 @@ final class OutputTree {
         let cName = cString(parent.name)
         if mkdirat(parent.fd, cName, 0o700) != 0 {
             let code = errno
-            guard code == EEXIST else { throw .system(operation: "mkdir", path: describe(relative), errno: code) }
+            guard code == EEXIST else { throw .system(SystemError("mkdir", describe(relative), code: code)) }
             var info = stat()
             guard fstatat(parent.fd, cName, &info, AT_SYMLINK_NOFOLLOW) == 0, Sys.isDirectory(info) else {
                 throw .conflict(name: BytePath.text(relative))
@@ -264,10 +265,10 @@ final class OutputTree {
             let fd = openat(parent.fd, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if fd >= 0 { return fd }
             let code = errno
-            guard code == EEXIST, attempt == 0 else { throw .system(operation: "open", path: describe(relative), errno: code) }
+            guard code == EEXIST, attempt == 0 else { throw .system(SystemError("open", describe(relative), code: code)) }
             try removeNonDirectory(parent, relative: relative)
         }
-        throw .system(operation: "open", path: describe(relative), errno: EEXIST)
+        throw .system(SystemError("open", describe(relative), code: EEXIST))
     }
 
     /// Owner, mode and times of a file open as `fd`.
@@ -276,10 +277,10 @@ final class OutputTree {
         let applied = metadata.limited(to: privileges)
         // chown before chmod: chown clears setuid/setgid bits.
         if privileges.owners, fchown(fd, applied.uid, applied.gid) != 0 {
-            throw .system(operation: "chown", path: describe(relative), errno: errno)
+            throw .system(SystemError("chown", describe(relative)))
         }
-        guard fchmod(fd, mode_t(applied.mode)) == 0 else { throw .system(operation: "chmod", path: describe(relative), errno: errno) }
-        guard futimens(fd, applied.times) == 0 else { throw .system(operation: "utimes", path: describe(relative), errno: errno) }
+        guard fchmod(fd, mode_t(applied.mode)) == 0 else { throw .system(SystemError("chmod", describe(relative))) }
+        guard futimens(fd, applied.times) == 0 else { throw .system(SystemError("utimes", describe(relative))) }
         return applied
     }
 
@@ -291,16 +292,16 @@ final class OutputTree {
         for attempt in 0..<2 {
             if symlinkat(cTarget, parent.fd, cName) == 0 { break }
             let code = errno
-            guard code == EEXIST, attempt == 0 else { throw .system(operation: "symlink", path: describe(relative), errno: code) }
+            guard code == EEXIST, attempt == 0 else { throw .system(SystemError("symlink", describe(relative), code: code)) }
             try removeNonDirectory(parent, relative: relative)
         }
         var applied = metadata.limited(to: privileges)
         applied.mode = 0o777
         if privileges.owners, fchownat(parent.fd, cName, applied.uid, applied.gid, AT_SYMLINK_NOFOLLOW) != 0 {
-            throw .system(operation: "lchown", path: describe(relative), errno: errno)
+            throw .system(SystemError("lchown", describe(relative)))
         }
         guard utimensat(parent.fd, cName, applied.times, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw .system(operation: "utimes", path: describe(relative), errno: errno)
+            throw .system(SystemError("utimes", describe(relative)))
         }
         return applied
     }
@@ -315,19 +316,19 @@ final class OutputTree {
         for attempt in 0..<2 {
             if mknodat(parent.fd, cName, type | 0o600, device) == 0 { break }
             let code = errno
-            guard code == EEXIST, attempt == 0 else { throw .system(operation: "mknod", path: describe(relative), errno: code) }
+            guard code == EEXIST, attempt == 0 else { throw .system(SystemError("mknod", describe(relative), code: code)) }
             try removeNonDirectory(parent, relative: relative)
         }
         let applied = metadata.limited(to: privileges)
         if privileges.owners, fchownat(parent.fd, cName, applied.uid, applied.gid, AT_SYMLINK_NOFOLLOW) != 0 {
-            throw .system(operation: "chown", path: describe(relative), errno: errno)
+            throw .system(SystemError("chown", describe(relative)))
         }
         // The node was just made by us in a directory only we can write: no link can stand in its place.
         guard fchmodat(parent.fd, cName, mode_t(applied.mode), 0) == 0 else {
-            throw .system(operation: "chmod", path: describe(relative), errno: errno)
+            throw .system(SystemError("chmod", describe(relative)))
         }
         guard utimensat(parent.fd, cName, applied.times, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw .system(operation: "utimes", path: describe(relative), errno: errno)
+            throw .system(SystemError("utimes", describe(relative)))
         }
         return applied
     }
@@ -354,7 +355,7 @@ final class OutputTree {
             throw .conflict(name: BytePath.text(relative))
         }
         guard unlinkat(parent.fd, cName, 0) == 0 || errno == ENOENT else {
-            throw .system(operation: "unlink", path: describe(relative), errno: errno)
+            throw .system(SystemError("unlink", describe(relative)))
         }
     }
 
@@ -382,14 +383,14 @@ final class OutputTree {
         if !relative.isEmpty {
             guard let parent = try existing(relative) else { return }
             fd = openat(parent.fd, cString(parent.name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard fd >= 0 else { throw .system(operation: "open", path: describe(relative), errno: errno) }
+            guard fd >= 0 else { throw .system(SystemError("open", describe(relative))) }
             opened = true
         }
         defer { if opened { close(fd) } }
         if privileges.owners, fchown(fd, metadata.uid, metadata.gid) != 0 {
-            throw .system(operation: "chown", path: describe(relative), errno: errno)
+            throw .system(SystemError("chown", describe(relative)))
         }
-        guard fchmod(fd, mode_t(metadata.mode)) == 0 else { throw .system(operation: "chmod", path: describe(relative), errno: errno) }
-        guard futimens(fd, metadata.times) == 0 else { throw .system(operation: "utimes", path: describe(relative), errno: errno) }
+        guard fchmod(fd, mode_t(metadata.mode)) == 0 else { throw .system(SystemError("chmod", describe(relative))) }
+        guard futimens(fd, metadata.times) == 0 else { throw .system(SystemError("utimes", describe(relative))) }
     }
 }

@@ -1,12 +1,13 @@
-import GoCompat
 import Glibc
+import GoCompat
 import ImageKit
 import ImageStore
+import LinuxSystem
 
 /// Errors from resolving, extracting, rendering and checking images. `description` is
 /// the one line the CLI prints after its `SUBCOMMAND: ` prefix (rkt's wording where
 /// rkt has one).
-public enum RenderError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum RenderError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
     /// A store lookup failed (`no image IDs found`, `ambiguous image ID`, ...).
     case store(StoreError)
     /// A dependency named without an ID is not in the store and no fetcher found it.
@@ -42,7 +43,7 @@ public enum RenderError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A damaged layer or tree-store file.
     case damaged(String)
     /// A system call failed: `open P: no such file or directory` style.
-    case system(operation: String, path: String, errno: Int32)
+    case system(SystemError)
 
     public var description: String {
         switch self {
@@ -63,19 +64,18 @@ public enum RenderError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .conflict(name): return "entry \(goQuote(name)) conflicts with a directory of the same name"
         case let .missingLinkTarget(name, target): return "hardlink \(goQuote(name)) points to \(goQuote(target)), which is not there"
         case let .archive(text), let .damaged(text): return text
-        case let .system(operation, path, errno): return "\(operation) \(path): \(errnoText(errno))"
+        case let .system(error): return error.description
         }
     }
 }
 
 
-/// ImageKit's `FileLock` with its failures as render errors (rkt's key locks:
+/// A `FileLock` with its failures as render errors (rkt's key locks:
 /// `cas/treestorelocks/ID`, and ours for layers, `cas/layerlocks/KEY`).
 func takeLock(_ path: String, exclusive: Bool, wait: Bool) throws(RenderError) -> FileLock? {
     do {
         return try FileLock.acquire(path, exclusive: exclusive, wait: wait)
     } catch {
-        guard case let .system(operation, path, code) = error else { throw .system(operation: "lock", path: path, errno: EIO) }
-        throw .system(operation: operation, path: path, errno: code)
+        throw .system(error)
     }
 }

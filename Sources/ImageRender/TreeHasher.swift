@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import ImageKit
+import LinuxSystem
 
 /// The hash of a rendered tree, in rkt's key form (`sha512-` + 64 hex).
 ///
@@ -19,7 +20,7 @@ enum TreeHasher {
         let root = try Sys.openDirectory(tree + "/rootfs")
         defer { close(root) }
         var info = stat()
-        guard fstat(root, &info) == 0 else { throw .system(operation: "stat", path: tree + "/rootfs", errno: errno) }
+        guard fstat(root, &info) == 0 else { throw .system(SystemError("stat", tree + "/rootfs")) }
         hasher.update(record([], info, extra: []))
         try walk(root, path: tree + "/rootfs", hasher: hasher, digest: digest)
         return keyForm(hasher)
@@ -27,7 +28,7 @@ enum TreeHasher {
 
     private static func walk(_ root: Int32, path: String, hasher: SHA512Hasher,
                              digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String) throws(RenderError) {
-        try DirectoryWalk.run(root, rootPath: path, failure: { RenderError.system(operation: $0.operation, path: $0.path, errno: $0.code) },
+        try DirectoryWalk.run(root, rootPath: path, failure: { RenderError.system(SystemError($0.operation, $0.path, code: $0.code)) },
                               visit: { (entry) throws(RenderError) -> Bool in
             let (dir, name, info, child) = (entry.parent, entry.name, entry.info, entry.relative)
             switch info.st_mode & S_IFMT {

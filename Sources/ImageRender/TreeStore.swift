@@ -1,8 +1,9 @@
-import GoCompat
 import AppcSchema
 import Glibc
+import GoCompat
 import ImageKit
 import ImageStore
+import LinuxSystem
 
 /// A rendered tree in the tree store.
 public struct RenderedTree: Sendable, Equatable {
@@ -110,7 +111,7 @@ public final class TreeStore {
         let (chosenLayers, layerLocks) = try lockedLayers(images, thorough: rebuild)
         defer { withExtendedLifetime(layerLocks) {} }
         try Sys.makeDirectories(directory)
-        try Sys.makeDirectory(tree.path, mode: 0o700)
+        try Sys.makeDirectories(tree.path, mode: 0o700)
         do throws(RenderError) {
             try build(tree, images: images, layers: chosenLayers)
         } catch {
@@ -121,7 +122,7 @@ public final class TreeStore {
     }
 
     private func build(_ tree: RenderedTree, images: [ResolvedImage], layers chosenLayers: [Layer]) throws(RenderError) {
-        try Sys.makeDirectory(tree.rootfs, mode: 0o700)
+        try Sys.makeDirectories(tree.rootfs, mode: 0o700)
         let output = try OutputTree(path: tree.rootfs, privileges: .process)
         let materializer = try Materializer(output: output, mode: .hardlink, layers: chosenLayers)
         try materializer.run(Selection.choose(images, indexes: chosenLayers.map(\.index)))
@@ -186,17 +187,17 @@ public final class TreeStore {
     /// redirect the writes. On failure nothing is left.
     private func writeOutput(_ target: String, rootfsOnly: Bool, layers chosenLayers: [Layer], selection: Selection,
                              manifest: ([UInt8], Metadata)?) throws(RenderError) {
-        let privileges = Privileges.output(inside: AtomicFile.directory(of: target))
+        let privileges = Privileges.output(inside: Files.directory(of: target))
         // Made 0700 and opened up at the end: no one else can reach it while it is filled.
         guard mkdir(target, 0o700) == 0 else {
             if errno == EEXIST { throw .outputExists }
-            throw .system(operation: "mkdir", path: target, errno: errno)
+            throw .system(SystemError("mkdir", target))
         }
         do throws(RenderError) {
             let top = try OutputTree(path: target, privileges: privileges)
             var info = stat()
             guard fstat(top.rootFd, &info) == 0, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
-                throw .system(operation: "open", path: target, errno: EEXIST)
+                throw .system(SystemError("open", target, code: EEXIST))
             }
             if rootfsOnly {
                 try Materializer(output: top, mode: .copy, layers: chosenLayers).run(selection)
@@ -204,7 +205,7 @@ public final class TreeStore {
             }
             try Materializer(output: try top.subtree("rootfs"), mode: .copy, layers: chosenLayers).run(selection)
             if let manifest { try Self.writeManifest(manifest.0, metadata: manifest.1, in: top) }
-            guard fchmod(top.rootFd, 0o755) == 0 else { throw .system(operation: "chmod", path: target, errno: errno) }
+            guard fchmod(top.rootFd, 0o755) == 0 else { throw .system(SystemError("chmod", target)) }
         } catch {
             try? Sys.removeTree(target)
             throw error
@@ -225,7 +226,7 @@ public final class TreeStore {
         var absolute = dir
         if !dir.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            guard getcwd(&buffer, buffer.count) != nil else { throw .system(operation: "getcwd", path: dir, errno: errno) }
+            guard getcwd(&buffer, buffer.count) != nil else { throw .system(SystemError("getcwd", dir)) }
             absolute = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + dir
         }
         absolute = GoPath.clean(absolute)
@@ -234,7 +235,7 @@ public final class TreeStore {
             if absolute == "/" || Self.realPath(absolute) == "/" { throw .refusingRootFilesystem }
             try Sys.removeTree(absolute)
         }
-        try Sys.makeDirectories(AtomicFile.directory(of: absolute))
+        try Sys.makeDirectories(Files.directory(of: absolute))
         return absolute
     }
 

@@ -1,7 +1,8 @@
-import GoCompat
 import AppcSchema
 import Foundation
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// One stored image, as the index knows it (rkt's `aciinfo` row).
 public struct ImageRecord: Codable, Sendable, Equatable {
@@ -21,7 +22,7 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 }
 
 /// Errors with rkt's wording (the CLI adds the `SUBCOMMAND: ` prefix).
-public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
     case imageIDTooShort                 // "image ID too short"
     case wrongKeyPrefix(String)          // "wrong key prefix"
     case noImageIDs                      // "no image IDs found"
@@ -31,6 +32,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(limit: Int64)
     /// The index file cannot be read as one: `rkt image gc` rebuilds it.
     case damagedIndex(path: String)
+    /// A system call failed.
+    case system(SystemError)
+    /// Reading, validating or writing an image or manifest failed.
+    case image(ImageKitError)
+    /// The manifest in the store cannot be encoded or decoded.
+    case manifest(ManifestError)
     case io(String)
 
     public var description: String {
@@ -46,6 +53,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tooLarge(limit): return "image is larger than \(limit) bytes uncompressed; refusing it (raise the limit with RKT_MAX_IMAGE_SIZE)"
         case let .damagedIndex(path):
             return "\(path): the image index is damaged; \"rkt image gc\" rebuilds it from the stored images"
+        case let .system(error): return error.description
+        case let .image(error): return error.description
+        case let .manifest(error): return error.description
         case let .io(text): return text
         }
     }

@@ -2,6 +2,7 @@ import AppcSchema
 import Foundation
 import Glibc
 import ImageKit
+import LinuxSystem
 
 /// rkt's image store under the data directory (`/var/lib/rkt` by default):
 ///
@@ -31,7 +32,7 @@ public final class ImageStore: @unchecked Sendable {
     public init(directory: String) throws(StoreError) {
         self.directory = directory
         for sub in ["cas", "cas/blob/sha512", "cas/imageManifest/sha512", "cas/db", "cas/tmp", "cas/tree", "cas/layers"] {
-            try ImageStore.makeDirectory(directory + "/" + sub)
+            try StoreError.wrapping { () throws(SystemError) in try Files.makeDirectories(directory + "/" + sub) }
         }
     }
 
@@ -63,13 +64,15 @@ public final class ImageStore: @unchecked Sendable {
             guard key.hasPrefix(wanted) else { throw .hashMismatch(expected: wanted, actual: key) }
         }
         let blobFile = blobPath(key)
-        try ImageStore.makeDirectory(AtomicFile.directory(of: blobFile))
-        try ImageStore.makeDirectory(AtomicFile.directory(of: manifestPath(key)))
+        try StoreError.wrapping { () throws(SystemError) in
+            try Files.makeDirectories(Files.directory(of: blobFile))
+            try Files.makeDirectories(Files.directory(of: manifestPath(key)))
+        }
         try publish(blob, at: blobFile)
         try writeManifest(manifest, key: key)
         var info = stat()
         let size = stat(blobFile, &info) == 0 ? Int64(info.st_size) : 0
-        let now = ImageStore.now()
+        let now = WallClock.nanoseconds()
         return try updateIndex { records in
             if let i = ImageStore.index(of: key, in: records) {
                 records[i].latest = records[i].latest || latest
@@ -87,9 +90,10 @@ public final class ImageStore: @unchecked Sendable {
     private func publish(_ blob: AtomicFile, at path: String) throws(StoreError) {
         do {
             try blob.commit(to: path, replace: false)
-        } catch {
-            guard case .system(_, _, EEXIST) = error else { throw .io("\(error)") }
+        } catch where error.code == EEXIST {
             blob.discard()
+        } catch {
+            throw .system(error)
         }
     }
 
@@ -98,19 +102,20 @@ public final class ImageStore: @unchecked Sendable {
         do {
             bytes = try manifest.encoded()
         } catch {
-            throw .io("\(error)")
+            throw .manifest(error)
         }
-        do {
-            try writeFileAtomically(manifestPath(key), bytes)
-        } catch {
-            throw .io("\(error)")
-        }
+        try StoreError.wrapping { () throws(SystemError) in try AtomicFile.write(manifestPath(key), bytes) }
     }
 
     /// Decompresses, validates and hashes `path` into an unnamed file under cas/tmp.
     private func copyIntoStore(_ path: String, limit: Int64) throws(StoreError) -> (ImageManifest, ImageID, AtomicFile) {
+        let blob: AtomicFile
         do {
-            let blob = try AtomicFile(path: casDirectory + "/tmp/import", mode: 0o644)
+            blob = try AtomicFile(path: casDirectory + "/tmp/import", mode: 0o644)
+        } catch {
+            throw .system(error)
+        }
+        do {
             let stream = try ACIStream(path: path, pipelined: true)
             defer { stream.close() }
             let reader = try TarReader(stream, hashing: true, tee: BlobWriter(fd: blob.fd, path: path, limit: limit).write)
@@ -120,7 +125,7 @@ public final class ImageStore: @unchecked Sendable {
             // The blob writer's limit; the manifest's own (16 MiB) is told as actool tells it.
             throw .tooLarge(limit: limit)
         } catch {
-            throw .io("\(error)")
+            throw .image(error)
         }
     }
 
@@ -169,6 +174,10 @@ public final class ImageStore: @unchecked Sendable {
     public func manifest(_ key: String) throws(StoreError) -> ImageManifest {
         do {
             return try ImageManifest.decode(try FileSystem.readFile(manifestPath(key), limit: ImageValidator.manifestLimit))
+        } catch let error as ImageKitError {
+            throw .image(error)
+        } catch let error as ManifestError {
+            throw .manifest(error)
         } catch {
             throw .io("\(error)")
         }
@@ -176,7 +185,7 @@ public final class ImageStore: @unchecked Sendable {
 
     /// Records a use (rkt's "last used" column).
     public func touch(_ key: String) throws(StoreError) {
-        let now = ImageStore.now()
+        let now = WallClock.nanoseconds()
         try updateIndex { records in
             if let i = ImageStore.index(of: key, in: records) { records[i].lastUsed = now }
         }
@@ -197,7 +206,7 @@ public final class ImageStore: @unchecked Sendable {
         do {
             lock = try FileLock.acquire(lockPath, exclusive: exclusive)
         } catch {
-            throw .io("\(error)")
+            throw .system(error)
         }
         // A waiting acquire returns nil only for a non-blocking try; kept as an error, not a crash.
         guard let lock else { throw .io("lock \(lockPath): busy") }
@@ -228,8 +237,8 @@ public final class ImageStore: @unchecked Sendable {
         }
         var records: [ImageRecord] = []
         let blobs = casDirectory + "/blob/sha512"
-        for fan in ((try? FileManager.default.contentsOfDirectory(atPath: blobs)) ?? []).sorted() {
-            for key in ((try? FileManager.default.contentsOfDirectory(atPath: blobs + "/" + fan)) ?? []).sorted()
+        for fan in (try? Files.sortedNames(blobs)) ?? [] {
+            for key in (try? Files.sortedNames(blobs + "/" + fan)) ?? []
             where key.hasPrefix(ImageID.algorithmPrefix) && key.count == 71 && ImageStore.fanout(key) == fan {
                 var info = stat()
                 guard lstat(blobPath(key), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
@@ -237,7 +246,7 @@ public final class ImageStore: @unchecked Sendable {
                 let time = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
                 let version = manifest.labels.first { $0.name.description == "version" }?.value
                 // Last use is unknown: now, so the gc that rebuilt the index removes none of them.
-                records.append(ImageRecord(key: key, name: manifest.name.description, importTime: time, lastUsed: ImageStore.now(),
+                records.append(ImageRecord(key: key, name: manifest.name.description, importTime: time, lastUsed: WallClock.nanoseconds(),
                                            latest: false, size: Int64(info.st_size), version: version))
             }
         }
@@ -253,21 +262,22 @@ public final class ImageStore: @unchecked Sendable {
     /// the blob (which is then validated as an import would be), and written back.
     private func recoverManifest(_ key: String) throws(StoreError) -> ImageManifest {
         if let manifest = try? manifest(key) { return manifest }
+        let manifest: ImageManifest
         do {
             let stream = try ACIStream(path: blobPath(key), pipelined: false)
             defer { stream.close() }
-            let manifest = try ImageValidator.validateArchive(try TarReader(stream, hashing: false))
-            try ImageStore.makeDirectory(AtomicFile.directory(of: manifestPath(key)))
-            try writeManifest(manifest, key: key)
-            return manifest
+            manifest = try ImageValidator.validateArchive(try TarReader(stream, hashing: false))
         } catch {
-            throw .io("\(error)")
+            throw .image(error)
         }
+        try StoreError.wrapping { () throws(SystemError) in try Files.makeDirectories(Files.directory(of: manifestPath(key))) }
+        try writeManifest(manifest, key: key)
+        return manifest
     }
 
     private func saveIndex(_ records: [ImageRecord]) throws(StoreError) {
         do {
-            try writeFileAtomically(indexPath, Array(try JSONEncoder().encode(records)))
+            try AtomicFile.write(indexPath, Array(try JSONEncoder().encode(records)))
         } catch {
             throw .io("\(indexPath): \(error)")
         }
@@ -292,29 +302,6 @@ public final class ImageStore: @unchecked Sendable {
         for (i, record) in records.enumerated() where record.key == key { return i }
         return nil
     }
-
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    static func makeDirectory(_ path: String) throws(StoreError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw .io("mkdir \(current): \(errnoText(errno))")
-            }
-        }
-    }
-}
-
-/// Replaces `path` with `bytes` in one step (unnamed file, then rename).
-func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(ImageKitError) {
-    let file = try AtomicFile(path: path, mode: 0o644)
-    try writeAll(fd: file.fd, path: path, bytes)
-    try file.commit(replace: true)
 }
 
 /// Copies an import's decompressed bytes into its blob file, refusing more than `limit`.
@@ -333,6 +320,6 @@ private final class BlobWriter {
     func write(_ chunk: UnsafeRawBufferPointer) throws(ImageKitError) {
         written += Int64(chunk.count)
         guard written <= limit else { throw .tooLarge(name: path, limit: Int(limit)) }
-        try writeAll(fd: fd, path: path, chunk)
+        try ImageKitError.wrapping { () throws(SystemError) in try Files.writeAll(fd, chunk, path: path) }
     }
 }

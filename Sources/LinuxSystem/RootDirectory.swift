@@ -70,7 +70,7 @@ public final class RootDirectory {
         defer { close(handle) }
         let file = try Self.reopen(handle, flags: O_RDONLY, path: describe(inner))
         defer { close(file) }
-        return try readAll(file, limit: limit, path: describe(inner))
+        return try Files.readAll(file, limit: limit, path: describe(inner))
     }
 
     /// `inner` with every link resolved inside the root, as an absolute path in it; the

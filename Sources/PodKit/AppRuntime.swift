@@ -1,8 +1,9 @@
-import GoCompat
 import AppcSchema
 import Foundation
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// Everything stage1 needs to start one app, and `rkt enter` to join it: computed once
 /// at prepare time from the image, the pod manifest and the command line, and kept in
@@ -284,7 +285,7 @@ extension RootDirectory {
         do {
             return try RootDirectory(path: path)
         } catch {
-            throw .system(operation: error.operation, path: error.path, errno: error.code)
+            throw .system(SystemError(error.operation, error.path, code: error.code))
         }
     }
 }

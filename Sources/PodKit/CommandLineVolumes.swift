@@ -1,5 +1,5 @@
-import GoCompat
 import AppcSchema
+import GoCompat
 import ImageKit
 
 extension Volume {

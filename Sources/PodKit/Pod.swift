@@ -1,8 +1,9 @@
-import GoCompat
 import AppcSchema
 import Foundation
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// A pod's state: which directory under `pods/` holds it, and whether its lock is held
 /// (rkt-runtime.md §2).
@@ -143,22 +144,16 @@ public struct Pod: Sendable {
 /// The lock on a pod directory: an `flock` on the directory itself. The pod is alive
 /// exactly as long as some process holds it; stage1 inherits it (`RKT_LOCK_FD`).
 public final class PodLock {
-    public private(set) var fd: Int32
+    private let lock: FileLock
 
-    init(fd: Int32) { self.fd = fd }
-    deinit { if fd >= 0 { close(fd) } }
+    private init(_ lock: FileLock) { self.lock = lock }
 
     /// Takes `path`'s lock, exclusively or shared, without waiting: nil when busy.
     static func take(_ path: String, exclusive: Bool, wait: Bool = false) throws(PodError) -> PodLock? {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
-        let lock = PodLock(fd: fd)
-        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)) != 0 {
-            if errno == EINTR { continue }
-            if errno == EWOULDBLOCK { return nil }
-            throw .system(operation: "lock", path: path, errno: errno)
+        let lock = try PodError.wrapping { () throws(SystemError) in
+            try FileLock.acquire(directory: path, exclusive: exclusive, wait: wait)
         }
-        return lock
+        return lock.map(PodLock.init)
     }
 
     /// The exclusive lock on pod directory `path`, or nil when another process holds it.
@@ -167,11 +162,7 @@ public final class PodLock {
     }
 
     /// Keeps the descriptor open across exec (for stage1) and returns it.
-    public func inheritable() -> Int32 {
-        let flags = fcntl(fd, F_GETFD)
-        _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC)
-        return fd
-    }
+    public func inheritable() -> Int32 { lock.inheritable() }
 }
 
 /// rkt's pods directory: `DATADIR/pods/{embryo,prepare,prepared,run,exited-garbage,garbage}/UUID`.
@@ -188,7 +179,7 @@ public struct PodStore: Sendable {
     /// Makes the pods folders (0750, as rkt).
     func makeFolders() throws(PodError) {
         for path in [dataDirectory, podsDirectory] + PodFolder.allCases.map(folderPath) {
-            if mkdir(path, 0o750) != 0 && errno != EEXIST { throw .system(operation: "mkdir", path: path, errno: errno) }
+            if mkdir(path, 0o750) != 0 && errno != EEXIST { throw .system(SystemError("mkdir", path)) }
         }
     }
 
@@ -196,7 +187,7 @@ public struct PodStore: Sendable {
     public func create(uuid: String = PodStore.newUUID()) throws(PodError) -> (Pod, PodLock) {
         try makeFolders()
         let embryo = folderPath(.embryo) + "/" + uuid
-        guard mkdir(embryo, 0o750) == 0 else { throw .system(operation: "mkdir", path: embryo, errno: errno) }
+        guard mkdir(embryo, 0o750) == 0 else { throw .system(SystemError("mkdir", embryo)) }
         guard let lock = try PodLock.take(embryo, exclusive: true) else {
             throw .invalid("pod \(goQuote(uuid)) is locked")
         }
@@ -207,7 +198,7 @@ public struct PodStore: Sendable {
     /// Renames the pod into `folder` (the lock, on the directory, moves with it).
     public func move(_ pod: Pod, to folder: PodFolder, state: PodState) throws(PodError) -> Pod {
         let target = folderPath(folder) + "/" + pod.uuid
-        guard rename(pod.path, target) == 0 else { throw .system(operation: "rename", path: pod.path, errno: errno) }
+        guard rename(pod.path, target) == 0 else { throw .system(SystemError("rename", pod.path)) }
         return Pod(uuid: pod.uuid, folder: folder, state: state, path: target)
     }
 
@@ -265,15 +256,9 @@ public struct PodStore: Sendable {
         return try resolve(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// The pods' names in a folder (hidden names skipped).
     static func names(in directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." && !name.hasPrefix(".") { names.append(name) }
-        }
-        return names
+        ((try? Files.sortedNames(directory)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
     /// A random (version 4) UUID in rkt's lower-case form.

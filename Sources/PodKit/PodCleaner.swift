@@ -1,9 +1,10 @@
-import GoCompat
 import CLinux
 import Foundation
 import Glibc
+import GoCompat
 import ImageKit
 import ImageRender
+import LinuxSystem
 
 /// `rkt gc` and `rkt rm`: marking dead pods as garbage and deleting them, mounts first.
 ///
@@ -79,13 +80,13 @@ public struct PodCleaner {
         for mountPoint in Self.mounts(under: pod.path).reversed() {
             let code = clinux_umount_detach(mountPoint)
             if code != 0 && code != EINVAL && code != ENOENT {
-                throw .system(operation: "unmount", path: mountPoint, errno: code)
+                throw .system(SystemError("unmount", mountPoint, code: code))
             }
         }
         do throws(RenderError) {
             try removeDirectoryTree(pod.path, stayOnDevice: true)
         } catch {
-            throw .invalid("\(error)")
+            throw .render(error)
         }
     }
 

@@ -1,15 +1,25 @@
+import AppcSchema
 import GoCompat
 import ImageKit
+import ImageRender
+import ImageStore
+import LinuxSystem
 
 /// Why a pod operation failed; `description` is the text rkt prints after the command's prefix.
-public enum PodError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum PodError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
     case emptyUUID
     case noMatch(String)
     case ambiguous(Int)
     case notRunning(String)
     case notPrepared(String)
-    case system(operation: String, path: String, errno: Int32)
+    case system(SystemError)
     case invalid(String)
+    /// A manifest value could not be made or read.
+    case manifest(ManifestError)
+    /// The image store failed (a missing or damaged image).
+    case store(StoreError)
+    /// Rendering an app's image failed, or removing a pod's tree.
+    case render(RenderError)
     /// `--uuid-file` could not be read (rkt's `status` exits 1 on this, not 254).
     case unreadableUUIDFile(ImageKitError)
     /// A string bound for a process (path, argv, environment) or for stage1's plan holds a
@@ -23,8 +33,11 @@ public enum PodError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .ambiguous(count): return "ambiguous uuid, \(count) matches"
         case let .notRunning(uuid): return "pod \(goQuote(uuid)) isn't currently running"
         case let .notPrepared(uuid): return "pod \(goQuote(uuid)) is not prepared"
-        case let .system(operation, path, code): return "\(operation) \(path): \(errnoText(code))"
+        case let .system(error): return error.description
         case let .invalid(text): return text
+        case let .manifest(error): return error.description
+        case let .store(error): return error.description
+        case let .render(error): return error.description
         case let .unreadableUUIDFile(cause): return "unable to resolve UUID from file: \(cause)"
         case let .nulByte(app?, field): return "app \(goQuote(app)): \(field) contains a NUL byte"
         case let .nulByte(nil, field): return "\(field) contains a NUL byte"

@@ -1,10 +1,11 @@
-import GoCompat
 import AppcSchema
 import Foundation
 import Glibc
+import GoCompat
 import ImageKit
 import ImageRender
 import ImageStore
+import LinuxSystem
 
 /// One app of a pod to prepare: the stored image and the command line's per-app flags.
 public struct AppRequest: Sendable {
@@ -89,7 +90,7 @@ public struct PodPreparer {
             manifest.acVersion = try SemVer(RktRelease.version)
             manifest.annotations = [Annotation(name: try ACIdentifier("coreos.com/rkt/stage1/mutable"), value: "false")]
         } catch {
-            throw .invalid("\(error)")
+            throw .manifest(error)
         }
         let encoded: [UInt8]
         do {
@@ -135,7 +136,7 @@ public struct PodPreparer {
         do throws(StoreError) {
             manifest = try store.manifest(request.imageKey)
         } catch {
-            throw .invalid("\(error)")
+            throw .store(error)
         }
         guard let os = manifest.label("os") else { throw .invalid("missing os label in the image manifest") }
         guard let arch = manifest.label("arch") else { throw .invalid("missing arch label in the image manifest") }
@@ -176,7 +177,7 @@ public struct PodPreparer {
         do throws(RenderError) {
             tree = try trees.render(key: request.imageKey)
         } catch {
-            throw .invalid("\(error)")
+            throw .render(error)
         }
         let mounts = pod.mounts + request.mounts
         var runtime = try AppRuntimeBuilder(rootfs: tree.rootfs).build(

@@ -1,8 +1,9 @@
-import GoCompat
 import AppcSchema
 import Foundation
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// stage0 -> stage1 handover (rkt-runtime.md §5.2): the pod goes to `run/`, the plan and
 /// `ppid` are written, and this process becomes the stage1 supervisor by exec. The pod's
@@ -108,14 +109,14 @@ public struct Stage1Launcher {
     public func exec(_ pod: Pod, lock: PodLock, debug: Bool) -> PodError {
         let fd = lock.inheritable()
         setenv("RKT_LOCK_FD", String(fd), 1)
-        guard chdir(pod.path) == 0 else { return .system(operation: "chdir", path: pod.path, errno: errno) }
+        guard chdir(pod.path) == 0 else { return .system(SystemError("chdir", pod.path)) }
         let argv = ["stage1/rootfs/init"] + (debug ? ["--debug"] : []) + [pod.uuid]
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         OpenFileLimit.restore()  // the pod starts with the user's limit, not rkt's raised one
         execv("stage1/rootfs/init", &cArgs)
         let code = errno
         for pointer in cArgs { free(pointer) }
-        return .system(operation: "exec", path: pod.path + "/stage1/rootfs/init", errno: code)
+        return .system(SystemError("exec", pod.path + "/stage1/rootfs/init", code: code))
     }
 
 }

@@ -1,6 +1,7 @@
-import GoCompat
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 
 /// How a pod runs, chosen at `run`/`run-prepared` time (kept in `runtime-config`).
 public struct RuntimeOptions: Codable, Sendable {

@@ -1,5 +1,5 @@
-import GoCompat
 import CLISupport
+import GoCompat
 import ImageKit
 
 /// rkt's command line follows cobra and pflag, not Go's `flag`: flags may come before

@@ -1,9 +1,10 @@
-import GoCompat
 import CLISupport
 import CLinux
 import Foundation
 import Glibc
+import GoCompat
 import ImageKit
+import LinuxSystem
 import PodKit
 
 extension Rkt {
@@ -116,7 +117,6 @@ extension Rkt {
                          4: "setting the app's credentials", 5: "executing \(goQuote(command[0]))"]
             throw .invalid("\(steps[Int(failedStep)] ?? "entering the pod"): \(errnoText(-status))")
         }
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
+        return WaitStatus(raw: status).shellCode
     }
 }

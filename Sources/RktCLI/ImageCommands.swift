@@ -1,12 +1,13 @@
-import GoCompat
 import AppcSchema
 import CLISupport
 import CLinux
-import GoJSON
 import Glibc
+import GoCompat
+import GoJSON
 import ImageKit
 import ImageRender
 import ImageStore
+import LinuxSystem
 
 extension Rkt {
     static let imageCommand = RktCommand(
@@ -144,7 +145,7 @@ extension Rkt {
             return context.usageError("invalid argument \(goQuote(flags.string("format"))) for --format=\(flags.string("format")): unknown option")
         }
         let full = flags.bool("full")
-        let now = currentNanoseconds()
+        let now = WallClock.nanoseconds()
         var text = ""
         if !flags.bool("no-legend") {
             let titles = ["id": "ID", "name": "NAME", "importtime": "IMPORT TIME", "lastused": "LAST USED", "size": "SIZE"]
@@ -231,12 +232,6 @@ extension Rkt {
             }
         }
         return nil
-    }
-
-    static func currentNanoseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }
 

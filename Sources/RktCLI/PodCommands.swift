@@ -1,10 +1,11 @@
-import GoCompat
 import AppcSchema
 import CLISupport
 import Foundation
-import GoJSON
 import Glibc
+import GoCompat
+import GoJSON
 import ImageKit
+import LinuxSystem
 import PodKit
 
 extension Rkt {
@@ -100,7 +101,7 @@ extension Rkt {
         default: return context.usageError("invalid argument \(goQuote(format)) for --format=\(format): unknown option")
         }
         let full = flags.bool("full")
-        let now = currentNanoseconds()
+        let now = WallClock.nanoseconds()
         var text = ""
         if !flags.bool("no-legend") {
             text += (full ? "UUID\tAPP\tIMAGE NAME\tIMAGE ID\tSTATE\tCREATED\tSTARTED\tNETWORKS\n"
@@ -185,17 +186,17 @@ extension Rkt {
             return context.usageError("invalid argument for --wait / --wait-ready: a boolean or a duration")
         }
         if let waitReady {
-            let deadline = waitReady < 0 ? Int64.max : currentNanoseconds() + waitReady
+            let deadline = waitReady < 0 ? Int64.max : WallClock.nanoseconds() + waitReady
             while !pod.isReady {
-                if currentNanoseconds() > deadline { return context.fail("error waiting for pod readiness: context deadline exceeded") }
+                if WallClock.nanoseconds() > deadline { return context.fail("error waiting for pod readiness: context deadline exceeded") }
                 usleep(100_000)
                 pod = pods.load(pod.uuid, folder: pod.folder) ?? pod
             }
         }
         if let wait {
-            let deadline = wait < 0 ? Int64.max : currentNanoseconds() + wait
+            let deadline = wait < 0 ? Int64.max : WallClock.nanoseconds() + wait
             while ![PodState.exited, .exitedGarbage, .garbage, .abortedPrepare].contains(pod.state) {
-                if currentNanoseconds() > deadline { return context.fail("error waiting for pod to finish: context deadline exceeded") }
+                if WallClock.nanoseconds() > deadline { return context.fail("error waiting for pod to finish: context deadline exceeded") }
                 usleep(100_000)
                 guard let reloaded = pods.load(pod.uuid, folder: pod.folder) ?? (try? pods.resolve(pod.uuid)) else { break }
                 pod = reloaded
@@ -327,8 +328,8 @@ extension Rkt {
         let console = context.console
         let cleaner = PodCleaner(pods: PodStore(dataDirectory: context.dataDirectory), log: { console.error($0) },
                                  out: { console.out($0 + "\n") })
-        cleaner.mark(expirePrepared: expire, now: currentNanoseconds())
+        cleaner.mark(expirePrepared: expire, now: WallClock.nanoseconds())
         if flags.bool("mark-only") { return 0 }
-        return cleaner.sweep(gracePeriod: grace, graceText: flags.string("grace-period"), now: currentNanoseconds()) ? 0 : Rkt.failure
+        return cleaner.sweep(gracePeriod: grace, graceText: flags.string("grace-period"), now: WallClock.nanoseconds()) ? 0 : Rkt.failure
     }
 }

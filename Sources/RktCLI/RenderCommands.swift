@@ -1,8 +1,9 @@
-import GoCompat
 import CLISupport
+import GoCompat
 import ImageKit
 import ImageRender
 import ImageStore
+import LinuxSystem
 import PodKit
 
 extension Rkt {
@@ -79,7 +80,7 @@ extension Rkt {
                 for id in trees.removeTrees(except: referenced) {
                     context.console.error("gc: removed treestore \(goQuote(id))")
                 }
-                let cutoff = currentNanoseconds() - grace
+                let cutoff = WallClock.nanoseconds() - grace
                 var removed = 0
                 for record in try store.records() where record.lastUsed < cutoff {
                     try store.remove(record.key)

@@ -1,6 +1,6 @@
-import GoCompat
 import CLISupport
 import Glibc
+import GoCompat
 import ImageKit
 import ImageStore
 

@@ -1,12 +1,13 @@
-import GoCompat
 import AppcSchema
 import CLISupport
 import Foundation
 import Glibc
+import GoCompat
 import ImageFetch
 import ImageKit
 import ImageRender
 import ImageStore
+import LinuxSystem
 import PodKit
 
 extension Rkt {
@@ -300,9 +301,13 @@ extension Rkt {
             let preparer = PodPreparer(pods: PodStore(dataDirectory: context.dataDirectory), store: store, trees: trees, debug: debug)
             let (pod, lock) = try preparer.prepare(request)
             let uuidFile = flags.string("uuid-file-save")
-            if !uuidFile.isEmpty, !FileManager.default.createFile(atPath: uuidFile, contents: Data(pod.uuid.utf8)) {
-                _ = context.fail("cannot write the UUID to \(uuidFile): \(errnoText(errno))")
-                return nil
+            if !uuidFile.isEmpty {
+                do throws(SystemError) {
+                    try Files.writeFile(uuidFile, Array(pod.uuid.utf8))
+                } catch {
+                    _ = context.fail("cannot write the UUID to \(uuidFile): \(errnoText(error.code))")
+                    return nil
+                }
             }
             return (pod, lock)
         } catch let error as FetchError {

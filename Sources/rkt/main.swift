@@ -1,5 +1,5 @@
-import LinuxSystem
 import Glibc
+import LinuxSystem
 import RktCLI
 
 // As Go programs do at start: the open-file limit raised to its hard limit. Walking an

@@ -1,6 +1,6 @@
+import CArchive
 import Foundation
 @testable import ImageKit
-import CArchive
 import Testing
 
 /// A layout on disk with a few kinds of entries.
@@ -21,7 +21,7 @@ private func entryNames(_ path: String) throws -> [String] {
 }
 
 private func leftovers(_ s: Scratch) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).filter { $0.hasPrefix(".actool-tmp") }
+    ((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).filter { $0.hasPrefix(".tmp.") }
 }
 
 struct BuildTests {

@@ -126,7 +126,7 @@ struct PatchManifestTests {
         #expect(!FileManager.default.fileExists(atPath: s.file("x.aci")))
         let execOnly = actool("patch-manifest", "--exec=/bin/true", noApp, s.file("x.aci"))
         #expect(execOnly.err == "patch-manifest: Unable to read \(noApp): json: error calling MarshalJSON for type *types.App: user is required\n")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).allSatisfy { !$0.hasPrefix(".actool-tmp") })
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).allSatisfy { !$0.hasPrefix(".tmp.") })
     }
 
     @Test func argumentChecksInActoolsOrder() throws {
@@ -223,6 +223,6 @@ struct PatchManifestTests {
         let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
         shellStatus("'\(bin)' patch-manifest --replace --user=9 '\(s.file("foreign.aci"))' & pid=$!; sleep 0.4; kill -9 $pid; wait $pid")
         #expect(s.bytes("foreign.aci") == before)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).allSatisfy { !$0.hasPrefix(".actool-tmp") })
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).allSatisfy { !$0.hasPrefix(".tmp.") })
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 @testable import AppcSchema
+import Testing
 
 struct IdentifierTests {
     @Test(arguments: ["example.com/app", "a", "example.com/my_app", "a--b", "example.com//x", "a~b", "1.0", "0"])

@@ -1,5 +1,5 @@
-import Testing
 @testable import AppcSchema
+import Testing
 
 struct IsolatorTests {
     static let formatError =

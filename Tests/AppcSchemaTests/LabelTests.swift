@@ -1,6 +1,6 @@
+@testable import AppcSchema
 import GoCompat
 import Testing
-@testable import AppcSchema
 
 struct LabelTests {
     static let linuxArches = "[amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x]"

@@ -1,6 +1,6 @@
+@testable import AppcSchema
 import GoCompat
 import Testing
-@testable import AppcSchema
 
 /// Applies a patch configured by `configure` to the manifest `json`.
 private func patched(_ json: String, _ configure: (inout ManifestPatch) -> Void) throws -> ImageManifest {

@@ -1,5 +1,5 @@
-import Testing
 @testable import AppcSchema
+import Testing
 
 func pod(_ members: String = "") -> String {
     #"{"acVersion":"0.8.11","acKind":"PodManifest""# + (members.isEmpty ? "" : "," + members) + "}"

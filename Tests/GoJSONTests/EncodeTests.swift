@@ -1,5 +1,5 @@
-import Testing
 @testable import GoJSON
+import Testing
 
 /// Expected bytes were produced with Go 1.19 (`json.Marshal`, `json.Indent`).
 struct EncodeTests {

@@ -1,5 +1,5 @@
-import Testing
 @testable import GoJSON
+import Testing
 
 /// Matches were checked against Go 1.19 decoding into a struct with the field's tag.
 struct FoldTests {

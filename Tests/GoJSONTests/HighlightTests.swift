@@ -1,5 +1,5 @@
-import Testing
 @testable import GoJSON
+import Testing
 
 struct HighlightTests {
     @Test func manifestExample() {

@@ -1,5 +1,5 @@
-import Testing
 @testable import GoJSON
+import Testing
 
 /// Messages and offsets below were checked against Go 1.19's `json.Unmarshal`.
 struct ParseErrorTests {

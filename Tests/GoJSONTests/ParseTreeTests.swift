@@ -1,5 +1,5 @@
-import Testing
 @testable import GoJSON
+import Testing
 
 struct ParseTreeTests {
     @Test func scalars() throws {

@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
-import Synchronization
 import ImageFetch
 import ImageKit
 import ImageStore
+import Synchronization
 import Testing
 
 /// A failure of the test harness itself (missing tool, server that did not start).

@@ -92,7 +92,7 @@ struct ACIStreamTests {
     @Test func badFilesFailClearly() throws {
         let dir = TempDir()
         defer { dir.remove() }
-        #expect(throws: ImageKitError.system(operation: "open", path: dir.file("missing"), errno: 2)) {
+        #expect(throws: ImageKitError.system(SystemError("open", dir.file("missing"), code: 2))) {
             try ACIStream(path: dir.file("missing"), pipelined: false)
         }
         dir.write("empty", [])
@@ -106,7 +106,7 @@ struct ACIStreamTests {
         dir.write("bad.bz2", Array("BZh9 this is not bzip2 data at all".utf8))
         #expect(throws: ImageKitError.self) { _ = try ACIStream(path: dir.file("bad.bz2"), pipelined: false).imageID() }
         dir.mkdir("adir")
-        #expect(throws: ImageKitError.system(operation: "read", path: dir.file("adir"), errno: 21)) {
+        #expect(throws: ImageKitError.system(SystemError("read", dir.file("adir"), code: 21))) {
             try ACIStream(path: dir.file("adir"), pipelined: false)
         }
     }

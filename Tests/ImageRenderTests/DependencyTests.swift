@@ -1,7 +1,7 @@
 import ImageKit
+@testable import ImageRender
 import ImageStore
 import Testing
-@testable import ImageRender
 
 /// The flattened dependency list (appc-spec.md §7.1), tree IDs, cycles and missing images.
 struct DependencyTests {

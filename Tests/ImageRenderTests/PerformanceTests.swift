@@ -1,8 +1,8 @@
 import Glibc
 import ImageKit
+@testable import ImageRender
 import ImageStore
 import Testing
-@testable import ImageRender
 
 func monotonicSeconds() -> Double {
     var ts = timespec()

@@ -1,8 +1,8 @@
 import Glibc
 import ImageKit
+@testable import ImageRender
 import ImageStore
 import Testing
-@testable import ImageRender
 
 /// Choosing files (appc-spec.md §7.2) and the tree store layout (rkt-runtime.md §4.2).
 struct RenderTests {

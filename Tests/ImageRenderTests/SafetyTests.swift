@@ -1,8 +1,8 @@
 import Glibc
 import ImageKit
+@testable import ImageRender
 import ImageStore
 import Testing
-@testable import ImageRender
 
 /// Hostile archives: nothing may be created outside the target. Each test extracts
 /// inside `f.dir/box/` and checks `f.dir/outside/` and the box's parent afterwards.

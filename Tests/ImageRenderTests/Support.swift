@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 import ImageKit
+@testable import ImageRender
 import ImageStore
 import Testing
-@testable import ImageRender
 
 /// A fresh directory under /tmp, removed by `remove()`.
 struct TempDir {

@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 import ImageKit
+@testable import ImageRender
 import ImageStore
 import Testing
-@testable import ImageRender
 
 /// Layer reuse, copies for `image render` / `image extract`, verify, gc.
 struct TreeStoreTests {

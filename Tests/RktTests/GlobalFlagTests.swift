@@ -1,6 +1,6 @@
 import CLISupport
-import Testing
 @testable import RktCLI
+import Testing
 
 /// Global flags mean the same wherever they stand: before the command, after it, after an
 /// image, between images (rkt parses its whole flag set among `run`/`prepare`'s images).

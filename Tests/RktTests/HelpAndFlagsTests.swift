@@ -1,5 +1,5 @@
-import Foundation
 import AppcSchema
+import Foundation
 import PodKit
 import Testing
 

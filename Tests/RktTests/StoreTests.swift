@@ -104,7 +104,7 @@ struct StoreTests {
         let writer = try TarWriter(path: s.file("bad.aci"), compression: .gzip)
         try writer.write(.directory("rootfs"))
         try writer.close()
-        #expect(throws: StoreError.io("no image manifest found in layout")) { try store.importImage(from: s.file("bad.aci")) }
+        #expect(throws: StoreError.image(.invalidImage("no image manifest found in layout"))) { try store.importImage(from: s.file("bad.aci")) }
         #expect(try store.records().isEmpty)
         // Nothing half-imported is left in cas/tmp (unnamed files vanish with the process's descriptors).
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.file("data/cas/tmp")).isEmpty)

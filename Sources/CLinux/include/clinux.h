@@ -4,8 +4,9 @@
 // directly (GNU-only declarations, flags behind _GNU_SOURCE).
 #include <sys/types.h>
 
-/// open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode): an unnamed file in `dir`.
-int clinux_open_tmpfile(const char *dir, mode_t mode);
+/// open(dir, O_TMPFILE | access | O_CLOEXEC, mode): an unnamed file in `dir`;
+/// `access` is O_WRONLY or O_RDWR.
+int clinux_open_unnamed(const char *dir, int access, mode_t mode);
 
 /// renameat2(RENAME_NOREPLACE): rename that fails with EEXIST instead of replacing.
 int clinux_rename_noreplace(const char *from, const char *to);
@@ -15,9 +16,6 @@ int clinux_mkostemp_cloexec(char *template_path);
 
 /// True when open(2) failed because the file system has no O_TMPFILE.
 int clinux_tmpfile_unsupported(int error_number);
-
-/// An unnamed file in `dir` open for reading and writing (scratch space).
-int clinux_open_scratch(const char *dir);
 
 /// Copies everything from `in` at `offset` to the end of input onto `out`'s current
 /// position: copy_file_range where the kernel can, read/write otherwise.
