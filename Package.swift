@@ -61,17 +61,23 @@ let package = Package(
         // pages alone would triple stage1's RSS.
         .executableTarget(name: "rkt-stage1", dependencies: ["CRootPath"], linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
 
+        // What the tests share: scratch directories, run results, a tar writer for hostile archives.
+        .target(name: "TestSupport", dependencies: ["ImageKit", "CArchive", "LinuxSystem"]),
+        // A helper the fetch tests run as a separate process (two fetchers racing, a fetch killed).
+        .executableTarget(name: "fetch-child", dependencies: ["ImageFetch", "ImageStore", "LinuxSystem"],
+                          path: "Tests/Helpers/fetch-child"),
+
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "GoCompatTests", dependencies: ["GoCompat"]),
         .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
         .testTarget(name: "AppcSchemaTests", dependencies: ["AppcSchema", "GoCompat"]),
-        .testTarget(name: "ImageKitTests", dependencies: ["GoCompat", "ImageKit"]),
+        .testTarget(name: "ImageKitTests", dependencies: ["GoCompat", "ImageKit", "TestSupport"]),
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
-        .testTarget(name: "ImageFetchTests", dependencies: ["GoCompat", "ImageFetch", "ImageStore", "ImageKit", "AppcSchema"]),
-        .testTarget(name: "ImageRenderTests", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema"]),
-        .testTarget(name: "RktTests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageKit"]),
+        .testTarget(name: "ImageFetchTests", dependencies: ["fetch-child", "GoCompat", "ImageFetch", "ImageStore", "ImageKit", "AppcSchema", "TestSupport"]),
+        .testTarget(name: "ImageRenderTests", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "TestSupport"]),
+        .testTarget(name: "RktTests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageKit", "TestSupport"]),
         // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
-        .testTarget(name: "PodTests", dependencies: ["GoCompat", "PodKit", "ImageKit", "CLISupport"]),
-        .testTarget(name: "ActoolTests", dependencies: ["GoCompat", "ActoolCLI", "CLISupport", "ImageKit", "CArchive"]),
+        .testTarget(name: "PodTests", dependencies: ["GoCompat", "PodKit", "ImageKit", "CLISupport", "TestSupport"]),
+        .testTarget(name: "ActoolTests", dependencies: ["GoCompat", "ActoolCLI", "CLISupport", "ImageKit", "CArchive", "TestSupport"]),
     ]
 )

@@ -5,7 +5,10 @@
 #    /proc /sys /dev /tmp) vs `unshare` into the same namespaces + chroot + /bin/true.
 # 2. The same for a SIZE MiB app image with a tools dependency, second run (cached tree):
 #    it must not depend on the image's size.
-# 3. RSS of stage1 (supervisor + pod init) of a running pod.
+# 3. Rendering that app for `rkt prepare`: with nothing cached, with its layers cached
+#    (what a new dependency costs: the tree is composed again), and all cached, vs
+#    extracting the app's tar with `tar -x`.
+# 4. RSS of stage1 (supervisor + pod init) of a running pod.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20 size=256
@@ -69,6 +72,24 @@ compare "rkt run (${size} MiB app + tools dep, cached)" \
 compare "rkt run busybox.aci (by file: hashes it again)" \
     "$rkt --dir=$store --insecure-options=image run $work/busybox.aci --exec /bin/true" "$baseline"
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
+
+echo "== rendering the ${size} MiB app + tools for rkt prepare, median of $runs runs"
+gzip -dc "$work/big.aci" > "$work/big.tar"
+mkdir -p "$work/untar"
+cas=$store/cas
+rm_prepared="$rkt --dir=$store rm \$(ls $store/pods/prepared) >/dev/null 2>&1 || true"
+render() { # label prepare-command
+    hyperfine --style none -N -w 1 -r "$runs" --export-csv "$work/r.csv" \
+        --prepare "bash -c '$rm_prepared; $2'" "$rkt --dir=$store prepare $big_id" \
+        --prepare "rm -rf $work/untar/rootfs" "tar -xf $work/big.tar -C $work/untar" >/dev/null 2>&1
+    awk -F, -v label="$1" 'NR==2{ours=$4} NR==3{base=$4} END{
+        printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f\n", label, ours*1000, base*1000, ours/base }' "$work/r.csv"
+}
+render "prepare, nothing rendered (tar -x baseline)" "rm -rf $cas/tree/* $cas/layers/*"
+render "prepare, layers cached, tree composed again" "rm -rf $cas/tree/*"
+render "prepare, tree cached" "true"
+bash -c "$rm_prepared"
+rm -rf "$work/big.tar" "$work/untar"
 
 echo "== stage1 memory of a running pod (target: under 4 MiB)"
 ("$rkt" --dir="$store" run --uuid-file-save="$work/uuid" "$busybox_id" --exec /bin/sleep -- 30 >/dev/null 2>&1 &)

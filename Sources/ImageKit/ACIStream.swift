@@ -23,7 +23,9 @@ public final class ACIStream {
     /// - Throws: `.system` when the file cannot be opened or read (Go's wording,
     ///   `open P: no such file or directory`), `.unknownFileType` / `.notAnArchive`
     ///   when it is not an image archive, `.archive` for a broken compressed header.
-    public init(path: String, pipelined: Bool) throws(ImageKitError) {
+    /// - Parameter knownTar: the file is an uncompressed tar (a stored image); it is not
+    ///   sniffed (a tar without the `ustar` magic, from an old writer, is still a tar).
+    public init(path: String, pipelined: Bool, knownTar: Bool = false) throws(ImageKitError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(SystemError("open", path)) }
@@ -33,7 +35,7 @@ public final class ACIStream {
             defer { buffer.deallocate() }
             let n = try FileSource(fd: fd, path: path).read(into: buffer)
             let head = Array(buffer[0..<n])
-            let type = FileType.detect(head)
+            let type = knownTar ? .tar : FileType.detect(head)
             fileType = type
             guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(SystemError("seek", path)) }
             switch type {

@@ -153,7 +153,9 @@ public final class ACIWriter {
     }
 
     /// A libarchive entry for `header` (the caller frees it).
-    static func makeEntry(_ header: Header) -> OpaquePointer? {
+    /// A libarchive entry for `header` (the caller frees it): also how the tests' writer
+    /// builds the hostile headers it needs.
+    public static func makeEntry(_ header: Header) -> OpaquePointer? {
         guard let e = archive_entry_new() else { return nil }
         setBytes(header.name) { archive_entry_set_pathname(e, $0) }
         archive_entry_set_uid(e, header.uid)

@@ -57,8 +57,9 @@ public final class TarReader {
         }
     }
 
-    /// libarchive's entry for the header `next()` returned last (valid until the next call).
-    private(set) var currentEntry: OpaquePointer?
+    /// libarchive's entry for the header `next()` returned last (valid until the next
+    /// call), for readers of fields the header does not carry (modes, owners, links).
+    public private(set) var currentEntry: OpaquePointer?
     private let tee: ((UnsafeRawBufferPointer) throws(ImageKitError) -> Void)?
     /// The name of the entry `next()` returned last, for messages.
     private var currentName = ""
@@ -132,6 +133,28 @@ public final class TarReader {
             if n == 0 { return }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
+    }
+
+    /// Hands the current entry's data blocks to `body` with their offsets, as stored:
+    /// a sparse member leaves gaps between blocks (holes), which nothing fills in.
+    public func readDataBlocks<E: Error>(_ body: (UnsafeRawBufferPointer, Int64) throws(E) -> Void,
+                                         failure: (ImageKitError) -> E) throws(E) {
+        var block: UnsafeRawPointer?
+        var size = 0
+        var offset: Int64 = 0
+        while true {
+            let status = archive_read_data_block(archive, &block, &size, &offset)
+            if status == ARCHIVE_EOF { return }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else { throw failure(error(status)) }
+            if size > 0 { try body(UnsafeRawBufferPointer(start: block, count: size), offset) }
+        }
+    }
+
+    /// An entry's name or link text as raw bytes: libarchive's locale form, else its
+    /// UTF-8 form (`archive_entry_pathname` / `archive_entry_pathname_utf8` and the like).
+    public static func entryBytes(_ text: UnsafePointer<CChar>?, _ utf8: UnsafePointer<CChar>?) -> [UInt8]? {
+        guard let text = text ?? utf8 else { return nil }
+        return Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
     }
 
     /// Reads (and hashes) whatever follows the last entry, then returns the image ID.

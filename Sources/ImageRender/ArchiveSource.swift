@@ -3,101 +3,61 @@ import Glibc
 import ImageKit
 import LinuxSystem
 
-/// An image's uncompressed tar read with libarchive, every byte hashed on the way,
-/// so one pass both extracts the image and proves it is the image its key names.
+/// A stored image's uncompressed tar, read with ImageKit's `TarReader`, every byte
+/// hashed on the way: one pass both extracts the image and proves it is the image its
+/// key names. Failures become RenderErrors naming the file.
 final class ArchiveSource {
     let path: String
-    private let fd: Int32
-    private let archive: OpaquePointer
-    private let hasher = SHA512Hasher()
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var readErrno: Int32 = 0
-    private var finished = false
+    private let stream: ACIStream
+    private let reader: TarReader
 
     init(path: String) throws(RenderError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(SystemError("open", path)) }
-        guard let a = archive_read_new() else {
-            close(fd)
-            throw .archive("\(path): out of memory")
+        do throws(ImageKitError) {
+            stream = try ACIStream(path: path, pipelined: true, knownTar: true)
+        } catch {
+            throw Self.renderError(error, path: path)
         }
-        self.fd = fd
-        archive = a
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        archive_read_support_format_tar(a)
-        let client = Unmanaged.passUnretained(self).toOpaque()
-        let status = archive_read_open(a, client, nil, { _, client, out in
-            guard let client, let out else { return -1 }
-            return Unmanaged<ArchiveSource>.fromOpaque(client).takeUnretainedValue().fill(out)
-        }, nil)
-        guard status == ARCHIVE_OK else { throw failure(status) }
-    }
-
-    deinit {
-        archive_read_free(archive)
-        buffer.deallocate()
-        close(fd)
-    }
-
-    /// libarchive's read callback: the next chunk of the file, hashed.
-    private func fill(_ out: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
-        while true {
-            let n = Syscall.retrying { read(fd, buffer.baseAddress, buffer.count) }
-            if n < 0 {
-                readErrno = errno
-                return -1
-            }
-            if n > 0 { hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
-            out.pointee = UnsafeRawPointer(buffer.baseAddress)
-            return n
+        do throws(ImageKitError) {
+            reader = try TarReader(stream, hashing: true)
+        } catch {
+            stream.close()
+            throw Self.renderError(error, path: path)
         }
     }
+
+    deinit { stream.close() }
 
     /// The next entry (libarchive's, valid until the next call), nil after the last.
     func next() throws(RenderError) -> OpaquePointer? {
-        guard !finished else { return nil }
-        var entry: OpaquePointer?
-        let status = archive_read_next_header(archive, &entry)
-        if status == ARCHIVE_EOF {
-            finished = true
-            return nil
+        do throws(ImageKitError) {
+            guard try reader.next() != nil else { return nil }
+            return reader.currentEntry
+        } catch {
+            throw Self.renderError(error, path: path)
         }
-        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw failure(status) }
-        return entry
     }
 
     /// Hands the current entry's data blocks to `sink` with their offsets (sparse
     /// members leave gaps between blocks).
     func readData(into sink: DataSink) throws(RenderError) {
-        var block: UnsafeRawPointer?
-        var size = 0
-        var offset: Int64 = 0
-        while true {
-            let status = archive_read_data_block(archive, &block, &size, &offset)
-            if status == ARCHIVE_EOF { return }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else { throw failure(status) }
-            if size > 0 { try sink.consume(UnsafeRawBufferPointer(start: block, count: size), at: offset) }
-        }
+        let path = self.path
+        try reader.readDataBlocks({ (block, offset) throws(RenderError) in try sink.consume(block, at: offset) },
+                                  failure: { Self.renderError($0, path: path) })
     }
 
     /// After the last entry: hashes whatever follows and returns the key (`sha512-` + 64 hex).
     func finishKey() throws(RenderError) -> String {
-        while try next() != nil {}
-        try RenderError.wrapping { () throws(SystemError) in try hasher.update(readingAll: fd, path: path) }
-        return keyForm(hasher)
+        do throws(ImageKitError) {
+            return try reader.imageID().storeKey
+        } catch {
+            throw Self.renderError(error, path: path)
+        }
     }
 
-    private func failure(_ status: Int32) -> RenderError {
-        if readErrno != 0 { return .system(SystemError("read", path, code: readErrno)) }
-        let text = archive_error_string(archive).map { String(cString: $0) } ?? "tar read error (\(status))"
-        return .archive("\(path): \(text)")
-    }
-
-    /// An entry's name, link texts as raw bytes (libarchive's locale form, else its UTF-8 form).
-    static func bytes(_ text: UnsafePointer<CChar>?, _ utf8: UnsafePointer<CChar>?) -> [UInt8]? {
-        guard let text = text ?? utf8 else { return nil }
-        return Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
+    private static func renderError(_ error: ImageKitError, path: String) -> RenderError {
+        if case let .system(failure) = error { return .system(failure) }
+        return .archive("\(path): \(error)")
     }
 }
 

@@ -57,7 +57,7 @@ private final class ExtractionState {
     }
 
     func handle(_ entry: OpaquePointer, source: ArchiveSource) throws(RenderError) {
-        guard let raw = ArchiveSource.bytes(archive_entry_pathname(entry), archive_entry_pathname_utf8(entry)) else {
+        guard let raw = TarReader.entryBytes(archive_entry_pathname(entry), archive_entry_pathname_utf8(entry)) else {
             throw .archive("\(source.path): entry without a readable name")
         }
         let name = BytePath.text(raw)
@@ -72,7 +72,7 @@ private final class ExtractionState {
         // Anything else outside the rootfs is not part of the root filesystem.
         guard let relative = BytePath.belowRootfs(cleaned) else { return }
         let type = archive_entry_filetype(entry) & S_IFMT
-        let hardlink = ArchiveSource.bytes(archive_entry_hardlink(entry), archive_entry_hardlink_utf8(entry))
+        let hardlink = TarReader.entryBytes(archive_entry_hardlink(entry), archive_entry_hardlink_utf8(entry))
         if relative.isEmpty {
             guard hardlink == nil, type == S_IFDIR else { throw .archive("rootfs is not a directory") }
             let applied = output.setDirectoryMetadata([], metadata)
@@ -92,7 +92,7 @@ private final class ExtractionState {
         case S_IFREG:
             try writeFile(relative, size: archive_entry_size(entry), parent: parent, metadata: metadata, source: source)
         case S_IFLNK:
-            guard let target = ArchiveSource.bytes(archive_entry_symlink(entry), archive_entry_symlink_utf8(entry)) else {
+            guard let target = TarReader.entryBytes(archive_entry_symlink(entry), archive_entry_symlink_utf8(entry)) else {
                 throw .archive("\(name): symlink without a target")
             }
             let applied = try output.symlink(parent, relative: relative, target: target, metadata: metadata)

@@ -2,6 +2,7 @@ import CArchive
 import Foundation
 @testable import ImageKit
 import Testing
+import TestSupport
 
 /// A layout on disk with a few kinds of entries.
 private func makeLayout(_ s: Scratch, _ name: String = "layout", manifest: String = validManifest) {

@@ -1,5 +1,6 @@
 import ImageKit
 import Testing
+import TestSupport
 
 struct CatManifestTests {
     @Test func printsStoredBytesThenAChecked() throws {

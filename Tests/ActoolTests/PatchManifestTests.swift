@@ -1,6 +1,7 @@
 import Foundation
 @testable import ImageKit
 import Testing
+import TestSupport
 
 /// The bytes of an image after its first gzip member.
 private func afterFirstMember(_ path: String) throws -> [UInt8] {

@@ -2,13 +2,7 @@ import ActoolCLI
 import CLISupport
 import Foundation
 import ImageKit
-
-/// What one actool run printed and returned.
-struct RunResult {
-    let code: Int32
-    let out: String
-    let err: String
-}
+import TestSupport
 
 /// Runs actool in-process with captured output.
 func actool(_ args: String...) -> RunResult { actool(args) }
@@ -42,35 +36,7 @@ func actoolBinary(_ args: [String], in directory: String) throws -> RunResult {
         err: try String(contentsOf: errURL, encoding: .utf8))
 }
 
-/// A temporary directory with helpers to lay out images, removed by `remove()`.
-struct Scratch {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "actool-test-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func write(_ name: String, _ text: String) {
-        write(name, Array(text.utf8))
-    }
-
-    func write(_ name: String, _ bytes: [UInt8]) {
-        let url = URL(fileURLWithPath: file(name))
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
-    }
-
-    func mkdir(_ name: String) {
-        try? FileManager.default.createDirectory(atPath: file(name), withIntermediateDirectories: true)
-    }
-
-    func bytes(_ name: String) -> [UInt8] {
-        FileManager.default.contents(atPath: file(name)).map(Array.init) ?? []
-    }
-
+extension Scratch {
     /// A layout with `manifest` text and a small rootfs.
     func layout(_ name: String, manifest: String = validManifest) {
         mkdir(name + "/rootfs/bin")
@@ -92,8 +58,6 @@ struct Scratch {
         try archive(name, [.file("manifest", manifest), .directory("rootfs"), .directory("rootfs/bin"),
                            .file("rootfs/bin/hello", "hello\n", mode: 0o755)], compression: compression)
     }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 let validManifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/test"}"#

@@ -1,5 +1,6 @@
 import ImageKit
 import Testing
+import TestSupport
 
 struct ValidateTests {
     @Test func needsFiles() {

@@ -3,6 +3,7 @@ import Foundation
 import ImageFetch
 import ImageStore
 import Testing
+import TestSupport
 
 /// An HTTPS server with discovery pages for `127.0.0.1/app`, a signed image for
 /// `latest` and `1.0.0`, and the signing key at `/pubkeys.gpg`.
@@ -16,8 +17,8 @@ final class DiscoveryFixture: @unchecked Sendable {
     init(https: Bool = true) throws {
         keys = try GPGKeys.get()
         s = try Setup()
-        let root = s.dir.sub("www")
-        let images = s.dir.sub("www/images/127.0.0.1")
+        let root = s.dir.mkdir("www")
+        let images = s.dir.mkdir("www/images/127.0.0.1")
         latest = try ACIFactory.make(in: images, file: "app-latest-linux-amd64.aci", name: "127.0.0.1/app")
         versioned = try ACIFactory.make(in: images, file: "app-1.0.0-linux-amd64.aci", name: "127.0.0.1/app",
                                         labels: [("version", "1.0.0"), ("os", "linux"), ("arch", "amd64")], content: "v1")
@@ -25,7 +26,7 @@ final class DiscoveryFixture: @unchecked Sendable {
         try keys.sign(versioned.path, with: keys.trusted)
         try writeFile(root + "/pubkeys.gpg", keys.trustedArmored)
         server = try TestServer(root: root, https: https)
-        let discovery = s.dir.sub("www/discovery")
+        let discovery = s.dir.mkdir("www/discovery")
         try writeFile(discovery + "/app.html", """
             <html><head>
             <meta name="ac-discovery" content="127.0.0.1 \(server.base)/images/{name}-{version}-{os}-{arch}.{ext}">
@@ -140,7 +141,7 @@ final class DiscoveryFixture: @unchecked Sendable {
         #expect(log.lines.contains("pubkey: prefix: \"127.0.0.1/app\"\nkey: \"\(keyURL)\""))
         #expect(log.lines.contains("STDOUT Trusting \"\(keyURL)\" for prefix \"127.0.0.1/app\" without fingerprint review."))
         #expect(log.lines.contains("STDOUT Added key for prefix \"127.0.0.1/app\" at \"\(f.s.local)/trustedkeys/prefix.d/127.0.0.1/app/\(fp)\""))
-        #expect(readFile("\(f.s.local)/trustedkeys/prefix.d/127.0.0.1/app/\(fp)") == f.keys.trustedArmored)
+        #expect((readText("\(f.s.local)/trustedkeys/prefix.d/127.0.0.1/app/\(fp)") ?? "") == f.keys.trustedArmored)
     }
 
     @Test func actoolDiscover() throws {

@@ -3,12 +3,13 @@ import Glibc
 import ImageFetch
 import ImageStore
 import Testing
+import TestSupport
 
 @Suite struct RemoteFetchTests {
     /// A signed image served by a plain HTTP server, its key trusted for its name.
     func servedImage(_ s: Setup, https: Bool = false, name: String = "example.com/busybox") throws -> (TestServer, ACIFactory.Image) {
         let keys = try GPGKeys.get()
-        let root = s.dir.sub("www")
+        let root = s.dir.mkdir("www")
         let image = try ACIFactory.make(in: root, file: "busybox.aci", name: name)
         try keys.sign(image.path, with: keys.trusted)
         try trustKey(keys.trustedArmored, fingerprint: keys.trusted, config: s.local, prefix: name)
@@ -161,52 +162,30 @@ import Testing
         for child in children { child.waitUntilExit() }
         for _ in 0..<600 where results.lines.count < 2 { usleep(50_000) }
         #expect(results.lines == [image.key, image.key])
-        #expect(readFile(s.dir.path + "/result0") == image.key)
-        #expect(readFile(s.dir.path + "/result1") == image.key)
+        #expect((readText(s.dir.path + "/result0") ?? "") == image.key)
+        #expect((readText(s.dir.path + "/result1") ?? "") == image.key)
         #expect(s.blobCount == 1)
         #expect(s.rowCount == 1)
         #expect(s.tmpEntries.isEmpty)
         #expect(server.requests.filter { $0 == "GET /busybox.aci" }.count == 4)
     }
 
-    /// Starts this test binary as a child that fetches `url` into the store at `store`.
+    /// Starts the `fetch-child` helper (built beside the test bundle): it fetches `url`
+    /// into the store at `store` and writes the key, or the error, to `result`.
     func startChild(store: String, url: String, config: String, insecure: String = "http", result: String) throws -> Process {
+        let helper = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fetch-child")
+        guard FileManager.default.isExecutableFile(atPath: helper.path) else {
+            throw HarnessError("\(helper.path) is missing: run `swift build --build-tests` (it builds the helper)")
+        }
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "childFetchProcess"]
-        var env = ProcessInfo.processInfo.environment
-        env["IMAGEFETCH_CHILD_STORE"] = store
-        env["IMAGEFETCH_CHILD_URL"] = url
-        env["IMAGEFETCH_CHILD_CONFIG"] = config
-        env["IMAGEFETCH_CHILD_INSECURE"] = insecure
-        env["IMAGEFETCH_CHILD_RESULT"] = result
-        child.environment = env
+        child.executableURL = helper
+        child.arguments = [store, url, config, insecure, result]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         spawnLock.lock()
         defer { spawnLock.unlock() }
         try child.run()
         return child
-    }
-
-    /// Run as a child process by other tests (it fetches what the environment says and
-    /// exits); when run by the test runner itself it has nothing to do.
-    @Test func childFetchProcess() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let storeDir = env["IMAGEFETCH_CHILD_STORE"], let url = env["IMAGEFETCH_CHILD_URL"] else { return }
-        let store = try ImageStore(directory: storeDir)
-        var options = FetchOptions(insecure: try InsecureOptions.parse(env["IMAGEFETCH_CHILD_INSECURE"] ?? ""))
-        options.localConfig = env["IMAGEFETCH_CHILD_CONFIG"] ?? "/nonexistent"
-        options.systemConfig = "/nonexistent"
-        options.withDependencies = false
-        let text: String
-        do {
-            text = try Fetcher(store: store, options: options, log: { _ in }).fetch(url).key
-        } catch {
-            text = "error: \(error)"
-        }
-        if let result = env["IMAGEFETCH_CHILD_RESULT"] { try? writeFile(result, text) }
-        exit(0)
     }
 
     @Test func killedFetchLeavesNothing() throws {

@@ -5,6 +5,7 @@ import ImageKit
 import ImageStore
 import Synchronization
 import Testing
+import TestSupport
 
 /// A failure of the test harness itself (missing tool, server that did not start).
 struct HarnessError: Error, CustomStringConvertible {
@@ -19,31 +20,8 @@ func requireTool(_ name: String, package: String) throws {
     throw HarnessError("\(name) is not installed: apt-get install \(package)")
 }
 
-/// A temporary directory removed at the end.
-final class TempDir: @unchecked Sendable {
-    let path: String
-    init() {
-        var template = Array("/tmp/imagefetch-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) != nil } ?? false }
-        precondition(made, "mkdtemp failed")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func sub(_ name: String) -> String {
-        let p = path + "/" + name
-        try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
-        return p
-    }
-}
-
 /// Serialises process launches (see `run`).
 let spawnLock = NSLock()
-
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
 
 /// Runs a command to completion.
 @discardableResult
@@ -74,19 +52,15 @@ func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) th
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+    return RunResult(code: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+                     err: String(decoding: errData, as: UTF8.self))
 }
 
 func writeFile(_ path: String, _ text: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
 
-func readFile(_ path: String) -> String {
-    (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-}
-
-/// Builds ACIs with ImageKit's TarWriter and knows their expected IDs.
+/// Builds ACIs with the tests' TarWriter and knows their expected IDs.
 enum ACIFactory {
     struct Image {
         var path: String
@@ -107,7 +81,7 @@ enum ACIFactory {
         try writer.write(.file("rootfs/hello", content, mode: 0o755))
         try writer.close()
         let sum = try run(["sha512sum", tarPath])
-        let key = "sha512-" + String(sum.stdout.prefix(64))
+        let key = "sha512-" + String(sum.out.prefix(64))
         let out = dir + "/" + file
         if compressed {
             try run(["sh", "-c", "gzip -c -n \"$0\" > \"$1\"", tarPath, out])
@@ -165,9 +139,9 @@ final class GPGKeys: @unchecked Sendable {
         func generate(_ uid: String) throws -> String {
             let r = try run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", uid,
                              "future-default", "default", "never"], env: ["GNUPGHOME": home])
-            guard r.status == 0 else { throw HarnessError("gpg --quick-gen-key failed: \(r.stderr)") }
+            guard r.code == 0 else { throw HarnessError("gpg --quick-gen-key failed: \(r.err)") }
             let list = try run(["gpg", "--batch", "--with-colons", "--list-keys", uid], env: ["GNUPGHOME": home])
-            guard let fpr = list.stdout.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") })?
+            guard let fpr = list.out.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") })?
                 .split(separator: ":", omittingEmptySubsequences: false)[9] else {
                 throw HarnessError("no fingerprint for \(uid)")
             }
@@ -175,8 +149,8 @@ final class GPGKeys: @unchecked Sendable {
         }
         trusted = try generate("Test ACI Signer <signer@example.com>")
         untrusted = try generate("Other Signer <other@example.com>")
-        trustedArmored = try run(["gpg", "--batch", "--armor", "--export", trusted], env: ["GNUPGHOME": home]).stdout
-        untrustedArmored = try run(["gpg", "--batch", "--armor", "--export", untrusted], env: ["GNUPGHOME": home]).stdout
+        trustedArmored = try run(["gpg", "--batch", "--armor", "--export", trusted], env: ["GNUPGHOME": home]).out
+        untrustedArmored = try run(["gpg", "--batch", "--armor", "--export", untrusted], env: ["GNUPGHOME": home]).out
     }
 
     /// Writes `file.asc` (or `output`), an armored detached signature by `key`.
@@ -186,13 +160,13 @@ final class GPGKeys: @unchecked Sendable {
         let out = output ?? (file.hasSuffix(".aci") ? String(file.dropLast(4)) + ".aci.asc" : file + ".asc")
         let r = try run(["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", key,
                          "--armor", "--detach-sign", "-o", out, file], env: ["GNUPGHOME": home])
-        guard r.status == 0 else { throw HarnessError("gpg --detach-sign failed: \(r.stderr)") }
+        guard r.code == 0 else { throw HarnessError("gpg --detach-sign failed: \(r.err)") }
     }
 
     /// `gpg --with-colons --import-options show-only --import` of an armored key.
     func colons(_ armored: String) throws -> String {
         try run(["gpg", "--batch", "--with-colons", "--import-options", "show-only", "--import"],
-                env: ["GNUPGHOME": home], input: armored).stdout
+                env: ["GNUPGHOME": home], input: armored).out
     }
 }
 
@@ -210,7 +184,7 @@ final class TestServer: @unchecked Sendable {
     let https: Bool
     let logPath: String
     private let process: Process
-    private let dir: TempDir
+    private let dir: Scratch
 
     var base: String { (https ? "https" : "http") + "://127.0.0.1:\(port)" }
 
@@ -221,7 +195,7 @@ final class TestServer: @unchecked Sendable {
         try requireTool("python3", package: "python3")
         self.root = root
         self.https = https
-        dir = TempDir()
+        dir = Scratch("imagefetch-test", removeOnDeinit: true)
         logPath = dir.path + "/requests.log"
         let portFile = dir.path + "/port"
         let script = dir.path + "/server.py"
@@ -233,7 +207,7 @@ final class TestServer: @unchecked Sendable {
             let key = dir.path + "/key.pem"
             let r = try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                              "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-            guard r.status == 0 else { throw HarnessError("openssl req failed: \(r.stderr)") }
+            guard r.code == 0 else { throw HarnessError("openssl req failed: \(r.err)") }
             args += [cert, key]
         }
         process = Process()
@@ -270,7 +244,7 @@ final class TestServer: @unchecked Sendable {
 
     /// The request lines seen so far (`GET /path`).
     var requests: [String] {
-        readFile(logPath).split(separator: "\n").map(String.init)
+        (readText(logPath) ?? "").split(separator: "\n").map(String.init)
     }
 
     static let script = #"""
@@ -418,14 +392,14 @@ final class LogLines: @unchecked Sendable {
 
 /// A store, config directories and a fetcher factory in one temporary directory.
 final class Setup: @unchecked Sendable {
-    let dir = TempDir()
+    let dir = Scratch("imagefetch-test", removeOnDeinit: true)
     let store: ImageStore
     var system: String { dir.path + "/usr-lib-rkt" }
     var local: String { dir.path + "/etc-rkt" }
-    var files: String { dir.sub("files") }
+    var files: String { dir.mkdir("files") }
 
     init() throws {
-        store = try ImageStore(directory: dir.sub("rkt"))
+        store = try ImageStore(directory: dir.mkdir("rkt"))
     }
 
     func options(_ insecure: InsecureOptions = [], policy: PullPolicy = .update, debug: Bool = true) -> FetchOptions {

@@ -1,6 +1,7 @@
 import Foundation
 import ImageFetch
 import Testing
+import TestSupport
 
 /// Records `rkt trust` output in order, tagged by stream.
 final class TrustRecorder: @unchecked Sendable {
@@ -19,7 +20,7 @@ final class TrustRecorder: @unchecked Sendable {
 }
 
 @Suite struct TrustTests {
-    func keyFile(_ dir: TempDir, _ keys: GPGKeys) throws -> String {
+    func keyFile(_ dir: Scratch, _ keys: GPGKeys) throws -> String {
         let path = dir.path + "/pubkey.gpg"
         try writeFile(path, keys.trustedArmored)
         return path
@@ -43,8 +44,8 @@ final class TrustRecorder: @unchecked Sendable {
 
     @Test func trustsAKeyForAPrefix() throws {
         let keys = try GPGKeys.get()
-        let dir = TempDir()
-        let local = dir.sub("etc-rkt")
+        let dir = Scratch("imagefetch-test", removeOnDeinit: true)
+        let local = dir.mkdir("etc-rkt")
         let key = try keyFile(dir, keys)
         let store = TrustStore(systemConfig: dir.path + "/usr-lib-rkt", localConfig: local)
         let recorder = TrustRecorder(terminal: false)
@@ -56,7 +57,7 @@ final class TrustRecorder: @unchecked Sendable {
             "1 Trusting \"\(key)\" for prefix \"example.com/busybox\" without fingerprint review.",
             "1 Added key for prefix \"example.com/busybox\" at \"\(stored)\"",
         ])
-        #expect(readFile(stored) == keys.trustedArmored)
+        #expect((readText(stored) ?? "") == keys.trustedArmored)
         // The stored key verifies images of that prefix.
         let setup = try Setup()
         let image = try ACIFactory.make(in: setup.files, file: "b.aci", name: "example.com/busybox/sub")
@@ -68,7 +69,7 @@ final class TrustRecorder: @unchecked Sendable {
 
     @Test func trustsARootKey() throws {
         let keys = try GPGKeys.get()
-        let dir = TempDir()
+        let dir = Scratch("imagefetch-test", removeOnDeinit: true)
         let key = try keyFile(dir, keys)
         let recorder = TrustRecorder(terminal: false)
         try TrustStore(localConfig: dir.path + "/etc").add(keyFile: key, prefix: nil, root: true, skipFingerprintReview: true, io: recorder.io)
@@ -76,12 +77,12 @@ final class TrustRecorder: @unchecked Sendable {
         #expect(recorder.lines.first == "2 pubkey: prefix: \"\"\nkey: \"\(key)\"")
         #expect(recorder.lines.suffix(2) == ["1 Trusting \"\(key)\" for prefix \"\" without fingerprint review.",
                                              "1 Added root key at \"\(stored)\""])
-        #expect(readFile(stored) == keys.trustedArmored)
+        #expect((readText(stored) ?? "") == keys.trustedArmored)
     }
 
     @Test func reviewNeedsATerminal() throws {
         let keys = try GPGKeys.get()
-        let dir = TempDir()
+        let dir = Scratch("imagefetch-test", removeOnDeinit: true)
         let key = try keyFile(dir, keys)
         let recorder = TrustRecorder(terminal: false)
         let store = TrustStore(localConfig: dir.path + "/etc")
@@ -98,7 +99,7 @@ final class TrustRecorder: @unchecked Sendable {
 
     @Test func interactiveReview() throws {
         let keys = try GPGKeys.get()
-        let dir = TempDir()
+        let dir = Scratch("imagefetch-test", removeOnDeinit: true)
         let key = try keyFile(dir, keys)
         let store = TrustStore(localConfig: dir.path + "/etc")
         let yes = TrustRecorder(terminal: true, answers: ["maybe\n", "yes\n"])
@@ -119,7 +120,7 @@ final class TrustRecorder: @unchecked Sendable {
 
     @Test func keyLocationErrors() throws {
         let keys = try GPGKeys.get()
-        let dir = TempDir()
+        let dir = Scratch("imagefetch-test", removeOnDeinit: true)
         let store = TrustStore(localConfig: dir.path + "/etc")
         let recorder = TrustRecorder(terminal: false)
         let http = expectFetchError { try store.add(keyFile: "http://127.0.0.1:1/k.gpg", prefix: "example.com/a", root: false, skipFingerprintReview: true, io: recorder.io) }

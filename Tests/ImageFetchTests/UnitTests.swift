@@ -1,6 +1,7 @@
 import Foundation
 @testable import ImageFetch
 import Testing
+import TestSupport
 
 @Suite struct InsecureOptionsTests {
     @Test func parsesRktWords() throws {
@@ -38,7 +39,7 @@ import Testing
 
 @Suite struct ImageReferenceTests {
     @Test func classifiesImageStrings() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagefetch-test", removeOnDeinit: true)
         _ = FileManager.default.createFile(atPath: dir.path + "/busybox.aci.gz", contents: Data([1]))
         #expect(try ImageReference.parse("/abs/busybox.aci") == .file("/abs/busybox.aci"))
         #expect(try ImageReference.parse("file:///abs/b%20x.aci") == .file("/abs/b x.aci"))

@@ -1,15 +1,16 @@
 import GoCompat
 import ImageKit
 import Testing
+import TestSupport
 
 struct ACIStreamTests {
     @Test(arguments: [TarWriter.Compression.gzip, .bzip2, .xz])
     func imageIDIsTheHashOfTheUncompressedTar(compression: TarWriter.Compression) throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         let plain = try makeArchive(dir, "plain.aci", minimalImage())
         let packed = try makeArchive(dir, "packed.aci", minimalImage(), compression: compression)
-        let expected = sha512Hex(of: dir.read("plain.aci"))
+        let expected = sha512Hex(of: dir.bytes("plain.aci"))
         for pipelined in [false, true] {
             let a = try ACIStream(path: plain, pipelined: pipelined)
             #expect(a.fileType == .tar)
@@ -21,10 +22,10 @@ struct ACIStreamTests {
     }
 
     @Test func trailingBytesAfterTheEndOfArchiveCount() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         _ = try makeArchive(dir, "a.aci", minimalImage())
-        let withTail = dir.read("a.aci") + Array("trailing junk".utf8)
+        let withTail = dir.bytes("a.aci") + Array("trailing junk".utf8)
         dir.write("b.aci", withTail)
         let reader = try TarReader(try ACIStream(path: dir.file("b.aci"), pipelined: true), hashing: true)
         #expect(try reader.next()?.name == "manifest")
@@ -32,7 +33,7 @@ struct ACIStreamTests {
     }
 
     @Test func multiMegabyteStreamThroughThePipeline() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         var big = [UInt8](repeating: 0, count: 5 << 20)
         for i in big.indices { big[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
@@ -43,11 +44,11 @@ struct ACIStreamTests {
         var names: [String] = []
         while let entry = try reader.next() { names.append(entry.cleanedName) }
         #expect(names == ["manifest", "rootfs", "rootfs/bin", "rootfs/bin/hello", "rootfs/big"])
-        #expect(try reader.imageID().hex == sha512Hex(of: dir.read("plain.aci")))
+        #expect(try reader.imageID().hex == sha512Hex(of: dir.bytes("plain.aci")))
     }
 
     @Test func stoppingEarlyStopsTheReadAhead() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         let big = [UInt8](repeating: 7, count: 20 << 20)
         let gz = try makeArchive(dir, "gz.aci", minimalImage() + [TarWriter.Entry(name: "rootfs/big", kind: .file(big))], compression: .gzip)
@@ -60,7 +61,7 @@ struct ACIStreamTests {
     }
 
     @Test func entryKindsAndCleanNames() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         let path = try makeArchive(dir, "k.aci", [
             .directory("./rootfs/"),
@@ -90,7 +91,7 @@ struct ACIStreamTests {
     }
 
     @Test func badFilesFailClearly() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         #expect(throws: ImageKitError.system(SystemError("open", dir.file("missing"), code: 2))) {
             try ACIStream(path: dir.file("missing"), pipelined: false)
@@ -113,11 +114,11 @@ struct ACIStreamTests {
 
     @Test(arguments: [TarWriter.Compression.gzip, .bzip2, .xz])
     func truncatedCompressedStreamIsUnexpectedEOF(compression: TarWriter.Compression) throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         let big = (0..<(300 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31 ^ $0 >> 5) }
         _ = try makeArchive(dir, "a.aci", minimalImage() + [TarWriter.Entry(name: "rootfs/big", kind: .file(big))], compression: compression)
-        let whole = dir.read("a.aci")
+        let whole = dir.bytes("a.aci")
         dir.write("cut.aci", Array(whole.prefix(whole.count / 2)))
         for pipelined in [false, true] {
             #expect(throws: ImageKitError.archive("unexpected EOF")) {
@@ -127,17 +128,17 @@ struct ACIStreamTests {
     }
 
     @Test func tarCutAtAMemberBoundaryIsAccepted() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         _ = try makeArchive(dir, "a.aci", [.file("manifest", "{}"), .directory("rootfs")])
         // Two headers and one data block; drop the end-of-archive blocks.
-        dir.write("cut.aci", Array(dir.read("a.aci").prefix(3 * 512)))
+        dir.write("cut.aci", Array(dir.bytes("a.aci").prefix(3 * 512)))
         let reader = try TarReader(try ACIStream(path: dir.file("cut.aci"), pipelined: false), hashing: false)
         #expect(try reader.next()?.name == "manifest")
         #expect(try reader.next()?.cleanedName == "rootfs")
         #expect(try reader.next() == nil)
         // A cut inside a header is not.
-        dir.write("cut2.aci", Array(dir.read("a.aci").prefix(3 * 512 + 100)))
+        dir.write("cut2.aci", Array(dir.bytes("a.aci").prefix(3 * 512 + 100)))
         let reader2 = try TarReader(try ACIStream(path: dir.file("cut2.aci"), pipelined: false), hashing: false)
         _ = try reader2.next()
         _ = try reader2.next()
@@ -145,7 +146,7 @@ struct ACIStreamTests {
     }
 
     @Test func emptyAndGarbageInsideGzip() throws {
-        let dir = TempDir()
+        let dir = Scratch("imagekit-test")
         defer { dir.remove() }
         dir.write("raw", [])
         shell("gzip -c '\(dir.file("raw"))' > '\(dir.file("empty.gz"))'")

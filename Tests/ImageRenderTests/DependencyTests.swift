@@ -2,6 +2,7 @@ import ImageKit
 @testable import ImageRender
 import ImageStore
 import Testing
+import TestSupport
 
 /// The flattened dependency list (appc-spec.md §7.1), tree IDs, cycles and missing images.
 struct DependencyTests {

@@ -3,16 +3,11 @@ import ImageKit
 @testable import ImageRender
 import ImageStore
 import Testing
+import TestSupport
 
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// The target: a 256 MiB app whose layer exists, rendered with a new 2 MiB
-/// tools dependency, well under 0.1 s. (The bound asserted here is looser, so a busy
-/// CI machine does not fail it; the measured time is printed.)
+/// Why re-rendering is cheap: a 256 MiB app whose layer exists, rendered with a new 2 MiB
+/// tools dependency, extracts only the new layer, and a rendered tree is used as it is.
+/// These count the work done; the times are measured by `Benchmarks/pods.sh`.
 struct PerformanceTests {
     @Test func renderingABigAppWithANewSmallDependencyIsCheap() throws {
         let f = try Fixture()
@@ -40,25 +35,17 @@ struct PerformanceTests {
         let app = try f.store.importImage(from: archive).key
 
         let store = f.treeStore()
-        var start = monotonicSeconds()
-        _ = try store.render(key: app)
-        let first = monotonicSeconds() - start
+        let first = try store.render(key: app)
         #expect(store.layerExtractions == 2)
 
         _ = try tools("2")
-        start = monotonicSeconds()
         let tree = try store.render(key: app)
-        let second = monotonicSeconds() - start
-        #expect(store.layerExtractions == 3)
+        #expect(store.layerExtractions == 3, "only the new tools layer is extracted")
+        #expect(tree.id != first.id)
         #expect(readText(tree.rootfs + "/tools/busybox")?.first == "2")
 
-        start = monotonicSeconds()
-        _ = try store.render(key: app)
-        let cached = monotonicSeconds() - start
-
-        print(String(format: "render 256 MiB app: first (extracts app + tools) %.3f s; with a new 2 MiB tools image %.4f s; cached %.4f s",
-                     first, second, cached))
-        #expect(second < 0.5)
-        #expect(cached < 0.05)
+        let cached = try store.render(key: app)
+        #expect(store.layerExtractions == 3, "a rendered tree is used as it is")
+        #expect(cached.id == tree.id)
     }
 }

@@ -3,6 +3,7 @@ import ImageKit
 @testable import ImageRender
 import ImageStore
 import Testing
+import TestSupport
 
 /// Choosing files (appc-spec.md §7.2) and the tree store layout (rkt-runtime.md §4.2).
 struct RenderTests {

@@ -3,6 +3,7 @@ import ImageKit
 @testable import ImageRender
 import ImageStore
 import Testing
+import TestSupport
 
 /// Hostile archives: nothing may be created outside the target. Each test extracts
 /// inside `f.dir/box/` and checks `f.dir/outside/` and the box's parent afterwards.

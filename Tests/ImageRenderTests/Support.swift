@@ -4,22 +4,7 @@ import ImageKit
 @testable import ImageRender
 import ImageStore
 import Testing
-
-/// A fresh directory under /tmp, removed by `remove()`.
-struct TempDir {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/imagerender-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func remove() { _ = try? Sys.removeTree(path) }
-}
+import TestSupport
 
 /// A dependency as a test writes it.
 struct Dep {
@@ -68,7 +53,7 @@ extension TarWriter.Entry {
 
 /// A test data directory with a store and helpers to make and import images.
 final class Fixture {
-    let dir = TempDir()
+    let dir = Scratch("imagerender-test")
     let store: ImageStore
     private var counter = 0
 
@@ -96,11 +81,6 @@ final class Fixture {
         let entries = [TarWriter.Entry.file("manifest", manifest), TarWriter.Entry.directory("rootfs").with(mode: rootfsMode)] + files
         return try store.importImage(from: try archive(entries)).key
     }
-}
-
-func readText(_ path: String) -> String? {
-    guard let bytes = try? FileSystem.readFile(path, limit: 1 << 30) else { return nil }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 func lstatOf(_ path: String) -> stat? { Sys.lstat(path) }

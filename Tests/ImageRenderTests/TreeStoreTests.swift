@@ -4,6 +4,7 @@ import ImageKit
 @testable import ImageRender
 import ImageStore
 import Testing
+import TestSupport
 
 /// Layer reuse, copies for `image render` / `image extract`, verify, gc.
 struct TreeStoreTests {

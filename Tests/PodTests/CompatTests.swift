@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 extension Pods {
     /// Behaviours rkt's own functional tests check (TestNoNewPrivileges, TestOOMScoreAdjust,

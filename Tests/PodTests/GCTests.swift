@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 extension Pods {
     /// `rkt gc` and the host's mount table: every pod mount lives in the pod's mount namespace.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ImageKit
 import Testing
+import TestSupport
 
 // Images written by an attacker: whatever their manifest or their tree holds, nothing
 // outside the pod changes. Each test lists a sentinel directory on the host before and

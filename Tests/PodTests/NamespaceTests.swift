@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 extension Pods {
     /// The process tree and namespaces of a running pod (coreos-like stage1).

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 extension Pods {
     /// `rkt run`: exit codes, status after exit, bad input, several apps.

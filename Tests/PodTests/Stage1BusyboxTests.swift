@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 extension Pods {
     /// scripts/debug/stage1_install_busybox.sh and entering stage1 with nsenter (debugging guide).

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ImageKit
 import Testing
+import TestSupport
 
 // Helpers for the pod end-to-end tests: every rkt command runs as a subprocess of the
 // built `rkt` (next to the test bundle), against a data dir of its own under /tmp.
@@ -9,26 +10,6 @@ import Testing
 /// All pod suites are nested in this one serialized suite, so that at most one pod
 /// test runs at a time (the machine has 2 cores and the tests time things).
 @Suite(.serialized) enum Pods {}
-
-/// What one subprocess printed and returned.
-struct RunResult: CustomStringConvertible {
-    let code: Int32
-    let out: String
-    let err: String
-    /// True when the process was killed by a signal (then `code` is the signal number).
-    var signaled = false
-    var timedOut = false
-
-    var description: String {
-        "exit \(signaled ? "signal " : "")\(code)\(timedOut ? " (TIMED OUT)" : "")\n--- stdout:\n\(out)--- stderr:\n\(err)"
-    }
-    var outLines: [String] { out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLastEmpty() }
-    var errLines: [String] { err.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLastEmpty() }
-}
-
-extension Array where Element == String {
-    func dropLastEmpty() -> [String] { last == "" ? Array(dropLast()) : self }
-}
 
 /// The directory of the built products (`rkt`, `rkt-stage1`, `actool`).
 let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
@@ -86,10 +67,6 @@ func poll(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
         if Date() > deadline { return false }
         usleep(50_000)
     }
-}
-
-func readText(_ path: String) -> String? {
-    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
 }
 
 func fileExists(_ path: String) -> Bool {
@@ -222,27 +199,10 @@ final class Subprocess: @unchecked Sendable {
 
 // MARK: - Scratch and images
 
-/// A temporary directory; `remove()` refuses to descend into anything mounted under it.
-final class Scratch: @unchecked Sendable {
-    let path: String
-    private var counter = 0
-
-    init() {
-        path = "/tmp/podtests-" + UUID().uuidString.lowercased().prefix(13)
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-    func next() -> Int { counter += 1; return counter }
-
-    func mkdir(_ name: String) -> String {
-        try? FileManager.default.createDirectory(atPath: file(name), withIntermediateDirectories: true)
-        return file(name)
-    }
-
-    /// Deletes the tree unless a mount point lies under it (a leaked bind of /dev or /proc
-    /// must never be walked by a recursive delete): then it detaches them and records an issue.
-    func remove() {
+extension Scratch {
+    /// Removes the tree, first recording an issue for each mount a test leaked under it
+    /// and detaching it (a leaked bind of /dev or /proc must never be walked by a delete).
+    func removeCheckingMounts() {
         var leaked = hostMountPoints().filter { $0 == path || $0.hasPrefix(path + "/") }
         if !leaked.isEmpty {
             Issue.record("mounts leaked into the host mount namespace under \(path): \(leaked)")
@@ -253,7 +213,7 @@ final class Scratch: @unchecked Sendable {
                 return
             }
         }
-        try? FileManager.default.removeItem(atPath: path)
+        remove()
     }
 }
 
@@ -302,7 +262,7 @@ struct PodTestError: Error, CustomStringConvertible {
 /// One test's data dir, image and pods. `cleanup()` stops every pod, collects them and
 /// deletes the scratch dir.
 final class PodWorld: @unchecked Sendable {
-    let scratch = Scratch()
+    let scratch = Scratch("podtests")
     let data: String
     let image: String
     private var background: [Subprocess] = []
@@ -393,7 +353,7 @@ final class PodWorld: @unchecked Sendable {
             }
         }
         _ = rkt(["gc", "--grace-period=0s", "--expire-prepared=0s"], timeout: 60)
-        scratch.remove()
+        scratch.removeCheckingMounts()
     }
 }
 

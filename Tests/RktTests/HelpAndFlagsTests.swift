@@ -2,6 +2,7 @@ import AppcSchema
 import Foundation
 import PodKit
 import Testing
+import TestSupport
 
 /// cobra's help, and the command-line values `run` takes (no pods needed).
 struct HelpAndFlagsTests {

@@ -2,6 +2,7 @@ import Foundation
 import ImageKit
 import ImageStore
 import Testing
+import TestSupport
 
 struct ImageCommandTests {
     @Test func listShowsRktsColumns() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import ImageStore
 import Testing
+import TestSupport
 
 struct RenderCommandTests {
     @Test func renderMergesDependenciesExtractDoesNot() throws {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PodKit
 import Testing
+import TestSupport
 
 // The plan is the one contract between stage0 (Swift) and stage1 (C). These tests need
 // no root: the Swift writer's refusals, and the C reader (`rkt-stage1 --check-plan`)

@@ -2,6 +2,7 @@ import Foundation
 import ImageKit
 import ImageStore
 import Testing
+import TestSupport
 
 struct StoreTests {
     @Test func importStoresTheUncompressedTarUnderItsKey() throws {

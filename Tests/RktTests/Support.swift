@@ -2,13 +2,7 @@ import CLISupport
 import Foundation
 import ImageKit
 import RktCLI
-
-struct RunResult {
-    let code: Int32
-    let out: String
-    let err: String
-    var outLines: [String] { out.split(separator: "\n").map(String.init) }
-}
+import TestSupport
 
 /// Runs rkt in-process against the data directory `dir`.
 func rkt(_ dir: String, _ args: String...) -> RunResult { rkt(dir, arguments: args) }
@@ -22,18 +16,7 @@ func rkt(_ dir: String, arguments args: [String]) -> RunResult {
     return RunResult(code: code, out: String(decoding: out.bytes, as: UTF8.self), err: String(decoding: err.bytes, as: UTF8.self))
 }
 
-/// A temporary directory, removed by `remove()`.
-struct Scratch {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "rkt-test-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
+extension Scratch {
     /// A gzip image named `name` with `files` under rootfs (and any extra manifest JSON fields).
     func image(_ file: String, name: String, version: String? = nil, files: [String: String] = [:], extra: String = "") throws -> String {
         var labels = #"[{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}"#
@@ -48,10 +31,6 @@ struct Scratch {
         }
         try writer.close()
         return self.file(file)
-    }
-
-    func bytes(_ name: String) -> [UInt8] {
-        FileManager.default.contents(atPath: file(name)).map(Array.init) ?? []
     }
 }
 

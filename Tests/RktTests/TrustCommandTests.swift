@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// rkt 1.30's refusals in `rkt trust` (rkt/trust.go), before any key is read.
 @Suite struct TrustCommandTests {

@@ -1,10 +1,10 @@
 import CArchive
 import Glibc
+import ImageKit
 
-/// Writes a tar stream with libarchive, optionally compressed.
-///
-/// The caller decides every header (names are written as given, unchecked), so it
-/// also serves tests that need unusual or hostile archives.
+/// Writes a tar stream with libarchive, optionally compressed, for tests: the caller
+/// decides every header (names are written as given, unchecked), so it makes the
+/// unusual and hostile archives the tests need. (The tools write with `ACIWriter`.)
 public final class TarWriter {
     public enum Format: Sendable {
         /// POSIX pax, restricted to ustar headers where they suffice.
