@@ -34,7 +34,7 @@ let package = Package(
         // appc manifest types, decoding in Go's order, validation and canonical encoding. No I/O.
         .target(name: "AppcSchema", dependencies: ["GoJSON", "GoCompat"]),
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
-        .target(name: "ImageKit", dependencies: ["AppcSchema", "GoCompat", "CArchive", "CCrypto", "CLinux", "CZlib", "LinuxSystem"]),
+        .target(name: "ImageKit", dependencies: ["AppcSchema", "GoCompat", "CArchive", "CCrypto", "CZlib", "LinuxSystem"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
         .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit", "LinuxSystem"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
@@ -45,14 +45,14 @@ let package = Package(
         .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem"]),
         // Pods: rkt's pod directories and states, stage0's prepare, the stage1 plan and
         // handover, enter's view of an app, gc.
-        .target(name: "PodKit", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem"]),
+        .target(name: "PodKit", dependencies: ["GoCompat", "ImageFetch", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem"]),
         // What both command lines share: the console and its output sinks.
         .target(name: "CLISupport", dependencies: ["AppcSchema", "GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["GoCompat", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "CLinux", "LinuxSystem"]),
+        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes

@@ -1,6 +1,5 @@
 import AppcSchema
 import CArchive
-import CLinux
 import CZlib
 import Glibc
 import GoCompat
@@ -95,8 +94,9 @@ public enum ImagePatcher {
                 return .splicedInPlace
             }
             try writeAll(fd: output.fd, path: output.targetPath, part)
-            let code = clinux_copy_rest(fd, Int64(leading.storedLength), output.fd)
-            guard code == 0 else { throw ImageKitError.system(SystemError("copy", input, code: code)) }
+            try ImageKitError.wrapping { () throws(SystemError) in
+                try Files.copy(from: fd, offset: Int64(leading.storedLength), to: output.fd, path: input)
+            }
         } catch {
             throw .unableToRead(error)
         }
@@ -183,8 +183,7 @@ public enum ImagePatcher {
             if let leadingEntry {
                 try writeAll(fd: output.fd, path: output.targetPath, try leadingPart(leadingEntry, compression))
             }
-            let code = clinux_copy_rest(scratch, 0, output.fd)
-            guard code == 0 else { throw ImageKitError.system(SystemError("copy", output.targetPath, code: code)) }
+            try ImageKitError.wrapping { () throws(SystemError) in try Files.copy(from: scratch, to: output.fd, path: output.targetPath) }
         } catch {
             throw .unableToRead(error)
         }

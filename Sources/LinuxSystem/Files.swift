@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// The file helpers every module needs, written once: whole-file reads and writes,
@@ -53,6 +54,13 @@ public enum Files {
         let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC | (noFollow ? O_NOFOLLOW : 0), mode: mode)
         try writeAll(file.raw, bytes, path: path)
         if sync, fsync(file.raw) != 0 { throw SystemError("fsync", path) }
+    }
+
+    /// Copies everything from `source` at `offset` to its end onto `target`'s position:
+    /// copy_file_range where the kernel can, read/write otherwise. `path` names the copy in errors.
+    public static func copy(from source: Int32, offset: Int64 = 0, to target: Int32, path: String) throws(SystemError) {
+        let code = clinux_copy_rest(source, offset, target)
+        guard code == 0 else { throw SystemError("copy", path, code: code) }
     }
 
     /// `mkdir -p` (Go's `os.MkdirAll`): each missing component made with `mode`.

@@ -1,5 +1,6 @@
 import AppcSchema
 import GoCompat
+import ImageFetch
 import ImageKit
 import ImageRender
 import ImageStore
@@ -20,6 +21,8 @@ public enum PodError: SystemFailure, Sendable, Equatable, CustomStringConvertibl
     case store(StoreError)
     /// Rendering an app's image failed, or removing a pod's tree.
     case render(RenderError)
+    /// Getting an image into the store failed (rkt's wrapped chain; `--debug` prints it whole).
+    case fetch(FetchError)
     /// `--uuid-file` could not be read (rkt's `status` exits 1 on this, not 254).
     case unreadableUUIDFile(ImageKitError)
     /// A string bound for a process (path, argv, environment) or for stage1's plan holds a
@@ -38,6 +41,7 @@ public enum PodError: SystemFailure, Sendable, Equatable, CustomStringConvertibl
         case let .manifest(error): return error.description
         case let .store(error): return error.description
         case let .render(error): return error.description
+        case let .fetch(error): return error.description
         case let .unreadableUUIDFile(cause): return "unable to resolve UUID from file: \(cause)"
         case let .nulByte(app?, field): return "app \(goQuote(app)): \(field) contains a NUL byte"
         case let .nulByte(nil, field): return "\(field) contains a NUL byte"

@@ -1,6 +1,5 @@
 import AppcSchema
 import CLISupport
-import CLinux
 import Glibc
 import GoCompat
 import GoJSON
@@ -66,8 +65,7 @@ extension Rkt {
                 defer { close(source) }
                 let file = try AtomicFile(path: output)
                 defer { file.discard() }
-                let code = clinux_copy_rest(source, 0, file.fd)
-                guard code == 0 else { return context.fail("write \(output): \(errnoText(code))") }
+                try Files.copy(from: source, to: file.fd, path: output)
                 try file.commit(replace: flags.bool("overwrite"))
                 return 0
             } catch {

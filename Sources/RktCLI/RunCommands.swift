@@ -94,21 +94,29 @@ extension Rkt {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard let (context, apps) = imageArguments(context) else { return Rkt.failure }
         guard let options = runtimeOptions(context) else { return Rkt.failure }
-        guard let (pod, lock) = preparedPod(apps, context, interactive: options.interactive) else { return Rkt.failure }
-        return launch(pod, lock: lock, options: options, context: context)
+        guard let request = runRequest(apps, context, interactive: options.interactive) else { return Rkt.failure }
+        let runner = podRunner(context)
+        do throws(PodError) {
+            let (pod, lock) = try runner.prepare(request)
+            return fail(runner.launch(pod, lock: lock, options: options, commandName: context.name), context)
+        } catch {
+            return fail(error, context)
+        }
     }
 
     private static func preparePod(_ context: RktContext) -> Int32 {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard let (context, apps) = imageArguments(context) else { return Rkt.failure }
-        guard let (pod, lock) = preparedPod(apps, context, interactive: false) else { return Rkt.failure }
+        guard let request = runRequest(apps, context, interactive: false) else { return Rkt.failure }
+        let runner = podRunner(context)
         do throws(PodError) {
-            _ = try PodStore(dataDirectory: context.dataDirectory).move(pod, to: .prepared, state: .prepared)
+            let (pod, lock) = try runner.prepare(request)
+            _ = try runner.markPrepared(pod)
             withExtendedLifetime(lock) {}
             context.console.out(pod.uuid + "\n")
             return 0
         } catch {
-            return context.fail("\(error)")
+            return fail(error, context)
         }
     }
 
@@ -117,41 +125,33 @@ extension Rkt {
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
         guard flags.arguments.count == 1 else { return context.usage() }
         guard let options = runtimeOptions(context) else { return Rkt.failure }
-        let pods = PodStore(dataDirectory: context.dataDirectory)
-        let pod: Pod
+        let runner = podRunner(context)
+        let pod: Pod, lock: PodLock
         do throws(PodError) {
-            pod = try pods.resolve(flags.arguments[0])
+            pod = try runner.pods.resolve(flags.arguments[0])
         } catch {
             return context.fail("problem retrieving pod: \(error)")
         }
         do throws(PodError) {
-            guard pod.folder == .prepared else { throw .notPrepared(pod.uuid) }
-            guard let lock = try PodLock.takeExclusive(pod.path) else { throw .notPrepared(pod.uuid) }
-            if options.interactive && pod.appNames().count > 1 {
-                return context.fail("interactive option only supports pods with one app")
-            }
-            return launch(pod, lock: lock, options: options, context: context)
+            lock = try runner.takePrepared(pod)
         } catch {
             return context.fail("\(error)")
         }
+        if options.interactive && pod.appNames().count > 1 {
+            return context.fail("interactive option only supports pods with one app")
+        }
+        return fail(runner.launch(pod, lock: lock, options: options, commandName: context.name), context)
     }
 
-    /// Hands over to stage1; returns only if that failed.
-    private static func launch(_ pod: Pod, lock: PodLock, options: RuntimeOptions, context: RktContext) -> Int32 {
-        // /etc/group read directly: getgrnam would load NSS modules, a few ms on every run.
-        let groups = (try? String(contentsOfFile: "/etc/group", encoding: .utf8)) ?? ""
-        if !groups.split(separator: "\n").contains(where: { $0.hasPrefix("rkt:") }) {
-            context.console.error("\(context.name): group \"rkt\" not found, will use default gid when rendering images")
-        }
-        let launcher = Stage1Launcher(pods: PodStore(dataDirectory: context.dataDirectory))
-        do throws(PodError) {
-            let running = try launcher.ready(pod, options: options)
-            if context.debug { context.console.error("stage0: Execing stage1 for pod \(running.uuid)") }
-            let error = launcher.exec(running, lock: lock, debug: context.debug)
-            return context.fail("\(error)")
-        } catch {
-            return context.fail("\(error)")
-        }
+    private static func podRunner(_ context: RktContext) -> PodRunner {
+        let console = context.console
+        return PodRunner(dataDirectory: context.dataDirectory, debug: context.debug, log: { console.errText($0 + "\n") })
+    }
+
+    /// The command's failure line; a fetch error is printed as rkt does (its whole chain with `--debug`).
+    private static func fail(_ error: PodError, _ context: RktContext) -> Int32 {
+        if case let .fetch(failure) = error { return context.fail(failure.render(debug: context.debug)) }
+        return context.fail("\(error)")
     }
 
     // MARK: Shared parts
@@ -229,7 +229,8 @@ extension Rkt {
         }
     }
 
-    private static func preparedPod(_ apps: [ImageArgument], _ context: RktContext, interactive: Bool) -> (Pod, PodLock)? {
+    /// What the runner is asked to prepare: the images with their apps' flags, and the pod's flags.
+    private static func runRequest(_ apps: [ImageArgument], _ context: RktContext, interactive: Bool) -> PodRunner.Request? {
         let flags = context.flags
         guard let insecure = insecureOptions(context) else {
             _ = context.usage()
@@ -253,109 +254,36 @@ extension Rkt {
             _ = context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy: unknown pull policy")
             return nil
         }
-        do {
-            let store = try context.openStore()
-            var options = FetchOptions(insecure: insecure, pullPolicy: policy, signature: nil,
-                                       systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
-                                       debug: context.debug, progress: isatty(2) == 1)
-            options.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
-            let console = context.console
-            let fetcher = Fetcher(store: store, options: options, log: { console.errText($0 + "\n") }, stdout: { _ in })
-            let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
-            var request = PodRequest(stage1Binary: try stage1Binary(flags))
+        var fetch = FetchOptions(insecure: insecure, pullPolicy: policy, signature: nil,
+                                 systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+                                 debug: context.debug, progress: isatty(2) == 1)
+        fetch.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+        var request = PodRunner.Request(fetch: fetch)
+        do throws(PodError) {
+            let signatures = flags.list("signature")
             for (index, app) in apps.enumerated() {
-                let record: ImageRecord
-                if app.image.hasPrefix("sha512-") {
-                    record = try store.record(idPrefix: app.image)
-                } else {
-                    let signatures = flags.list("signature")
-                    record = try fetcher.fetch(app.image, signature: app.signature ?? (index < signatures.count ? signatures[index] : nil))
-                }
-                request.apps.append(try app.request(key: record.key))
+                let signature = app.signature ?? (index < signatures.count ? signatures[index] : nil)
+                request.images.append(PodRunner.Image(reference: app.image, signature: signature, app: try app.request()))
             }
-            request.volumes = try flags.list("volume").map { try Volume.parse(rktFlag: $0) }
-            request.mounts = try flags.list("mount").map { try Mount.parse(rktFlag: $0) }
-            if !podManifest.isEmpty {
-                let manifest = try PodManifest.decode(try FileSystem.readFile(podManifest, limit: ImageValidator.manifestLimit))
-                request.apps = try manifest.apps?.map { runtimeApp in
-                    var app = AppRequest(imageKey: try store.record(idPrefix: runtimeApp.image.id.description).key)
-                    app.name = runtimeApp.name.value
-                    app.app = runtimeApp.app
-                    app.mounts = runtimeApp.mounts
-                    app.readOnlyRootfs = runtimeApp.readOnlyRootFS
-                    return app
-                } ?? []
-                request.volumes = manifest.volumes ?? []
-                if request.apps.isEmpty { throw PodError.invalid("pod manifest \(goQuote(podManifest)) has no apps") }
-            }
+            request.volumes = try flags.list("volume").map { (text) throws(PodError) in try Volume.parse(rktFlag: text) }
+            request.mounts = try flags.list("mount").map { (text) throws(PodError) in try Mount.parse(rktFlag: text) }
+            if !podManifest.isEmpty { request.podManifest = podManifest }
             request.environment.inherit = flags.bool("inherit-env")
-            request.environment.set = try flags.list("set-env").map(splitAssignment)
-            for file in flags.list("set-env-file") { request.environment.fromFiles += try environmentFile(file) }
-            request.allCapabilities = insecure.contains(.capabilities)
-            let capsList = { (name: String) -> [String]? in
-                let text = flags.string(name).isEmpty ? flags.string(name.replacingOccurrences(of: "caps-", with: "cap-")) : flags.string(name)
-                return text.isEmpty ? nil : text.split(separator: ",").map(String.init)
-            }
-            request.caps = (capsList("caps-retain"), capsList("caps-remove"))
-            let debug = context.debug ? { (line: String) in console.error("stage0: " + line) } : { (_: String) in }
-            let preparer = PodPreparer(pods: PodStore(dataDirectory: context.dataDirectory), store: store, trees: trees, debug: debug)
-            let (pod, lock) = try preparer.prepare(request)
-            let uuidFile = flags.string("uuid-file-save")
-            if !uuidFile.isEmpty {
-                do throws(SystemError) {
-                    try Files.writeFile(uuidFile, Array(pod.uuid.utf8))
-                } catch {
-                    _ = context.fail("cannot write the UUID to \(uuidFile): \(errnoText(error.code))")
-                    return nil
-                }
-            }
-            return (pod, lock)
-        } catch let error as FetchError {
-            _ = context.fail(error.render(debug: context.debug))
+            request.environment.set = try flags.list("set-env").map(EnvironmentOverrides.assignment)
+            for file in flags.list("set-env-file") { request.environment.fromFiles += try EnvironmentOverrides.assignments(inFile: file) }
         } catch {
             _ = context.fail("\(error)")
+            return nil
         }
-        return nil
-    }
-
-    /// The stage1 executable: `--stage1-path`, else `$RKT_STAGE1`, else `rkt-stage1` beside
-    /// this rkt, else on PATH.
-    private static func stage1Binary(_ flags: ParsedFlags) throws(PodError) -> String {
-        let given = flags.string("stage1-path").isEmpty ? ProcessInfo.processInfo.environment["RKT_STAGE1"] ?? "" : flags.string("stage1-path")
-        if !given.isEmpty {
-            guard access(given, X_OK) == 0 else { throw .invalid("stage1 executable \(goQuote(given)): \(errnoText(errno))") }
-            return given
+        request.allCapabilities = insecure.contains(.capabilities)
+        let capsList = { (name: String) -> [String]? in
+            let text = flags.string(name).isEmpty ? flags.string(name.replacingOccurrences(of: "caps-", with: "cap-")) : flags.string(name)
+            return text.isEmpty ? nil : text.split(separator: ",").map(String.init)
         }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let exe = n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        let candidates = [(exe as NSString).deletingLastPathComponent] + path.split(separator: ":").map(String.init)
-        for directory in candidates where access(directory + "/rkt-stage1", X_OK) == 0 {
-            return directory + "/rkt-stage1"
-        }
-        throw .invalid("stage1 executable rkt-stage1 not found beside \(exe) or on PATH (build it with `swift build -c release --product rkt-stage1`, or pass --stage1-path)")
-    }
-
-    static func splitAssignment(_ text: String) throws(PodError) -> (String, String) {
-        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw .invalid("environment variable must be specified as name=value (given \(goQuote(text)))")
-        }
-        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
-    }
-
-    /// `--set-env-file`: `NAME=VALUE` lines; blank lines and `#` comments skipped.
-    static func environmentFile(_ path: String) throws(PodError) -> [(String, String)] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw .invalid("cannot read environment file \(goQuote(path)): \(errnoText(errno))")
-        }
-        var result: [(String, String)] = []
-        for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            result.append(try splitAssignment(trimmed))
-        }
-        return result
+        request.caps = (capsList("caps-retain"), capsList("caps-remove"))
+        request.stage1Path = flags.string("stage1-path")
+        request.uuidFile = flags.string("uuid-file-save")
+        return request
     }
 }
 
@@ -434,8 +362,9 @@ struct ImageArgument {
         return (result, podWords)
     }
 
-    func request(key: String) throws -> AppRequest {
-        var request = AppRequest(imageKey: key)
+    /// The app's settings from the image's flags (its key is filled in once it is stored).
+    func request() throws(PodError) -> AppRequest {
+        var request = AppRequest(imageKey: "")
         request.name = flags["name"]
         request.exec = flags["exec"]
         request.args = args
@@ -448,8 +377,8 @@ struct ImageArgument {
                 return gid
             }
         }
-        request.environment = try (lists["environment"] ?? []).map(Rkt.splitAssignment)
-        request.mounts = try (lists["mount"] ?? []).map { try Mount.parse(rktFlag: $0) }
+        request.environment = try (lists["environment"] ?? []).map(EnvironmentOverrides.assignment)
+        request.mounts = try (lists["mount"] ?? []).map { (text) throws(PodError) in try Mount.parse(rktFlag: text) }
         request.capsRetain = (flags["caps-retain"] ?? flags["cap-retain"]).map { $0.split(separator: ",").map(String.init) }
         request.capsRemove = (flags["caps-remove"] ?? flags["cap-remove"]).map { $0.split(separator: ",").map(String.init) }
         if let text = flags["oom-score-adj"] {

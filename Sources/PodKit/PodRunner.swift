@@ -1,0 +1,221 @@
+import AppcSchema
+import Foundation
+import Glibc
+import GoCompat
+import ImageFetch
+import ImageKit
+import ImageRender
+import ImageStore
+import LinuxSystem
+
+/// `rkt run`, `rkt prepare` and `rkt run-prepared` once their flags are parsed: gets the
+/// images into the store, prepares the pod, and hands over to stage1. The command line
+/// only parses, calls this and prints.
+///
+/// The place for work between a prepared pod and its apps starting (a network
+/// namespace made by stage0 and joined by stage1, say) is `launch`, before
+/// `Stage1Launcher.ready` writes the plan.
+public struct PodRunner {
+    /// One image of the pod: how it was named, its signature, and its app's settings
+    /// (`app.imageKey` is filled in when the image is in the store).
+    public struct Image: Sendable {
+        public var reference: String
+        public var signature: String?
+        public var app: AppRequest
+
+        public init(reference: String, signature: String? = nil, app: AppRequest = AppRequest(imageKey: "")) {
+            self.reference = reference
+            self.signature = signature
+            self.app = app
+        }
+    }
+
+    /// The whole pod to prepare, as the command line gave it.
+    public struct Request: Sendable {
+        public var images: [Image] = []
+        /// `--pod-manifest`: the apps and volumes come from this file instead.
+        public var podManifest: String?
+        public var volumes: [Volume] = []
+        public var mounts: [Mount] = []
+        public var environment = EnvironmentOverrides()
+        public var allCapabilities = false
+        public var caps: (retain: [String]?, remove: [String]?) = (nil, nil)
+        /// `--stage1-path` (else `$RKT_STAGE1`, else beside this program, else on PATH).
+        public var stage1Path = ""
+        /// `--uuid-file-save`.
+        public var uuidFile = ""
+        public var fetch: FetchOptions
+
+        public init(fetch: FetchOptions) { self.fetch = fetch }
+    }
+
+    public let pods: PodStore
+    public let debug: Bool
+    /// Receives stderr lines (fetch diagnostics, stage0's debug lines, warnings).
+    let log: (String) -> Void
+
+    public init(dataDirectory: String, debug: Bool, log: @escaping (String) -> Void) {
+        pods = PodStore(dataDirectory: dataDirectory)
+        self.debug = debug
+        self.log = log
+    }
+
+    /// Fetches what is missing and prepares the pod; it is left in `prepare/`, locked.
+    public func prepare(_ request: Request) throws(PodError) -> (Pod, PodLock) {
+        let store: ImageStore
+        do {
+            store = try ImageStore(directory: pods.dataDirectory)
+        } catch {
+            throw .store(error)
+        }
+        let log = self.log
+        let fetcher = Fetcher(store: store, options: request.fetch, log: { log($0) }, stdout: { _ in })
+        let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
+        var pod = PodRequest(stage1Binary: try Self.stage1Binary(request.stage1Path))
+        for image in request.images {
+            let record: ImageRecord
+            do {
+                record = image.reference.hasPrefix("sha512-")
+                    ? try store.record(idPrefix: image.reference)
+                    : try fetcher.fetch(image.reference, signature: image.signature)
+            } catch let error as FetchError {
+                throw .fetch(error)
+            } catch let error as StoreError {
+                throw .store(error)
+            } catch {
+                throw .invalid("\(error)")
+            }
+            var app = image.app
+            app.imageKey = record.key
+            pod.apps.append(app)
+        }
+        pod.volumes = request.volumes
+        pod.mounts = request.mounts
+        if let path = request.podManifest { try apply(podManifest: path, to: &pod, store: store) }
+        pod.environment = request.environment
+        pod.allCapabilities = request.allCapabilities
+        pod.caps = request.caps
+        let debugLine: (String) -> Void = debug ? { log("stage0: " + $0) } : { _ in }
+        let (prepared, lock) = try PodPreparer(pods: pods, store: store, trees: trees, debug: debugLine).prepare(pod)
+        if !request.uuidFile.isEmpty {
+            do throws(SystemError) {
+                try Files.writeFile(request.uuidFile, Array(prepared.uuid.utf8))
+            } catch {
+                throw .invalid("cannot write the UUID to \(request.uuidFile): \(errnoText(error.code))")
+            }
+        }
+        return (prepared, lock)
+    }
+
+    /// `--pod-manifest`: its apps (by image ID, as rkt requires) and volumes replace the request's.
+    private func apply(podManifest path: String, to pod: inout PodRequest, store: ImageStore) throws(PodError) {
+        let manifest: PodManifest
+        do {
+            manifest = try PodManifest.decode(try FileSystem.readFile(path, limit: ImageValidator.manifestLimit))
+        } catch let error as ImageKitError {
+            throw .invalid("\(error)")
+        } catch let error as ManifestError {
+            throw .manifest(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+        var apps: [AppRequest] = []
+        for runtimeApp in manifest.apps ?? [] {
+            let record: ImageRecord
+            do {
+                record = try store.record(idPrefix: runtimeApp.image.id.description)
+            } catch {
+                throw .store(error)
+            }
+            var app = AppRequest(imageKey: record.key)
+            app.name = runtimeApp.name.value
+            app.app = runtimeApp.app
+            app.mounts = runtimeApp.mounts
+            app.readOnlyRootfs = runtimeApp.readOnlyRootFS
+            apps.append(app)
+        }
+        guard !apps.isEmpty else { throw .invalid("pod manifest \(goQuote(path)) has no apps") }
+        pod.apps = apps
+        pod.volumes = manifest.volumes ?? []
+    }
+
+    /// The lock of a prepared pod, taken for running it (`run-prepared`).
+    public func takePrepared(_ pod: Pod) throws(PodError) -> PodLock {
+        guard pod.folder == .prepared else { throw .notPrepared(pod.uuid) }
+        guard let lock = try PodLock.takeExclusive(pod.path) else { throw .notPrepared(pod.uuid) }
+        return lock
+    }
+
+    /// Moves the prepared pod to `prepared/` (`rkt prepare`'s last step).
+    public func markPrepared(_ pod: Pod) throws(PodError) -> Pod {
+        try pods.move(pod, to: .prepared, state: .prepared)
+    }
+
+    /// Hands over to stage1: never returns on success; the error otherwise.
+    public func launch(_ pod: Pod, lock: PodLock, options: RuntimeOptions, commandName: String) -> PodError {
+        if !Self.hostHasGroup("rkt") {
+            log("\(commandName): group \"rkt\" not found, will use default gid when rendering images")
+        }
+        let launcher = Stage1Launcher(pods: pods)
+        do throws(PodError) {
+            let running = try launcher.ready(pod, options: options)
+            if debug { log("stage0: Execing stage1 for pod \(running.uuid)") }
+            return launcher.exec(running, lock: lock, debug: debug)
+        } catch {
+            return error
+        }
+    }
+
+    /// Whether /etc/group has `name`, read directly: getgrnam would load NSS modules, a
+    /// few ms on every run.
+    static func hostHasGroup(_ name: String) -> Bool {
+        guard let bytes = try? Files.readFile("/etc/group", limit: 16 << 20) else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { $0.hasPrefix(name + ":") }
+    }
+
+    /// The stage1 executable: `given` (`--stage1-path`), else `$RKT_STAGE1`, else
+    /// `rkt-stage1` beside this program, else on PATH.
+    public static func stage1Binary(_ given: String) throws(PodError) -> String {
+        let chosen = given.isEmpty ? (getenv("RKT_STAGE1").map { String(cString: $0) } ?? "") : given
+        if !chosen.isEmpty {
+            guard access(chosen, X_OK) == 0 else { throw .invalid("stage1 executable \(goQuote(chosen)): \(errnoText(errno))") }
+            return chosen
+        }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let exe = n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in [Files.directory(of: exe)] + path.split(separator: ":").map(String.init)
+        where access(directory + "/rkt-stage1", X_OK) == 0 {
+            return directory + "/rkt-stage1"
+        }
+        throw .invalid("stage1 executable rkt-stage1 not found beside \(exe) or on PATH (build it with `swift build -c release --product rkt-stage1`, or pass --stage1-path)")
+    }
+}
+
+extension EnvironmentOverrides {
+    /// `NAME=VALUE` as `--set-env` and an image's `--environment` give it.
+    public static func assignment(_ text: String) throws(PodError) -> (String, String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw .invalid("environment variable must be specified as name=value (given \(goQuote(text)))")
+        }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+
+    /// `--set-env-file`: `NAME=VALUE` lines; blank lines and `#` comments skipped.
+    public static func assignments(inFile path: String) throws(PodError) -> [(String, String)] {
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.readFile(path, limit: 16 << 20)
+        } catch {
+            throw .invalid("cannot read environment file \(goQuote(path)): \(errnoText(error.code))")
+        }
+        var result: [(String, String)] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            result.append(try assignment(trimmed))
+        }
+        return result
+    }
+}
