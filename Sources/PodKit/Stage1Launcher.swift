@@ -68,8 +68,10 @@ public struct Stage1Launcher {
         let terminal = isatty(0) == 1
         let consoleApp = options.interactive && terminal ? runtimes[0].name : nil
         let etc = try etcFiles(pod, target: target, options: options)
+        let facts = try HostFacts.probe(trees: trees, volumes: volumes)
         let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
-                                       options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null)
+                                       options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null,
+                                       facts: facts)
         let running = try pods.move(pod, to: .run, state: .running)
         try PodFiles.write(Data(plan.bytes), to: running.path + "/stage1/plan")
         let encoder = JSONEncoder()

@@ -69,7 +69,8 @@ public struct PodEtcFiles: Sendable {
 /// described in `Sources/rkt-stage1`. Every decision (which mounts, which devices, the
 /// apps' credentials) is made here; stage1 only performs it.
 public struct Stage1Plan {
-    private(set) var tokens: [String] = []
+    /// The records in order: a keyword and its values.
+    private(set) var records: [(keyword: String, values: [String])] = []
 
     // mount(2) flags as the plan writes them (decimal; stage1 passes them on unchanged).
     static let rdonly = UInt(MS_RDONLY), nosuid = UInt(MS_NOSUID), nodev = UInt(MS_NODEV), noexec = UInt(MS_NOEXEC)
@@ -92,8 +93,7 @@ public struct Stage1Plan {
             let described = field(value)
             throw .nulByte(app: app, field: described.isEmpty ? "\(goQuote(keyword)) record" : described)
         }
-        tokens.append(keyword)
-        tokens.append(contentsOf: values)
+        records.append((keyword, values))
     }
 
     mutating func mount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String = "",
@@ -101,15 +101,22 @@ public struct Stage1Plan {
         try record("mount", [source, target, type, String(flags), data, make.rawValue], field: field)
     }
 
-    /// The bytes of the plan file.
-    public var bytes: [UInt8] { tokens.flatMap { Array($0.utf8) + [0] } }
+    /// The bytes of the plan file: every token NUL-terminated.
+    public var bytes: [UInt8] { records.flatMap { [$0.keyword] + $0.values }.flatMap { Array($0.utf8) + [0] } }
+
+    /// The plan for people: a record per line, each value Go-quoted (golden tests, `--debug`).
+    public var text: String {
+        records.map { ([$0.keyword] + $0.values.map(goQuote)).joined(separator: " ") + "\n" }.joined()
+    }
 
     /// The plan for `pod` with `apps`, run with `options`. `trees` maps an app name to the
     /// rendered rootfs its overlay uses as lower layer; `volumes` a volume name to its host
-    /// source (and read-only, recursive flags).
+    /// source (and read-only, recursive flags). Pure: what it needs to know of the host and
+    /// the images comes in `facts` (`HostFacts.probe` looks), so the same inputs always
+    /// give the same plan.
     public static func make(pod: Pod, apps: [AppRuntime], trees: [String: String], volumes: [String: VolumeSource],
                             etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, consoleApp: String?,
-                            stdin: Stdin) throws(PodError) -> Stage1Plan {
+                            stdin: Stdin, facts: HostFacts) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = pod.stage1Rootfs
         try plan.record("version", ["1"])
@@ -126,16 +133,14 @@ public struct Stage1Plan {
             let overlay = pod.path + "/overlay/" + app.name
             let data = "lowerdir=\(overlayEscape(tree)),upperdir=\(overlayEscape(overlay + "/upper")),workdir=\(overlayEscape(overlay + "/work"))"
             try plan.mount("overlay", target, "overlay", 0, data)
-            // What the image has is looked up inside its tree (a link in it never leads to the
-            // host); stage1 resolves the same paths the same way inside the app's root.
-            let image = try RootDirectory.image(tree)
+            let image = facts.images[app.name] ?? ImageFacts()
             // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
-            if image.isDirectory("/etc"), !image.exists("/etc/mtab", followLast: false) {
+            if image.hasEtcDirectory, !image.hasEtcMtab {
                 try plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
             }
             try plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
             try plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
-            if options.restrictPaths { try plan.restrictPaths(in: target) }
+            if options.restrictPaths { try plan.restrictPaths(in: target, existing: facts.kernelPaths) }
             try plan.addDevices(at: target + "/dev")
             try plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
@@ -143,7 +148,7 @@ public struct Stage1Plan {
                 try plan.mount(resolv, target + "/etc/resolv.conf", "", bind, make: .file)
                 try plan.mount("", target + "/etc/resolv.conf", "", remount | bind | rdonly, make: .none)
             }
-            if let hosts = etc.hosts, etc.forceHosts || !image.exists("/etc/hosts") {
+            if let hosts = etc.hosts, etc.forceHosts || !image.hasEtcHosts {
                 try plan.mount(hosts, target + "/etc/hosts", "", bind, make: .file)
             }
             if let hostname = etc.hostname {
@@ -155,11 +160,12 @@ public struct Stage1Plan {
                 }
                 var isDirectory = true
                 if volume.checkSource {
-                    var info = stat()
-                    guard stat(volume.source, &info) == 0 else {
-                        throw .invalid("volume \(goQuote(mount.volume)): source \(goQuote(volume.source)): \(errnoText(errno))")
+                    switch facts.volumeSources[volume.source] ?? .missing(ENOENT) {
+                    case .directory: isDirectory = true
+                    case .file: isDirectory = false
+                    case let .missing(code):
+                        throw .invalid("volume \(goQuote(mount.volume)): source \(goQuote(volume.source)): \(errnoText(code))")
                     }
-                    isDirectory = info.st_mode & S_IFMT == S_IFDIR
                 }
                 try plan.mount(volume.source, target + mount.path, "", bind | (volume.recursive ? rec : 0),
                                make: isDirectory ? .directory : .file) { value in
@@ -197,18 +203,24 @@ public struct Stage1Plan {
         return plan
     }
 
+    /// /proc knobs made read-only in every app (rkt's default stage1).
+    static let readOnlyKernelPaths = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"]
+    /// /proc files masked with /dev/null.
+    static let maskedKernelPaths = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"]
+    /// Every host path `restrictPaths` asks about.
+    static let restrictedKernelPaths = readOnlyKernelPaths + maskedKernelPaths + ["/sys/firmware"]
+
     /// Read-only /proc knobs, masked /proc files and an empty, mode-000 /sys/firmware
-    /// (paths the host's kernel does not have are skipped).
-    mutating func restrictPaths(in root: String) throws(PodError) {
-        for path in ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"] where access(path, F_OK) == 0 {
+    /// (paths the host's kernel does not have, not in `existing`, are skipped).
+    mutating func restrictPaths(in root: String, existing: Set<String>) throws(PodError) {
+        for path in Self.readOnlyKernelPaths where existing.contains(path) {
             try mount(root + path, root + path, "", Self.bind | Self.rec, make: .none)
             try record("readonly", [root + path])
         }
-        for path in ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"]
-        where access(path, F_OK) == 0 {
+        for path in Self.maskedKernelPaths where existing.contains(path) {
             try mount("/dev/null", root + path, "", Self.bind, make: .none)
         }
-        if access("/sys/firmware", F_OK) == 0 {
+        if existing.contains("/sys/firmware") {
             try mount("tmpfs", root + "/sys/firmware", "tmpfs", Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, "mode=000", make: .none)
         }
     }
@@ -253,4 +265,66 @@ public struct VolumeSource: Sendable {
         self.recursive = recursive
         self.checkSource = checkSource
     }
+}
+
+/// What the plan depends on outside the pod's own files: which of the kernel paths it
+/// restricts exist on this host, what each app's image has in /etc, and what each host
+/// volume's source is. `probe` looks; tests give their own.
+public struct HostFacts: Sendable {
+    /// The paths of `Stage1Plan.restrictedKernelPaths` this host has.
+    public var kernelPaths: Set<String> = []
+    /// By app name.
+    public var images: [String: ImageFacts] = [:]
+    /// By host path.
+    public var volumeSources: [String: VolumeSourceKind] = [:]
+
+    public init(kernelPaths: Set<String> = [], images: [String: ImageFacts] = [:], volumeSources: [String: VolumeSourceKind] = [:]) {
+        self.kernelPaths = kernelPaths
+        self.images = images
+        self.volumeSources = volumeSources
+    }
+
+    /// Looks at this host, at each app's rendered tree (`trees`, by app name; paths are
+    /// resolved inside the tree, so a link in an image never leads to the host) and at
+    /// the sources of `volumes` that must exist now.
+    public static func probe(trees: [String: String], volumes: [String: VolumeSource]) throws(PodError) -> HostFacts {
+        var facts = HostFacts()
+        for path in Stage1Plan.restrictedKernelPaths where access(path, F_OK) == 0 { facts.kernelPaths.insert(path) }
+        for (app, tree) in trees {
+            let image = try RootDirectory.image(tree)
+            facts.images[app] = ImageFacts(hasEtcDirectory: image.isDirectory("/etc"),
+                                           hasEtcMtab: image.exists("/etc/mtab", followLast: false),
+                                           hasEtcHosts: image.exists("/etc/hosts"))
+        }
+        for volume in volumes.values where volume.checkSource {
+            var info = stat()
+            if stat(volume.source, &info) != 0 {
+                facts.volumeSources[volume.source] = .missing(errno)
+            } else {
+                facts.volumeSources[volume.source] = info.st_mode & S_IFMT == S_IFDIR ? .directory : .file
+            }
+        }
+        return facts
+    }
+}
+
+/// What an app's image has where the plan cares.
+public struct ImageFacts: Sendable, Equatable {
+    public var hasEtcDirectory = false
+    /// `/etc/mtab`, the link itself.
+    public var hasEtcMtab = false
+    public var hasEtcHosts = false
+
+    public init(hasEtcDirectory: Bool = false, hasEtcMtab: Bool = false, hasEtcHosts: Bool = false) {
+        self.hasEtcDirectory = hasEtcDirectory
+        self.hasEtcMtab = hasEtcMtab
+        self.hasEtcHosts = hasEtcHosts
+    }
+}
+
+/// A host volume's source as the plan binds it.
+public enum VolumeSourceKind: Sendable, Equatable {
+    case directory, file
+    /// It could not be looked at: the errno.
+    case missing(Int32)
 }

@@ -23,11 +23,11 @@ private func makePlan(_ apps: [AppRuntime], volumes: [String: VolumeSource] = [:
     var trees: [String: String] = [:]
     for app in apps { trees[app.name] = scratch.path }
     return try Stage1Plan.make(pod: pod, apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
-                               consoleApp: nil, stdin: .null)
+                               consoleApp: nil, stdin: .null, facts: try HostFacts.probe(trees: trees, volumes: volumes))
 }
 
 /// `rkt-stage1 --check-plan` on `bytes`.
-private func checkPlan(_ bytes: [UInt8], in scratch: Scratch) throws -> (code: Int32, out: String, err: String) {
+func checkPlan(_ bytes: [UInt8], in scratch: Scratch) throws -> (code: Int32, out: String, err: String) {
     let path = scratch.file("plan-\(UUID().uuidString)")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     let process = Process()
