@@ -15,8 +15,11 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // zlib, only to find where a gzip member ends (libarchive does not say).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // What the pod's init (rkt-stage1) and `rkt enter` (CLinux) both do to a process about
+        // to become an app's: signal reset, capability limits, dying by a child's signal.
+        .target(name: "CPodCommon"),
         // The one shim for Linux calls Swift cannot reach directly.
-        .target(name: "CLinux"),
+        .target(name: "CLinux", dependencies: ["CPodCommon"]),
         // Paths resolved inside a root directory without following a link out of it (fd by
         // fd, no magic links): every file stage0 or stage1 creates or mounts in a pod.
         .target(name: "CRootPath"),
@@ -59,7 +62,7 @@ let package = Package(
         // (`stage1/plan` in the pod); every policy decision is made in Swift. Linked statically:
         // SwiftPM links even a C executable against libswiftCore and libstdc++, whose mapped
         // pages alone would triple stage1's RSS.
-        .executableTarget(name: "rkt-stage1", dependencies: ["CRootPath"], linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
+        .executableTarget(name: "rkt-stage1", dependencies: ["CRootPath", "CPodCommon"], linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"])]),
 
         // What the tests share: scratch directories, run results, a tar writer for hostile archives.
         .target(name: "TestSupport", dependencies: ["ImageKit", "CArchive", "LinuxSystem"]),

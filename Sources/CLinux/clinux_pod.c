@@ -1,17 +1,17 @@
 #define _GNU_SOURCE
 #include "clinux_pod.h"
 
+#include "pod_common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,37 +37,18 @@ static _Noreturn void report(int fd, int step) {
     _exit(127);
 }
 
-static void reset_signals(void) {
-    struct sigaction sa = {.sa_handler = SIG_DFL};
-    for (int sig = 1; sig < NSIG; sig++)
-        sigaction(sig, &sa, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static int limit_caps(unsigned long long mask) {
-    // PR_CAPBSET_READ fails with EINVAL past the kernel's last capability.
-    for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-        if (!(mask >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-            return -1;
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
-    if (syscall(SYS_capget, &h, d) < 0)
-        return -1;
-    d[0].inheritable &= (uint32_t)mask;
-    d[1].inheritable &= (uint32_t)(mask >> 32);
-    if (syscall(SYS_capset, &h, d) < 0)
-        return -1;
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    return 0;
-}
+// The namespaces joined, in order (the mount namespace last), and room for
+// "/proc/PID/ns/NAME" or "/proc/PID/root".
+#define ENTER_NAMESPACES 5
+#define PROC_PATH_SIZE 48
+static const char *const enter_namespaces[ENTER_NAMESPACES] = {"ipc", "uts", "net", "pid", "mnt"};
 
 // The process that becomes the command, already inside the pod.
 static _Noreturn void enter_exec(const struct clinux_enter_spec *s, int errfd) {
     // Capabilities first: dropping from the bounding set needs CAP_SETPCAP,
     // which a non-root uid no longer has.
-    if (limit_caps(s->caps) < 0 || setgroups(s->ngroups, (const gid_t *)s->groups) < 0 ||
+    const char *failed;
+    if (pod_limit_caps(s->caps, &failed) < 0 || setgroups(s->ngroups, (const gid_t *)s->groups) < 0 ||
         setresgid(s->gid, s->gid, s->gid) < 0 || setresuid(s->uid, s->uid, s->uid) < 0 ||
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report(errfd, CLINUX_ENTER_STEP_CREDENTIALS);
@@ -76,7 +57,7 @@ static _Noreturn void enter_exec(const struct clinux_enter_spec *s, int errfd) {
     if (errfd > 3)
         syscall(SYS_close_range, 3, errfd - 1, 0);
     syscall(SYS_close_range, errfd + 1, ~0U, 0);
-    reset_signals();
+    pod_reset_signals(NULL);
     environ = (char **)s->envp;  // execvp searches the PATH found here
     execvp(s->argv[0], s->argv);
     report(errfd, CLINUX_ENTER_STEP_EXEC);
@@ -84,15 +65,15 @@ static _Noreturn void enter_exec(const struct clinux_enter_spec *s, int errfd) {
 
 // The first child: joins the pod, forks the command (a pid namespace applies
 // to children only), waits and exits the way the command did.
-static _Noreturn void enter_pod(const struct clinux_enter_spec *s, char (*ns_paths)[48], const char *root_path,
-                                int errfd) {
-    int fds[5], root;
-    for (int i = 0; i < 5; i++)
+static _Noreturn void enter_pod(const struct clinux_enter_spec *s, char (*ns_paths)[PROC_PATH_SIZE],
+                                const char *root_path, int errfd) {
+    int fds[ENTER_NAMESPACES], root;
+    for (int i = 0; i < ENTER_NAMESPACES; i++)
         if ((fds[i] = open(ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
             report(errfd, CLINUX_ENTER_STEP_NAMESPACES);
     if ((root = open(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         report(errfd, CLINUX_ENTER_STEP_NAMESPACES);
-    for (int i = 0; i < 5; i++)  // the mount namespace last
+    for (int i = 0; i < ENTER_NAMESPACES; i++)  // the mount namespace last
         if (setns(fds[i], 0) < 0)
             report(errfd, CLINUX_ENTER_STEP_NAMESPACES);
     if (fchdir(root) < 0 || chroot(".") < 0 || chroot(s->approot) < 0)
@@ -114,24 +95,13 @@ static _Noreturn void enter_pod(const struct clinux_enter_spec *s, char (*ns_pat
             _exit(127);
     if (WIFEXITED(status))
         _exit(WEXITSTATUS(status));
-    // Die of the same signal, without a core file of this process.
-    int sig = WTERMSIG(status);
-    struct rlimit no_core = {0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);
-    sigaction(sig, &dfl, NULL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    raise(sig);
-    _exit(128 + sig);
+    pod_die_by_signal(WTERMSIG(status));
 }
 
 int clinux_pod_enter(const struct clinux_enter_spec *spec, int *failed_step) {
-    static const char *const ns[5] = {"ipc", "uts", "net", "pid", "mnt"};
-    char ns_paths[5][48], root_path[48];
-    for (int i = 0; i < 5; i++)
-        snprintf(ns_paths[i], sizeof ns_paths[i], "/proc/%d/ns/%s", spec->pid, ns[i]);
+    char ns_paths[ENTER_NAMESPACES][PROC_PATH_SIZE], root_path[PROC_PATH_SIZE];
+    for (int i = 0; i < ENTER_NAMESPACES; i++)
+        snprintf(ns_paths[i], sizeof ns_paths[i], "/proc/%d/ns/%s", spec->pid, enter_namespaces[i]);
     snprintf(root_path, sizeof root_path, "/proc/%d/root", spec->pid);
     *failed_step = CLINUX_ENTER_STEP_SPAWN;
 

@@ -28,7 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STOP_GRACE_SECONDS 10
+// How long stopped apps get between SIGTERM and SIGKILL, and post-stop handlers to run.
+#define STOP_GRACE_MS 10000
 
 // mount_setattr(2) came with Linux 5.12 and glibc 2.36.
 #ifndef SYS_mount_setattr
@@ -219,22 +220,12 @@ static int open_console(const struct app *app, int sock) {
 }
 
 static void limit_caps(uint64_t mask) {
-    // PR_CAPBSET_READ fails with EINVAL past the kernel's last capability.
-    for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-        if (!(mask >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-            fail("drop capability", NULL);
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
-    if (syscall(SYS_capget, &h, d) < 0)
-        fail("capget", NULL);
-    d[0].inheritable &= (uint32_t)mask;
-    d[1].inheritable &= (uint32_t)(mask >> 32);
-    if (syscall(SYS_capset, &h, d) < 0)
-        fail("capset", NULL);
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    const char *failed;
+    if (pod_limit_caps(mask, &failed) < 0)
+        fail(failed, NULL);
 }
 
-#define POSTSTOP_TIMEOUT_MS 10000
+#define POSTSTOP_TIMEOUT_MS STOP_GRACE_MS
 
 // uid 0, gid 0, no supplementary groups: the event handlers' credentials.
 static void become_root(void) {
@@ -264,7 +255,7 @@ static void run_prestart(const struct app *app, bool tty) {
         if (getppid() != parent)
             _exit(254);
         become_root();
-        reset_signals(NULL);
+        pod_reset_signals(NULL);
         execve(app->prestart[0], app->prestart, app->envp);
         fprintf(stderr, "stage1: app %s: pre-start: can't execute \"%s\": %s\n", app->name, app->prestart[0],
                 strerror(errno));
@@ -294,11 +285,8 @@ static void run_prestart(const struct app *app, bool tty) {
         fprintf(stderr, "stage1: app %s: pre-start killed by signal %d\n", app->name, sig);
     // The same death, so the init sees the signal (and counts its own stop
     // signals as a stop, not a failure); no core file in the app's cwd.
-    struct rlimit nocore = {0, 0};
-    setrlimit(RLIMIT_CORE, &nocore);
-    reset_signals(NULL);
-    raise(sig);
-    _exit(128 + sig);
+    pod_reset_signals(NULL);
+    pod_die_by_signal(sig);
 }
 
 // In the forked app process: becomes the app and execs it.
@@ -360,7 +348,7 @@ static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
         fail("setresgid", NULL);
     if (setresuid(app->uid, app->uid, app->uid) < 0)
         fail("setresuid", NULL);
-    reset_signals(NULL);
+    pod_reset_signals(NULL);
     execve(app->argv[0], app->argv, app->envp);
     fprintf(stderr, "stage1: app %s: can't execute \"%s\": %s\n", app->name, app->argv[0], strerror(errno));
     _exit(254);
@@ -413,7 +401,7 @@ static pid_t start_poststop(const struct app *app, int nullfd, int out) {
     if (pid != 0)
         return pid < 0 ? 0 : pid;
     setsid();
-    reset_signals(NULL);
+    pod_reset_signals(NULL);
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     if (chroot(app->approot) < 0)
@@ -461,32 +449,50 @@ static void on_signal(int sig) {
     (void)sig;  // never runs: the signals stay blocked and are taken by sigwaitinfo
 }
 
-_Noreturn void pod_init(struct plan *plan, int sock) {
-    // 1. Die with the supervisor. It may have died before this call: then its
-    // end of the socket is already closed.
+// The init's state once the apps run: what is left to reap, and when to stop waiting.
+struct reaper {
+    struct plan *plan;
+    sigset_t signals;       // the signals the init acts on (blocked, taken by sigtimedwait)
+    size_t running;         // apps running
+    size_t handlers;        // post-stop handlers running
+    bool stopping;          // a stop signal came: the pod ends with 0
+    bool failed;            // an app failed: the others are stopped
+    int first_code;         // the first failed app's code
+    int64_t kill_deadline;  // CLOCK_MONOTONIC ms: SIGKILL the apps then (-1: none)
+    int nullfd;
+    int console_out;        // kept open for the console app's post-stop (-1: none)
+};
+
+// 1. Dies with the supervisor (which may be gone already: then its end of the
+// socket is closed) and holds no host fd but the socket (the supervisor keeps
+// the lock fd).
+static void die_with_supervisor(int sock) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     struct pollfd pfd = {sock, POLLIN, 0};
     if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLHUP))
         _exit(254);
-    // Hold no host fd but the socket (the supervisor keeps the lock fd).
     if (sock > 3)
         syscall(SYS_close_range, 3, sock - 1, 0);
     syscall(SYS_close_range, sock + 1, ~0U, 0);
+}
 
-    // 2. Handlers (not SIG_DFL: PID 1 of a pid namespace drops such signals)
-    // for the signals init acts on, kept blocked and taken by sigwaitinfo.
-    // They stay blocked throughout, so none sent by the supervisor is lost.
-    sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM};
+// 2. Handlers (not SIG_DFL: PID 1 of a pid namespace drops such signals) for
+// the signals init acts on, kept blocked and taken by sigtimedwait. They stay
+// blocked throughout, so none sent by the supervisor is lost.
+static void take_signals(sigset_t *set) {
+    sigemptyset(set);
+    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaddset(&set, sigs[i]);
-    reset_signals(&set);
+        sigaddset(set, sigs[i]);
+    pod_reset_signals(set);
     struct sigaction sa = {.sa_handler = on_signal};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+}
 
-    // 3. Namespaces; nothing mounted here may propagate to the host.
+// 3. Namespaces (nothing mounted here may propagate to the host), hostname,
+// loopback, then the plan's steps. Returns an fd of /dev/null for the apps.
+static int setup_namespaces(struct plan *plan) {
     int flags = CLONE_NEWNS | CLONE_NEWUTS | (plan->ipc_host ? 0 : CLONE_NEWIPC) | (plan->net_none ? CLONE_NEWNET : 0);
     if (unshare(flags) < 0)
         fail("unshare", NULL);
@@ -504,23 +510,11 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
         run_step(plan, &plan->steps[i]);
     forget_roots(plan, plan->root);
     umask(umask_saved);
+    return nullfd;
+}
 
-    // 4. The stage1 rootfs becomes /.
-    enter_root(plan->root);
-    int pty = plan->console ? open_console(plan->console, sock) : -1;
-    close(sock);
-    // The console app's post-stop writes to its pty: the init keeps a slave
-    // open until then, so the supervisor still relays it after the app ended.
-    int console_out = -1;
-    if (pty >= 0 && plan->console->poststop) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/dev/pts/%d", plan->console->approot, pty);
-        console_out = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (console_out < 0)
-            fail("open", path);
-    }
-
-    // 5, 6. Apps, then readiness.
+// 5, 6. Starts every app, then says the pod is ready. Returns how many run.
+static size_t start_apps(struct plan *plan, int nullfd, int pty) {
     unlink("/rkt/supervisor-status");
     if (mkdir("/rkt/status", 0755) < 0 && errno != EEXIST)
         fail("mkdir", "/rkt/status");
@@ -543,94 +537,160 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
     }
     if (symlink("ready", "/rkt/supervisor-status") < 0)
         fprintf(stderr, "stage1: symlink \"/rkt/supervisor-status\": %s\n", strerror(errno));
+    return running;
+}
 
-    // 7, 8. Reap everything; track the apps and their post-stop handlers.
-    bool stopping = false, failed = false;
-    int first_code = 0;
-    size_t handlers = 0;  // post-stop handlers running
-    while (running || handlers) {
-        siginfo_t si;
-        int64_t wait_ms = poststop_timeouts(plan);
-        struct timespec ts = {wait_ms / 1000, wait_ms % 1000 * 1000000};
-        if ((wait_ms < 0 ? sigwaitinfo(&set, &si) : sigtimedwait(&set, &si, &ts)) < 0)
-            continue;  // EAGAIN: a deadline passed
-        if (si.si_signo == SIGTERM || si.si_signo == SIGINT || si.si_signo == SIGHUP) {
-            if (!stopping) {
-                stopping = true;
-                signal_pod(plan, SIGTERM);
-                kill(-1, SIGCONT);
-                if (plan->console)  // interactive shells ignore SIGTERM
-                    signal_pod(plan, SIGHUP);
-                alarm(STOP_GRACE_SECONDS);
-            }
-            continue;
-        }
-        if (si.si_signo == SIGALRM) {
-            if (!handlers)
-                signal_pod(plan, SIGKILL);
-            else  // spare the post-stop handlers: only the apps
-                for (size_t i = 0; i < plan->napps; i++)
-                    if (plan->apps[i].pid) {
-                        kill(-plan->apps[i].pid, SIGKILL);
-                        kill(plan->apps[i].pid, SIGKILL);
-                        sigaddset(&plan->apps[i].sent, SIGKILL);
-                    }
-            continue;
-        }
-        int status;
-        pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            for (size_t i = 0; i < plan->napps; i++) {
-                struct app *app = &plan->apps[i];
-                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                if (app->poststop_pid == pid) {
-                    app->poststop_pid = 0;
-                    handlers--;
-                    if (code)
-                        fprintf(stderr, "stage1: app %s: post-stop exited %d\n", app->name, code);
-                    else if (debug)
-                        fprintf(stderr, "stage1: app %s: post-stop exited 0\n", app->name);
-                    if (app == plan->console && console_out >= 0) {
-                        close(console_out);
-                        console_out = -1;
-                    }
-                    continue;
-                }
-                if (app->pid != pid)
-                    continue;
-                app->pid = 0;
-                running--;
-                // Killed by the init's own stop signals: rkt's stage1 reports 0
-                // for the apps it stops. Any other signal (from the host, a
-                // crash) keeps 128+signal.
-                if (WIFSIGNALED(status) && sigismember(&app->sent, WTERMSIG(status)) == 1)
-                    code = 0;
-                if (debug)
-                    fprintf(stderr, "stage1: app %s: exited with %d\n", app->name, code);
-                write_status(app, code);
-                if (code && !failed) {
-                    failed = true;
-                    first_code = code;
-                    for (size_t j = 0; j < plan->napps; j++)
-                        if (plan->apps[j].pid)
-                            stop_app(&plan->apps[j]);
-                    if (!stopping)
-                        alarm(STOP_GRACE_SECONDS);
-                }
-                if (app->poststop) {
-                    app->poststop_pid = start_poststop(app, nullfd, app == plan->console ? console_out : -1);
-                    app->poststop_deadline = now_ms() + POSTSTOP_TIMEOUT_MS;
-                    app->poststop_killed = false;
-                    if (app->poststop_pid)
-                        handlers++;
-                }
-                if (app == plan->console && !app->poststop_pid && console_out >= 0) {
-                    close(console_out);
-                    console_out = -1;
-                }
-            }
-        }
+// A stop signal: SIGTERM to the pod (SIGHUP too for an interactive shell, which
+// ignores SIGTERM), SIGKILL after the grace period.
+static void begin_stop(struct reaper *r) {
+    if (r->stopping)
+        return;
+    r->stopping = true;
+    signal_pod(r->plan, SIGTERM);
+    kill(-1, SIGCONT);
+    if (r->plan->console)
+        signal_pod(r->plan, SIGHUP);
+    r->kill_deadline = now_ms() + STOP_GRACE_MS;
+}
+
+// The grace period is over: SIGKILL to the pod, or, while post-stop handlers
+// run, to the apps only.
+static void kill_apps(struct reaper *r) {
+    struct plan *plan = r->plan;
+    r->kill_deadline = -1;
+    if (!r->handlers) {
+        signal_pod(plan, SIGKILL);
+        return;
     }
-    kill(-1, SIGKILL);  // whatever is left, e.g. from `rkt enter`
-    exit(stopping ? 0 : first_code);
+    for (size_t i = 0; i < plan->napps; i++)
+        if (plan->apps[i].pid) {
+            kill(-plan->apps[i].pid, SIGKILL);
+            kill(plan->apps[i].pid, SIGKILL);
+            sigaddset(&plan->apps[i].sent, SIGKILL);
+        }
+}
+
+static void release_console(struct reaper *r) {
+    if (r->console_out >= 0) {
+        close(r->console_out);
+        r->console_out = -1;
+    }
+}
+
+// An app's process ended with `status`: its code is recorded, a failure stops
+// the others, and its post-stop handler starts.
+static void app_ended(struct reaper *r, struct app *app, int status) {
+    struct plan *plan = r->plan;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    app->pid = 0;
+    r->running--;
+    // Killed by the init's own stop signals: rkt's stage1 reports 0 for the apps
+    // it stops. Any other signal (from the host, a crash) keeps 128+signal.
+    if (WIFSIGNALED(status) && sigismember(&app->sent, WTERMSIG(status)) == 1)
+        code = 0;
+    if (debug)
+        fprintf(stderr, "stage1: app %s: exited with %d\n", app->name, code);
+    write_status(app, code);
+    if (code && !r->failed) {
+        r->failed = true;
+        r->first_code = code;
+        for (size_t j = 0; j < plan->napps; j++)
+            if (plan->apps[j].pid)
+                stop_app(&plan->apps[j]);
+        if (!r->stopping)
+            r->kill_deadline = now_ms() + STOP_GRACE_MS;
+    }
+    if (app->poststop) {
+        app->poststop_pid = start_poststop(app, r->nullfd, app == plan->console ? r->console_out : -1);
+        app->poststop_deadline = now_ms() + POSTSTOP_TIMEOUT_MS;
+        app->poststop_killed = false;
+        if (app->poststop_pid)
+            r->handlers++;
+    }
+    if (app == plan->console && !app->poststop_pid)
+        release_console(r);
+}
+
+static void poststop_ended(struct reaper *r, struct app *app, int status) {
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    app->poststop_pid = 0;
+    r->handlers--;
+    if (code)
+        fprintf(stderr, "stage1: app %s: post-stop exited %d\n", app->name, code);
+    else if (debug)
+        fprintf(stderr, "stage1: app %s: post-stop exited 0\n", app->name);
+    if (app == r->plan->console)
+        release_console(r);
+}
+
+// Reaps every ended child; the apps' and handlers' ends are acted on.
+static void reap_children(struct reaper *r) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (size_t i = 0; i < r->plan->napps; i++) {
+            struct app *app = &r->plan->apps[i];
+            if (app->poststop_pid == pid)
+                poststop_ended(r, app, status);
+            else if (app->pid == pid)
+                app_ended(r, app, status);
+        }
+}
+
+// The one clock of the loop: acts on the deadlines that passed (the grace
+// period, post-stop handlers' time) and returns the ms until the next, -1 if none.
+static int64_t next_wait(struct reaper *r) {
+    if (r->kill_deadline >= 0 && r->kill_deadline <= now_ms())
+        kill_apps(r);
+    int64_t wait = poststop_timeouts(r->plan);
+    if (r->kill_deadline >= 0) {
+        int64_t left = r->kill_deadline - now_ms();
+        if (left < 0)
+            left = 0;
+        if (wait < 0 || left < wait)
+            wait = left;
+    }
+    return wait;
+}
+
+// 7, 8. Until every app and post-stop handler has ended; then kills whatever
+// is left (e.g. from `rkt enter`) and exits with the pod's code.
+static _Noreturn void reap_until_done(struct reaper *r) {
+    while (r->running || r->handlers) {
+        siginfo_t si;
+        int64_t wait_ms = next_wait(r);
+        struct timespec ts = {wait_ms / 1000, wait_ms % 1000 * 1000000};
+        if ((wait_ms < 0 ? sigwaitinfo(&r->signals, &si) : sigtimedwait(&r->signals, &si, &ts)) < 0)
+            continue;  // EAGAIN: a deadline passed
+        if (si.si_signo == SIGTERM || si.si_signo == SIGINT || si.si_signo == SIGHUP)
+            begin_stop(r);
+        else
+            reap_children(r);
+    }
+    kill(-1, SIGKILL);
+    exit(r->stopping ? 0 : r->first_code);
+}
+
+_Noreturn void pod_init(struct plan *plan, int sock) {
+    die_with_supervisor(sock);
+    struct reaper r = {.plan = plan, .kill_deadline = -1, .console_out = -1};
+    take_signals(&r.signals);
+    r.nullfd = setup_namespaces(plan);
+
+    // 4. The stage1 rootfs becomes /.
+    enter_root(plan->root);
+    int pty = plan->console ? open_console(plan->console, sock) : -1;
+    close(sock);
+    // The console app's post-stop writes to its pty: the init keeps a slave
+    // open until then, so the supervisor still relays it after the app ended.
+    if (pty >= 0 && plan->console->poststop) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/dev/pts/%d", plan->console->approot, pty);
+        r.console_out = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (r.console_out < 0)
+            fail("open", path);
+    }
+
+    r.running = start_apps(plan, r.nullfd, pty);
+    reap_until_done(&r);
 }

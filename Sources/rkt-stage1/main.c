@@ -18,15 +18,6 @@
 
 bool debug;
 
-void reset_signals(const sigset_t *mask) {
-    struct sigaction sa = {.sa_handler = SIG_DFL};
-    for (int sig = 1; sig < NSIG; sig++)
-        sigaction(sig, &sa, NULL);  // fails harmlessly for SIGKILL, SIGSTOP and libc's own
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, mask ? mask : &none, NULL);
-}
-
 static _Noreturn void die(const char *what) {
     fprintf(stderr, "stage1: %s: %s\n", what, strerror(errno));
     exit(254);
@@ -61,14 +52,17 @@ int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--check-plan"))
         return check_plan(argv[2]);
     const char *uuid = NULL;
-    for (int i = 1; i < argc; i++) {
+    bool usage_error = false;
+    for (int i = 1; i < argc && !usage_error; i++) {
         if (!strcmp(argv[i], "--debug"))
             debug = true;
         else if (argv[i][0] != '-' && !uuid)
             uuid = argv[i];
         else
-            uuid = NULL, i = argc;
+            usage_error = true;
     }
+    if (usage_error)
+        uuid = NULL;
     if (!uuid) {
         fputs("usage: stage1/rootfs/init [--debug] UUID\n", stderr);
         return 254;
@@ -82,7 +76,7 @@ int main(int argc, char **argv) {
     int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGWINCH};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&set, sigs[i]);
-    reset_signals(&set);
+    pod_reset_signals(&set);
 
     struct plan plan;
     plan_load("stage1/plan", &plan);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pod_common.h"
+
 enum step_kind { STEP_MOUNT, STEP_MKNOD, STEP_SYMLINK, STEP_READONLY };
 
 // One mount, mknod, symlink or readonly record, run in file order before
@@ -87,10 +89,6 @@ bool plan_path_in_root(const struct plan *plan, const char *path);
 
 // PID 1 of the pod. `sock` is the socketpair end shared with the supervisor.
 _Noreturn void pod_init(struct plan *plan, int sock);
-
-// Sets every signal disposition to default and the signal mask to `mask`
-// (NULL: nothing blocked).
-void reset_signals(const sigset_t *mask);
 
 // SCM_RIGHTS over a unix socket. recv_fd returns -1 on EOF or error.
 int send_fd(int sock, int fd);

@@ -54,5 +54,26 @@ extension Pods {
             #expect(byFile.code == 0 && byFile.out == "\"\(second.uuid)\"\n", "stop --uuid-file: \(byFile)")
             #expect(second.waitExited(timeout: 15), "\(second.status())")
         }
+
+        /// An app that ignores SIGTERM gets the grace period (10 s), then SIGKILL; the
+        /// pod still ends as a stopped pod (exit 0, the app's status 0, as rkt reports
+        /// the apps it stops).
+        @Test(.timeLimit(.minutes(3)))
+        func ignoredStopIsKilledAfterTheGracePeriod() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let pod = try world.startPod(appFlags: ["--exec", "/bin/sh", "--", "-c", "trap '' TERM HUP; while true; do sleep 1; done"])
+
+            let started = Date()
+            let stop = world.rkt("stop", pod.uuid)
+            #expect(stop.code == 0, "\(stop)")
+            let run = pod.process.wait(timeout: 30)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(run.code == 0 && !run.signaled && !run.timedOut, "the stopped pod exits 0: \(run)")
+            #expect(elapsed >= 9, "SIGKILL came after \(elapsed) s, before the 10 s grace period")
+            #expect(pod.waitExited(timeout: 15), "\(pod.status())")
+            #expect(pod.status().outLines.contains("app-busybox=0"), "\(pod.status())")
+        }
     }
 }
