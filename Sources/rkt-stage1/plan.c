@@ -198,10 +198,14 @@ static struct step *new_step(struct plan *plan, enum step_kind kind) {
     return s;
 }
 
-// Bits for "seen" checks.
-enum { R_APPROOT = 1, R_CWD = 2, R_EXEC = 4, R_ENV = 8, R_USER = 16, R_CAPS = 32, R_STDIN = 64,
-       R_NNP = 128, R_OOM = 256, R_HOSTNAME = 1024, R_NET = 2048, R_IPC = 4096,
-       R_PRESTART = 8192, R_POSTSTOP = 16384 };
+// Bits for "seen" checks: a record of each kind at most once (per app for app records).
+enum {
+    R_APPROOT = 1u << 0, R_CWD = 1u << 1, R_EXEC = 1u << 2, R_ENV = 1u << 3, R_USER = 1u << 4,
+    R_CAPS = 1u << 5, R_STDIN = 1u << 6, R_NNP = 1u << 7, R_OOM = 1u << 8, R_PRESTART = 1u << 9,
+    R_POSTSTOP = 1u << 10,
+    // pod records
+    R_HOSTNAME = 1u << 11, R_NET = 1u << 12, R_IPC = 1u << 13,
+};
 
 static void once(unsigned *seen, unsigned bit, const char *kw, const char *where) {
     if (*seen & bit)
