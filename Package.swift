@@ -67,8 +67,9 @@ let package = Package(
         // What the tests share: scratch directories, run results, a tar writer for hostile archives.
         .target(name: "TestSupport", dependencies: ["ImageKit", "CArchive", "LinuxSystem"]),
         // A helper the fetch tests run as a separate process (two fetchers racing, a fetch killed).
-        .executableTarget(name: "fetch-child", dependencies: ["ImageFetch", "ImageStore", "LinuxSystem"],
-                          path: "Tests/Helpers/fetch-child"),
+        .executableTarget(
+            name: "fetch-child", dependencies: ["ImageFetch", "ImageStore", "LinuxSystem"],
+            path: "Tests/Helpers/fetch-child"),
 
         .testTarget(name: "GoJSONTests", dependencies: ["GoJSON"]),
         .testTarget(name: "GoCompatTests", dependencies: ["GoCompat"]),

@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(libarchive-dev libssl-dev zlib1g-dev pkg-config gzip bzip2 xz-utils tar hyperfine time libcurl4 curl gpgv gpg python3 openssl
     # images/ (make images) and the runtime
-    busybox-static strace gdb gcc libc6-dev make file patchelf util-linux procps)
+    busybox-static strace gdb gcc libc6-dev make file patchelf util-linux procps
+    # scripts/check-format.sh (swift-format comes with the toolchain)
+    clang-format)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

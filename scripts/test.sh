@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 [ "$(id -u)" -eq 0 ] || { echo "test: run as root (sudo): the pod tests need namespaces and mounts" >&2; exit 1; }
 scripts/install-deps.sh
+scripts/check-format.sh
 swift build --build-tests
 swift build   # every product, rkt-stage1 included: the pod tests run the binaries
 swift test --skip-build

@@ -1,4 +1,5 @@
 import CLISupport
+
 /// The flags every command can read: actool's global ones.
 struct GlobalOptions {
     var debug = false

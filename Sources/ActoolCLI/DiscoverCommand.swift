@@ -1,6 +1,6 @@
+import CLISupport
 import ImageFetch
 
-import CLISupport
 /// actool discover: appc discovery of an image's download URLs and keys.
 extension Command {
     static let discover = Command(

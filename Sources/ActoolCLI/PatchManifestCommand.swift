@@ -46,7 +46,9 @@ extension Command {
             flags.string("seccomp-mode", usage: "Enable and configure seccomp isolator")
             flags.string("seccomp-set", usage: "Set of syscalls for seccomp isolator enforcing")
             // Ours: edits actool could only make through --manifest.
-            flags.list("add-dependency", usage: "Add a dependency: an ACI file (name, image ID and version/os/arch labels taken from it) or NAME[,imageID=sha512-...][,LABEL=VALUE...]; repeatable")
+            flags.list(
+                "add-dependency",
+                usage: "Add a dependency: an ACI file (name, image ID and version/os/arch labels taken from it) or NAME[,imageID=sha512-...][,LABEL=VALUE...]; repeatable")
             flags.list("remove-dependency", usage: "Remove the dependency with this image name; repeatable")
             flags.list("extend-whitelist", usage: "Add every file of this ACI to the pathWhitelist, so an added dependency is not filtered out; repeatable")
             flags.list("set-env", usage: "Set an app environment variable, NAME=VALUE; repeatable")
@@ -86,7 +88,8 @@ private struct PatchManifestRun {
         }
         let manifestFile = flags.value("manifest")
         if !manifestFile.isEmpty {
-            let conflicting = Self.editingFlags.contains { !flags.value($0).isEmpty }
+            let conflicting =
+                Self.editingFlags.contains { !flags.value($0).isEmpty }
                 || Self.ourEditingFlags.contains { !flags.values($0).isEmpty }
                 || !flags.value("working-directory").isEmpty
             if conflicting { return fail("--manifest is incompatible with other manifest editing options") }
@@ -167,7 +170,7 @@ private struct PatchManifestRun {
         }
         do {
             try file.commit(replace: replace || overwrite)
-        } catch where error.operation == "link" && error.code == EEXIST {
+        } catch  where error.operation == "link" && error.code == EEXIST {
             return fail("Output file exists (try --overwrite)")
         } catch {
             return fail(replace ? "Cannot rename temporary file to \(goQuote(input)): \(error)" : "Unable to write \(output): \(error)")
@@ -231,7 +234,9 @@ private struct PatchManifestRun {
         var manifest = manifest
         try patch.apply(to: &manifest)
         if !patch.addDependencies.isEmpty, !manifest.pathWhitelist.isEmpty, patch.extendWhitelist.isEmpty {
-            console.error("patch-manifest: warning: the image has a pathWhitelist, so files of an added dependency that it does not list are dropped when the image is rendered; add --extend-whitelist=TOOLS.aci to list them")
+            console.error(
+                "patch-manifest: warning: the image has a pathWhitelist, so files of an added dependency that it does not list are dropped when the image is rendered; add --extend-whitelist=TOOLS.aci to list them"
+            )
         }
         return try manifest.encoded()
     }

@@ -29,11 +29,13 @@ public struct App: Hashable, Sendable {
     public var userLabels: [String: String]
 
     /// Creates a value from its fields (no validation beyond the field types).
-    public init(exec: [String]? = nil, eventHandlers: [EventHandler] = [], user: String = "", group: String = "",
-                supplementaryGIDs: [Int] = [], workingDirectory: String = "",
-                environment: [EnvironmentVariable] = [], mountPoints: [MountPoint] = [], ports: [Port] = [],
-                isolators: [Isolator] = [], userAnnotations: [String: String] = [:],
-                userLabels: [String: String] = [:]) {
+    public init(
+        exec: [String]? = nil, eventHandlers: [EventHandler] = [], user: String = "", group: String = "",
+        supplementaryGIDs: [Int] = [], workingDirectory: String = "",
+        environment: [EnvironmentVariable] = [], mountPoints: [MountPoint] = [], ports: [Port] = [],
+        isolators: [Isolator] = [], userAnnotations: [String: String] = [:],
+        userLabels: [String: String] = [:]
+    ) {
         self.exec = exec
         self.eventHandlers = eventHandlers
         self.user = user
@@ -68,8 +70,10 @@ public struct App: Hashable, Sendable {
         return nil
     }
 
-    static let fieldNames = ["exec", "eventHandlers", "user", "group", "supplementaryGIDs", "workingDirectory",
-                             "environment", "mountPoints", "ports", "isolators", "userAnnotations", "userLabels"]
+    static let fieldNames = [
+        "exec", "eventHandlers", "user", "group", "supplementaryGIDs", "workingDirectory",
+        "environment", "mountPoints", "ports", "isolators", "userAnnotations", "userLabels",
+    ]
 
     /// Go's `App.UnmarshalJSON`: decodes on top of `existing` (a repeated
     /// `app` key merges into the previous one), then validates the whole app.
@@ -82,8 +86,10 @@ public struct App: Hashable, Sendable {
                 case 0:
                     app.exec = try decodeExec(v, level: inner)
                 case 1:
-                    try inner.decodeArray(v, into: &app.eventHandlers, goType: "[]types.EventHandler",
-                                          zero: { EventHandler.zero }) { item, handler in
+                    try inner.decodeArray(
+                        v, into: &app.eventHandlers, goType: "[]types.EventHandler",
+                        zero: { EventHandler.zero }
+                    ) { item, handler in
                         handler = try EventHandler.decode(item, level: inner)
                     }
                 case 2: inner.decodeString(v, into: &app.user)
@@ -95,8 +101,10 @@ public struct App: Hashable, Sendable {
                 case 5: inner.decodeString(v, into: &app.workingDirectory)
                 case 6: app.environment = try EnvironmentVariable.decodeList(v, level: inner)
                 case 7:
-                    try inner.decodeArray(v, into: &app.mountPoints, goType: "[]types.MountPoint",
-                                          zero: { MountPoint.zero }) { item, mount in
+                    try inner.decodeArray(
+                        v, into: &app.mountPoints, goType: "[]types.MountPoint",
+                        zero: { MountPoint.zero }
+                    ) { item, mount in
                         try mount.decodeFields(item, level: inner)
                     }
                 case 8:
@@ -104,8 +112,10 @@ public struct App: Hashable, Sendable {
                         port = try Port.decode(item, level: inner)
                     }
                 case 9:
-                    try inner.decodeArray(v, into: &app.isolators, goType: "types.Isolators",
-                                          zero: { Isolator.zero }) { item, isolator in
+                    try inner.decodeArray(
+                        v, into: &app.isolators, goType: "types.Isolators",
+                        zero: { Isolator.zero }
+                    ) { item, isolator in
                         isolator = try Isolator.decode(item, level: inner)
                     }
                 case 10: inner.decodeStringMap(v, into: &app.userAnnotations, goType: "types.UserAnnotations")
@@ -162,8 +172,10 @@ public struct EventHandler: Hashable, Sendable {
     static func decode(_ value: JSONValue, level: DecodeLevel) throws -> EventHandler {
         try level.custom { inner in
             var handler = EventHandler.zero
-            try inner.decodeStruct(value, goType: "types.eventHandler", structName: "eventHandler",
-                                   fields: ["name", "exec"]) { index, member in
+            try inner.decodeStruct(
+                value, goType: "types.eventHandler", structName: "eventHandler",
+                fields: ["name", "exec"]
+            ) { index, member in
                 if index == 0 {
                     inner.decodeString(member.value, into: &handler.name)
                 } else {
@@ -204,9 +216,11 @@ public struct EnvironmentVariable: Hashable, Sendable {
         func isLetter(_ b: UInt8) -> Bool {
             (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
         }
-        let valid = isLetter(bytes[0]) && bytes.dropFirst().allSatisfy {
-            isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
-        }
+        let valid =
+            isLetter(bytes[0])
+            && bytes.dropFirst().allSatisfy {
+                isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+            }
         return valid ? nil : "environment variable does not have valid identifier \(goQuote(name))"
     }
 
@@ -228,8 +242,10 @@ public struct EnvironmentVariable: Hashable, Sendable {
         try level.custom { inner in
             var list: [EnvironmentVariable]? = nil
             try inner.decodeArray(value, into: &list, goType: "types.environment", zero: { EnvironmentVariable.zero }) { item, variable in
-                try inner.decodeStruct(item, goType: "types.EnvironmentVariable", structName: "EnvironmentVariable",
-                                       fields: ["name", "value"]) { index, member in
+                try inner.decodeStruct(
+                    item, goType: "types.EnvironmentVariable", structName: "EnvironmentVariable",
+                    fields: ["name", "value"]
+                ) { index, member in
                     if index == 0 {
                         inner.decodeString(member.value, into: &variable.name)
                     } else {
@@ -272,8 +288,10 @@ public struct MountPoint: Hashable, Sendable {
 
     /// A plain Go struct: fields decoded into the existing value.
     mutating func decodeFields(_ value: JSONValue, level: DecodeLevel) throws {
-        try level.decodeStruct(value, goType: "types.MountPoint", structName: "MountPoint",
-                               fields: ["name", "path", "readOnly"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "types.MountPoint", structName: "MountPoint",
+            fields: ["name", "path", "readOnly"]
+        ) { index, member in
             switch index {
             case 0: self.name = try ACName.decode(member.value, level: level)
             case 1: level.decodeString(member.value, into: &self.path)
@@ -297,8 +315,10 @@ public struct Port: Hashable, Sendable {
     public var socketActivated: Bool
 
     /// Validates the range as Go's `Port.assertValid` (count is kept as given).
-    public init(name: ACName, protocol: String, port: UInt64, count: UInt64 = 1,
-                socketActivated: Bool = false) throws(ManifestError) {
+    public init(
+        name: ACName, protocol: String, port: UInt64, count: UInt64 = 1,
+        socketActivated: Bool = false
+    ) throws(ManifestError) {
         let p = Port(unchecked: name, protocol: `protocol`, port: port, count: count, socketActivated: socketActivated)
         if let error = p.validationError { throw ManifestError(error) }
         self = p

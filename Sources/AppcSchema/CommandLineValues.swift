@@ -1,4 +1,5 @@
 import GoCompat
+
 // The library's parsers for `NAME,key=value,...` command-line values, used by
 // `actool patch-manifest --mounts/--ports` (Go's `MountPointFromString`,
 // `PortFromString`, built on `common.MakeQueryString` + `url.ParseQuery`).
@@ -108,8 +109,8 @@ enum GoQuery {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
-                 UInt8(ascii: "."), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(b))
             case UInt8(ascii: " "):
                 out += "+"

@@ -59,8 +59,10 @@ public struct ManifestKind: Sendable, Equatable {
         let level = DecodeLevel(document: document)
         var kind = ManifestKind(acKind: nil)
         do {
-            try level.decodeStruct(document.root, goType: "schema.kind", structName: "kind",
-                                   fields: ["acVersion", "acKind"]) { index, member in
+            try level.decodeStruct(
+                document.root, goType: "schema.kind", structName: "kind",
+                fields: ["acVersion", "acKind"]
+            ) { index, member in
                 if index == 0 {
                     kind.acVersion = try SemVer.decode(member.value, level: level)
                 } else {

@@ -127,8 +127,10 @@ final class DecodeLevel {
 
     /// Decodes a JSON object into a Go struct: members in document order,
     /// unknown keys skipped, every duplicate decoded. `null` leaves it as is.
-    func decodeStruct(_ value: JSONValue, goType: String, structName name: String, fields: [String],
-                      _ handle: (Int, JSONMember) throws -> Void) throws {
+    func decodeStruct(
+        _ value: JSONValue, goType: String, structName name: String, fields: [String],
+        _ handle: (Int, JSONMember) throws -> Void
+    ) throws {
         switch value {
         case .null:
             return
@@ -198,8 +200,10 @@ final class DecodeLevel {
 
     /// A Go slice, decoded into the existing elements as Go does (`null` sets
     /// it to nil; an array replaces the length, reusing existing elements).
-    func decodeArray<T>(_ value: JSONValue, into target: inout [T]?, goType: String,
-                        zero: () -> T, _ element: (JSONValue, inout T) throws -> Void) throws {
+    func decodeArray<T>(
+        _ value: JSONValue, into target: inout [T]?, goType: String,
+        zero: () -> T, _ element: (JSONValue, inout T) throws -> Void
+    ) throws {
         switch value {
         case .null:
             target = nil
@@ -217,8 +221,10 @@ final class DecodeLevel {
     }
 
     /// A non-optional slice (nil and empty are the same to the encoder).
-    func decodeArray<T>(_ value: JSONValue, into target: inout [T], goType: String,
-                        zero: () -> T, _ element: (JSONValue, inout T) throws -> Void) throws {
+    func decodeArray<T>(
+        _ value: JSONValue, into target: inout [T], goType: String,
+        zero: () -> T, _ element: (JSONValue, inout T) throws -> Void
+    ) throws {
         var optional: [T]? = target
         try decodeArray(value, into: &optional, goType: goType, zero: zero, element)
         target = optional ?? []
@@ -232,8 +238,10 @@ final class DecodeLevel {
     }
 
     /// A Go `map[string]string`: existing entries are kept, `null` empties it.
-    func decodeStringMap(_ value: JSONValue, into target: inout [String: String]?,
-                         goType: String = "map[string]string") {
+    func decodeStringMap(
+        _ value: JSONValue, into target: inout [String: String]?,
+        goType: String = "map[string]string"
+    ) {
         switch value {
         case .null:
             target = nil
@@ -250,8 +258,10 @@ final class DecodeLevel {
         }
     }
 
-    func decodeStringMap(_ value: JSONValue, into target: inout [String: String],
-                         goType: String = "map[string]string") {
+    func decodeStringMap(
+        _ value: JSONValue, into target: inout [String: String],
+        goType: String = "map[string]string"
+    ) {
         var optional: [String: String]? = target
         decodeStringMap(value, into: &optional, goType: goType)
         target = optional ?? [:]

@@ -77,9 +77,10 @@ extension Label {
     static func marshalList(_ labels: [Label]) throws -> JSONValue {
         try marshaler("types.Labels") {
             try check(validationError(labels))
-            return .array(try labels.map { label in
-                jsonObject([("name", try label.name.marshal()), ("value", .string(label.value))])
-            })
+            return .array(
+                try labels.map { label in
+                    jsonObject([("name", try label.name.marshal()), ("value", .string(label.value))])
+                })
         }
     }
 }
@@ -88,9 +89,10 @@ extension Annotation {
     static func marshalList(_ annotations: [Annotation]) throws -> JSONValue {
         try marshaler("types.Annotations") {
             try check(validationError(annotations))
-            return .array(try annotations.map { a in
-                jsonObject([("name", try a.name.marshal()), ("value", .string(a.value))])
-            })
+            return .array(
+                try annotations.map { a in
+                    jsonObject([("name", try a.name.marshal()), ("value", .string(a.value))])
+                })
         }
     }
 }
@@ -132,23 +134,34 @@ extension App {
         try check(validationError)
         return jsonObject([
             ("exec", try marshaler("types.Exec") { jsonStrings(exec) }),
-            ("eventHandlers", eventHandlers.isEmpty ? nil : .array(try eventHandlers.map { handler in
-                try marshaler("types.EventHandler") {
-                    try check(EventHandler.nameError(handler.name))
-                    return jsonObject([
-                        ("name", .string(handler.name)),
-                        ("exec", try marshaler("types.Exec") { jsonStrings(handler.exec) }),
-                    ])
-                }
-            })),
+            (
+                "eventHandlers",
+                eventHandlers.isEmpty
+                    ? nil
+                    : .array(
+                        try eventHandlers.map { handler in
+                            try marshaler("types.EventHandler") {
+                                try check(EventHandler.nameError(handler.name))
+                                return jsonObject([
+                                    ("name", .string(handler.name)),
+                                    ("exec", try marshaler("types.Exec") { jsonStrings(handler.exec) }),
+                                ])
+                            }
+                        })
+            ),
             ("user", .string(user)),
             ("group", .string(group)),
             ("supplementaryGIDs", supplementaryGIDs.isEmpty ? nil : .array(supplementaryGIDs.map { .number(String($0)) })),
             ("workingDirectory", workingDirectory.isEmpty ? nil : .string(workingDirectory)),
-            ("environment", environment.isEmpty ? nil : try marshaler("types.Environment") {
-                try check(EnvironmentVariable.validationError(environment))
-                return .array(environment.map { jsonObject([("name", .string($0.name)), ("value", .string($0.value))]) })
-            }),
+            (
+                "environment",
+                environment.isEmpty
+                    ? nil
+                    : try marshaler("types.Environment") {
+                        try check(EnvironmentVariable.validationError(environment))
+                        return .array(environment.map { jsonObject([("name", .string($0.name)), ("value", .string($0.value))]) })
+                    }
+            ),
             ("mountPoints", mountPoints.isEmpty ? nil : .array(try mountPoints.map { try $0.marshal() })),
             ("ports", ports.isEmpty ? nil : .array(try ports.map { try $0.marshal() })),
             ("isolators", isolators.isEmpty ? nil : .array(try isolators.map { try $0.marshal() })),

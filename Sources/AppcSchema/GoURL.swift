@@ -1,4 +1,5 @@
 import GoCompat
+
 // Go's `net/url.Parse` acceptance and error texts (Go 1.19), reduced to what
 // appc's `types.NewURL` needs: whether it parses, the error, and the scheme.
 
@@ -98,7 +99,8 @@ enum GoURL {
         let text = String(decoding: userinfo, as: UTF8.self)
         for scalar in text.unicodeScalars {
             let v = scalar.value
-            let ok = (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39)
+            let ok =
+                (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39)
                 || "-._:~!$&'()*+,;=%@".unicodeScalars.contains(scalar)
             if !ok { return "net/url: invalid userinfo" }
         }

@@ -22,9 +22,11 @@ public struct ImageManifest: Manifest, Hashable {
     public var pathWhitelist: [String]
 
     /// Creates a value from its fields (no validation beyond the field types).
-    public init(name: ACIdentifier, acVersion: SemVer = ImageManifest.appContainerVersion, labels: [Label] = [],
-                app: App? = nil, annotations: [Annotation] = [], dependencies: [Dependency] = [],
-                pathWhitelist: [String] = []) {
+    public init(
+        name: ACIdentifier, acVersion: SemVer = ImageManifest.appContainerVersion, labels: [Label] = [],
+        app: App? = nil, annotations: [Annotation] = [], dependencies: [Dependency] = [],
+        pathWhitelist: [String] = []
+    ) {
         self.acKind = .imageManifest
         self.acVersion = acVersion
         self.name = name
@@ -38,8 +40,10 @@ public struct ImageManifest: Manifest, Hashable {
     /// The spec version the Go tool writes into new manifests (`0.8.11+git`).
     public static let appContainerVersion = SemVer(major: 0, minor: 8, patch: 11, metadata: "git")
 
-    static let fieldNames = ["acKind", "acVersion", "name", "labels", "app", "annotations", "dependencies",
-                             "pathWhitelist"]
+    static let fieldNames = [
+        "acKind", "acVersion", "name", "labels", "app", "annotations", "dependencies",
+        "pathWhitelist",
+    ]
 
     public static let goPointerTypeName = "*schema.ImageManifest"
 
@@ -47,8 +51,10 @@ public struct ImageManifest: Manifest, Hashable {
         let level = DecodeLevel(document: document)
         var kind: ACKind? = nil
         var m = ImageManifest(name: .empty, acVersion: .zero)
-        try level.decodeStruct(document.root, goType: "schema.imageManifest", structName: "imageManifest",
-                               fields: fieldNames) { index, member in
+        try level.decodeStruct(
+            document.root, goType: "schema.imageManifest", structName: "imageManifest",
+            fields: fieldNames
+        ) { index, member in
             let v = member.value
             switch index {
             case 0: kind = try ACKind.decode(v, level: level)
@@ -58,8 +64,10 @@ public struct ImageManifest: Manifest, Hashable {
             case 4: m.app = v == .null ? nil : try App.decode(v, existing: m.app, level: level)
             case 5: m.annotations = try Annotation.decodeList(v, level: level)
             case 6:
-                try level.decodeArray(v, into: &m.dependencies, goType: "types.Dependencies",
-                                      zero: { Dependency.zero }) { item, dependency in
+                try level.decodeArray(
+                    v, into: &m.dependencies, goType: "types.Dependencies",
+                    zero: { Dependency.zero }
+                ) { item, dependency in
                     dependency = try Dependency.decode(item, level: level)
                 }
             default:
@@ -115,8 +123,10 @@ public struct Dependency: Hashable, Sendable {
     static func decode(_ value: JSONValue, level: DecodeLevel) throws -> Dependency {
         try level.custom { inner in
             var d = Dependency.zero
-            try inner.decodeStruct(value, goType: "types.dependency", structName: "dependency",
-                                   fields: ["imageName", "imageID", "labels", "size"]) { index, member in
+            try inner.decodeStruct(
+                value, goType: "types.dependency", structName: "dependency",
+                fields: ["imageName", "imageID", "labels", "size"]
+            ) { index, member in
                 let v = member.value
                 switch index {
                 case 0: d.imageName = try ACIdentifier.decode(v, level: inner)

@@ -155,7 +155,7 @@ public enum IsolatorValue: Hashable, Sendable {
     var multipleAllowed: Bool {
         switch self {
         case .cpu, .memory, .blockBandwidth, .blockIOPS, .networkBandwidth,
-             .capabilitiesRetainSet, .capabilitiesRemoveSet, .noNewPrivileges:
+            .capabilitiesRetainSet, .capabilitiesRemoveSet, .noNewPrivileges:
             return true
         default:
             return false
@@ -182,9 +182,11 @@ public enum IsolatorValue: Hashable, Sendable {
     var json: JSONValue {
         func quantity(_ q: ResourceQuantity?) -> JSONValue { q.map { .string($0.text) } ?? .null }
         func resource(_ r: ResourceLimits) -> JSONValue {
-            .object([JSONMember(key: "default", value: .bool(r.isDefault)),
-                     JSONMember(key: "request", value: quantity(r.request)),
-                     JSONMember(key: "limit", value: quantity(r.limit))])
+            .object([
+                JSONMember(key: "default", value: .bool(r.isDefault)),
+                JSONMember(key: "request", value: quantity(r.request)),
+                JSONMember(key: "limit", value: quantity(r.limit)),
+            ])
         }
         func set(_ items: [String]) -> JSONValue { .array(items.map { .string($0) }) }
         switch self {
@@ -199,10 +201,12 @@ public enum IsolatorValue: Hashable, Sendable {
         case .oomScoreAdj(let v), .cpuShares(let v):
             return .number(String(v))
         case .selinuxContext(let c):
-            return .object([JSONMember(key: "user", value: .string(c.user)),
-                            JSONMember(key: "role", value: .string(c.role)),
-                            JSONMember(key: "type", value: .string(c.type)),
-                            JSONMember(key: "level", value: .string(c.level))])
+            return .object([
+                JSONMember(key: "user", value: .string(c.user)),
+                JSONMember(key: "role", value: .string(c.role)),
+                JSONMember(key: "type", value: .string(c.type)),
+                JSONMember(key: "level", value: .string(c.level)),
+            ])
         case .apparmorProfile(let p):
             return .object([JSONMember(key: "profile", value: .string(p))])
         case .sysctl(let map):
@@ -281,8 +285,10 @@ public struct Isolator: Hashable, Sendable {
         let body: (DecodeLevel) throws -> Isolator = { inner in
             var name = ACIdentifier.empty
             var raw: JSONMember? = nil
-            try inner.decodeStruct(value, goType: "types.isolator", structName: "isolator",
-                                   fields: ["name", "value"]) { index, member in
+            try inner.decodeStruct(
+                value, goType: "types.isolator", structName: "isolator",
+                fields: ["name", "value"]
+            ) { index, member in
                 switch index {
                 case 0: name = try ACIdentifier.decode(member.value, level: inner)
                 default: raw = member.value == .null ? nil : member
@@ -331,8 +337,10 @@ public struct Isolator: Hashable, Sendable {
             result = .cpuShares(v)
         case IsolatorName.selinuxContext:
             var c = SELinuxContext(user: "", role: "", type: "", level: "")
-            try level.decodeStruct(value, goType: "types.linuxSELinuxValue", structName: "linuxSELinuxValue",
-                                   fields: ["user", "role", "type", "level"]) { index, member in
+            try level.decodeStruct(
+                value, goType: "types.linuxSELinuxValue", structName: "linuxSELinuxValue",
+                fields: ["user", "role", "type", "level"]
+            ) { index, member in
                 switch index {
                 case 0: level.decodeString(member.value, into: &c.user, goType: "types.LinuxSELinuxUser")
                 case 1: level.decodeString(member.value, into: &c.role, goType: "types.LinuxSELinuxRole")
@@ -343,8 +351,10 @@ public struct Isolator: Hashable, Sendable {
             result = .selinuxContext(c)
         case IsolatorName.apparmorProfile:
             var profile = ""
-            try level.decodeStruct(value, goType: "types.linuxAppArmorProfileValue",
-                                   structName: "linuxAppArmorProfileValue", fields: ["profile"]) { _, member in
+            try level.decodeStruct(
+                value, goType: "types.linuxAppArmorProfileValue",
+                structName: "linuxAppArmorProfileValue", fields: ["profile"]
+            ) { _, member in
                 level.decodeString(member.value, into: &profile)
             }
             result = .apparmorProfile(profile)
@@ -360,8 +370,10 @@ public struct Isolator: Hashable, Sendable {
 
     private static func decodeResource(_ value: JSONValue, _ level: DecodeLevel) throws -> ResourceLimits {
         var limits = ResourceLimits()
-        try level.decodeStruct(value, goType: "types.resourceValue", structName: "resourceValue",
-                               fields: ["default", "request", "limit"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "types.resourceValue", structName: "resourceValue",
+            fields: ["default", "request", "limit"]
+        ) { index, member in
             switch index {
             case 0:
                 level.decodeBool(member.value, into: &limits.isDefault)
@@ -385,8 +397,10 @@ public struct Isolator: Hashable, Sendable {
 
     private static func decodeCapabilities(_ value: JSONValue, _ level: DecodeLevel) throws -> [String] {
         var set: [String]? = nil
-        try level.decodeStruct(value, goType: "types.linuxCapabilitiesSetValue",
-                               structName: "linuxCapabilitiesSetValue", fields: ["set"]) { _, member in
+        try level.decodeStruct(
+            value, goType: "types.linuxCapabilitiesSetValue",
+            structName: "linuxCapabilitiesSetValue", fields: ["set"]
+        ) { _, member in
             try level.decodeArray(member.value, into: &set, goType: "[]types.LinuxCapability", zero: { "" }) { item, s in
                 level.decodeString(item, into: &s, goType: "types.LinuxCapability")
             }
@@ -397,8 +411,10 @@ public struct Isolator: Hashable, Sendable {
     private static func decodeSeccomp(_ value: JSONValue, _ level: DecodeLevel) throws -> SeccompSet {
         var set: [String]? = nil
         var errno = ""
-        try level.decodeStruct(value, goType: "types.linuxSeccompValue", structName: "linuxSeccompValue",
-                               fields: ["set", "errno"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "types.linuxSeccompValue", structName: "linuxSeccompValue",
+            fields: ["set", "errno"]
+        ) { index, member in
             if index == 0 {
                 try level.decodeArray(member.value, into: &set, goType: "[]types.LinuxSeccompEntry", zero: { "" }) { item, s in
                     level.decodeString(item, into: &s, goType: "types.LinuxSeccompEntry")
@@ -430,7 +446,9 @@ public struct Isolator: Hashable, Sendable {
 
     /// `{"name": ..., "value": raw}`; the raw value is compacted by the encoder.
     var json: JSONValue {
-        .object([JSONMember(key: "name", value: .string(name.value)),
-                 JSONMember(key: "value", value: rawValue.map { .raw($0) } ?? .null)])
+        .object([
+            JSONMember(key: "name", value: .string(name.value)),
+            JSONMember(key: "value", value: rawValue.map { .raw($0) } ?? .null),
+        ])
     }
 }

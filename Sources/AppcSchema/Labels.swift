@@ -136,8 +136,10 @@ public struct Annotation: Hashable, Sendable {
         try level.custom { inner in
             var list: [Annotation]? = nil
             try inner.decodeArray(value, into: &list, goType: "types.annotations", zero: { Annotation.zero }) { item, a in
-                try inner.decodeStruct(item, goType: "types.Annotation", structName: "Annotation",
-                                       fields: ["name", "value"]) { index, member in
+                try inner.decodeStruct(
+                    item, goType: "types.Annotation", structName: "Annotation",
+                    fields: ["name", "value"]
+                ) { index, member in
                     switch index {
                     case 0: a.name = try ACIdentifier.decode(member.value, level: inner)
                     default: inner.decodeString(member.value, into: &a.value)

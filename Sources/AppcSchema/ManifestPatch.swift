@@ -1,4 +1,5 @@
 import GoCompat
+
 // The manifest editing behind `actool patch-manifest` (appc-spec.md §8.5):
 // actool's own flags with Go's semantics, check order and error texts, then
 // the flags this project adds (dependencies, environment, annotations,
@@ -152,7 +153,8 @@ extension ManifestPatch {
             m.app = app
         }
 
-        let patchesApp = !user.isEmpty || !group.isEmpty || !supplementaryGroups.isEmpty || !capability.isEmpty
+        let patchesApp =
+            !user.isEmpty || !group.isEmpty || !supplementaryGroups.isEmpty || !capability.isEmpty
             || !revokeCapability.isEmpty || !mounts.isEmpty || !ports.isEmpty || !isolators.isEmpty
         if patchesApp && m.app == nil {
             throw ManifestError(Self.noAppError)
@@ -190,11 +192,16 @@ extension ManifestPatch {
                 if let error = value.validationError { throw ManifestError(error) }
                 isolator = try Isolator(name: ACIdentifier(unchecked: isolatorName), value: value)
             } catch {
-                throw ManifestError("cannot parse capability \(retain ? "retain" : "remove") set "
-                                    + "\(goQuote(flag)): \(error.message)")
+                throw ManifestError(
+                    "cannot parse capability \(retain ? "retain" : "remove") set "
+                        + "\(goQuote(flag)): \(error.message)")
             }
-            Self.replaceIsolators(in: &app.isolators, named: [IsolatorName.capabilitiesRemoveSet,
-                                                              IsolatorName.capabilitiesRetainSet], with: isolator)
+            Self.replaceIsolators(
+                in: &app.isolators,
+                named: [
+                    IsolatorName.capabilitiesRemoveSet,
+                    IsolatorName.capabilitiesRetainSet,
+                ], with: isolator)
         }
 
         if !mounts.isEmpty {
@@ -221,8 +228,12 @@ extension ManifestPatch {
             let isolator = try Self.seccompIsolator(mode: seccompMode, set: seccompSet)
             // Go dereferences the missing app here and panics; we report it instead.
             if m.app == nil { throw ManifestError(Self.noAppError) }
-            Self.replaceIsolators(in: &app.isolators, named: [IsolatorName.seccompRemoveSet,
-                                                              IsolatorName.seccompRetainSet], with: isolator)
+            Self.replaceIsolators(
+                in: &app.isolators,
+                named: [
+                    IsolatorName.seccompRemoveSet,
+                    IsolatorName.seccompRetainSet,
+                ], with: isolator)
         } else if !seccompSet.isEmpty {
             throw ManifestError("--seccomp-set specified without --seccomp-mode")
         }
@@ -336,8 +347,9 @@ extension ManifestPatch {
         do throws(ManifestError) {
             return try Isolator.decode(isolatorText)
         } catch {
-            throw ManifestError(bytes: Array("cannot unmarshal isolator ".utf8) + isolatorText
-                                + Array(": ".utf8) + error.messageBytes)
+            throw ManifestError(
+                bytes: Array("cannot unmarshal isolator ".utf8) + isolatorText
+                    + Array(": ".utf8) + error.messageBytes)
         }
     }
 }
@@ -459,8 +471,9 @@ extension ManifestPatch {
         if let workingDirectory {
             guard m.app != nil else { throw ManifestError(Self.noAppError) }
             if !workingDirectory.isEmpty && !workingDirectory.hasPrefix("/") {
-                throw ManifestError("\(Flag.workingDirectory) \(goQuote(workingDirectory)): "
-                                    + "workingDirectory must be an absolute path")
+                throw ManifestError(
+                    "\(Flag.workingDirectory) \(goQuote(workingDirectory)): "
+                        + "workingDirectory must be an absolute path")
             }
             m.app?.workingDirectory = workingDirectory
         }

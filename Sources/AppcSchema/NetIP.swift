@@ -1,4 +1,5 @@
 import GoCompat
+
 // Go's `net.ParseIP` and `net.IP.String` (Go 1.19), for pod `ports[].hostIP`.
 
 /// An IP address as Go's `net.IP` holds it (16 bytes; IPv4 in IPv4-mapped form).

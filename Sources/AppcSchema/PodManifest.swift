@@ -24,10 +24,12 @@ public struct PodManifest: Manifest, Hashable {
     public var userLabels: [String: String]
 
     /// Creates a value from its fields (no validation beyond the field types).
-    public init(acVersion: SemVer = ImageManifest.appContainerVersion, apps: [RuntimeApp]? = [],
-                volumes: [Volume]? = [], isolators: [Isolator]? = [], annotations: [Annotation]? = [],
-                ports: [ExposedPort]? = [], userAnnotations: [String: String] = [:],
-                userLabels: [String: String] = [:]) {
+    public init(
+        acVersion: SemVer = ImageManifest.appContainerVersion, apps: [RuntimeApp]? = [],
+        volumes: [Volume]? = [], isolators: [Isolator]? = [], annotations: [Annotation]? = [],
+        ports: [ExposedPort]? = [], userAnnotations: [String: String] = [:],
+        userLabels: [String: String] = [:]
+    ) {
         self.acVersion = acVersion
         self.acKind = .podManifest
         self.apps = apps
@@ -39,8 +41,10 @@ public struct PodManifest: Manifest, Hashable {
         self.userLabels = userLabels
     }
 
-    static let fieldNames = ["acVersion", "acKind", "apps", "volumes", "isolators", "annotations", "ports",
-                             "userAnnotations", "userLabels"]
+    static let fieldNames = [
+        "acVersion", "acKind", "apps", "volumes", "isolators", "annotations", "ports",
+        "userAnnotations", "userLabels",
+    ]
 
     public static let goPointerTypeName = "*schema.PodManifest"
 
@@ -48,8 +52,10 @@ public struct PodManifest: Manifest, Hashable {
         let level = DecodeLevel(document: document)
         var kind: ACKind? = nil
         var pm = PodManifest(acVersion: .zero, apps: nil, volumes: nil, isolators: nil, annotations: nil, ports: nil)
-        try level.decodeStruct(document.root, goType: "schema.podManifest", structName: "podManifest",
-                               fields: fieldNames) { index, member in
+        try level.decodeStruct(
+            document.root, goType: "schema.podManifest", structName: "podManifest",
+            fields: fieldNames
+        ) { index, member in
             let v = member.value
             switch index {
             case 0: pm.acVersion = try SemVer.decode(v, level: level)
@@ -60,14 +66,18 @@ public struct PodManifest: Manifest, Hashable {
                     volume = try Volume.decode(item, level: level)
                 }
             case 4:
-                try level.decodeArray(v, into: &pm.isolators, goType: "[]types.Isolator",
-                                      zero: { Isolator.zero }) { item, isolator in
+                try level.decodeArray(
+                    v, into: &pm.isolators, goType: "[]types.Isolator",
+                    zero: { Isolator.zero }
+                ) { item, isolator in
                     isolator = try Isolator.decode(item, level: level)
                 }
             case 5: pm.annotations = try Annotation.decodeList(v, level: level).nilIfNull(v)
             case 6:
-                try level.decodeArray(v, into: &pm.ports, goType: "[]types.ExposedPort",
-                                      zero: { ExposedPort.zero }) { item, port in
+                try level.decodeArray(
+                    v, into: &pm.ports, goType: "[]types.ExposedPort",
+                    zero: { ExposedPort.zero }
+                ) { item, port in
                     try port.decodeFields(item, level: level)
                 }
             case 7: level.decodeStringMap(v, into: &pm.userAnnotations, goType: "types.UserAnnotations")
@@ -80,26 +90,32 @@ public struct PodManifest: Manifest, Hashable {
         return pm
     }
 
-
     public func marshalTree() throws -> JSONValue {
         try check(acKind == .podManifest ? nil : ACKind.podManifest.missingError)
         return jsonObject([
             ("acVersion", try acVersion.marshal()),
             ("acKind", .string(acKind.rawValue)),
-            ("apps", try marshaler("schema.AppList") {
-                try check(RuntimeApp.duplicateError(apps ?? []))
-                guard let apps else { return .null }
-                return .array(try apps.map { try $0.marshal() })
-            }),
+            (
+                "apps",
+                try marshaler("schema.AppList") {
+                    try check(RuntimeApp.duplicateError(apps ?? []))
+                    guard let apps else { return .null }
+                    return .array(try apps.map { try $0.marshal() })
+                }
+            ),
             ("volumes", try volumes.map { .array(try $0.map { try $0.marshal("types.Volume") }) } ?? .null),
             ("isolators", try isolators.map { .array(try $0.map { try $0.marshal() }) } ?? .null),
-            ("annotations", try marshaler("types.Annotations") {
-                try check(Annotation.validationError(annotations ?? []))
-                guard let annotations else { return .null }
-                return .array(try annotations.map { a in
-                    jsonObject([("name", try a.name.marshal()), ("value", .string(a.value))])
-                })
-            }),
+            (
+                "annotations",
+                try marshaler("types.Annotations") {
+                    try check(Annotation.validationError(annotations ?? []))
+                    guard let annotations else { return .null }
+                    return .array(
+                        try annotations.map { a in
+                            jsonObject([("name", try a.name.marshal()), ("value", .string(a.value))])
+                        })
+                }
+            ),
             ("ports", try ports.map { .array(try $0.map { try $0.marshal() }) } ?? .null),
             ("userAnnotations", userAnnotations.isEmpty ? nil : stringMap(userAnnotations)),
             ("userLabels", userLabels.isEmpty ? nil : stringMap(userLabels)),
@@ -130,8 +146,10 @@ public struct RuntimeApp: Hashable, Sendable {
     public var annotations: [Annotation]
 
     /// Creates a value from its fields (no validation beyond the field types).
-    public init(name: ACName, image: RuntimeImage, app: App? = nil, readOnlyRootFS: Bool = false,
-                mounts: [Mount] = [], annotations: [Annotation] = []) {
+    public init(
+        name: ACName, image: RuntimeImage, app: App? = nil, readOnlyRootFS: Bool = false,
+        mounts: [Mount] = [], annotations: [Annotation] = []
+    ) {
         self.name = name
         self.image = image
         self.app = app
@@ -166,8 +184,10 @@ public struct RuntimeApp: Hashable, Sendable {
     }
 
     mutating func decodeFields(_ value: JSONValue, level: DecodeLevel) throws {
-        try level.decodeStruct(value, goType: "schema.RuntimeApp", structName: "RuntimeApp",
-                               fields: ["name", "image", "app", "readOnlyRootFS", "mounts", "annotations"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "schema.RuntimeApp", structName: "RuntimeApp",
+            fields: ["name", "image", "app", "readOnlyRootFS", "mounts", "annotations"]
+        ) { index, member in
             let v = member.value
             switch index {
             case 0: self.name = try ACName.decode(v, level: level)
@@ -212,8 +232,10 @@ public struct RuntimeImage: Hashable, Sendable {
     }
 
     mutating func decodeFields(_ value: JSONValue, level: DecodeLevel) throws {
-        try level.decodeStruct(value, goType: "schema.RuntimeImage", structName: "RuntimeImage",
-                               fields: ["name", "id", "labels"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "schema.RuntimeImage", structName: "RuntimeImage",
+            fields: ["name", "id", "labels"]
+        ) { index, member in
             let v = member.value
             switch index {
             case 0: self.name = v == .null ? nil : try ACIdentifier.decode(v, level: level)
@@ -225,7 +247,15 @@ public struct RuntimeImage: Hashable, Sendable {
 
     func marshal() throws -> JSONValue {
         jsonObject([
-            ("name", try name.map { id in try marshaler("*types.ACIdentifier") { try check(ACIdentifier.validationError(id.value)); return .string(id.value) } }),
+            (
+                "name",
+                try name.map { id in
+                    try marshaler("*types.ACIdentifier") {
+                        try check(ACIdentifier.validationError(id.value))
+                        return .string(id.value)
+                    }
+                }
+            ),
             ("id", try id.marshal("types.Hash")),
             ("labels", labels.isEmpty ? nil : try Label.marshalList(labels)),
         ])
@@ -251,8 +281,10 @@ public struct Mount: Hashable, Sendable {
     static let zero = Mount(volume: .empty, path: "")
 
     mutating func decodeFields(_ value: JSONValue, level: DecodeLevel) throws {
-        try level.decodeStruct(value, goType: "schema.Mount", structName: "Mount",
-                               fields: ["volume", "path", "appVolume"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "schema.Mount", structName: "Mount",
+            fields: ["volume", "path", "appVolume"]
+        ) { index, member in
             let v = member.value
             switch index {
             case 0: self.volume = try ACName.decode(v, level: level)
@@ -292,8 +324,10 @@ public struct Volume: Hashable, Sendable {
     public var gid: Int?
 
     /// Validates as Go's `Volume` decoding does (defaults filled for `empty`).
-    public init(name: ACName, kind: String, source: String = "", readOnly: Bool? = nil, recursive: Bool? = nil,
-                mode: String? = nil, uid: Int? = nil, gid: Int? = nil) throws(ManifestError) {
+    public init(
+        name: ACName, kind: String, source: String = "", readOnly: Bool? = nil, recursive: Bool? = nil,
+        mode: String? = nil, uid: Int? = nil, gid: Int? = nil
+    ) throws(ManifestError) {
         var v = Volume(unchecked: name, kind: kind)
         v.source = source
         v.readOnly = readOnly
@@ -347,8 +381,10 @@ public struct Volume: Hashable, Sendable {
     static func decode(_ value: JSONValue, level: DecodeLevel) throws -> Volume {
         try level.custom { inner in
             var v = Volume.zero
-            try inner.decodeStruct(value, goType: "types.volume", structName: "volume",
-                                   fields: ["name", "kind", "source", "readOnly", "recursive", "mode", "uid", "gid"]) { index, member in
+            try inner.decodeStruct(
+                value, goType: "types.volume", structName: "volume",
+                fields: ["name", "kind", "source", "readOnly", "recursive", "mode", "uid", "gid"]
+            ) { index, member in
                 let m = member.value
                 switch index {
                 case 0: v.name = try ACName.decode(m, level: inner)
@@ -428,8 +464,10 @@ public struct ExposedPort: Hashable, Sendable {
     static let zero = ExposedPort(name: .empty, hostPort: 0)
 
     mutating func decodeFields(_ value: JSONValue, level: DecodeLevel) throws {
-        try level.decodeStruct(value, goType: "types.ExposedPort", structName: "ExposedPort",
-                               fields: ["name", "hostPort", "hostIP", "podPort"]) { index, member in
+        try level.decodeStruct(
+            value, goType: "types.ExposedPort", structName: "ExposedPort",
+            fields: ["name", "hostPort", "hostIP", "podPort"]
+        ) { index, member in
             let v = member.value
             switch index {
             case 0: self.name = try ACName.decode(v, level: level)

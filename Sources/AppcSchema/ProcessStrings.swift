@@ -1,4 +1,5 @@
 import GoCompat
+
 extension App {
     /// The first field whose string would reach a process's path, argv or environment and
     /// holds a NUL byte, described for a message (`environment variable "FOO"`), or nil.

@@ -99,13 +99,16 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
         case "Ei": exponent2 = 60
         default:
             guard suffix.utf8.count > 1, suffix.first == "e" || suffix.first == "E",
-                  let e = DecodeLevel.parseInt(signedExponent(String(suffix.dropFirst()))) else {
+                let e = DecodeLevel.parseInt(signedExponent(String(suffix.dropFirst())))
+            else {
                 return .failure(GoMessage(suffixError))
             }
             exponent10 = clampedSum(exponent10, e)
         }
-        return .success(ResourceQuantity(text: trimmed, negative: negative, digits: digits,
-                                         exponent10: exponent10, exponent2: exponent2))
+        return .success(
+            ResourceQuantity(
+                text: trimmed, negative: negative, digits: digits,
+                exponent10: exponent10, exponent2: exponent2))
     }
 
     /// `strconv.ParseInt` accepts a leading `+`; `parseInt` only a `-`.

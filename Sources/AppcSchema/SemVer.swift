@@ -71,8 +71,9 @@ public struct SemVer: Hashable, Sendable, CustomStringConvertible {
             guard let n = DecodeLevel.parseInt(String(part)) else { return nil }
             numbers.append(Int64(n))
         }
-        return SemVer(major: numbers[0], minor: numbers[1], patch: numbers[2],
-                      preRelease: preRelease, metadata: metadata)
+        return SemVer(
+            major: numbers[0], minor: numbers[1], patch: numbers[2],
+            preRelease: preRelease, metadata: metadata)
     }
 
     /// Go's `SemVer.UnmarshalJSON`.

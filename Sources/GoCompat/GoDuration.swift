@@ -38,9 +38,15 @@ public enum GoDuration {
                     fractionDigits = true
                     s = s.dropFirst()
                     if overflow { continue }
-                    if fraction > (limit - 1) / 10 { overflow = true; continue }
+                    if fraction > (limit - 1) / 10 {
+                        overflow = true
+                        continue
+                    }
                     let next = fraction * 10 + UInt64(c - 0x30)
-                    if next > limit { overflow = true; continue }
+                    if next > limit {
+                        overflow = true
+                        continue
+                    }
                     fraction = next
                     scale *= 10
                 }

@@ -103,7 +103,8 @@ public enum GoTime {
             let sign = v[pos]
             let fixedTwo: (Int) -> Bool = { isDigit($0) && isDigit($0 + 1) }
             guard fixedTwo(pos + 1), fixedTwo(pos + 4),
-                  sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") else {
+                sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-")
+            else {
                 return parseError("Z07:00", zoneStart)
             }
             pos += 6

@@ -137,11 +137,9 @@ func unquote(_ b: [UInt8], _ start: Int, _ end: Int) -> String {
             guard r + 1 < end else { break }
             let e = b[r + 1]
             switch e {
-            case UInt8(ascii: "b"): out.append(0x08); r += 2
-            case UInt8(ascii: "f"): out.append(0x0C); r += 2
-            case UInt8(ascii: "n"): out.append(0x0A); r += 2
-            case UInt8(ascii: "r"): out.append(0x0D); r += 2
-            case UInt8(ascii: "t"): out.append(0x09); r += 2
+            case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                out.append(controlEscapes[Int(e)])
+                r += 2
             case UInt8(ascii: "u"):
                 guard let first = hex4(b, r, end) else {
                     // Unreachable after validation.
@@ -181,6 +179,15 @@ func unquote(_ b: [UInt8], _ start: Int, _ end: Int) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
+/// The bytes `\b`, `\f`, `\n`, `\r` and `\t` stand for, by the escape's letter.
+private let controlEscapes: [UInt8] = {
+    var table = [UInt8](repeating: 0, count: 128)
+    for (letter, byte) in [("b", 0x08), ("f", 0x0C), ("n", 0x0A), ("r", 0x0D), ("t", 0x09)] as [(Character, UInt8)] {
+        table[Int(letter.asciiValue ?? 0)] = byte
+    }
+    return table
+}()
+
 /// The value of `\uXXXX` at `i`, or nil (Go's `getu4`).
 private func hex4(_ b: [UInt8], _ i: Int, _ end: Int) -> UInt32? {
     guard i + 6 <= end, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { return nil }
@@ -208,12 +215,20 @@ func validUTF8SequenceLength(_ b: [UInt8], _ i: Int, _ end: Int) -> Int {
     var hi: UInt8 = 0xBF
     switch c0 {
     case 0xC2...0xDF: n = 2
-    case 0xE0: n = 3; lo = 0xA0
+    case 0xE0:
+        n = 3
+        lo = 0xA0
     case 0xE1...0xEC, 0xEE, 0xEF: n = 3
-    case 0xED: n = 3; hi = 0x9F
-    case 0xF0: n = 4; lo = 0x90
+    case 0xED:
+        n = 3
+        hi = 0x9F
+    case 0xF0:
+        n = 4
+        lo = 0x90
     case 0xF1...0xF3: n = 4
-    case 0xF4: n = 4; hi = 0x8F
+    case 0xF4:
+        n = 4
+        hi = 0x8F
     default: return 0
     }
     guard i + n <= end else { return 0 }

@@ -81,7 +81,7 @@ struct GoScanner {
         case .inStringEsc:
             switch c {
             case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"),
-                 UInt8(ascii: "t"), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "\""):
+                UInt8(ascii: "t"), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "\""):
                 state = .inString
                 return .continue
             case UInt8(ascii: "u"):

@@ -148,7 +148,8 @@ public enum Discovery {
     /// `DiscoverACIEndpoints`: the endpoints of the first (longest) prefix that has any,
     /// and the attempts that failed on the way. Throws `discovery failed` when none has.
     public static func aciEndpoints(_ app: AppName, transport: DiscoveryTransport) throws(FetchError)
-        -> (endpoints: [ACIEndpoint], attempts: [FailedAttempt]) {
+        -> (endpoints: [ACIEndpoint], attempts: [FailedAttempt])
+    {
         let (data, attempts) = walk(app, transport: transport) { !$0.endpoints.isEmpty }
         guard let data else { throw FetchError("discovery failed") }
         return (data.endpoints, attempts)
@@ -168,7 +169,8 @@ public enum Discovery {
 
     /// `DiscoverPublicKeys`: the key URLs of the first prefix that lists any.
     public static func publicKeys(_ app: AppName, transport: DiscoveryTransport) throws(FetchError)
-        -> (keys: [String], attempts: [FailedAttempt]) {
+        -> (keys: [String], attempts: [FailedAttempt])
+    {
         let (data, attempts) = walk(app, transport: transport) { !$0.publicKeys.isEmpty }
         guard let data else { throw FetchError("discovery failed") }
         return (data.publicKeys, attempts)
@@ -176,7 +178,8 @@ public enum Discovery {
 
     /// `DiscoverWalk`: tries `a/b/c`, `a/b`, `a` until `enough` says so.
     static func walk(_ app: AppName, transport: DiscoveryTransport, enough: (Data) -> Bool)
-        -> (Data?, [FailedAttempt]) {
+        -> (Data?, [FailedAttempt])
+    {
         var attempts: [FailedAttempt] = []
         let parts = app.name.split(separator: "/", omittingEmptySubsequences: false)
         for end in stride(from: parts.count, to: 0, by: -1) {
@@ -305,7 +308,10 @@ enum HTMLScanner {
         func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0c || c == 0x0d }
         func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a }
         while i < b.count {
-            guard b[i] == UInt8(ascii: "<") else { i += 1; continue }
+            guard b[i] == UInt8(ascii: "<") else {
+                i += 1
+                continue
+            }
             if b[i...].starts(with: Array("<!--".utf8)) {
                 var j = i + 4
                 while j < b.count && !b[j...].starts(with: Array("-->".utf8)) { j += 1 }
@@ -323,10 +329,14 @@ enum HTMLScanner {
             var attributes: [(String, String)] = []
             // Attributes up to '>'.
             while i < b.count && b[i] != UInt8(ascii: ">") {
-                if isSpace(b[i]) || b[i] == UInt8(ascii: "/") { i += 1; continue }
+                if isSpace(b[i]) || b[i] == UInt8(ascii: "/") {
+                    i += 1
+                    continue
+                }
                 var keyEnd = i
                 while keyEnd < b.count, !isSpace(b[keyEnd]), b[keyEnd] != UInt8(ascii: "="), b[keyEnd] != UInt8(ascii: ">"),
-                      !(b[keyEnd] == UInt8(ascii: "/") && keyEnd + 1 < b.count && b[keyEnd + 1] == UInt8(ascii: ">")) {
+                    !(b[keyEnd] == UInt8(ascii: "/") && keyEnd + 1 < b.count && b[keyEnd + 1] == UInt8(ascii: ">"))
+                {
                     keyEnd += 1
                 }
                 let key = String(decoding: b[i..<keyEnd], as: UTF8.self).lowercased()
@@ -431,9 +441,10 @@ public struct DiscoveryResult: Sendable, Equatable {
         var out = ""
         for a in endpointAttempts { out += "discover endpoints walk: prefix: \(a.prefix) error: \(a.error)\n" }
         for a in publicKeyAttempts { out += "discover public keys walk: prefix: \(a.prefix) error: \(a.error)\n" }
-        let endpoints: JSONValue = .array(aciEndpoints.map {
-            .object([JSONMember(key: "ACI", value: .string($0.aci)), JSONMember(key: "ASC", value: .string($0.asc))])
-        })
+        let endpoints: JSONValue = .array(
+            aciEndpoints.map {
+                .object([JSONMember(key: "ACI", value: .string($0.aci)), JSONMember(key: "ASC", value: .string($0.asc))])
+            })
         let value: JSONValue = .object([
             JSONMember(key: "ACIEndpoints", value: aciEndpoints.isEmpty ? .null : endpoints),
             JSONMember(key: "PublicKeys", value: publicKeys.isEmpty ? .null : .array(publicKeys.map { .string($0) })),
@@ -487,21 +498,21 @@ public struct DiscoverError: Error, Sendable, Equatable, CustomStringConvertible
 /// Go's `runtime.GOARCH` for this machine.
 var goArch: String {
     #if arch(x86_64)
-    return "amd64"
+        return "amd64"
     #elseif arch(arm64)
-    return "arm64"
+        return "arm64"
     #else
-    return "unknown"
+        return "unknown"
     #endif
 }
 
 /// rkt's `common.GetArch()`: the appc name of this machine's architecture.
 var appcArch: String {
     #if arch(x86_64)
-    return "amd64"
+        return "amd64"
     #elseif arch(arm64)
-    return "aarch64"
+        return "aarch64"
     #else
-    return "unknown"
+        return "unknown"
     #endif
 }

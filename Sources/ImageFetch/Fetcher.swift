@@ -45,9 +45,11 @@ public struct FetchOptions: Sendable {
     public var maxImageSize = ImageStore.maxImageSize
 
     /// Defaults as for `rkt fetch`.
-    public init(insecure: InsecureOptions = [], pullPolicy: PullPolicy = .update, signature: String? = nil,
-                systemConfig: String = "/usr/lib/rkt", localConfig: String = "/etc/rkt", debug: Bool = false,
-                progress: Bool = false) {
+    public init(
+        insecure: InsecureOptions = [], pullPolicy: PullPolicy = .update, signature: String? = nil,
+        systemConfig: String = "/usr/lib/rkt", localConfig: String = "/etc/rkt", debug: Bool = false,
+        progress: Bool = false
+    ) {
         self.insecure = insecure
         self.pullPolicy = pullPolicy
         self.signature = signature
@@ -88,14 +90,17 @@ public final class Fetcher {
     ///   - log: receives stderr messages without the `fetch: ` prefix.
     ///   - stdout: receives stdout lines some paths print (the fingerprints of a key
     ///     offered by discovery); the process's stdout by default.
-    public init(store: ImageStore, options: FetchOptions, log: @escaping (String) -> Void,
-                stdout: ((String) -> Void)? = nil) {
+    public init(
+        store: ImageStore, options: FetchOptions, log: @escaping (String) -> Void,
+        stdout: ((String) -> Void)? = nil
+    ) {
         self.store = store
         self.options = options
         self.log = log
         let standard = TrustIO.standard
-        io = TrustIO(stdout: stdout ?? standard.stdout, stderr: log, isTerminal: standard.isTerminal,
-                     readLine: standard.readLine)
+        io = TrustIO(
+            stdout: stdout ?? standard.stdout, stderr: log, isTerminal: standard.isTerminal,
+            readLine: standard.readLine)
     }
 
     // MARK: Public entry points
@@ -206,8 +211,9 @@ public final class Fetcher {
         defer { close(fd) }
         let manifest = try Fetcher.manifest(of: "/proc/self/fd/\(fd)")
         do {
-            let identities = try verify(keystore, name: manifest.name.description, data: "/proc/self/fd/\(fd)",
-                                        signature: "/proc/self/fd/\(ascFD)")
+            let identities = try verify(
+                keystore, name: manifest.name.description, data: "/proc/self/fd/\(fd)",
+                signature: "/proc/self/fd/\(ascFD)")
             printIdentities(identities)
         } catch let error as FetchError {
             throw error.wrapped("image \(goQuote(manifest.name.description)) verification failed")
@@ -231,7 +237,9 @@ public final class Fetcher {
             return try store.record(idPrefix: remote.blobKey)
         }
         guard options.pullPolicy != .never else {
-            throw FetchError("unable to fetch image from URL \(goQuote(url)): either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled")
+            throw FetchError(
+                "unable to fetch image from URL \(goQuote(url)): either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled"
+            )
         }
         diag("remote fetching from URL \(goQuote(url))")
         if !options.noCache, let remote, Fetcher.useCached(remote) {
@@ -265,20 +273,24 @@ public final class Fetcher {
                 diag("using image from local store for image name \(image)")
                 return record
             } catch {
-                if case .nameNotFound = error {} else {
+                if case .nameNotFound = error {
+                } else {
                     throw FetchError(error.description).wrapped("cannot find image \(goQuote(image))")
                 }
             }
         }
         guard options.pullPolicy != .never else {
-            throw FetchError("unable to fetch image from image name \(goQuote(image)): either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled")
+            throw FetchError(
+                "unable to fetch image from image name \(goQuote(image)): either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled"
+            )
         }
         return try fetchByDiscovery(app, signature: signature, expectedID: expectedID)
     }
 
     private var transport: DiscoveryTransport {
-        DiscoveryTransport(allowHTTP: options.insecure.contains(.http), insecureTLS: options.insecure.contains(.tls),
-                           port: options.discoveryPort)
+        DiscoveryTransport(
+            allowHTTP: options.insecure.contains(.http), insecureTLS: options.insecure.contains(.tls),
+            port: options.discoveryPort)
     }
 
     /// rkt's `nameFetcher.Hash`.
@@ -317,8 +329,10 @@ public final class Fetcher {
 
     /// Downloads `url` (and its signature), verifies, imports and records the remote.
     /// `app` is set for discovered images: their name and labels must match.
-    private func download(_ url: String, asc: Asc, app: AppName?, remote: RemoteCache.Remote?,
-                          latest: Bool, expectedID: String?) throws -> ImageRecord {
+    private func download(
+        _ url: String, asc: Asc, app: AppName?, remote: RemoteCache.Remote?,
+        latest: Bool, expectedID: String?
+    ) throws -> ImageRecord {
         let keystore = self.keystore
         if options.insecure.contains(.tls) && keystore != nil {
             log("image: warning: TLS verification has been disabled")
@@ -343,17 +357,20 @@ public final class Fetcher {
             guard let signatureFile else { throw FetchError("error downloading the signature file") }
             let manifest = try Fetcher.manifest(of: aci.procPath)
             if let app { try Fetcher.validate(manifest, against: app) }
-            let identities = try verify(keystore, name: manifest.name.description, data: aci.procPath,
-                                        signature: signatureFile.procPath)
+            let identities = try verify(
+                keystore, name: manifest.name.description, data: aci.procPath,
+                signature: signatureFile.procPath)
             printIdentities(identities)
         } else {
             response = try downloadImage(url, into: aci, etag: remote?.etag)
             if response.status == 304, let remote { return try store.record(idPrefix: remote.blobKey) }
         }
         let record = try importImage(aci.procPath, expectedID: expectedID, latest: latest)
-        try remotes.save(RemoteCache.Remote(aciURL: url, sigURL: asc.location, etag: response.etag ?? "",
-                                            blobKey: record.key, downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000),
-                                            cacheMaxAge: Fetcher.maxAge(response.cacheControl)))
+        try remotes.save(
+            RemoteCache.Remote(
+                aciURL: url, sigURL: asc.location, etag: response.etag ?? "",
+                blobKey: record.key, downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000),
+                cacheMaxAge: Fetcher.maxAge(response.cacheControl)))
         return record
     }
 
@@ -396,8 +413,10 @@ public final class Fetcher {
             if let etag, !etag.isEmpty { http.headers.append("If-None-Match: \(etag)") }
             // A compressed image is never larger than the uncompressed limit: a body that
             // goes on past it is refused as it streams, not after it filled the disk.
-            let response = try http.get(url, limit: options.maxImageSize, limitName: "raise the limit with RKT_MAX_IMAGE_SIZE",
-                                        progress: progressSink("ACI")) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
+            let response = try http.get(
+                url, limit: options.maxImageSize, limitName: "raise the limit with RKT_MAX_IMAGE_SIZE",
+                progress: progressSink("ACI")
+            ) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
                 try FetchError.wrapping { () throws(SystemError) in try file.write(chunk) }
             }
             finishProgress()
@@ -426,8 +445,9 @@ public final class Fetcher {
     /// trusted key can have made the signature.
     private func checkIdentity(_ name: String, keystore: Keystore, signature: TemporaryFile) throws {
         do {
-            _ = try keystore.checkSignature(name: name, dataPath: "/dev/null", signaturePath: signature.procPath,
-                                            scratch: scratchDirectory)
+            _ = try keystore.checkSignature(
+                name: name, dataPath: "/dev/null", signaturePath: signature.procPath,
+                scratch: scratchDirectory)
         } catch .unknownIssuer {
             log("image: if you expected the signing key to change, try running:")
             log("image:     rkt trust --prefix \(goQuote(name))")
@@ -442,8 +462,9 @@ public final class Fetcher {
     /// rkt's `ValidateWithSignature`.
     private func verify(_ keystore: Keystore, name: String, data: String, signature: String) throws -> [String] {
         do {
-            return try keystore.checkSignature(name: name, dataPath: data, signaturePath: signature,
-                                               scratch: scratchDirectory)
+            return try keystore.checkSignature(
+                name: name, dataPath: data, signaturePath: signature,
+                scratch: scratchDirectory)
         } catch .unknownIssuer {
             log("image: If you expected the signing key to change, try running:")
             log("image:     rkt trust --prefix <image>")
@@ -479,10 +500,11 @@ public final class Fetcher {
             allowHTTP = options.insecure.contains(.http)
         }
         guard !options.insecure.contains(.tls) || options.insecure.contains(.pubkey) else { return }
-        let manager = TrustStore(systemConfig: options.systemConfig, localConfig: options.localConfig,
-                                 insecureAllowHTTP: allowHTTP, insecureSkipTLSCheck: options.insecure.contains(.tls),
-                                 trustKeysFromHTTPS: options.trustKeysFromHTTPS, debug: options.debug,
-                                 discoveryPort: options.discoveryPort)
+        let manager = TrustStore(
+            systemConfig: options.systemConfig, localConfig: options.localConfig,
+            insecureAllowHTTP: allowHTTP, insecureSkipTLSCheck: options.insecure.contains(.tls),
+            trustKeysFromHTTPS: options.trustKeysFromHTTPS, debug: options.debug,
+            discoveryPort: options.discoveryPort)
         let pubkeyIO = TrustIO(stdout: io.stdout, stderr: io.stderr, isTerminal: io.isTerminal, readLine: io.readLine)
         let locations: [String]
         do {
@@ -492,8 +514,9 @@ public final class Fetcher {
             return
         }
         do {
-            _ = try manager.add(keyFiles: locations, prefix: name,
-                                accept: options.trustKeysFromHTTPS ? .force : .ask, io: pubkeyIO)
+            _ = try manager.add(
+                keyFiles: locations, prefix: name,
+                accept: options.trustKeysFromHTTPS ? .force : .ask, io: pubkeyIO)
         } catch {
             log("image: " + error.render("error adding keys", debug: options.debug))
         }
@@ -589,7 +612,8 @@ public final class Fetcher {
         if total <= 0 {
             line = "\(prefix): \(ProgressBar.bytes(done)) of an unknown total size"
         } else {
-            line = "\(prefix): " + ProgressBar.bar(done, total, width: max(10, 80 - prefix.count - 18)) + " "
+            line =
+                "\(prefix): " + ProgressBar.bar(done, total, width: max(10, 80 - prefix.count - 18)) + " "
                 + ProgressBar.bytes(done) + " / " + ProgressBar.bytes(total)
         }
         try? Files.writeAll(2, Array(("\r" + line).utf8), path: "/dev/stderr")

@@ -222,8 +222,10 @@ struct HTTPClient {
     /// errors with Go-like text (`Get "URL": reason`). The body is counted as it streams:
     /// past `limit` bytes (or with a larger `Content-Length`) the transfer stops with an
     /// error naming `limitName`. Other responses' bodies are never read.
-    func get(_ url: String, limit: Int64? = nil, limitName: String? = nil, progress: ProgressSink? = nil,
-             sink: @escaping (UnsafeRawBufferPointer) throws(FetchError) -> Void) throws(FetchError) -> HTTPResponse {
+    func get(
+        _ url: String, limit: Int64? = nil, limitName: String? = nil, progress: ProgressSink? = nil,
+        sink: @escaping (UnsafeRawBufferPointer) throws(FetchError) -> Void
+    ) throws(FetchError) -> HTTPResponse {
         let curl: LibCurl
         switch LibCurl.shared {
         case let .success(loaded): curl = loaded
@@ -287,8 +289,9 @@ struct HTTPClient {
         var status = 0
         _ = curl.getInfo(handle, CurlOption.responseCode, &status)
         if status == 0 { status = transfer.status }
-        return HTTPResponse(status: status, etag: transfer.headers["etag"], cacheControl: transfer.headers["cache-control"],
-                            bytes: transfer.written)
+        return HTTPResponse(
+            status: status, etag: transfer.headers["etag"], cacheControl: transfer.headers["cache-control"],
+            bytes: transfer.written)
     }
 
     /// GETs a small document into memory; any status other than 200 is `bad HTTP status code: N`.

@@ -33,8 +33,10 @@ public struct InsecureOptions: OptionSet, Sendable, Hashable, CustomStringConver
     public static let all: InsecureOptions = [.allFetch, .allRun]
 
     /// The accepted words in rkt's help order.
-    public static let names: [String] = ["none", "image", "tls", "ondisk", "http", "pubkey", "capabilities",
-                                         "paths", "seccomp", "all-fetch", "all-run", "all"]
+    public static let names: [String] = [
+        "none", "image", "tls", "ondisk", "http", "pubkey", "capabilities",
+        "paths", "seccomp", "all-fetch", "all-run", "all",
+    ]
 
     private static let values: [String: InsecureOptions] = [
         "none": [], "image": .image, "tls": .tls, "ondisk": .ondisk, "http": .http, "pubkey": .pubkey,
@@ -61,10 +63,12 @@ public struct InsecureOptions: OptionSet, Sendable, Hashable, CustomStringConver
 
     /// The set bits as rkt's words, comma-separated, `none` when empty.
     public var description: String {
-        let single: [(String, InsecureOptions)] = [("image", .image), ("tls", .tls), ("ondisk", .ondisk),
-                                                   ("http", .http), ("pubkey", .pubkey),
-                                                   ("capabilities", .capabilities), ("paths", .paths),
-                                                   ("seccomp", .seccomp)]
+        let single: [(String, InsecureOptions)] = [
+            ("image", .image), ("tls", .tls), ("ondisk", .ondisk),
+            ("http", .http), ("pubkey", .pubkey),
+            ("capabilities", .capabilities), ("paths", .paths),
+            ("seccomp", .seccomp),
+        ]
         let words = single.filter { contains($0.1) }.map(\.0)
         return words.isEmpty ? "none" : words.joined(separator: ",")
     }

@@ -162,8 +162,10 @@ public struct Keystore: Sendable {
     /// Checks the detached signature at `signaturePath` (armored or binary) over the file
     /// at `dataPath` against the keys trusted for `name`, with `gpgv`. Returns the signer's
     /// identities (user IDs in key order).
-    func checkSignature(name: String, dataPath: String, signaturePath: String,
-                        scratch: String) throws(CheckFailure) -> [String] {
+    func checkSignature(
+        name: String, dataPath: String, signaturePath: String,
+        scratch: String
+    ) throws(CheckFailure) -> [String] {
         let keys: [TrustedKey]
         do {
             keys = try keyring(for: name)
@@ -186,9 +188,12 @@ public struct Keystore: Sendable {
             let pidFDs = "/proc/\(getpid())/fd/"
             let signature = signaturePath.hasPrefix(ownFDs) ? pidFDs + signaturePath.dropFirst(ownFDs.count) : signaturePath
             let data = dataPath.hasPrefix(ownFDs) ? pidFDs + dataPath.dropFirst(ownFDs.count) : dataPath
-            status = try Subprocess.run(["gpgv", "--homedir", directory, "--status-fd", "1",
-                                         "--keyring", directory + "/keyring.gpg", signature, data],
-                                        scratch: scratch)
+            status = try Subprocess.run(
+                [
+                    "gpgv", "--homedir", directory, "--status-fd", "1",
+                    "--keyring", directory + "/keyring.gpg", signature, data,
+                ],
+                scratch: scratch)
         } catch let error as Subprocess.Failure {
             throw .other(FetchError(error.description))
         } catch {
@@ -203,7 +208,8 @@ public struct Keystore: Sendable {
             switch fields[1] {
             case "VALIDSIG":
                 let primary = (fields.count >= 12 ? fields[11] : fields[2]).lowercased()
-                let signer = keys.first { $0.entity.fileName == primary }
+                let signer =
+                    keys.first { $0.entity.fileName == primary }
                     ?? keys.first { $0.entity.subkeyFingerprints.map(OpenPGP.hex).contains(fields[2].lowercased()) }
                 if status.code == 0, let signer { return signer.entity.identities }
             case "BADSIG": sawBad = true

@@ -41,7 +41,9 @@ enum OpenPGP {
         // Armor headers ("Key: value") run up to the first blank line.
         var cursor = index
         while cursor < lines.count, lines[cursor].contains(":"), !lines[cursor].hasPrefix("-----") { cursor += 1 }
-        if cursor < lines.count, lines[cursor].isEmpty { index = cursor + 1 } else if cursor > index {
+        if cursor < lines.count, lines[cursor].isEmpty {
+            index = cursor + 1
+        } else if cursor > index {
             throw FetchError("openpgp: invalid data: armor header without blank line")
         }
         var base64 = ""
@@ -50,7 +52,10 @@ enum OpenPGP {
             let line = lines[index]
             index += 1
             if line.hasPrefix("-----END ") { break }
-            if line.hasPrefix("=") && line.count == 5 { checksum = String(line.dropFirst()); continue }
+            if line.hasPrefix("=") && line.count == 5 {
+                checksum = String(line.dropFirst())
+                continue
+            }
             base64 += line
         }
         guard let bytes = decodeBase64(base64) else { throw FetchError("openpgp: invalid data: bad base64") }
@@ -180,11 +185,25 @@ enum OpenPGP {
             cursor += 1 + Int(b[cursor])
         }
         switch b[5] {
-        case 1, 2, 3: try mpi(); try mpi()                        // RSA n, e
-        case 16, 20: try mpi(); try mpi(); try mpi()              // ElGamal p, g, y
-        case 17: try mpi(); try mpi(); try mpi(); try mpi()       // DSA p, q, g, y
-        case 19, 22: try oid(); try mpi()                          // ECDSA, EdDSA
-        case 18: try oid(); try mpi(); cursor += 1 + (cursor < b.count ? Int(b[cursor]) : 0)  // ECDH + KDF params
+        case 1, 2, 3:
+            try mpi()
+            try mpi()  // RSA n, e
+        case 16, 20:
+            try mpi()
+            try mpi()
+            try mpi()  // ElGamal p, g, y
+        case 17:
+            try mpi()
+            try mpi()
+            try mpi()
+            try mpi()  // DSA p, q, g, y
+        case 19, 22:
+            try oid()
+            try mpi()  // ECDSA, EdDSA
+        case 18:
+            try oid()
+            try mpi()
+            cursor += 1 + (cursor < b.count ? Int(b[cursor]) : 0)  // ECDH + KDF params
         default: throw FetchError("openpgp: unsupported feature: public key algorithm \(b[5])")
         }
         guard cursor <= b.count else { throw FetchError("openpgp: invalid data: short key packet") }

@@ -16,8 +16,10 @@ public struct TrustIO {
     public var readLine: () -> String?
 
     /// Explicit sinks.
-    public init(stdout: @escaping (String) -> Void, stderr: @escaping (String) -> Void,
-                isTerminal: @escaping () -> Bool, readLine: @escaping () -> String?) {
+    public init(
+        stdout: @escaping (String) -> Void, stderr: @escaping (String) -> Void,
+        isTerminal: @escaping () -> Bool, readLine: @escaping () -> String?
+    ) {
         self.stdout = stdout
         self.stderr = stderr
         self.isTerminal = isTerminal
@@ -26,10 +28,11 @@ public struct TrustIO {
 
     /// The process's own stdout, stderr and stdin.
     public static var standard: TrustIO {
-        TrustIO(stdout: { line in writeStandard(1, line + "\n") },
-                stderr: { line in writeStandard(2, line + "\n") },
-                isTerminal: { isatty(0) == 1 && isatty(2) == 1 },
-                readLine: { readStandardLine() })
+        TrustIO(
+            stdout: { line in writeStandard(1, line + "\n") },
+            stderr: { line in writeStandard(2, line + "\n") },
+            isTerminal: { isatty(0) == 1 && isatty(2) == 1 },
+            readLine: { readStandardLine() })
     }
 }
 
@@ -82,9 +85,11 @@ public struct TrustStore {
     public var discoveryPort: UInt?
 
     /// A trust store over the given configuration directories.
-    public init(systemConfig: String = "/usr/lib/rkt", localConfig: String = "/etc/rkt",
-                insecureAllowHTTP: Bool = false, insecureSkipTLSCheck: Bool = false,
-                trustKeysFromHTTPS: Bool = false, debug: Bool = false, discoveryPort: UInt? = nil) {
+    public init(
+        systemConfig: String = "/usr/lib/rkt", localConfig: String = "/etc/rkt",
+        insecureAllowHTTP: Bool = false, insecureSkipTLSCheck: Bool = false,
+        trustKeysFromHTTPS: Bool = false, debug: Bool = false, discoveryPort: UInt? = nil
+    ) {
         keystore = Keystore(systemConfig: systemConfig, localConfig: localConfig)
         self.insecureAllowHTTP = insecureAllowHTTP
         self.insecureSkipTLSCheck = insecureSkipTLSCheck
@@ -99,10 +104,13 @@ public struct TrustStore {
     /// fails with `error reviewing key: unable to ask user to review fingerprint due to
     /// lack of tty`. Errors are to be printed as `trust: ` + `error.render("error adding keys", debug:)`.
     @discardableResult
-    public func add(keyFile: String, prefix: String?, root: Bool, skipFingerprintReview: Bool,
-                    io: TrustIO = .standard) throws(FetchError) -> TrustResult {
-        try add(keyFiles: [keyFile], prefix: root ? "" : (prefix ?? ""),
-                accept: skipFingerprintReview ? .force : .ask, io: io)
+    public func add(
+        keyFile: String, prefix: String?, root: Bool, skipFingerprintReview: Bool,
+        io: TrustIO = .standard
+    ) throws(FetchError) -> TrustResult {
+        try add(
+            keyFiles: [keyFile], prefix: root ? "" : (prefix ?? ""),
+            accept: skipFingerprintReview ? .force : .ask, io: io)
     }
 
     enum Accept { case force, ask }
@@ -172,8 +180,9 @@ public struct TrustStore {
         let keys: [String]
         do throws(FetchError) {
             let app = try AppName(parsing: prefix)
-            let transport = DiscoveryTransport(allowHTTP: insecureAllowHTTP, insecureTLS: insecureSkipTLSCheck,
-                                               port: discoveryPort)
+            let transport = DiscoveryTransport(
+                allowHTTP: insecureAllowHTTP, insecureTLS: insecureSkipTLSCheck,
+                port: discoveryPort)
             let (found, attempts) = Discovery.publicKeysAndAttempts(app, transport: transport)
             if debug {
                 for attempt in attempts {
@@ -191,13 +200,16 @@ public struct TrustStore {
 
     /// Adds the keys meta discovery finds (or the given ones) — `rkt trust` as a whole.
     @discardableResult
-    public func trust(keyFiles: [String], prefix: String?, root: Bool, skipFingerprintReview: Bool,
-                      io: TrustIO = .standard) throws(FetchError) -> TrustResult {
+    public func trust(
+        keyFiles: [String], prefix: String?, root: Bool, skipFingerprintReview: Bool,
+        io: TrustIO = .standard
+    ) throws(FetchError) -> TrustResult {
         let effectivePrefix = root ? "" : (prefix ?? "")
         var locations = keyFiles
         if locations.isEmpty { locations = try discoverKeyLocations(prefix: effectivePrefix, io: io) }
-        return try add(keyFiles: locations, prefix: effectivePrefix,
-                       accept: skipFingerprintReview ? .force : .ask, io: io)
+        return try add(
+            keyFiles: locations, prefix: effectivePrefix,
+            accept: skipFingerprintReview ? .force : .ask, io: io)
     }
 
     // MARK: Steps
@@ -257,7 +269,8 @@ public struct TrustStore {
         guard let colon = location.firstIndex(of: ":") else { return "" }
         let candidate = location[..<colon]
         guard let first = candidate.first, first.isLetter,
-              candidate.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return "" }
+            candidate.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        else { return "" }
         return candidate.lowercased()
     }
 }

@@ -44,10 +44,12 @@ public final class ACIStream {
             case .gzip: try ACIStream.checkGzipHeader(head)
             case .bzip2, .xz, .tar: break
             }
-            let source: ByteSource = type == .tar
+            let source: ByteSource =
+                type == .tar
                 ? FileSource(fd: fd, path: path)
                 : try DecompressorSource(fd: fd, type: type)
-            chunks = pipelined
+            chunks =
+                pipelined
                 ? PipelinedChunks(source, chunkSize: ACIStream.chunkSize)
                 : DirectChunks(source, chunkSize: 64 * 1024)
         } catch {

@@ -9,8 +9,12 @@ public final class ACIWriter {
     /// One entry's header, as it will be written.
     public struct Header: Sendable {
         public enum Kind: Sendable, Equatable {
-            case regular, directory, symlink(target: [UInt8]), hardlink(target: [UInt8]), fifo
-            case characterDevice(major: UInt32, minor: UInt32), blockDevice(major: UInt32, minor: UInt32)
+            case regular, directory
+            case symlink(target: [UInt8])
+            case hardlink(target: [UInt8])
+            case fifo
+            case characterDevice(major: UInt32, minor: UInt32)
+            case blockDevice(major: UInt32, minor: UInt32)
         }
 
         public var name: [UInt8]
@@ -61,11 +65,13 @@ public final class ACIWriter {
         // and each entry reaches the sink as soon as it is written.
         archive_write_set_bytes_per_block(a, 0)
         let client = Unmanaged.passUnretained(self).toOpaque()
-        let status = archive_write_open2(a, client, nil, { _, client, buffer, length in
-            guard let client, let buffer else { return -1 }
-            let writer = Unmanaged<ACIWriter>.fromOpaque(client).takeUnretainedValue()
-            return writer.accept(UnsafeRawBufferPointer(start: buffer, count: length))
-        }, nil, nil)
+        let status = archive_write_open2(
+            a, client, nil,
+            { _, client, buffer, length in
+                guard let client, let buffer else { return -1 }
+                let writer = Unmanaged<ACIWriter>.fromOpaque(client).takeUnretainedValue()
+                return writer.accept(UnsafeRawBufferPointer(start: buffer, count: length))
+            }, nil, nil)
         guard status == ARCHIVE_OK else { throw error() }
     }
 

@@ -32,7 +32,10 @@ final class FileSource: ByteSource {
         var filled = 0
         while filled < buffer.count {
             let n = Syscall.retrying { Glibc.read(fd, buffer.baseAddress.map { $0 + filled }, buffer.count - filled) }
-            if n > 0 { filled += n; continue }
+            if n > 0 {
+                filled += n
+                continue
+            }
             if n == 0 { break }
             throw .system(SystemError("read", path))
         }
@@ -123,7 +126,8 @@ final class DecompressorSource: ByteSource {
 func goReaderMessage(forLibarchive text: String) -> String {
     let lower = text.lowercased()
     if lower.contains("truncated") || lower.contains("premature end") || lower.contains("unexpected eof")
-        || lower.contains("no progress is possible") {
+        || lower.contains("no progress is possible")
+    {
         return "unexpected EOF"
     }
     if lower.contains("damaged tar archive") || lower.contains("unrecognized archive format") {

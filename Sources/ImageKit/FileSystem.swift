@@ -53,7 +53,7 @@ public enum FileSystem {
     public static func readFile(_ path: String, limit: Int) throws(ImageKitError) -> [UInt8] {
         do {
             return try Files.readFile(path, limit: limit)
-        } catch where error.code == EFBIG {
+        } catch  where error.code == EFBIG {
             throw .tooLarge(name: path, limit: limit)
         } catch {
             throw .system(error)

@@ -213,7 +213,8 @@ private final class LayoutWalker {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 4096)
-        let name = getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        let name =
+            getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
             ? String(cString: entry.pw_name) : ""
         userNames[uid] = name
         return name
@@ -224,7 +225,8 @@ private final class LayoutWalker {
         var entry = group()
         var result: UnsafeMutablePointer<group>?
         var buffer = [CChar](repeating: 0, count: 4096)
-        let name = getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        let name =
+            getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
             ? String(cString: entry.gr_name) : ""
         groupNames[gid] = name
         return name

@@ -241,8 +241,9 @@ enum TarProbe {
         guard lseek(fd, 0, SEEK_SET) == 0, archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK else { return nil }
         var first: OpaquePointer?
         guard archive_read_next_header(a, &first) == ARCHIVE_OK, let first,
-              let name = archive_entry_pathname(first), GoPath.clean(String(cString: name)) == "manifest",
-              archive_entry_size(first) <= limit else { return nil }
+            let name = archive_entry_pathname(first), GoPath.clean(String(cString: name)) == "manifest",
+            archive_entry_size(first) <= limit
+        else { return nil }
         var second: OpaquePointer?
         guard archive_read_next_header(a, &second) == ARCHIVE_OK else { return nil }
         let end = archive_read_header_position(a)
@@ -259,8 +260,8 @@ enum TarProbe {
             guard archive_read_open_memory(a, raw.baseAddress, raw.count) == ARCHIVE_OK else { return nil }
             var entry: OpaquePointer?
             guard archive_read_next_header(a, &entry) == ARCHIVE_OK, let entry,
-                  archive_entry_filetype(entry) == 0o100000, archive_entry_hardlink(entry) == nil,
-                  let name = archive_entry_pathname(entry), GoPath.clean(String(cString: name)) == "manifest"
+                archive_entry_filetype(entry) == 0o100000, archive_entry_hardlink(entry) == nil,
+                let name = archive_entry_pathname(entry), GoPath.clean(String(cString: name)) == "manifest"
             else { return nil }
             var data = [UInt8](repeating: 0, count: Int(archive_entry_size(entry)))
             let n = data.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
@@ -294,12 +295,14 @@ enum TarProbe {
         archive_write_set_format_pax_restricted(a)
         archive_write_set_bytes_per_block(a, 0)
         let client = Unmanaged.passUnretained(collector).toOpaque()
-        let opened = archive_write_open2(a, client, nil, { _, client, buffer, length in
-            guard let client, let buffer else { return -1 }
-            Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue().bytes
-                .append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        }, nil, nil)
+        let opened = archive_write_open2(
+            a, client, nil,
+            { _, client, buffer, length in
+                guard let client, let buffer else { return -1 }
+                Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue().bytes
+                    .append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+                return length
+            }, nil, nil)
         archive_entry_set_size(entry, Int64(data.count))
         func failure() -> ImageKitError {
             .archive("cannot encode the manifest entry: " + (archive_error_string(a).map { String(cString: $0) } ?? "unknown error"))

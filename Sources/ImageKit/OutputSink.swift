@@ -170,12 +170,14 @@ enum GzipMember {
         // No blocking: the member must end exactly where the compressor ends.
         archive_write_set_bytes_per_block(a, 0)
         let client = Unmanaged.passUnretained(collector).toOpaque()
-        let opened = archive_write_open2(a, client, nil, { _, client, buffer, length in
-            guard let client, let buffer else { return -1 }
-            let collector = Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue()
-            collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        }, nil, nil)
+        let opened = archive_write_open2(
+            a, client, nil,
+            { _, client, buffer, length in
+                guard let client, let buffer else { return -1 }
+                let collector = Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue()
+                collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+                return length
+            }, nil, nil)
         guard opened == ARCHIVE_OK, let entry = archive_entry_new() else { throw failure(a) }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, "member")

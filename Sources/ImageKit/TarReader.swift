@@ -41,11 +41,13 @@ public final class TarReader {
         archive = a
         archive_read_support_format_tar(a)
         let opaque = Unmanaged.passUnretained(self).toOpaque()
-        let status = archive_read_open(a, opaque, nil, { _, client, buffer in
-            guard let client, let buffer else { return -1 }
-            let reader = Unmanaged<TarReader>.fromOpaque(client).takeUnretainedValue()
-            return reader.supply(buffer)
-        }, nil)
+        let status = archive_read_open(
+            a, opaque, nil,
+            { _, client, buffer in
+                guard let client, let buffer else { return -1 }
+                let reader = Unmanaged<TarReader>.fromOpaque(client).takeUnretainedValue()
+                return reader.supply(buffer)
+            }, nil)
         // libarchive bids on the format while opening. An empty stream is a tar with no
         // entries; any other failure is reported by the first `next()`, as Go's reader would.
         if status != ARCHIVE_OK {
@@ -137,8 +139,10 @@ public final class TarReader {
 
     /// Hands the current entry's data blocks to `body` with their offsets, as stored:
     /// a sparse member leaves gaps between blocks (holes), which nothing fills in.
-    public func readDataBlocks<E: Error>(_ body: (UnsafeRawBufferPointer, Int64) throws(E) -> Void,
-                                         failure: (ImageKitError) -> E) throws(E) {
+    public func readDataBlocks<E: Error>(
+        _ body: (UnsafeRawBufferPointer, Int64) throws(E) -> Void,
+        failure: (ImageKitError) -> E
+    ) throws(E) {
         var block: UnsafeRawPointer?
         var size = 0
         var offset: Int64 = 0

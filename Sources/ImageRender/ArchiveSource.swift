@@ -42,8 +42,9 @@ final class ArchiveSource {
     /// members leave gaps between blocks).
     func readData(into sink: DataSink) throws(RenderError) {
         let path = self.path
-        try reader.readDataBlocks({ (block, offset) throws(RenderError) in try sink.consume(block, at: offset) },
-                                  failure: { Self.renderError($0, path: path) })
+        try reader.readDataBlocks(
+            { (block, offset) throws(RenderError) in try sink.consume(block, at: offset) },
+            failure: { Self.renderError($0, path: path) })
     }
 
     /// After the last entry: hashes whatever follows and returns the key (`sha512-` + 64 hex).

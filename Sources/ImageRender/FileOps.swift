@@ -52,7 +52,6 @@ func cString(_ bytes: [UInt8]) -> [CChar] {
 
 func cString(_ text: String) -> [CChar] { cString(Array(text.utf8)) }
 
-
 /// rkt's key form of a finished SHA-512: `sha512-` + the first 64 hex digits.
 func keyForm(_ hasher: SHA512Hasher) -> String {
     "sha512-" + String(ImageID.hexString(hasher.finalize()).prefix(64))

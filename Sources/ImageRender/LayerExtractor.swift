@@ -37,8 +37,9 @@ enum LayerExtractor {
         }
         try output.finish()
         let key = try source.finishKey()
-        return ExtractionResult(index: LayerIndex(privileged: output.privileges == .all, entries: state.entries),
-                                manifest: state.manifest, key: key)
+        return ExtractionResult(
+            index: LayerIndex(privileged: output.privileges == .all, entries: state.entries),
+            manifest: state.manifest, key: key)
     }
 }
 
@@ -129,8 +130,10 @@ private final class ExtractionState {
         entries.append(record)
     }
 
-    private func writeFile(_ relative: RelativePath, size: Int64, parent: (fd: Int32, name: [UInt8]), metadata: Metadata,
-                           source: ArchiveSource) throws(RenderError) {
+    private func writeFile(
+        _ relative: RelativePath, size: Int64, parent: (fd: Int32, name: [UInt8]), metadata: Metadata,
+        source: ArchiveSource
+    ) throws(RenderError) {
         guard size >= 0, size <= limit - total else { throw .tooLarge(limit: limit) }
         total += size
         let fd = try output.createFile(parent, relative: relative)
@@ -166,8 +169,9 @@ private final class ExtractionState {
         guard fstatat(parent.fd, cString(parent.name), &info, AT_SYMLINK_NOFOLLOW) == 0 else {
             throw .system(SystemError("lstat", output.describe(relative)))
         }
-        var record = LayerEntry(kind: .hardlink, path: relative, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
-                                mtime: Int64(info.st_mtim.tv_sec), mtimeNanoseconds: Int64(info.st_mtim.tv_nsec))
+        var record = LayerEntry(
+            kind: .hardlink, path: relative, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
+            mtime: Int64(info.st_mtim.tv_sec), mtimeNanoseconds: Int64(info.st_mtim.tv_nsec))
         record.size = Int64(info.st_size)
         record.target = target
         entries.append(record)
@@ -176,8 +180,10 @@ private final class ExtractionState {
     private func recordImplicitDirectories() {
         let made = output.implicitDirectories
         while implicitSeen < made.count {
-            entries.append(LayerEntry(kind: .implicitDirectory, path: made[implicitSeen], mode: 0o755, uid: geteuid(), gid: getegid(),
-                                      mtime: 0, mtimeNanoseconds: 0))
+            entries.append(
+                LayerEntry(
+                    kind: .implicitDirectory, path: made[implicitSeen], mode: 0o755, uid: geteuid(), gid: getegid(),
+                    mtime: 0, mtimeNanoseconds: 0))
             implicitSeen += 1
         }
     }
@@ -187,8 +193,9 @@ private final class ExtractionState {
         guard (0..<Int64(UInt32.max)).contains(uid), (0..<Int64(UInt32.max)).contains(gid) else {
             throw .unsafeEntry(name: name, reason: "owner \(uid):\(gid) out of range")
         }
-        return Metadata(mode: UInt32(archive_entry_perm(entry)), uid: UInt32(uid), gid: UInt32(gid),
-                        mtime: Int64(archive_entry_mtime(entry)), mtimeNanoseconds: Int64(archive_entry_mtime_nsec(entry)))
+        return Metadata(
+            mode: UInt32(archive_entry_perm(entry)), uid: UInt32(uid), gid: UInt32(gid),
+            mtime: Int64(archive_entry_mtime(entry)), mtimeNanoseconds: Int64(archive_entry_mtime_nsec(entry)))
     }
 
     private static func record(_ kind: LayerEntry.Kind, _ path: RelativePath, _ m: Metadata) -> LayerEntry {

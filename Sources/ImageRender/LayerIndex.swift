@@ -2,17 +2,17 @@
 struct LayerEntry: Equatable {
     enum Kind: UInt8 {
         /// A directory named by the archive.
-        case directory = 0x64 // d
+        case directory = 0x64  // d
         /// A directory created only because something below it was named.
-        case implicitDirectory = 0x44 // D
-        case file = 0x66 // f
-        case symlink = 0x6c // l
-        case hardlink = 0x68 // h
-        case characterDevice = 0x63 // c
-        case blockDevice = 0x62 // b
-        case fifo = 0x70 // p
+        case implicitDirectory = 0x44  // D
+        case file = 0x66  // f
+        case symlink = 0x6c  // l
+        case hardlink = 0x68  // h
+        case characterDevice = 0x63  // c
+        case blockDevice = 0x62  // b
+        case fifo = 0x70  // p
         /// The image's `manifest` entry (kept beside the rootfs, not in it).
-        case manifest = 0x6d // m
+        case manifest = 0x6d  // m
 
         var isDirectory: Bool { self == .directory || self == .implicitDirectory }
     }
@@ -86,12 +86,13 @@ struct LayerIndex: Equatable {
     private static func decodeEntry(_ line: ArraySlice<UInt8>) -> LayerEntry? {
         let fields = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard fields.count == 9, fields[0].count == 1, let first = fields[0].first, let kind = LayerEntry.Kind(rawValue: first),
-              let mode = UInt32(text(fields[1]), radix: 8), let uid = UInt32(text(fields[2])), let gid = UInt32(text(fields[3])),
-              let mtime = Int64(text(fields[4])), let nsec = Int64(text(fields[5])), let size = Int64(text(fields[6])),
-              let path = unescape(fields[7]), fields[8].first == 0x3d, let extra = unescape(fields[8].dropFirst())
+            let mode = UInt32(text(fields[1]), radix: 8), let uid = UInt32(text(fields[2])), let gid = UInt32(text(fields[3])),
+            let mtime = Int64(text(fields[4])), let nsec = Int64(text(fields[5])), let size = Int64(text(fields[6])),
+            let path = unescape(fields[7]), fields[8].first == 0x3d, let extra = unescape(fields[8].dropFirst())
         else { return nil }
-        var entry = LayerEntry(kind: kind, path: path == [0x2e] ? [] : path, mode: mode, uid: uid, gid: gid,
-                               mtime: mtime, mtimeNanoseconds: nsec, size: size)
+        var entry = LayerEntry(
+            kind: kind, path: path == [0x2e] ? [] : path, mode: mode, uid: uid, gid: gid,
+            mtime: mtime, mtimeNanoseconds: nsec, size: size)
         switch kind {
         case .file: entry.digest = String(decoding: extra, as: UTF8.self)
         case .symlink, .hardlink: entry.target = extra

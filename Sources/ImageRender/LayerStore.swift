@@ -59,10 +59,10 @@ final class LayerStore {
     func load(_ key: String) -> Layer? {
         let base = path(key)
         guard Sys.exists(base + "/complete"),
-              let bytes = try? Sys.readFile(base + "/index", limit: 1 << 30),
-              let hash = try? Sys.readFile(base + "/hash", limit: 256),
-              String(decoding: hash, as: UTF8.self) == keyForm(of: bytes),
-              let index = LayerIndex.decode(bytes)
+            let bytes = try? Sys.readFile(base + "/index", limit: 1 << 30),
+            let hash = try? Sys.readFile(base + "/hash", limit: 256),
+            String(decoding: hash, as: UTF8.self) == keyForm(of: bytes),
+            let index = LayerIndex.decode(bytes)
         else { return nil }
         return Layer(key: key, path: base, index: index)
     }
@@ -77,11 +77,12 @@ final class LayerStore {
             guard let info = Self.lstat(entry.path, walker: walker), Self.matches(entry, info) else { return false }
             if entry.kind == .symlink {
                 guard let found = try? walker.parent(of: entry.path, create: false),
-                      Self.readLink(found.fd, found.name) == entry.target else { return false }
+                    Self.readLink(found.fd, found.name) == entry.target
+                else { return false }
             }
             if thorough, entry.kind == .file {
                 guard let found = try? walker.parent(of: entry.path, create: false),
-                      let digest = try? ContentDigest.of(found.fd, found.name, path: layer.rootfs), digest == entry.digest
+                    let digest = try? ContentDigest.of(found.fd, found.name, path: layer.rootfs), digest == entry.digest
                 else { return false }
             }
         }
@@ -92,7 +93,8 @@ final class LayerStore {
         var info = stat()
         if relative.isEmpty { return fstat(walker.rootFd, &info) == 0 ? info : nil }
         guard let found = try? walker.parent(of: relative, create: false),
-              fstatat(found.fd, cString(found.name), &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+            fstatat(found.fd, cString(found.name), &info, AT_SYMLINK_NOFOLLOW) == 0
+        else { return nil }
         return info
     }
 

@@ -98,8 +98,10 @@ final class DirectoryWalker {
     /// last name. Missing directories are created (0755, reported to `created`) when
     /// `create` is set. Nil when a parent is not a directory, or is missing and `create`
     /// is not set, or `relative` is the root.
-    func parent(of relative: RelativePath, create: Bool,
-                created: (RelativePath) -> Void = { _ in }) throws(RenderError) -> (fd: Int32, name: [UInt8])? {
+    func parent(
+        of relative: RelativePath, create: Bool,
+        created: (RelativePath) -> Void = { _ in }
+    ) throws(RenderError) -> (fd: Int32, name: [UInt8])? {
         guard !relative.isEmpty else { return nil }
         let nameStart = (relative.lastIndex(of: BytePath.slash) ?? -1) + 1
         let dirEnd = max(nameStart - 1, 0)
@@ -110,8 +112,10 @@ final class DirectoryWalker {
     }
 
     /// The directory `relative[..<end]` (end at a component boundary).
-    private func directory(_ relative: RelativePath, end dirEnd: Int, create: Bool,
-                           created: (RelativePath) -> Void) throws(RenderError) -> Int32? {
+    private func directory(
+        _ relative: RelativePath, end dirEnd: Int, create: Bool,
+        created: (RelativePath) -> Void
+    ) throws(RenderError) -> Int32? {
         // The longest common byte prefix with the open chain, then the open directories
         // wholly inside it (ending at a component boundary of both).
         var common = 0
@@ -309,8 +313,10 @@ final class OutputTree {
     /// A fifo or device node (`type` is S_IFIFO, S_IFCHR or S_IFBLK). Devices need
     /// `privileges.devices`; the caller checks.
     @discardableResult
-    func node(_ parent: (fd: Int32, name: [UInt8]), relative: RelativePath, type: mode_t, major: UInt32, minor: UInt32,
-              metadata: Metadata) throws(RenderError) -> Metadata {
+    func node(
+        _ parent: (fd: Int32, name: [UInt8]), relative: RelativePath, type: mode_t, major: UInt32, minor: UInt32,
+        metadata: Metadata
+    ) throws(RenderError) -> Metadata {
         let cName = cString(parent.name)
         let device = type == S_IFIFO ? 0 : dev_t(clinux_makedev(major, minor))
         for attempt in 0..<2 {

@@ -69,7 +69,6 @@ public enum RenderError: SystemFailure, Sendable, Equatable, CustomStringConvert
     }
 }
 
-
 /// A `FileLock` with its failures as render errors (rkt's key locks:
 /// `cas/treestorelocks/ID`, and ours for layers, `cas/layerlocks/KEY`).
 func takeLock(_ path: String, exclusive: Bool, wait: Bool) throws(RenderError) -> FileLock? {

@@ -1,4 +1,5 @@
 import GoCompat
+
 /// acirenderer's choice of files (appc-spec.md §7.2), made from the layer indexes
 /// instead of the archives (they list the same entries in the same order).
 struct Selection {
@@ -117,4 +118,3 @@ private struct ProvidedPaths {
         return true
     }
 }
-

@@ -26,24 +26,27 @@ enum TreeHasher {
         return keyForm(hasher)
     }
 
-    private static func walk(_ root: Int32, path: String, hasher: SHA512Hasher,
-                             digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String) throws(RenderError) {
-        try DirectoryWalk.run(root, rootPath: path, failure: { RenderError.system(SystemError($0.operation, $0.path, code: $0.code)) },
-                              visit: { (entry) throws(RenderError) -> Bool in
-            let (dir, name, info, child) = (entry.parent, entry.name, entry.info, entry.relative)
-            switch info.st_mode & S_IFMT {
-            case S_IFREG:
-                hasher.update(record(child, info, extra: Array(try digest(child, dir, name, info).utf8)))
-            case S_IFLNK:
-                hasher.update(record(child, info, extra: LayerStore.readLink(dir, name) ?? []))
-            case S_IFCHR, S_IFBLK:
-                let dev = UInt64(info.st_rdev)
-                hasher.update(record(child, info, extra: Array("\(clinux_major(dev)),\(clinux_minor(dev))".utf8)))
-            default:
-                hasher.update(record(child, info, extra: []))
-            }
-            return entry.isDirectory
-        })
+    private static func walk(
+        _ root: Int32, path: String, hasher: SHA512Hasher,
+        digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String
+    ) throws(RenderError) {
+        try DirectoryWalk.run(
+            root, rootPath: path, failure: { RenderError.system(SystemError($0.operation, $0.path, code: $0.code)) },
+            visit: { (entry) throws(RenderError) -> Bool in
+                let (dir, name, info, child) = (entry.parent, entry.name, entry.info, entry.relative)
+                switch info.st_mode & S_IFMT {
+                case S_IFREG:
+                    hasher.update(record(child, info, extra: Array(try digest(child, dir, name, info).utf8)))
+                case S_IFLNK:
+                    hasher.update(record(child, info, extra: LayerStore.readLink(dir, name) ?? []))
+                case S_IFCHR, S_IFBLK:
+                    let dev = UInt64(info.st_rdev)
+                    hasher.update(record(child, info, extra: Array("\(clinux_major(dev)),\(clinux_minor(dev))".utf8)))
+                default:
+                    hasher.update(record(child, info, extra: []))
+                }
+                return entry.isDirectory
+            })
     }
 
     /// `TYPE MODE UID GID SIZE PATH =EXTRA\n` (sizes only for regular files).

@@ -148,8 +148,9 @@ public final class TreeStore {
         // rkt writes the store's manifest (Go's json.Marshal of it) with mode 0700.
         let manifest = rootfsOnly ? nil : try Sys.readFile(store.manifestPath(images[0].key), limit: ImageValidator.manifestLimit)
         let now = Int64(time(nil))
-        try writeOutput(target, rootfsOnly: rootfsOnly, layers: chosenLayers, selection: selection,
-                        manifest: manifest.map { ($0, Metadata(mode: 0o700, uid: geteuid(), gid: getegid(), mtime: now, mtimeNanoseconds: 0)) })
+        try writeOutput(
+            target, rootfsOnly: rootfsOnly, layers: chosenLayers, selection: selection,
+            manifest: manifest.map { ($0, Metadata(mode: 0o700, uid: geteuid(), gid: getegid(), mtime: now, mtimeNanoseconds: 0)) })
     }
 
     /// `rkt image extract`: the image's own files only (no dependencies, no whitelist),
@@ -185,8 +186,10 @@ public final class TreeStore {
     /// `target/rootfs` with `manifest` beside it, or in `target` itself when `rootfsOnly`. Everything below `target` is reached through handles
     /// opened without following links, so a user owning the parent directory cannot
     /// redirect the writes. On failure nothing is left.
-    private func writeOutput(_ target: String, rootfsOnly: Bool, layers chosenLayers: [Layer], selection: Selection,
-                             manifest: ([UInt8], Metadata)?) throws(RenderError) {
+    private func writeOutput(
+        _ target: String, rootfsOnly: Bool, layers chosenLayers: [Layer], selection: Selection,
+        manifest: ([UInt8], Metadata)?
+    ) throws(RenderError) {
         let privileges = Privileges.output(inside: Files.directory(of: target))
         // Made 0700 and opened up at the end: no one else can reach it while it is filled.
         guard mkdir(target, 0o700) == 0 else {
@@ -275,7 +278,8 @@ public final class TreeStore {
         var total: Int64 = 0
         for id in treeIDs() {
             guard let image = try? Sys.readFile(path(ofTree: id) + "/image", limit: 256),
-                  String(decoding: image, as: UTF8.self) == key else { continue }
+                String(decoding: image, as: UTF8.self) == key
+            else { continue }
             total += Self.size(of: path(ofTree: id))
         }
         return total
@@ -286,10 +290,12 @@ public final class TreeStore {
         var total = Int64(info.st_size)
         guard Sys.isDirectory(info), let fd = try? Sys.openDirectory(path) else { return total }
         defer { close(fd) }
-        try? DirectoryWalk.run(fd, rootPath: path, failure: { $0 }, visit: { (entry) throws(SystemError) -> Bool in
-            total += Int64(entry.info.st_size)
-            return entry.isDirectory
-        })
+        try? DirectoryWalk.run(
+            fd, rootPath: path, failure: { $0 },
+            visit: { (entry) throws(SystemError) -> Bool in
+                total += Int64(entry.info.st_size)
+                return entry.isDirectory
+            })
         return total
     }
 

@@ -23,12 +23,12 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 
 /// Errors with rkt's wording (the CLI adds the `SUBCOMMAND: ` prefix).
 public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
-    case imageIDTooShort                 // "image ID too short"
-    case wrongKeyPrefix(String)          // "wrong key prefix"
-    case noImageIDs                      // "no image IDs found"
-    case ambiguous(String)               // "ambiguous image ID: %q"
+    case imageIDTooShort  // "image ID too short"
+    case wrongKeyPrefix(String)  // "wrong key prefix"
+    case noImageIDs  // "no image IDs found"
+    case ambiguous(String)  // "ambiguous image ID: %q"
     case nameNotFound(name: String, labels: [Label])  // "cannot find aci satisfying name: %q and labels: %s in the local store"
-    case hashMismatch(expected: String, actual: String) // "image hash does not match expected (X != Y)"
+    case hashMismatch(expected: String, actual: String)  // "image hash does not match expected (X != Y)"
     case tooLarge(limit: Int64)
     /// The index file cannot be read as one: `rkt image gc` rebuilds it.
     case damagedIndex(path: String)

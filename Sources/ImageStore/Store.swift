@@ -79,8 +79,9 @@ public final class ImageStore: @unchecked Sendable {
                 return records[i]
             }
             let version = manifest.labels.first { $0.name.description == "version" }?.value
-            let record = ImageRecord(key: key, name: manifest.name.description, importTime: now, lastUsed: now,
-                                     latest: latest, size: size, version: version)
+            let record = ImageRecord(
+                key: key, name: manifest.name.description, importTime: now, lastUsed: now,
+                latest: latest, size: size, version: version)
             records.append(record)
             return record
         }
@@ -90,7 +91,7 @@ public final class ImageStore: @unchecked Sendable {
     private func publish(_ blob: AtomicFile, at path: String) throws(StoreError) {
         do {
             try blob.commit(to: path, replace: false)
-        } catch where error.code == EEXIST {
+        } catch  where error.code == EEXIST {
             blob.discard()
         } catch {
             throw .system(error)
@@ -246,8 +247,10 @@ public final class ImageStore: @unchecked Sendable {
                 let time = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
                 let version = manifest.labels.first { $0.name.description == "version" }?.value
                 // Last use is unknown: now, so the gc that rebuilt the index removes none of them.
-                records.append(ImageRecord(key: key, name: manifest.name.description, importTime: time, lastUsed: WallClock.nanoseconds(),
-                                           latest: false, size: Int64(info.st_size), version: version))
+                records.append(
+                    ImageRecord(
+                        key: key, name: manifest.name.description, importTime: time, lastUsed: WallClock.nanoseconds(),
+                        latest: false, size: Int64(info.st_size), version: version))
             }
         }
         records.sort { ($0.importTime, $0.key) < ($1.importTime, $1.key) }

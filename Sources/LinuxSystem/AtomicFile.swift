@@ -26,7 +26,10 @@ enum Umask {
         if let status = try? Files.readFile("/proc/self/status", limit: 1 << 16) {
             for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix("Umask:") {
                 if let field = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last,
-                   let mask = mode_t(field, radix: 8) { return mask }
+                    let mask = mode_t(field, radix: 8)
+                {
+                    return mask
+                }
             }
         }
         return 0o022

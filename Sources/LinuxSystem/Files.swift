@@ -49,8 +49,10 @@ public enum Files {
 
     /// Creates or truncates `path` and writes `bytes` (Go's `os.WriteFile`). `noFollow`
     /// refuses a symbolic link at `path`; `sync` flushes the data before closing.
-    public static func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644,
-                                 noFollow: Bool = false, sync: Bool = false) throws(SystemError) {
+    public static func writeFile(
+        _ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644,
+        noFollow: Bool = false, sync: Bool = false
+    ) throws(SystemError) {
         let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC | (noFollow ? O_NOFOLLOW : 0), mode: mode)
         try writeAll(file.raw, bytes, path: path)
         if sync, fsync(file.raw) != 0 { throw SystemError("fsync", path) }
@@ -114,29 +116,33 @@ public enum Files {
         func describe(_ entry: DirectoryWalk.Entry) -> String { path + "/" + String(decoding: entry.relative, as: UTF8.self) }
         let isRoot = geteuid() == 0
         fchmod(fd, 0o700)
-        try DirectoryWalk.run(fd, rootPath: path, failure: { $0 }, visit: { (entry) throws(SystemError) -> Bool in
-            try DirectoryWalk.withCName(entry.name) { (child) throws(SystemError) -> Bool in
-                guard entry.isDirectory else {
-                    guard unlinkat(entry.parent, child, 0) == 0 || errno == ENOENT else {
-                        throw SystemError("unlink", describe(entry))
+        try DirectoryWalk.run(
+            fd, rootPath: path, failure: { $0 },
+            visit: { (entry) throws(SystemError) -> Bool in
+                try DirectoryWalk.withCName(entry.name) { (child) throws(SystemError) -> Bool in
+                    guard entry.isDirectory else {
+                        guard unlinkat(entry.parent, child, 0) == 0 || errno == ENOENT else {
+                            throw SystemError("unlink", describe(entry))
+                        }
+                        return false
                     }
-                    return false
+                    if let device, entry.info.st_dev != device {
+                        throw SystemError("remove (a file system is mounted there)", describe(entry), code: EBUSY)
+                    }
+                    if !isRoot, entry.info.st_uid == geteuid() { fchmodat(entry.parent, child, 0o700, 0) }
+                    return true
                 }
-                if let device, entry.info.st_dev != device {
-                    throw SystemError("remove (a file system is mounted there)", describe(entry), code: EBUSY)
+            },
+            enter: { (_, sub) throws(SystemError) in
+                fchmod(sub, 0o700)
+            },
+            leave: { (entry, _) throws(SystemError) in
+                try DirectoryWalk.withCName(entry.name) { (child) throws(SystemError) in
+                    guard unlinkat(entry.parent, child, AT_REMOVEDIR) == 0 || errno == ENOENT else {
+                        throw SystemError("rmdir", describe(entry))
+                    }
                 }
-                if !isRoot, entry.info.st_uid == geteuid() { fchmodat(entry.parent, child, 0o700, 0) }
-                return true
-            }
-        }, enter: { (_, sub) throws(SystemError) in
-            fchmod(sub, 0o700)
-        }, leave: { (entry, _) throws(SystemError) in
-            try DirectoryWalk.withCName(entry.name) { (child) throws(SystemError) in
-                guard unlinkat(entry.parent, child, AT_REMOVEDIR) == 0 || errno == ENOENT else {
-                    throw SystemError("rmdir", describe(entry))
-                }
-            }
-        })
+            })
     }
 
     /// The directory part of `path` (`.` when it has none, `/` for a top-level name).

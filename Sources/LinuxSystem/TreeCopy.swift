@@ -21,40 +21,43 @@ public enum TreeCopy {
         var targets: [Int32] = [to]
         defer { for fd in targets.dropFirst() { close(fd) } }
         func path(_ entry: DirectoryWalk.Entry) -> String { destination + "/" + String(decoding: entry.relative, as: UTF8.self) }
-        try DirectoryWalk.run(from, rootPath: "image directory", failure: { $0 }, visit: { (entry) throws(SystemError) -> Bool in
-            let into = targets[targets.count - 1]
-            let target = path(entry)
-            try DirectoryWalk.withCName(entry.name) { (name) throws(SystemError) in
-                switch entry.info.st_mode & S_IFMT {
-                case S_IFDIR:
-                    guard mkdirat(into, name, 0o700) == 0 else { throw SystemError("mkdir", target) }
-                    let made = openat(into, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    guard made >= 0 else { throw SystemError("open", target) }
-                    targets.append(made)
-                case S_IFREG:
-                    try copyFile(entry.parent, into, name, path: target)
-                    try copyAttributes(entry.info, into, name, path: target)
-                case S_IFLNK:
-                    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                    let n = readlinkat(entry.parent, name, &buffer, buffer.count - 1)
-                    guard n >= 0 else { throw SystemError("readlink", target) }
-                    buffer[n] = 0
-                    guard symlinkat(buffer, into, name) == 0 else { throw SystemError("symlink", target) }
-                    try copyAttributes(entry.info, into, name, path: target)
-                default:
-                    // fifos, devices, sockets: made anew, never opened.
-                    guard mknodat(into, name, entry.info.st_mode, entry.info.st_rdev) == 0 else { throw SystemError("mknod", target) }
-                    try copyAttributes(entry.info, into, name, path: target)
+        try DirectoryWalk.run(
+            from, rootPath: "image directory", failure: { $0 },
+            visit: { (entry) throws(SystemError) -> Bool in
+                let into = targets[targets.count - 1]
+                let target = path(entry)
+                try DirectoryWalk.withCName(entry.name) { (name) throws(SystemError) in
+                    switch entry.info.st_mode & S_IFMT {
+                    case S_IFDIR:
+                        guard mkdirat(into, name, 0o700) == 0 else { throw SystemError("mkdir", target) }
+                        let made = openat(into, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                        guard made >= 0 else { throw SystemError("open", target) }
+                        targets.append(made)
+                    case S_IFREG:
+                        try copyFile(entry.parent, into, name, path: target)
+                        try copyAttributes(entry.info, into, name, path: target)
+                    case S_IFLNK:
+                        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                        let n = readlinkat(entry.parent, name, &buffer, buffer.count - 1)
+                        guard n >= 0 else { throw SystemError("readlink", target) }
+                        buffer[n] = 0
+                        guard symlinkat(buffer, into, name) == 0 else { throw SystemError("symlink", target) }
+                        try copyAttributes(entry.info, into, name, path: target)
+                    default:
+                        // fifos, devices, sockets: made anew, never opened.
+                        guard mknodat(into, name, entry.info.st_mode, entry.info.st_rdev) == 0 else { throw SystemError("mknod", target) }
+                        try copyAttributes(entry.info, into, name, path: target)
+                    }
                 }
-            }
-            return entry.isDirectory
-        }, leave: { (entry, _) throws(SystemError) in
-            // A directory's own attributes once its contents are in (it may be read-only).
-            close(targets.removeLast())
-            try DirectoryWalk.withCName(entry.name) { (name) throws(SystemError) in
-                try copyAttributes(entry.info, targets[targets.count - 1], name, path: path(entry))
-            }
-        })
+                return entry.isDirectory
+            },
+            leave: { (entry, _) throws(SystemError) in
+                // A directory's own attributes once its contents are in (it may be read-only).
+                close(targets.removeLast())
+                try DirectoryWalk.withCName(entry.name) { (name) throws(SystemError) in
+                    try copyAttributes(entry.info, targets[targets.count - 1], name, path: path(entry))
+                }
+            })
         var info = stat()
         guard fstat(from, &info) == 0 else { throw SystemError("stat", "image directory") }
         guard fchown(to, info.st_uid, info.st_gid) == 0, fchmod(to, info.st_mode & 0o7777) == 0 else {

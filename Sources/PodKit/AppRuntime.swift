@@ -105,8 +105,10 @@ public struct AppRuntimeBuilder {
     }
 
     /// The runtime of `app` (the pod manifest's app, overrides already applied).
-    public func build(name: String, app: App, mounts: [Mount], environment overrides: EnvironmentOverrides,
-                      allCapabilities: Bool, retain: [String]?, remove: [String]?) throws(PodError) -> AppRuntime {
+    public func build(
+        name: String, app: App, mounts: [Mount], environment overrides: EnvironmentOverrides,
+        allCapabilities: Bool, retain: [String]?, remove: [String]?
+    ) throws(PodError) -> AppRuntime {
         guard let exec = app.exec, !exec.isEmpty else {
             throw .invalid("image for app \(goQuote(name)) has an empty \"exec\" (try --exec=BINARY)")
         }
@@ -146,32 +148,39 @@ public struct AppRuntimeBuilder {
         // point without one takes the volume of its own name (made empty if the pod has none).
         var appMounts: [AppMount] = []
         for mountPoint in app.mountPoints where !mounts.contains(where: { $0.path == mountPoint.path }) {
-            appMounts.append(AppMount(volume: mountPoint.name.value, path: try resolveInRoot(mountPoint.path, app: name),
-                                      readOnly: mountPoint.readOnly))
+            appMounts.append(
+                AppMount(
+                    volume: mountPoint.name.value, path: try resolveInRoot(mountPoint.path, app: name),
+                    readOnly: mountPoint.readOnly))
         }
         for mount in mounts {
             let readOnly = app.mountPoints.first { $0.path == mount.path }?.readOnly ?? false
-            appMounts.append(AppMount(volume: mount.volume.value, path: try resolveInRoot(mount.path, app: name),
-                                      readOnly: readOnly))
+            appMounts.append(
+                AppMount(
+                    volume: mount.volume.value, path: try resolveInRoot(mount.path, app: name),
+                    readOnly: readOnly))
         }
         func handler(_ name: String) throws(PodError) -> [String]? {
             guard var command = app.eventHandlers.first(where: { $0.name == name })?.exec, !command.isEmpty else { return nil }
             command[0] = try resolveExecutable(command[0], path: path)
             return command
         }
-        return AppRuntime(name: name, exec: argv, environment: environment, uid: user.uid, gid: gid,
-                          supplementaryGIDs: app.supplementaryGIDs.map { UInt32(truncatingIfNeeded: $0) },
-                          workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false,
-                          noNewPrivileges: noNewPrivileges, oomScoreAdj: oomScoreAdj,
-                          preStart: try handler("pre-start"), postStop: try handler("post-stop"))
+        return AppRuntime(
+            name: name, exec: argv, environment: environment, uid: user.uid, gid: gid,
+            supplementaryGIDs: app.supplementaryGIDs.map { UInt32(truncatingIfNeeded: $0) },
+            workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false,
+            noNewPrivileges: noNewPrivileges, oomScoreAdj: oomScoreAdj,
+            preStart: try handler("pre-start"), postStop: try handler("post-stop"))
     }
 
     // MARK: Environment
 
     /// rkt's env file: defaults (SHELL, USER, LOGNAME, HOME, PATH), then `AC_APP_NAME`, then
     /// the rest; a later source replaces a variable in place.
-    func composeEnvironment(app name: String, _ image: [EnvironmentVariable], user: ResolvedUser,
-                            overrides: EnvironmentOverrides) -> [String] {
+    func composeEnvironment(
+        app name: String, _ image: [EnvironmentVariable], user: ResolvedUser,
+        overrides: EnvironmentOverrides
+    ) -> [String] {
         var keys: [String] = []
         var values: [String: String] = [:]
         func set(_ key: String, _ value: String) {
@@ -239,7 +248,8 @@ public struct AppRuntimeBuilder {
             }
         }
         guard let entry = readDatabase("/etc/group").first(where: { $0.count > 2 && $0[0] == text }),
-              let gid = UInt32(entry[2]) else {
+            let gid = UInt32(entry[2])
+        else {
             if text == "root" { return 0 }
             throw .invalid("app \(goQuote(app)): unknown group \(goQuote(text)): no such entry in the image's /etc/group")
         }
@@ -257,7 +267,9 @@ public struct AppRuntimeBuilder {
     /// The executable `name` as an absolute path inside the app: absolute names must exist,
     /// others are looked up in `path` (the app's PATH), as rkt does.
     func resolveExecutable(_ name: String, path: String) throws(PodError) -> String {
-        let candidates = name.hasPrefix("/") ? [name]
+        let candidates =
+            name.hasPrefix("/")
+            ? [name]
             : (name.contains("/") ? ["/" + name] : path.split(separator: ":").map { String($0) + "/" + name })
         for candidate in candidates {
             if let info = try? root.status(candidate), info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o111 != 0 {

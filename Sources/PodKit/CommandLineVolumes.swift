@@ -25,9 +25,10 @@ extension Volume {
         }
         let readOnly = try flag("readOnly"), recursive = try flag("recursive")
         do throws(ManifestError) {
-            return try Volume(name: try ACName(first), kind: fields["kind"] ?? "host", source: fields["source"] ?? "",
-                              readOnly: readOnly, recursive: recursive, mode: fields["mode"],
-                              uid: fields["uid"].flatMap { Int($0) }, gid: fields["gid"].flatMap { Int($0) })
+            return try Volume(
+                name: try ACName(first), kind: fields["kind"] ?? "host", source: fields["source"] ?? "",
+                readOnly: readOnly, recursive: recursive, mode: fields["mode"],
+                uid: fields["uid"].flatMap { Int($0) }, gid: fields["gid"].flatMap { Int($0) })
         } catch {
             throw .invalid("--volume \(goQuote(text)): \(error)")
         }

@@ -98,7 +98,7 @@ public struct Pod: Sendable {
     /// The pod init's host pid: the supervisor's only child.
     public var initPID: Int32? {
         guard let parent = supervisorPID,
-              let text = try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)
+            let text = try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)
         else { return nil }
         return text.split(separator: " ").first.flatMap { Int32($0) }
     }

@@ -57,7 +57,9 @@ public enum PodEnter {
 
     /// Whether `name` resolves to an executable inside the app root the way execvp will.
     public static func findCommand(_ name: String, appRoot: String, path: String) -> Bool {
-        let candidates = name.contains("/") ? [name.hasPrefix("/") ? name : "/" + name]
+        let candidates =
+            name.contains("/")
+            ? [name.hasPrefix("/") ? name : "/" + name]
             : path.split(separator: ":").map { String($0) + "/" + name }
         return candidates.contains { access(appRoot + $0, X_OK) == 0 }
     }
@@ -65,8 +67,10 @@ public enum PodEnter {
     /// Runs `command` in app `runtime` of the pod whose init is `initPID`, with exactly
     /// `environment`, and waits for it. Returns what a shell would: the exit code, or
     /// 128 + the signal that ended it.
-    public static func run(_ command: [String], app runtime: AppRuntime, initPID: Int32,
-                           environment: [String]) throws(PodError) -> Int32 {
+    public static func run(
+        _ command: [String], app runtime: AppRuntime, initPID: Int32,
+        environment: [String]
+    ) throws(PodError) -> Int32 {
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
@@ -74,7 +78,10 @@ public enum PodEnter {
             for p in envp { free(p) }
         }
         let root = strdup(Pod.appRootInPod(runtime.name)), cwd = strdup(runtime.workingDirectory)
-        defer { free(root); free(cwd) }
+        defer {
+            free(root)
+            free(cwd)
+        }
         var groups = runtime.supplementaryGIDs.map { UInt32($0) }
         var failedStep: Int32 = 0
         let status: Int32 = argv.withUnsafeMutableBufferPointer { argvBuffer in

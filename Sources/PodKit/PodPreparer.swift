@@ -84,8 +84,9 @@ public struct PodPreparer {
             }
         }
         debug("Writing pod manifest")
-        var manifest = PodManifest(apps: runtimeApps, volumes: volumes.isEmpty ? nil : volumes,
-                                   isolators: nil, annotations: [], ports: [])
+        var manifest = PodManifest(
+            apps: runtimeApps, volumes: volumes.isEmpty ? nil : volumes,
+            isolators: nil, annotations: [], ports: [])
         do throws(ManifestError) {
             manifest.acVersion = try SemVer(RktRelease.version)
             manifest.annotations = [Annotation(name: try ACIdentifier("coreos.com/rkt/stage1/mutable"), value: "false")]
@@ -131,7 +132,8 @@ public struct PodPreparer {
 
     /// One app: checks, name, overrides, rendered tree, runtime settings.
     private func prepareApp(_ request: AppRequest, request pod: PodRequest, pod podDir: Pod)
-        throws(PodError) -> (RuntimeApp, AppRuntime, RenderedTree) {
+        throws(PodError) -> (RuntimeApp, AppRuntime, RenderedTree)
+    {
         let manifest: ImageManifest
         do throws(StoreError) {
             manifest = try store.manifest(request.imageKey)
@@ -187,8 +189,9 @@ public struct PodPreparer {
         runtime.readOnlyRootfs = request.readOnlyRootfs
         if let oom = request.oomScoreAdj { runtime.oomScoreAdj = oom }
         let image = RuntimeImage(name: manifest.name, id: try imageHash(request.imageKey), labels: manifest.labels)
-        let runtimeApp = RuntimeApp(name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
-                                    mounts: request.mounts)
+        let runtimeApp = RuntimeApp(
+            name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
+            mounts: request.mounts)
         return (runtimeApp, runtime, tree)
     }
 
@@ -254,7 +257,8 @@ public struct PodPreparer {
         func list(_ pairs: [(String, String)]) -> String {
             pairs.map { #"{"name":"\#($0.0)","value":"\#($0.1)"}"# }.joined(separator: ",")
         }
-        return #"{"acKind":"ImageManifest","acVersion":"\#(RktRelease.appcVersion)","name":"coreos.com/rkt/stage1-swift","labels":[\#(list(labels))],"annotations":[\#(list(annotations))]}"#
+        return
+            #"{"acKind":"ImageManifest","acVersion":"\#(RktRelease.appcVersion)","name":"coreos.com/rkt/stage1-swift","labels":[\#(list(labels))],"annotations":[\#(list(annotations))]}"#
     }()
 
     // MARK: Files

@@ -75,7 +75,8 @@ public struct PodRunner {
         for image in request.images {
             let record: ImageRecord
             do {
-                record = image.reference.hasPrefix("sha512-")
+                record =
+                    image.reference.hasPrefix("sha512-")
                     ? try store.record(idPrefix: image.reference)
                     : try fetcher.fetch(image.reference, signature: image.signature)
             } catch let error as FetchError {

@@ -26,7 +26,8 @@ public struct Stage1Launcher {
     public static func runtime(of pod: Pod, app name: String) throws(PodError) -> AppRuntime {
         let path = pod.path + "/appsinfo/" + name + "/runtime.json"
         guard let data = FileManager.default.contents(atPath: path),
-              let runtime = try? JSONDecoder().decode(AppRuntime.self, from: data) else {
+            let runtime = try? JSONDecoder().decode(AppRuntime.self, from: data)
+        else {
             throw .invalid("cannot read app \(goQuote(name)) of pod \(goQuote(pod.uuid)): \(path)")
         }
         return runtime
@@ -52,8 +53,9 @@ public struct Stage1Launcher {
         let target = Pod(uuid: pod.uuid, folder: .run, state: .running, path: pods.folderPath(.run) + "/" + pod.uuid)
         var volumes: [String: VolumeSource] = [:]
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "host" {
-            volumes[volume.name.value] = VolumeSource(source: volume.source, readOnly: volume.readOnly ?? false,
-                                                      recursive: volume.recursive ?? true)
+            volumes[volume.name.value] = VolumeSource(
+                source: volume.source, readOnly: volume.readOnly ?? false,
+                recursive: volume.recursive ?? true)
         }
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "empty" {
             let relative = "/volumes/" + volume.name.value
@@ -62,16 +64,18 @@ public struct Stage1Launcher {
                 chmod(pod.path + relative, mode_t(volume.mode.flatMap { Int($0, radix: 8) } ?? 0o755))
                 chown(pod.path + relative, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
             }
-            volumes[volume.name.value] = VolumeSource(source: target.path + relative, readOnly: volume.readOnly ?? false,
-                                                      recursive: false, checkSource: false)
+            volumes[volume.name.value] = VolumeSource(
+                source: target.path + relative, readOnly: volume.readOnly ?? false,
+                recursive: false, checkSource: false)
         }
         let terminal = isatty(0) == 1
         let consoleApp = options.interactive && terminal ? runtimes[0].name : nil
         let etc = try etcFiles(pod, target: target, options: options)
         let facts = try HostFacts.probe(trees: trees, volumes: volumes)
-        let plan = try Stage1Plan.make(pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
-                                       options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null,
-                                       facts: facts)
+        let plan = try Stage1Plan.make(
+            pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
+            options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null,
+            facts: facts)
         let running = try pods.move(pod, to: .run, state: .running)
         try PodFiles.write(Data(plan.bytes), to: running.path + "/stage1/plan")
         let encoder = JSONEncoder()

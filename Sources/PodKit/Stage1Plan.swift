@@ -78,7 +78,11 @@ public struct Stage1Plan {
     /// The mode of the devices stage1 makes: a character device, rw for all (octal, as `mknod` records take it).
     static let deviceMode = String(S_IFCHR | 0o666, radix: 8)
 
-    public enum MakeTarget: String { case directory = "d", file = "f", none = "-" }
+    public enum MakeTarget: String {
+        case directory = "d"
+        case file = "f"
+        case none = "-"
+    }
     public enum Stdin: String { case null, inherit, console }
 
     /// The app whose records are being written (for messages).
@@ -88,7 +92,8 @@ public struct Stage1Plan {
     /// of the value pose as records of its own, so it is refused here, whatever checked the
     /// value before: `field` describes the offending value for the message.
     mutating func record(_ keyword: String, _ values: [String], field: (String) -> String = { _ in "" })
-        throws(PodError) {
+        throws(PodError)
+    {
         for value in values where value.utf8.contains(0) {
             let described = field(value)
             throw .nulByte(app: app, field: described.isEmpty ? "\(goQuote(keyword)) record" : described)
@@ -96,8 +101,10 @@ public struct Stage1Plan {
         records.append((keyword, values))
     }
 
-    mutating func mount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String = "",
-                        make: MakeTarget = .directory, field: (String) -> String = { _ in "" }) throws(PodError) {
+    mutating func mount(
+        _ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String = "",
+        make: MakeTarget = .directory, field: (String) -> String = { _ in "" }
+    ) throws(PodError) {
         try record("mount", [source, target, type, String(flags), data, make.rawValue], field: field)
     }
 
@@ -114,9 +121,11 @@ public struct Stage1Plan {
     /// source (and read-only, recursive flags). Pure: what it needs to know of the host and
     /// the images comes in `facts` (`HostFacts.probe` looks), so the same inputs always
     /// give the same plan.
-    public static func make(pod: Pod, apps: [AppRuntime], trees: [String: String], volumes: [String: VolumeSource],
-                            etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, consoleApp: String?,
-                            stdin: Stdin, facts: HostFacts) throws(PodError) -> Stage1Plan {
+    public static func make(
+        pod: Pod, apps: [AppRuntime], trees: [String: String], volumes: [String: VolumeSource],
+        etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, consoleApp: String?,
+        stdin: Stdin, facts: HostFacts
+    ) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = pod.stage1Rootfs
         try plan.record("version", ["1"])
@@ -167,8 +176,10 @@ public struct Stage1Plan {
                         throw .invalid("volume \(goQuote(mount.volume)): source \(goQuote(volume.source)): \(errnoText(code))")
                     }
                 }
-                try plan.mount(volume.source, target + mount.path, "", bind | (volume.recursive ? rec : 0),
-                               make: isDirectory ? .directory : .file) { value in
+                try plan.mount(
+                    volume.source, target + mount.path, "", bind | (volume.recursive ? rec : 0),
+                    make: isDirectory ? .directory : .file
+                ) { value in
                     value == volume.source ? "volume \(goQuote(mount.volume)) source" : "mount \(goQuote(mount.volume)) path"
                 }
                 if volume.readOnly || mount.readOnly {
@@ -292,9 +303,10 @@ public struct HostFacts: Sendable {
         for path in Stage1Plan.restrictedKernelPaths where access(path, F_OK) == 0 { facts.kernelPaths.insert(path) }
         for (app, tree) in trees {
             let image = try RootDirectory.image(tree)
-            facts.images[app] = ImageFacts(hasEtcDirectory: image.isDirectory("/etc"),
-                                           hasEtcMtab: image.exists("/etc/mtab", followLast: false),
-                                           hasEtcHosts: image.exists("/etc/hosts"))
+            facts.images[app] = ImageFacts(
+                hasEtcDirectory: image.isDirectory("/etc"),
+                hasEtcMtab: image.exists("/etc/mtab", followLast: false),
+                hasEtcHosts: image.exists("/etc/hosts"))
         }
         for volume in volumes.values where volume.checkSource {
             var info = stat()

@@ -62,8 +62,10 @@ struct RktCommand: Sendable {
     /// The command's body; its flags are `context.flags`, the final ones.
     let run: (@Sendable (_ context: RktContext) -> Int32)?
 
-    init(name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
-         interspersed: Bool = true, details: String = "", run: (@Sendable (RktContext) -> Int32)? = nil) {
+    init(
+        name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
+        interspersed: Bool = true, details: String = "", run: (@Sendable (RktContext) -> Int32)? = nil
+    ) {
         self.interspersed = interspersed
         self.details = details
         self.name = name

@@ -53,7 +53,9 @@ extension Rkt {
             }
             let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? AppRuntimeBuilder.defaultPath
             guard PodEnter.findCommand(command[0], appRoot: appRoot, path: path) else {
-                throw .invalid("cannot run \(goQuote(command[0])) in app \(goQuote(app)): not found in its PATH (\(path)); the image has no such command — add a tools image as a dependency (actool patch-manifest --add-dependency)")
+                throw .invalid(
+                    "cannot run \(goQuote(command[0])) in app \(goQuote(app)): not found in its PATH (\(path)); the image has no such command — add a tools image as a dependency (actool patch-manifest --add-dependency)"
+                )
             }
             return try PodEnter.run(command, app: runtime, initPID: pid, environment: environment)
         } catch {

@@ -51,8 +51,9 @@ extension Rkt {
         do {
             let store = try context.openStore()
             let console = context.console
-            let fetcher = Fetcher(store: store, options: options, log: { console.errText($0 + "\n") },
-                                  stdout: { console.out($0 + "\n") })
+            let fetcher = Fetcher(
+                store: store, options: options, log: { console.errText($0 + "\n") },
+                stdout: { console.out($0 + "\n") })
             for image in flags.arguments {
                 let record = try fetcher.fetch(image)
                 // The store key is 71 characters; rkt prints 39 unless --full.
@@ -72,7 +73,8 @@ extension Rkt {
         // rkt's refusals, in its order: a key for every image needs --root said aloud.
         if prefix.isEmpty && !root {
             guard !flags.arguments.isEmpty else { return context.usage() }
-            return context.fail("""
+            return context.fail(
+                """
                 aborting due to implicit unbounded trust (root domain)
                 Please provide a specific domain prefix to trust:
                     rkt trust --prefix "example.com/foo" [PUBKEY]
@@ -85,16 +87,18 @@ extension Rkt {
         if let scheme = urlScheme(prefix) { return context.fail("--prefix must not contain a URL scheme, omit \(scheme)://") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
         let console = context.console
-        let io = TrustIO(stdout: { console.out($0 + "\n") }, stderr: { console.errText($0 + "\n") },
-                         isTerminal: TrustIO.standard.isTerminal, readLine: TrustIO.standard.readLine)
+        let io = TrustIO(
+            stdout: { console.out($0 + "\n") }, stderr: { console.errText($0 + "\n") },
+            isTerminal: TrustIO.standard.isTerminal, readLine: TrustIO.standard.readLine)
         let store = TrustStore(
             systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
             insecureAllowHTTP: flags.bool("insecure-allow-http") || insecure.contains(.http),
             insecureSkipTLSCheck: insecure.contains(.tls), trustKeysFromHTTPS: flags.bool("trust-keys-from-https"),
             debug: context.debug)
         do {
-            try store.trust(keyFiles: flags.arguments, prefix: flags.string("prefix"), root: root,
-                            skipFingerprintReview: flags.bool("skip-fingerprint-review"), io: io)
+            try store.trust(
+                keyFiles: flags.arguments, prefix: flags.string("prefix"), root: root,
+                skipFingerprintReview: flags.bool("skip-fingerprint-review"), io: io)
             return 0
         } catch {
             return context.fail(error.render("error adding keys", debug: context.debug))

@@ -16,12 +16,19 @@ extension Rkt {
     static let imageList = RktCommand(
         name: "list", summary: "List images in the local store", usage: "[flags]",
         flags: [
-            FlagSpec(name: "fields", kind: .string, defaultValue: "id,name,size,importtime,lastused", usage: "comma-separated list of fields to display. Accepted values: id, name, importtime, lastused, size"),
+            FlagSpec(
+                name: "fields", kind: .string, defaultValue: "id,name,size,importtime,lastused",
+                usage: "comma-separated list of fields to display. Accepted values: id, name, importtime, lastused, size"),
             FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "use long output format"),
             FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
-            FlagSpec(name: "order", kind: .string, defaultValue: "asc", usage: "choose the sorting order if at least one sort field is provided (--sort). Accepted values: asc, desc"),
-            FlagSpec(name: "sort", kind: .string, defaultValue: "importtime", usage: "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
-            FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+            FlagSpec(
+                name: "order", kind: .string, defaultValue: "asc", usage: "choose the sorting order if at least one sort field is provided (--sort). Accepted values: asc, desc"),
+            FlagSpec(
+                name: "sort", kind: .string, defaultValue: "importtime",
+                usage: "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
+            FlagSpec(
+                name: "format", kind: .string, defaultValue: "",
+                usage: "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
         ],
         run: { context in listImages(context) })
 

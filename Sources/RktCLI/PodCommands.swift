@@ -14,7 +14,9 @@ extension Rkt {
         flags: [
             FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "use long output format"),
             FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
-            FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+            FlagSpec(
+                name: "format", kind: .string, defaultValue: "",
+                usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
         ],
         run: { context in listPods(context) })
 
@@ -23,7 +25,9 @@ extension Rkt {
         flags: [
             FlagSpec(name: "wait", kind: .optional, defaultValue: "false", usage: "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
             FlagSpec(name: "wait-ready", kind: .optional, defaultValue: "false", usage: "toggles waiting until the pod is ready."),
-            FlagSpec(name: "format", kind: .string, defaultValue: "", usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+            FlagSpec(
+                name: "format", kind: .string, defaultValue: "",
+                usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
             FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
         ],
         run: { context in status(context) })
@@ -70,7 +74,9 @@ extension Rkt {
         flags: [
             FlagSpec(name: "grace-period", kind: .string, defaultValue: "30m0s", usage: "duration to wait before discarding inactive pods from garbage"),
             FlagSpec(name: "expire-prepared", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait before expiring prepared pods"),
-            FlagSpec(name: "mark-only", kind: .bool, defaultValue: "false", usage: "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
+            FlagSpec(
+                name: "mark-only", kind: .bool, defaultValue: "false",
+                usage: "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
         ],
         run: { context in gc(context) })
 
@@ -104,8 +110,10 @@ extension Rkt {
         let now = WallClock.nanoseconds()
         var text = ""
         if !flags.bool("no-legend") {
-            text += (full ? "UUID\tAPP\tIMAGE NAME\tIMAGE ID\tSTATE\tCREATED\tSTARTED\tNETWORKS\n"
-                          : "UUID\tAPP\tIMAGE NAME\tSTATE\tCREATED\tSTARTED\tNETWORKS\n")
+            text +=
+                (full
+                    ? "UUID\tAPP\tIMAGE NAME\tIMAGE ID\tSTATE\tCREATED\tSTARTED\tNETWORKS\n"
+                    : "UUID\tAPP\tIMAGE NAME\tSTATE\tCREATED\tSTARTED\tNETWORKS\n")
         }
         func time(_ ns: Int64, never: String = "") -> String {
             if ns == 0 { return never.isEmpty ? "" : (full ? never : GoFormats.relative(nanoseconds: 0, now: now)) }
@@ -139,9 +147,11 @@ extension Rkt {
         let manifest = pod.manifest()
         let apps = manifest?.apps ?? []
         let started = pod.startedAt
-        var members = [JSONMember(key: "name", value: .string(pod.uuid)),
-                       JSONMember(key: "state", value: .string(pod.state.rawValue)),
-                       JSONMember(key: "app_names", value: .array(apps.map { .string($0.name.value) }))]
+        var members = [
+            JSONMember(key: "name", value: .string(pod.uuid)),
+            JSONMember(key: "state", value: .string(pod.state.rawValue)),
+            JSONMember(key: "app_names", value: .array(apps.map { .string($0.name.value) })),
+        ]
         let appValues: [JSONValue] = apps.map { app in
             let code = pod.exitCode(app: app.name.value)
             let state: String
@@ -150,8 +160,10 @@ extension Rkt {
             case .prepared, .preparing, .abortedPrepare, .embryo: state = "created"
             default: state = started == 0 ? "created" : "exited"
             }
-            var fields = [JSONMember(key: "name", value: .string(app.name.value)),
-                          JSONMember(key: "state", value: .string(state))]
+            var fields = [
+                JSONMember(key: "name", value: .string(app.name.value)),
+                JSONMember(key: "state", value: .string(state)),
+            ]
             if pod.createdAt != 0 { fields.append(JSONMember(key: "created_at", value: .number(String(pod.createdAt)))) }
             if started != 0 { fields.append(JSONMember(key: "started_at", value: .number(String(started)))) }
             if let finished = pod.finishedAt(app: app.name.value) {
@@ -326,8 +338,9 @@ extension Rkt {
             return context.usageError("invalid argument \(goQuote(flags.string("expire-prepared"))) for --expire-prepared: \(error)")
         }
         let console = context.console
-        let cleaner = PodCleaner(pods: PodStore(dataDirectory: context.dataDirectory), log: { console.error($0) },
-                                 out: { console.out($0 + "\n") })
+        let cleaner = PodCleaner(
+            pods: PodStore(dataDirectory: context.dataDirectory), log: { console.error($0) },
+            out: { console.out($0 + "\n") })
         cleaner.mark(expirePrepared: expire, now: WallClock.nanoseconds())
         if flags.bool("mark-only") { return 0 }
         return cleaner.sweep(gracePeriod: grace, graceText: flags.string("grace-period"), now: WallClock.nanoseconds()) ? 0 : Rkt.failure

@@ -51,8 +51,11 @@ public enum Rkt {
 
     static let globalFlags: [FlagSpec] = [
         FlagSpec(name: "dir", kind: .string, defaultValue: "/var/lib/rkt", usage: "rkt data directory"),
-        FlagSpec(name: "insecure-options", kind: .string, defaultValue: "none",
-                 usage: "comma-separated list of security features to disable. Allowed values: \"none\", \"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", \"seccomp\", \"all-fetch\", \"all-run\", \"all\""),
+        FlagSpec(
+            name: "insecure-options", kind: .string, defaultValue: "none",
+            usage:
+                "comma-separated list of security features to disable. Allowed values: \"none\", \"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", \"seccomp\", \"all-fetch\", \"all-run\", \"all\""
+        ),
         FlagSpec(name: "debug", kind: .bool, defaultValue: "false", usage: "print out more debug information to stderr"),
         FlagSpec(name: "local-config", kind: .string, defaultValue: "/etc/rkt", usage: "local configuration directory"),
         FlagSpec(name: "system-config", kind: .string, defaultValue: "/usr/lib/rkt", usage: "system configuration directory"),
@@ -62,8 +65,10 @@ public enum Rkt {
 
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
-        subcommands: [catManifestCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
-                      removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, versionCommand])
+        subcommands: [
+            catManifestCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
+            removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, versionCommand,
+        ])
 
     /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
     public static func main(arguments: [String], console: Console = .standard()) -> Int32 {
@@ -127,8 +132,9 @@ public enum Rkt {
             console.out(command.usageText(path: path.joined(separator: " ")))
             return .exit(path.isEmpty && rest.isEmpty ? 0 : failure)
         }
-        let context = RktContext(flags: parsed, console: console, name: path.last ?? "rkt", command: command,
-                                 path: path.joined(separator: " "))
+        let context = RktContext(
+            flags: parsed, console: console, name: path.last ?? "rkt", command: command,
+            path: path.joined(separator: " "))
         guard context.checked() else { return .exit(failure) }
         return .run(run, context)
     }

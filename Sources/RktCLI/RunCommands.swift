@@ -34,7 +34,9 @@ extension Rkt {
         FlagSpec(name: "cap-remove", kind: .string, defaultValue: "", usage: "deprecated spelling of --caps-remove"),
         FlagSpec(name: "no-store", kind: .bool, defaultValue: "false", usage: "fetch images, ignoring the local store"),
         FlagSpec(name: "store-only", kind: .bool, defaultValue: "false", usage: "use only available images in the store (do not discover or download from remote URLs)"),
-        FlagSpec(name: "pod-manifest", kind: .string, defaultValue: "", usage: "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
+        FlagSpec(
+            name: "pod-manifest", kind: .string, defaultValue: "",
+            usage: "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
         FlagSpec(name: "port", kind: .list, defaultValue: "", usage: "ports to expose on the host (accepted; the pod shares the host's network)"),
         FlagSpec(name: "user-annotation", kind: .list, defaultValue: "", usage: "pod-level user annotations (accepted)"),
         FlagSpec(name: "user-label", kind: .list, defaultValue: "", usage: "pod-level user labels (accepted)"),
@@ -61,7 +63,8 @@ extension Rkt {
         run: { context in runPod(context) })
 
     static let prepareCommand = RktCommand(
-        name: "prepare", summary: "Prepare to run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
+        name: "prepare", summary: "Prepare to run image(s) in a pod in rkt",
+        usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
         flags: podFlags, interspersed: false, details: imageFlagsHelp,
         run: { context in preparePod(context) })
 
@@ -213,9 +216,11 @@ extension Rkt {
                 }
             }
             if !merged.string("pod-manifest").isEmpty {
-                let podOnly: Set<String> = ["pod-manifest", "interactive", "net", "no-overlay", "uuid-file-save", "quiet",
-                                            "hostname", "dns", "dns-search", "dns-opt", "dns-domain", "hosts-entry",
-                                            "mds-register", "ipc", "stage1-path", "pull-policy", "inherit-env"]
+                let podOnly: Set<String> = [
+                    "pod-manifest", "interactive", "net", "no-overlay", "uuid-file-save", "quiet",
+                    "hostname", "dns", "dns-search", "dns-opt", "dns-domain", "hosts-entry",
+                    "mds-register", "ipc", "stage1-path", "pull-policy", "inherit-env",
+                ]
                 let globals = Set(globalFlags.map(\.name))
                 if !apps.isEmpty || !merged.given.subtracting(podOnly).subtracting(globals).isEmpty {
                     throw UsageError(message: "conflicting flags set with --pod-manifest (see --help)")
@@ -254,9 +259,10 @@ extension Rkt {
             _ = context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy: unknown pull policy")
             return nil
         }
-        var fetch = FetchOptions(insecure: insecure, pullPolicy: policy, signature: nil,
-                                 systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
-                                 debug: context.debug, progress: isatty(2) == 1)
+        var fetch = FetchOptions(
+            insecure: insecure, pullPolicy: policy, signature: nil,
+            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+            debug: context.debug, progress: isatty(2) == 1)
         fetch.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
         var request = PodRunner.Request(fetch: fetch)
         do throws(PodError) {
@@ -295,10 +301,12 @@ struct ImageArgument {
     var args: [String]?
     var signature: String? { flags["signature"] }
 
-    static let stringFlags: Set<String> = ["exec", "name", "user", "group", "supplementary-gids", "working-dir",
-                                           "signature", "caps-retain", "caps-remove", "cap-retain", "cap-remove",
-                                           "oom-score-adj", "seccomp", "memory", "cpu", "cpu-shares", "stdin",
-                                           "stdout", "stderr", "private-users"]
+    static let stringFlags: Set<String> = [
+        "exec", "name", "user", "group", "supplementary-gids", "working-dir",
+        "signature", "caps-retain", "caps-remove", "cap-retain", "cap-remove",
+        "oom-score-adj", "seccomp", "memory", "cpu", "cpu-shares", "stdin",
+        "stdout", "stderr", "private-users",
+    ]
     static let listFlags: Set<String> = ["environment", "mount", "user-annotation", "user-label", "port"]
     static let boolFlags: Set<String> = ["readonly-rootfs"]
 

@@ -130,8 +130,8 @@ static void run_step(const struct plan *plan, const struct step *s) {
         if (s->src && s->src[0] == '/' && plan_path_in_root(plan, s->src))
             src = open_in_pod(plan, s->src, 0, NULL);
         if (debug)
-            fprintf(stderr, "stage1: mount %s on %s type %s flags %#lx data %s\n", s->src ? s->src : "none",
-                    s->target, s->fstype ? s->fstype : "none", s->flags, s->data ? s->data : "none");
+            fprintf(stderr, "stage1: mount %s on %s type %s flags %#lx data %s\n", s->src ? s->src : "none", s->target,
+                    s->fstype ? s->fstype : "none", s->flags, s->data ? s->data : "none");
         if (mount(src >= 0 ? fd_path(source, src) : s->src, fd_path(target, fd), s->fstype, s->flags, s->data) < 0)
             fail("mount", s->target);
         if (!(s->flags & MS_REMOUNT))
@@ -460,7 +460,7 @@ struct reaper {
     int first_code;         // the first failed app's code
     int64_t kill_deadline;  // CLOCK_MONOTONIC ms: SIGKILL the apps then (-1: none)
     int nullfd;
-    int console_out;        // kept open for the console app's post-stop (-1: none)
+    int console_out;  // kept open for the console app's post-stop (-1: none)
 };
 
 // 1. Dies with the supervisor (which may be gone already: then its end of the

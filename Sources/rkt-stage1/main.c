@@ -37,8 +37,8 @@ static int check_plan(const char *path) {
     }
     for (size_t i = 0; i < plan.napps; i++) {
         const struct app *a = &plan.apps[i];
-        printf("app %s uid %u gid %u caps %llx nonewprivs %d cwd %s\n", a->name, (unsigned)a->uid,
-               (unsigned)a->gid, (unsigned long long)a->caps, a->no_new_privs, a->cwd);
+        printf("app %s uid %u gid %u caps %llx nonewprivs %d cwd %s\n", a->name, (unsigned)a->uid, (unsigned)a->gid,
+               (unsigned long long)a->caps, a->no_new_privs, a->cwd);
         for (char **arg = a->argv; *arg; arg++)
             printf("  exec %s\n", *arg);
         for (char **env = a->envp; *env; env++)

@@ -67,7 +67,7 @@
 struct parser {
     char *p, *end;
     jmp_buf fail;
-    char *error;      // room for the message
+    char *error;  // room for the message
     size_t error_size;
 };
 
@@ -200,11 +200,21 @@ static struct step *new_step(struct plan *plan, enum step_kind kind) {
 
 // Bits for "seen" checks: a record of each kind at most once (per app for app records).
 enum {
-    R_APPROOT = 1u << 0, R_CWD = 1u << 1, R_EXEC = 1u << 2, R_ENV = 1u << 3, R_USER = 1u << 4,
-    R_CAPS = 1u << 5, R_STDIN = 1u << 6, R_NNP = 1u << 7, R_OOM = 1u << 8, R_PRESTART = 1u << 9,
+    R_APPROOT = 1u << 0,
+    R_CWD = 1u << 1,
+    R_EXEC = 1u << 2,
+    R_ENV = 1u << 3,
+    R_USER = 1u << 4,
+    R_CAPS = 1u << 5,
+    R_STDIN = 1u << 6,
+    R_NNP = 1u << 7,
+    R_OOM = 1u << 8,
+    R_PRESTART = 1u << 9,
     R_POSTSTOP = 1u << 10,
     // pod records
-    R_HOSTNAME = 1u << 11, R_NET = 1u << 12, R_IPC = 1u << 13,
+    R_HOSTNAME = 1u << 11,
+    R_NET = 1u << 12,
+    R_IPC = 1u << 13,
 };
 
 static void once(unsigned *seen, unsigned bit, const char *kw, const char *where) {

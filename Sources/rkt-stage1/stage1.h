@@ -17,13 +17,13 @@ enum step_kind { STEP_MOUNT, STEP_MKNOD, STEP_SYMLINK, STEP_READONLY };
 // pivot_root.
 struct step {
     enum step_kind kind;
-    const char *src;     // mount source (NULL = none); symlink target
-    const char *target;  // mount point; mknod path; symlink path; readonly mount
-    const char *fstype;  // NULL = none
-    const char *data;    // NULL = none
-    unsigned long flags; // MS_* bits
-    char mk;             // 'd', 'f' or '-'
-    mode_t mode;         // mknod mode, type bits included
+    const char *src;      // mount source (NULL = none); symlink target
+    const char *target;   // mount point; mknod path; symlink path; readonly mount
+    const char *fstype;   // NULL = none
+    const char *data;     // NULL = none
+    unsigned long flags;  // MS_* bits
+    char mk;              // 'd', 'f' or '-'
+    mode_t mode;          // mknod mode, type bits included
     unsigned major, minor;
 };
 
@@ -40,23 +40,23 @@ struct app {
     gid_t gid;
     size_t ngroups;
     gid_t *groups;
-    uint64_t caps;        // bounding set mask
+    uint64_t caps;  // bounding set mask
     enum stdin_mode stdin_mode;
     bool no_new_privs;
     bool has_oom;
-    int oom;              // oom_score_adj, if has_oom
-    pid_t pid;            // main process while it runs, else 0
-    sigset_t sent;        // signals the init sent it to stop it
-    pid_t poststop_pid;   // post-stop handler while it runs, else 0
-    int64_t poststop_deadline; // CLOCK_MONOTONIC ms: SIGKILL then
+    int oom;                    // oom_score_adj, if has_oom
+    pid_t pid;                  // main process while it runs, else 0
+    sigset_t sent;              // signals the init sent it to stop it
+    pid_t poststop_pid;         // post-stop handler while it runs, else 0
+    int64_t poststop_deadline;  // CLOCK_MONOTONIC ms: SIGKILL then
     bool poststop_killed;
 };
 
 struct plan {
-    const char *root;     // host path of the stage1 rootfs
-    const char *hostname; // NULL = leave as is
+    const char *root;      // host path of the stage1 rootfs
+    const char *hostname;  // NULL = leave as is
     bool net_none;
-    bool ipc_host;        // keep the host's IPC namespace
+    bool ipc_host;  // keep the host's IPC namespace
     struct step *steps;
     size_t nsteps;
     struct app *apps;

@@ -1,8 +1,9 @@
 import CArchive
 import Foundation
-@testable import ImageKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageKit
 
 /// A layout on disk with a few kinds of entries.
 private func makeLayout(_ s: Scratch, _ name: String = "layout", manifest: String = validManifest) {
@@ -35,8 +36,11 @@ struct BuildTests {
         #expect(actool("validate", s.file("out.aci")).code == 0)
         #expect(actool("cat-manifest", s.file("out.aci")).out == validManifest + "\n")
         let names = try entryNames(s.file("out.aci"))
-        #expect(names == ["manifest", "rootfs", "rootfs/bin", "rootfs/bin/hello", "rootfs/etc", "rootfs/etc/config",
-                          "rootfs/etc/hardlink", "rootfs/etc/symlink", "rootfs/fifo"])
+        #expect(
+            names == [
+                "manifest", "rootfs", "rootfs/bin", "rootfs/bin/hello", "rootfs/etc", "rootfs/etc/config",
+                "rootfs/etc/hardlink", "rootfs/etc/symlink", "rootfs/fifo",
+            ])
         // The manifest is alone in the first gzip member.
         let fd = open(s.file("out.aci"), O_RDONLY)
         defer { close(fd) }
@@ -121,8 +125,9 @@ struct BuildTests {
         makeLayout(s)
         #expect(actool("build", s.file("layout")).err == "build: Must provide directory and output file\n")
         #expect(actool("build", s.file("layout"), s.file("out.tar")).err == "build: Extension must be .aci (given .tar)\n")
-        #expect(actool("build", s.file("nope"), s.file("out.aci")).err
-            == "build: Layout failed validation: error accessing layout: stat \(s.file("nope")): no such file or directory\n")
+        #expect(
+            actool("build", s.file("nope"), s.file("out.aci")).err
+                == "build: Layout failed validation: error accessing layout: stat \(s.file("nope")): no such file or directory\n")
         s.layout("linked")
         try FileManager.default.removeItem(atPath: s.file("linked/rootfs"))
         _ = symlink(s.file("layout/rootfs"), s.file("linked/rootfs"))
@@ -138,8 +143,9 @@ struct BuildTests {
         #expect(s.bytes("out.aci") == before)
         #expect(actool("build", "--overwrite", "--no-compression", s.file("layout"), s.file("out.aci")).code == 0)
         #expect(s.bytes("out.aci") != before)
-        #expect(actool("build", s.file("layout"), s.file("missing-dir/out.aci")).err
-            == "build: Unable to open target \(s.file("missing-dir/out.aci")): open \(s.file("missing-dir/out.aci")): no such file or directory\n")
+        #expect(
+            actool("build", s.file("layout"), s.file("missing-dir/out.aci")).err
+                == "build: Unable to open target \(s.file("missing-dir/out.aci")): open \(s.file("missing-dir/out.aci")): no such file or directory\n")
         #expect(leftovers(s).isEmpty)
     }
 

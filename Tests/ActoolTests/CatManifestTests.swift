@@ -1,6 +1,6 @@
 import ImageKit
-import Testing
 import TestSupport
+import Testing
 
 struct CatManifestTests {
     @Test func printsStoredBytesThenAChecked() throws {
@@ -13,14 +13,15 @@ struct CatManifestTests {
         #expect(raw.out == stored + "\n")
         let pretty = actool("cat-manifest", "--pretty-print", path)
         #expect(pretty.code == 0)
-        #expect(pretty.out == """
-            {
-                "acKind": "ImageManifest",
-                "acVersion": "0.8.11",
-                "name": "example.com/test"
-            }
+        #expect(
+            pretty.out == """
+                {
+                    "acKind": "ImageManifest",
+                    "acVersion": "0.8.11",
+                    "name": "example.com/test"
+                }
 
-            """)
+                """)
     }
 
     @Test func invalidManifestIsPrintedBeforeTheError() throws {
@@ -50,8 +51,12 @@ struct CatManifestTests {
         defer { s.remove() }
         // Manifest first, then a stream cut short: validate fails, cat-manifest never gets there.
         let big = (0..<(512 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
-        let path = try s.archive("a.aci", [.file("manifest", validManifest), .directory("rootfs"),
-                                           TarWriter.Entry(name: "rootfs/big", kind: .file(big))], compression: .none)
+        let path = try s.archive(
+            "a.aci",
+            [
+                .file("manifest", validManifest), .directory("rootfs"),
+                TarWriter.Entry(name: "rootfs/big", kind: .file(big)),
+            ], compression: .none)
         let whole = s.bytes("a.aci")
         s.write("cut.aci", Array(whole.prefix(whole.count / 2)))
         #expect(actool("validate", s.file("cut.aci")).code == 1)
@@ -95,7 +100,7 @@ struct ImageIDCommandTests {
     @Test func truncatedImagesHaveNoID() throws {
         let s = Scratch()
         defer { s.remove() }
-        let plain = try s.image("a.aci", compression: .none)
+        _ = try s.image("a.aci", compression: .none)
         let bytes = s.bytes("a.aci")
         for cut in [700, 1600, bytes.count - 1024 - 100] {  // inside a header, inside data
             s.write("cut.aci", Array(bytes.prefix(cut)))
@@ -125,8 +130,9 @@ struct ImageIDCommandTests {
         let s = Scratch()
         defer { s.remove() }
         let good = try s.image("good.aci", compression: compression)
-        let bad = try s.archive("bad.aci", [.file("manifest", validManifest), .file("README", "x"), .directory("rootfs")],
-                                compression: compression)
+        let bad = try s.archive(
+            "bad.aci", [.file("manifest", validManifest), .file("README", "x"), .directory("rootfs")],
+            compression: compression)
         let v = try actoolBinary(["--debug", "validate", bad, good], in: s.path)
         #expect(v.code == 1)
         #expect(v.err == "\(bad): error validating: unrecognized file path in layout: \"README\"\n\(good): valid app container image\n")
@@ -160,6 +166,9 @@ struct CatManifestSyntaxErrorTests {
         let path = try s.image("a.aci", manifest: manifest)
         let r = actool("cat-manifest", "--pretty-print", path)
         #expect(r.code == 1)
-        #expect(r.err == "cat-manifest: Unable to read \(path): \nError at line 3, column 12\n    2:   \"acKind\": \"ImageManifest\",\n    3:   \"name\": x\n                 ^\ninvalid character 'x' looking for beginning of value\n")
+        #expect(
+            r.err
+                == "cat-manifest: Unable to read \(path): \nError at line 3, column 12\n    2:   \"acKind\": \"ImageManifest\",\n    3:   \"name\": x\n                 ^\ninvalid character 'x' looking for beginning of value\n"
+        )
     }
 }

@@ -40,26 +40,30 @@ struct HelpTests {
     @Test func commandHelp() {
         let r = actool("help", "cat-manifest")
         #expect(r.code == 0)
-        #expect(r.out == """
-            NAME:
-            \tcat-manifest - Print the manifest from an ACI
+        #expect(
+            r.out == """
+                NAME:
+                \tcat-manifest - Print the manifest from an ACI
 
-            USAGE:
-            \tactool cat-manifest  [--pretty-print] ACI_FILE
+                USAGE:
+                \tactool cat-manifest  [--pretty-print] ACI_FILE
 
-            DESCRIPTION:
-            \tPrint the manifest from an ACI.
+                DESCRIPTION:
+                \tPrint the manifest from an ACI.
 
-            OPTIONS:
-            \t--pretty-print=false\tPrint with better style
+                OPTIONS:
+                \t--pretty-print=false\tPrint with better style
 
-            For help on global options run "actool help"
+                For help on global options run "actool help"
 
-            """)
+                """)
         let build = actool("help", "build")
         #expect(build.out.contains("DESCRIPTION:\n\tBuild an ACI from a given directory. The directory should\n\tcontain an Image Layout."))
         // actool's three flags, plus ours (--compression-level, --reproducible), sorted as Go sorts them.
-        #expect(build.out.contains("\t--no-compression=false\tDo not gzip-compress the produced ACI\n\t--overwrite=false\tOverwrite target file if it already exists\n\t--owner-root=false\tForce ownership to root:root on all files\n"))
+        #expect(
+            build.out.contains(
+                "\t--no-compression=false\tDo not gzip-compress the produced ACI\n\t--overwrite=false\tOverwrite target file if it already exists\n\t--owner-root=false\tForce ownership to root:root on all files\n"
+            ))
         #expect(build.out.contains("OPTIONS:\n\t--compression-level=1\tgzip level, 1 (fastest) to 9 (smallest)\n"))
         let version = actool("help", "version")
         #expect(version.out.hasSuffix("DESCRIPTION:\n\tPrint the version and exit\n\nFor help on global options run \"actool help\"\n"))
@@ -103,14 +107,15 @@ struct HelpTests {
     @Test func commandFlagErrors() {
         let r = actool("validate", "-x")
         #expect(r.code == 2)
-        #expect(r.err == """
-            flag provided but not defined: -x
-            Usage:
-              -type string
-                \tType of file to validate. If unset, actool will try to detect the type. One of "appimage,layout,manifest"
-            flag provided but not defined: -x
+        #expect(
+            r.err == """
+                flag provided but not defined: -x
+                Usage:
+                  -type string
+                    \tType of file to validate. If unset, actool will try to detect the type. One of "appimage,layout,manifest"
+                flag provided but not defined: -x
 
-            """)
+                """)
         let help = actool("cat-manifest", "--help")
         #expect(help.code == 2)
         #expect(help.err == "Usage:\n  -pretty-print\n    \tPrint with better style\nflag: help requested\n")

@@ -1,7 +1,8 @@
 import Foundation
-@testable import ImageKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageKit
 
 /// The bytes of an image after its first gzip member.
 private func afterFirstMember(_ path: String) throws -> [UInt8] {
@@ -12,8 +13,10 @@ private func afterFirstMember(_ path: String) throws -> [UInt8] {
     return Array(all[member.compressedLength...])
 }
 
-private let appManifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app","labels":[{"name":"os","value":"linux"}],"app":{"exec":["/app"],"user":"0","group":"0"}}"#
-private let toolsManifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/tools","labels":[{"name":"version","value":"1.36"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}]}"#
+private let appManifest =
+    #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app","labels":[{"name":"os","value":"linux"}],"app":{"exec":["/app"],"user":"0","group":"0"}}"#
+private let toolsManifest =
+    #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/tools","labels":[{"name":"version","value":"1.36"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}]}"#
 
 private func built(_ s: Scratch, _ name: String, manifest: String = appManifest, extra: [String: String] = [:]) -> String {
     s.layout(name + "-layout", manifest: manifest)
@@ -33,8 +36,10 @@ struct PatchManifestTests {
         #expect(r.code == 0, "\(r.err)")
         #expect(try afterFirstMember(s.file("out.aci")) == rest)
         #expect(actool("validate", s.file("out.aci")).code == 0)
-        #expect(actool("cat-manifest", s.file("out.aci")).out
-            == #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app","labels":[{"name":"os","value":"linux"}],"app":{"exec":["/bin/sh","-c","true"],"user":"0","group":"0","environment":[{"name":"A","value":"1"}]}}"# + "\n")
+        #expect(
+            actool("cat-manifest", s.file("out.aci")).out
+                == #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app","labels":[{"name":"os","value":"linux"}],"app":{"exec":["/bin/sh","-c","true"],"user":"0","group":"0","environment":[{"name":"A","value":"1"}]}}"#
+                + "\n")
     }
 
     @Test func sameSizedPatchIsWrittenInPlaceOthersAreSpliced() throws {
@@ -144,11 +149,19 @@ struct PatchManifestTests {
         #expect(err(s.file("nope.aci"), s.file("o.aci")) == "patch-manifest: Cannot open \(s.file("nope.aci")): open \(s.file("nope.aci")): no such file or directory\n")
         s.write("m.json", validManifest)
         #expect(err(s.file("m.json"), s.file("o.aci")) == "patch-manifest: Cannot extract \(s.file("m.json")): no type returned from DetectFileType?\n")
-        #expect(err("--manifest", s.file("nope.json"), image, s.file("o.aci")) == "patch-manifest: Cannot open \(s.file("nope.json")): open \(s.file("nope.json")): no such file or directory\n")
-        #expect(err("--supplementary-groups=1,x", image, s.file("o.aci")) == "patch-manifest: Unable to read \(image): invalid supplementary group \"x\": strconv.Atoi: parsing \"x\": invalid syntax\n")
-        #expect(err("--capability=CAP_A", "--revoke-capability=CAP_B", image, s.file("o.aci")) == "patch-manifest: Unable to read \(image): conflicting capabilities isolators provided\n")
+        #expect(
+            err("--manifest", s.file("nope.json"), image, s.file("o.aci"))
+                == "patch-manifest: Cannot open \(s.file("nope.json")): open \(s.file("nope.json")): no such file or directory\n")
+        #expect(
+            err("--supplementary-groups=1,x", image, s.file("o.aci"))
+                == "patch-manifest: Unable to read \(image): invalid supplementary group \"x\": strconv.Atoi: parsing \"x\": invalid syntax\n")
+        #expect(
+            err("--capability=CAP_A", "--revoke-capability=CAP_B", image, s.file("o.aci"))
+                == "patch-manifest: Unable to read \(image): conflicting capabilities isolators provided\n")
         #expect(err("--seccomp-set=read", image, s.file("o.aci")) == "patch-manifest: Unable to read \(image): --seccomp-set specified without --seccomp-mode\n")
-        #expect(err("--isolators=os/linux/seccomp-remove-set,set=x", image, s.file("o.aci")) == "patch-manifest: Unable to read \(image): isolator os/linux/seccomp-remove-set is not supported for patching\n")
+        #expect(
+            err("--isolators=os/linux/seccomp-remove-set,set=x", image, s.file("o.aci"))
+                == "patch-manifest: Unable to read \(image): isolator os/linux/seccomp-remove-set is not supported for patching\n")
         #expect(!FileManager.default.fileExists(atPath: s.file("o.aci")))
     }
 
@@ -168,8 +181,11 @@ struct PatchManifestTests {
         let app = built(s, "app")
         let tools = built(s, "tools", manifest: toolsManifest, extra: ["bin/busybox": "#!", "bin/sh": "#!"])
         let toolsID = actool("image-id", tools).out.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(actool("patch-manifest", "--add-dependency=\(tools)", "--add-dependency=example.com/other,version=2",
-                       "--replace", app).code == 0)
+        #expect(
+            actool(
+                "patch-manifest", "--add-dependency=\(tools)", "--add-dependency=example.com/other,version=2",
+                "--replace", app
+            ).code == 0)
         let pretty = actool("cat-manifest", "--pretty-print", app).out
         let decoded = try JSONSerialization.jsonObject(with: Data(pretty.utf8)) as? [String: Any]
         let deps = try #require(decoded?["dependencies"] as? [[String: Any]])
@@ -182,8 +198,9 @@ struct PatchManifestTests {
         #expect(actool("patch-manifest", "--add-dependency=example.com/tools", "--remove-dependency=example.com/other", "--replace", app).code == 0)
         let after = actool("cat-manifest", app).out
         #expect(after.contains(#""dependencies":[{"imageName":"example.com/tools"}]"#))
-        #expect(actool("patch-manifest", "--remove-dependency=example.com/none", "--replace", app).err
-            == "patch-manifest: Unable to read \(app): --remove-dependency: no dependency named \"example.com/none\"\n")
+        #expect(
+            actool("patch-manifest", "--remove-dependency=example.com/none", "--replace", app).err
+                == "patch-manifest: Unable to read \(app): --remove-dependency: no dependency named \"example.com/none\"\n")
         #expect(actool("patch-manifest", "--add-dependency=Bad", "--replace", app).code == 1)
     }
 

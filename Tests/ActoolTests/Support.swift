@@ -46,8 +46,10 @@ extension Scratch {
 
     /// An archive with these entries (names as given).
     @discardableResult
-    func archive(_ name: String, _ entries: [TarWriter.Entry], compression: TarWriter.Compression = .gzip,
-                 format: TarWriter.Format = .pax) throws -> String {
+    func archive(
+        _ name: String, _ entries: [TarWriter.Entry], compression: TarWriter.Compression = .gzip,
+        format: TarWriter.Format = .pax
+    ) throws -> String {
         let writer = try TarWriter(path: file(name), format: format, compression: compression)
         for entry in entries { try writer.write(entry) }
         try writer.close()
@@ -55,8 +57,12 @@ extension Scratch {
     }
 
     func image(_ name: String, manifest: String = validManifest, compression: TarWriter.Compression = .gzip) throws -> String {
-        try archive(name, [.file("manifest", manifest), .directory("rootfs"), .directory("rootfs/bin"),
-                           .file("rootfs/bin/hello", "hello\n", mode: 0o755)], compression: compression)
+        try archive(
+            name,
+            [
+                .file("manifest", manifest), .directory("rootfs"), .directory("rootfs/bin"),
+                .file("rootfs/bin/hello", "hello\n", mode: 0o755),
+            ], compression: compression)
     }
 }
 

@@ -1,6 +1,6 @@
 import ImageKit
-import Testing
 import TestSupport
+import Testing
 
 struct ValidateTests {
     @Test func needsFiles() {
@@ -28,12 +28,13 @@ struct ValidateTests {
         s.write("m.json", validManifest)
         let r = actool("--debug", "validate", s.file("layout"), s.file("m.json"), s.file("layout") + "/manifest")
         #expect(r.code == 0)
-        #expect(r.err == """
-            \(s.file("layout")): valid image layout
-            \(s.file("m.json")): valid ImageManifest
-            \(s.file("layout"))/manifest: valid ImageManifest
+        #expect(
+            r.err == """
+                \(s.file("layout")): valid image layout
+                \(s.file("m.json")): valid ImageManifest
+                \(s.file("layout"))/manifest: valid ImageManifest
 
-            """)
+                """)
         let wrong = actool("validate", "--type=manifest", s.file("layout"))
         #expect(wrong.code == 1)
         #expect(wrong.err == "\(s.file("layout")) is a directory (wrong --type?)\n")
@@ -51,8 +52,10 @@ struct ValidateTests {
             ("norootfs.aci", [m, .file("rootfs/a", "x")], "no rootfs found in layout"),
             ("rootfsfile.aci", [m, .file("rootfs", "x")], "rootfs is not a directory"),
             ("rootfslink.aci", [m, TarWriter.Entry(name: "rootfs", kind: .symlink("/"))], "rootfs is not a directory"),
-            ("dup.aci", [m, .directory("rootfs"), .file("rootfs/a", "1"), .file("./rootfs//a", "2")],
-             "duplicate file entry in archive: rootfs/a"),
+            (
+                "dup.aci", [m, .directory("rootfs"), .file("rootfs/a", "1"), .file("./rootfs//a", "2")],
+                "duplicate file entry in archive: rootfs/a"
+            ),
             ("extra.aci", [m, .directory("rootfs"), .file("README", "hi")], "unrecognized file path in layout: \"README\""),
             ("dotdot.aci", [m, .directory("rootfs"), .file("../evil", "x")], "unrecognized file path in layout: \"../evil\""),
             ("abs.aci", [m, .directory("rootfs"), .file("/rootfs/a", "x")], "unrecognized file path in layout: \"/rootfs/a\""),
@@ -137,7 +140,8 @@ struct BadManifestInputTests {
         let s = Scratch()
         defer { s.remove() }
         let big = String(repeating: "x", count: 4 << 20)
-        let ok = try s.image("big.aci", manifest: #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/big","annotations":[{"name":"blob","value":""# + big + #""}]}"#)
+        let ok = try s.image(
+            "big.aci", manifest: #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/big","annotations":[{"name":"blob","value":""# + big + #""}]}"#)
         #expect(actool("validate", ok).code == 0)
         let pretty = actool("cat-manifest", "--pretty-print", ok)
         #expect(pretty.code == 0)
@@ -153,8 +157,12 @@ struct BadManifestInputTests {
         let s = Scratch()
         defer { s.remove() }
         func image(_ name: String, _ prefix: String, _ bad: [UInt8], _ suffix: String) throws -> String {
-            try s.archive(name, [TarWriter.Entry(name: "manifest", kind: .file(Array(prefix.utf8) + bad + Array(suffix.utf8))),
-                                 .directory("rootfs")])
+            try s.archive(
+                name,
+                [
+                    TarWriter.Entry(name: "manifest", kind: .file(Array(prefix.utf8) + bad + Array(suffix.utf8))),
+                    .directory("rootfs"),
+                ])
         }
         // In a label value it is accepted and becomes U+FFFD, as in Go.
         let value = try image("v.aci", #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/x","labels":[{"name":"a","value":""#, [0xff, 0xfe], #""}]}"#)

@@ -1,9 +1,11 @@
-@testable import AppcSchema
 import Testing
+
+@testable import AppcSchema
 
 struct CommandLineValueTests {
     @Test func mounts() throws {
-        #expect(try MountPoint.parse(commandLine: "work,path=/opt,readOnly=true")
+        #expect(
+            try MountPoint.parse(commandLine: "work,path=/opt,readOnly=true")
                 == MountPoint(name: try ACName("work"), path: "/opt", readOnly: true))
         #expect(try MountPoint.parse(commandLine: "work,path=/a b+c%41").path == "/a b+c%41")
         #expect(throws: ManifestError("unknown mountpoint parameter \"mode\"")) {

@@ -1,5 +1,6 @@
-@testable import AppcSchema
 import Testing
+
+@testable import AppcSchema
 
 struct DecodeTests {
     @Test func minimal() throws {
@@ -41,23 +42,30 @@ struct DecodeTests {
         // A mismatch at the top level lets decoding go on: a later validation error wins...
         #expect(imageError(manifest(#""pathWhitelist":[1],"name":"Bad""#)) == identifierCharError)
         // ...otherwise the first mismatch is the result, before the required-field checks.
-        #expect(imageError(manifest(#""pathWhitelist":[1],"dependencies":{}"#))
+        #expect(
+            imageError(manifest(#""pathWhitelist":[1],"dependencies":{}"#))
                 == "json: cannot unmarshal number into Go struct field imageManifest.pathWhitelist of type string")
-        #expect(imageError(#"{"pathWhitelist":"x"}"#)
+        #expect(
+            imageError(#"{"pathWhitelist":"x"}"#)
                 == "json: cannot unmarshal string into Go struct field imageManifest.pathWhitelist of type []string")
-        #expect(imageError(manifest(#""dependencies":{}"#))
+        #expect(
+            imageError(manifest(#""dependencies":{}"#))
                 == "json: cannot unmarshal object into Go struct field imageManifest.dependencies of type types.Dependencies")
         // Inside a custom unmarshaler a mismatch ends that value at once.
-        #expect(imageError(manifest(#""app":{"user":5,"group":"0","workingDirectory":"rel"}"#))
+        #expect(
+            imageError(manifest(#""app":{"user":5,"group":"0","workingDirectory":"rel"}"#))
                 == "json: cannot unmarshal number into Go struct field imageManifest.app of type string")
-        #expect(imageError(manifest(#""name":5"#))
+        #expect(
+            imageError(manifest(#""name":5"#))
                 == "json: cannot unmarshal number into Go struct field imageManifest.name of type string")
-        #expect(imageError(manifest(#""acKind":true"#))
+        #expect(
+            imageError(manifest(#""acKind":true"#))
                 == "json: cannot unmarshal bool into Go struct field imageManifest.acKind of type string")
     }
 
     @Test func caseInsensitiveKeys() throws {
-        let m = try image(#"""
+        let m = try image(
+            #"""
             {"ACKIND":"ImageManifest","AcVersion":"0.8.11","NAME":"example.com/app",
              "App":{"USER":"1","group":"2","supplementaryGids":[3],"WorkingDirectory":"/w",
                     "mountpoints":[{"NAME":"data","PATH":"/d","readonly":true}]},
@@ -115,7 +123,8 @@ struct DecodeTests {
         let zeroLabel = try image(manifest(#""labels":[null]"#))
         #expect(zeroLabel.labels == [Label(name: .empty, value: "")])
         // ...and fails when encoded, as in Go.
-        #expect(encodeError(zeroLabel) == "json: error calling MarshalJSON for type types.Labels: "
+        #expect(
+            encodeError(zeroLabel) == "json: error calling MarshalJSON for type types.Labels: "
                 + "json: error calling MarshalJSON for type types.ACIdentifier: ACIdentifier cannot be empty")
         #expect(imageError(manifest(#""dependencies":[null]"#)) == "imageName cannot be empty")
         #expect(imageError(withApp(#""eventHandlers":[null]"#)) == #"eventHandler "name" cannot be empty"#)
@@ -123,7 +132,8 @@ struct DecodeTests {
 
     @Test func syntaxErrorsAreDecorated() {
         let json = "{\n  \"acKind\": \"ImageManifest\",\n  \"name\": x\n}"
-        #expect(imageError(json) == "\nError at line 3, column 12\n    2:   \"acKind\": \"ImageManifest\",\n"
+        #expect(
+            imageError(json) == "\nError at line 3, column 12\n    2:   \"acKind\": \"ImageManifest\",\n"
                 + "    3:   \"name\": x\n" + String(repeating: " ", count: 17)
                 + "^\ninvalid character 'x' looking for beginning of value")
         #expect(imageError("")?.hasSuffix("unexpected end of JSON input") == true)
@@ -148,15 +158,19 @@ struct DecodeTests {
         #expect(imageError(withApp(#""exec":["relative","args"]"#)) == nil)
         #expect(imageError(withApp(#""exec":[]"#)) == nil)
         #expect(imageError(withApp(#""supplementaryGIDs":[-1,5]"#)) == nil)
-        #expect(imageError(withApp(#""supplementaryGIDs":[1.5]"#))
+        #expect(
+            imageError(withApp(#""supplementaryGIDs":[1.5]"#))
                 == "json: cannot unmarshal number 1.5 into Go struct field imageManifest.app of type int")
-        #expect(imageError(withApp(#""supplementaryGIDs":["1"]"#))
+        #expect(
+            imageError(withApp(#""supplementaryGIDs":["1"]"#))
                 == "json: cannot unmarshal string into Go struct field imageManifest.app of type int")
         // Order inside the app: user, group, workingDirectory, handlers, environment, isolators.
         #expect(imageError(manifest(#""app":{"workingDirectory":"rel","group":"0"}"#)) == "user is required")
-        #expect(imageError(withApp(#""workingDirectory":"rel","environment":[{"name":"1"}]"#))
+        #expect(
+            imageError(withApp(#""workingDirectory":"rel","environment":[{"name":"1"}]"#))
                 == #"environment variable does not have valid identifier "1""#)
-        #expect(imageError(withApp(#""workingDirectory":"rel","isolators":[null]"#))
+        #expect(
+            imageError(withApp(#""workingDirectory":"rel","isolators":[null]"#))
                 == "workingDirectory must be an absolute path")
         // Handler names are checked while decoding, before the app as a whole.
         #expect(imageError(manifest(#""app":{"eventHandlers":[{"name":"start"}]}"#)) == #"bad eventHandler "name": "start""#)
@@ -181,8 +195,10 @@ struct DecodeTests {
         (#""ports":[{"name":"p","port":65535,"count":1}]"#, nil),
         (#""ports":[{"name":"p","port":65535,"count":2}]"#, "end of port range must be in 1-65535 range"),
         (#""ports":[{"name":"p","port":1,"count":18446744073709551615}]"#, nil),
-        (#""ports":[{"name":"p","port":-1}]"#,
-         "json: cannot unmarshal number -1 into Go struct field imageManifest.app of type uint"),
+        (
+            #""ports":[{"name":"p","port":-1}]"#,
+            "json: cannot unmarshal number -1 into Go struct field imageManifest.app of type uint"
+        ),
         (#""ports":[{"name":"P","port":1}]"#, nameCharError),
         (#""ports":[{"port":1}]"#, nil),
     ])
@@ -203,10 +219,14 @@ struct DecodeTests {
         (#"[{"imageName":"example.com/b","imageID":"sha256-abc"}]"#, "unrecognized hash type: sha256"),
         (#"[{"imageName":"example.com/b","imageID":"sha512"}]"#, "badly formatted hash string"),
         (#"[{"imageName":"example.com/b","imageID":"sha512-"}]"#, "unexpected empty hash value"),
-        (#"[{"imageName":"example.com/b","size":-1}]"#,
-         "json: cannot unmarshal number -1 into Go struct field imageManifest.dependencies of type uint"),
-        (#"[{"imageName":"example.com/b","labels":[{"name":"a","value":"1"},{"name":"a","value":"2"}]}]"#,
-         #"duplicate labels of name "a""#),
+        (
+            #"[{"imageName":"example.com/b","size":-1}]"#,
+            "json: cannot unmarshal number -1 into Go struct field imageManifest.dependencies of type uint"
+        ),
+        (
+            #"[{"imageName":"example.com/b","labels":[{"name":"a","value":"1"},{"name":"a","value":"2"}]}]"#,
+            #"duplicate labels of name "a""#
+        ),
         (#"["x"]"#, "json: cannot unmarshal string into Go struct field imageManifest.dependencies of type types.dependency"),
     ])
     func dependencies(_ list: String, _ message: String?) {
@@ -214,12 +234,16 @@ struct DecodeTests {
     }
 
     @Test func dependencyFields() throws {
-        let deps = try image(manifest(#""dependencies":[{"imageName":"example.com/base","imageID":"sha512-abc","labels":[{"name":"version","value":"1"}],"size":10},{"imageName":"example.com/x"}]"#)).dependencies
-        #expect(deps == [
-            Dependency(imageName: try ACIdentifier("example.com/base"), imageID: try ImageHash("sha512-abc"),
-                       labels: [try Label(name: "version", value: "1")], size: 10),
-            Dependency(imageName: try ACIdentifier("example.com/x")),
-        ])
+        let deps = try image(
+            manifest(#""dependencies":[{"imageName":"example.com/base","imageID":"sha512-abc","labels":[{"name":"version","value":"1"}],"size":10},{"imageName":"example.com/x"}]"#)
+        ).dependencies
+        #expect(
+            deps == [
+                Dependency(
+                    imageName: try ACIdentifier("example.com/base"), imageID: try ImageHash("sha512-abc"),
+                    labels: [try Label(name: "version", value: "1")], size: 10),
+                Dependency(imageName: try ACIdentifier("example.com/x")),
+            ])
     }
 
     @Test func pathWhitelistIsNotValidated() throws {

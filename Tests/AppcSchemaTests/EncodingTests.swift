@@ -1,5 +1,6 @@
-@testable import AppcSchema
 import Testing
+
+@testable import AppcSchema
 
 struct EncodingTests {
     static let rich = #"""
@@ -33,7 +34,8 @@ struct EncodingTests {
         }
         """#
 
-    static let richCompact = #"{"acKind":"ImageManifest","acVersion":"0.8.11-rc.1+build.5","name":"example.com/app","#
+    static let richCompact =
+        #"{"acKind":"ImageManifest","acVersion":"0.8.11-rc.1+build.5","name":"example.com/app","#
         + #""labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"#
         + #""app":{"exec":["/bin/app","--flag=\u003cv\u003e","tab\there","é","\u2028"],"#
         + #""eventHandlers":[{"name":"pre-start","exec":["/bin/prep","--go"]},{"name":"post-stop","exec":null}],"#
@@ -63,7 +65,8 @@ struct EncodingTests {
     }
 
     @Test func prettyEncoding() throws {
-        let m = try image(#"""
+        let m = try image(
+            #"""
             {"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app",
              "labels":[{"name":"os","value":"linux"}],
              "app":{"exec":[],"eventHandlers":[{"name":"post-stop"}],"user":"0","group":"0",
@@ -126,7 +129,8 @@ struct EncodingTests {
         #expect(text(try image(withApp()).encoded()).contains(#""app":{"exec":null,"user":"0","group":"0"}"#))
         #expect(text(try image(withApp(#""exec":[]"#)).encoded()).contains(#""app":{"exec":[],"user":"0","group":"0"}"#))
         // An empty list elsewhere is left out like an absent one.
-        #expect(text(try image(manifest(#""labels":[],"pathWhitelist":[],"dependencies":[]"#)).encoded())
+        #expect(
+            text(try image(manifest(#""labels":[],"pathWhitelist":[],"dependencies":[]"#)).encoded())
                 == #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app"}"#)
     }
 
@@ -164,26 +168,31 @@ struct EncodingTests {
         #expect(encodeError(m) == #"json: error calling MarshalJSON for type types.Labels: duplicate labels of name "a""#)
         m = base
         m.annotations = [try Annotation(name: "created", value: "yesterday")]
-        #expect(encodeError(m) == "json: error calling MarshalJSON for type types.Annotations: bad Date: parsing time "
+        #expect(
+            encodeError(m) == "json: error calling MarshalJSON for type types.Annotations: bad Date: parsing time "
                 + #""yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006""#)
         m = base
         m.dependencies = [Dependency(imageName: .empty)]
         #expect(encodeError(m) == "json: error calling MarshalJSON for type types.Dependency: imageName cannot be empty")
         m = base
         m.app?.mountPoints = [MountPoint(name: .empty, path: "/x")]
-        #expect(encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
+        #expect(
+            encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
                 + "json: error calling MarshalJSON for type types.ACName: ACName cannot be empty")
         m = base
         m.app?.ports = [Port(unchecked: try ACName("p"), protocol: "tcp", port: 0, count: 1, socketActivated: false)]
-        #expect(encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
+        #expect(
+            encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
                 + "json: error calling MarshalJSON for type types.Port: port must be in 1-65535 range")
         m = base
         m.app?.eventHandlers = [EventHandler(unchecked: "start", exec: nil)]
-        #expect(encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
+        #expect(
+            encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
                 + #"json: error calling MarshalJSON for type types.EventHandler: bad eventHandler "name": "start""#)
         m = base
         m.app?.environment = [EnvironmentVariable(unchecked: "1", value: "")]
-        #expect(encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
+        #expect(
+            encodeError(m) == "json: error calling MarshalJSON for type *types.App: "
                 + #"environment variable does not have valid identifier "1""#)
         m = base
         m.app?.isolators = [try Isolator(name: ACIdentifier("example.com/x"), rawValue: nil)]
@@ -197,10 +206,13 @@ struct EncodingTests {
         m.app?.mountPoints.append(MountPoint(name: try ACName("work"), path: "/opt", readOnly: true))
         m.app?.supplementaryGIDs = [1, 2]
         m.app?.environment.append(try EnvironmentVariable(name: "K", value: "v"))
-        m.app?.isolators.append(try Isolator(name: ACIdentifier(IsolatorName.seccompRemoveSet),
-                                             value: .seccompRemoveSet(SeccompSet(set: ["chmod"], errno: "EPERM"))))
+        m.app?.isolators.append(
+            try Isolator(
+                name: ACIdentifier(IsolatorName.seccompRemoveSet),
+                value: .seccompRemoveSet(SeccompSet(set: ["chmod"], errno: "EPERM"))))
         m.dependencies.append(Dependency(imageName: try ACIdentifier("example.com/tools"), imageID: try ImageHash("sha512-ff")))
-        #expect(text(try m.encoded()) == #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/patched","#
+        #expect(
+            text(try m.encoded()) == #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/patched","#
                 + #""app":{"exec":null,"user":"0","group":"0","supplementaryGIDs":[1,2],"environment":[{"name":"K","value":"v"}],"#
                 + #""mountPoints":[{"name":"work","path":"/opt","readOnly":true}],"#
                 + #""ports":[{"name":"q","protocol":"tcp","port":8080,"count":0,"socketActivated":false}],"#
@@ -209,10 +221,12 @@ struct EncodingTests {
     }
 
     @Test func newManifest() throws {
-        let m = ImageManifest(name: try ACIdentifier("example.com/new"),
-                              labels: [try Label(name: "os", value: "linux")],
-                              app: App(exec: ["/bin/true"], user: "0", group: "0"))
-        #expect(text(try m.encoded()) == #"{"acKind":"ImageManifest","acVersion":"0.8.11+git","name":"example.com/new","#
+        let m = ImageManifest(
+            name: try ACIdentifier("example.com/new"),
+            labels: [try Label(name: "os", value: "linux")],
+            app: App(exec: ["/bin/true"], user: "0", group: "0"))
+        #expect(
+            text(try m.encoded()) == #"{"acKind":"ImageManifest","acVersion":"0.8.11+git","name":"example.com/new","#
                 + #""labels":[{"name":"os","value":"linux"}],"app":{"exec":["/bin/true"],"user":"0","group":"0"}}"#)
     }
 }

@@ -1,5 +1,6 @@
-@testable import AppcSchema
 import Testing
+
+@testable import AppcSchema
 
 struct IdentifierTests {
     @Test(arguments: ["example.com/app", "a", "example.com/my_app", "a--b", "example.com//x", "a~b", "1.0", "0"])
@@ -70,8 +71,10 @@ struct IdentifierTests {
         #expect(try SemVer(input).description == output)
     }
 
-    @Test(arguments: ["", "v1.2.3", " 1.2.3", "1.2", "1.2.3.4", "1.2.x", "1..3", "1.2.3 ", "99999999999999999999.0.0",
-                      "-1.2.3", "+1.2.3", "1.2.-3"])
+    @Test(arguments: [
+        "", "v1.2.3", " 1.2.3", "1.2", "1.2.3.4", "1.2.x", "1..3", "1.2.3 ", "99999999999999999999.0.0",
+        "-1.2.3", "+1.2.3", "1.2.-3",
+    ])
     func badSemVer(_ input: String) {
         #expect(throws: ManifestError("SemVer is bad")) { try SemVer(input) }
     }
@@ -85,7 +88,8 @@ struct IdentifierTests {
         #expect(try image(manifest().replacingOccurrences("0.8.11", "01.02.03-")).acVersion.description == "1.2.3")
         #expect(imageError(manifest().replacingOccurrences("0.8.11", "0.0.0")) == "SemVer cannot be zero")
         #expect(imageError(manifest().replacingOccurrences("0.8.11", "1.0")) == "SemVer is bad")
-        #expect(imageError(manifest().replacingOccurrences(#""0.8.11""#, "5"))
+        #expect(
+            imageError(manifest().replacingOccurrences(#""0.8.11""#, "5"))
                 == "json: cannot unmarshal number into Go struct field imageManifest.acVersion of type string")
     }
 }

@@ -1,6 +1,7 @@
-@testable import AppcSchema
 import GoCompat
 import Testing
+
+@testable import AppcSchema
 
 struct LabelTests {
     static let linuxArches = "[amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x]"
@@ -22,17 +23,25 @@ struct LabelTests {
         (#"[{"name":"os","value":"plan9"}]"#, #"bad os "plan9" (must be one of: [darwin freebsd linux])"#),
         (#"[{"name":"os","value":"Linux"}]"#, #"bad os "Linux" (must be one of: [darwin freebsd linux])"#),
         (#"[{"name":"os","value":""}]"#, #"bad os "" (must be one of: [darwin freebsd linux])"#),
-        (#"[{"name":"os","value":"linux"},{"name":"arch","value":"x86_64"}]"#,
-         #"bad arch "x86_64" for linux (must be one of: \#(linuxArches))"#),
-        (#"[{"name":"arch","value":"arm"},{"name":"os","value":"darwin"}]"#,
-         #"bad arch "arm" for darwin (must be one of: [x86_64 i386])"#),
-        (#"[{"name":"os","value":"freebsd"},{"name":"arch","value":"aarch64"}]"#,
-         #"bad arch "aarch64" for freebsd (must be one of: [amd64 i386 arm])"#),
+        (
+            #"[{"name":"os","value":"linux"},{"name":"arch","value":"x86_64"}]"#,
+            #"bad arch "x86_64" for linux (must be one of: \#(linuxArches))"#
+        ),
+        (
+            #"[{"name":"arch","value":"arm"},{"name":"os","value":"darwin"}]"#,
+            #"bad arch "arm" for darwin (must be one of: [x86_64 i386])"#
+        ),
+        (
+            #"[{"name":"os","value":"freebsd"},{"name":"arch","value":"aarch64"}]"#,
+            #"bad arch "aarch64" for freebsd (must be one of: [amd64 i386 arm])"#
+        ),
         (#"[{"name":"name","value":"x"}]"#, #"invalid label name: "name""#),
         (#"[{"name":"version","value":"1"},{"name":"version","value":"2"}]"#, #"duplicate labels of name "version""#),
         (#"[{"name":"Version","value":"1"}]"#, identifierCharError),
-        (#"[{"name":"version","value":1}]"#,
-         "json: cannot unmarshal number into Go struct field imageManifest.labels of type string"),
+        (
+            #"[{"name":"version","value":1}]"#,
+            "json: cannot unmarshal number into Go struct field imageManifest.labels of type string"
+        ),
         (#"{}"#, "json: cannot unmarshal object into Go struct field imageManifest.labels of type types.labels"),
         (#"[5]"#, "json: cannot unmarshal number into Go struct field imageManifest.labels of type types.Label"),
     ])
@@ -65,22 +74,36 @@ struct LabelTests {
         (#"[{"name":"authors","value":"anything at all"}]"#, nil),
         (#"[{"name":"homepage","value":"http://example.com/x?y#z"}]"#, nil),
         (#"[{"name":"documentation","value":"HTTPS://Example.com"}]"#, nil),
-        (#"[{"name":"created","value":"2018-01-24"}]"#,
-         #"bad Date: parsing time "2018-01-24" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "T""#),
-        (#"[{"name":"created","value":"2018-01-24 10:00:00Z"}]"#,
-         #"bad Date: parsing time "2018-01-24 10:00:00Z" as "2006-01-02T15:04:05Z07:00": cannot parse " 10:00:00Z" as "T""#),
-        (#"[{"name":"created","value":"2018-01-24T10:00:00"}]"#,
-         #"bad Date: parsing time "2018-01-24T10:00:00" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00""#),
-        (#"[{"name":"created","value":"2018-13-01T00:00:00Z"}]"#,
-         #"bad Date: parsing time "2018-13-01T00:00:00Z": month out of range"#),
-        (#"[{"name":"created","value":"2017-02-29T00:00:00Z"}]"#,
-         #"bad Date: parsing time "2017-02-29T00:00:00Z": day out of range"#),
-        (#"[{"name":"created","value":"2018-01-24T10:00:00Zx"}]"#,
-         #"bad Date: parsing time "2018-01-24T10:00:00Zx": extra text: "x""#),
+        (
+            #"[{"name":"created","value":"2018-01-24"}]"#,
+            #"bad Date: parsing time "2018-01-24" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "T""#
+        ),
+        (
+            #"[{"name":"created","value":"2018-01-24 10:00:00Z"}]"#,
+            #"bad Date: parsing time "2018-01-24 10:00:00Z" as "2006-01-02T15:04:05Z07:00": cannot parse " 10:00:00Z" as "T""#
+        ),
+        (
+            #"[{"name":"created","value":"2018-01-24T10:00:00"}]"#,
+            #"bad Date: parsing time "2018-01-24T10:00:00" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00""#
+        ),
+        (
+            #"[{"name":"created","value":"2018-13-01T00:00:00Z"}]"#,
+            #"bad Date: parsing time "2018-13-01T00:00:00Z": month out of range"#
+        ),
+        (
+            #"[{"name":"created","value":"2017-02-29T00:00:00Z"}]"#,
+            #"bad Date: parsing time "2017-02-29T00:00:00Z": day out of range"#
+        ),
+        (
+            #"[{"name":"created","value":"2018-01-24T10:00:00Zx"}]"#,
+            #"bad Date: parsing time "2018-01-24T10:00:00Zx": extra text: "x""#
+        ),
         (#"[{"name":"homepage","value":"ftp://example.com"}]"#, "bad URL scheme, must be http/https"),
         (#"[{"name":"homepage","value":"example.com"}]"#, "bad URL scheme, must be http/https"),
-        (#"[{"name":"documentation","value":"http://a b"}]"#,
-         #"bad URL: parse "http://a b": invalid character " " in host name"#),
+        (
+            #"[{"name":"documentation","value":"http://a b"}]"#,
+            #"bad URL: parse "http://a b": invalid character " " in host name"#
+        ),
         (#"[{"name":"homepage","value":"http://x:y/"}]"#, #"bad URL: parse "http://x:y/": invalid port ":y" after host"#),
         (#"[{"name":"homepage","value":":foo"}]"#, #"bad URL: parse ":foo": missing protocol scheme"#),
         (#"[{"name":"homepage","value":"a","name":"x"}]"#, nil),

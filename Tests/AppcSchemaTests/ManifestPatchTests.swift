@@ -1,6 +1,7 @@
-@testable import AppcSchema
 import GoCompat
 import Testing
+
+@testable import AppcSchema
 
 /// Applies a patch configured by `configure` to the manifest `json`.
 private func patched(_ json: String, _ configure: (inout ManifestPatch) -> Void) throws -> ImageManifest {
@@ -43,7 +44,8 @@ struct ManifestPatchTests {
         #expect(patchError(manifest()) { $0.name = "Bad" } == identifierCharError)
         #expect(patchError(manifest()) { $0.name = "bad-" } == identifierEdgeError)
         // No flag: unchanged, but still canonicalised by the encoder.
-        #expect(try patchedJSON(#"{"name":"example.com/app","acVersion":"0.8.11","acKind":"ImageManifest"}"#) { _ in }
+        #expect(
+            try patchedJSON(#"{"name":"example.com/app","acVersion":"0.8.11","acKind":"ImageManifest"}"#) { _ in }
                 == head + "}")
     }
 
@@ -56,14 +58,25 @@ struct ManifestPatchTests {
         let created = try patched(manifest()) { $0.exec = "/bin/true" }
         #expect(created.app == App(exec: ["/bin/true"]))
         #expect(encodeError(created) == "json: error calling MarshalJSON for type *types.App: user is required")
-        let withUser = try patched(manifest()) { $0.exec = "/bin/true"; $0.user = "0" }
+        let withUser = try patched(manifest()) {
+            $0.exec = "/bin/true"
+            $0.user = "0"
+        }
         #expect(encodeError(withUser) == "json: error calling MarshalJSON for type *types.App: group is required")
-        #expect(try patchedJSON(manifest()) { $0.exec = "/bin/true"; $0.user = "0"; $0.group = "1" }
+        #expect(
+            try patchedJSON(manifest()) {
+                $0.exec = "/bin/true"
+                $0.user = "0"
+                $0.group = "1"
+            }
                 == head + #","app":{"exec":["/bin/true"],"user":"0","group":"1"}}"#)
     }
 
     @Test func userAndGroup() throws {
-        let m = try patched(withApp()) { $0.user = "daemon"; $0.group = "/etc/x" }
+        let m = try patched(withApp()) {
+            $0.user = "daemon"
+            $0.group = "/etc/x"
+        }
         #expect(m.app?.user == "daemon")
         #expect(m.app?.group == "/etc/x")
         let onlyGroup = try patched(withApp()) { $0.group = "users" }
@@ -78,30 +91,51 @@ struct ManifestPatchTests {
             { $0.mounts = "work,path=/w" }, { $0.ports = "p,protocol=tcp,port=80" },
             { $0.isolators = "resource/cpu,limit=1" },
             // Ours.
-            { $0.setEnvironment = ["A=1"] }, { $0.setEnvironment = ["A=1"]; $0.unsetEnvironment = ["A"] }, { $0.workingDirectory = "/" },
+            { $0.setEnvironment = ["A=1"] },
+            {
+                $0.setEnvironment = ["A=1"]
+                $0.unsetEnvironment = ["A"]
+            }, { $0.workingDirectory = "/" },
             // Go panics here (nil app); we report the same error instead.
-            { $0.seccompMode = "remove"; $0.seccompSet = "chmod" },
+            {
+                $0.seccompMode = "remove"
+                $0.seccompSet = "chmod"
+            },
         ]
         for flag in flags {
             #expect(patchError(manifest(), flag) == noApp)
             // --exec provides the app.
-            #expect(patchError(manifest()) { flag(&$0); $0.exec = "/x" } == nil)
+            #expect(
+                patchError(manifest()) {
+                    flag(&$0)
+                    $0.exec = "/x"
+                } == nil)
         }
         // The check comes after name but before every app flag's own parsing.
-        #expect(patchError(manifest()) { $0.name = "X"; $0.user = "0" } == identifierCharError)
+        #expect(
+            patchError(manifest()) {
+                $0.name = "X"
+                $0.user = "0"
+            } == identifierCharError)
         #expect(patchError(manifest()) { $0.supplementaryGroups = "x" } == noApp)
-        #expect(patchError(manifest()) { $0.capability = "A"; $0.revokeCapability = "B" } == noApp)
+        #expect(
+            patchError(manifest()) {
+                $0.capability = "A"
+                $0.revokeCapability = "B"
+            } == noApp)
         // Seccomp's own errors come first (Go parses the flags before touching the app).
         #expect(patchError(manifest()) { $0.seccompSet = "chmod" } == "--seccomp-set specified without --seccomp-mode")
-        #expect(patchError(manifest()) { $0.seccompMode = "bogus" }
+        #expect(
+            patchError(manifest()) { $0.seccompMode = "bogus" }
                 == "cannot parse seccomp isolator: unknown seccomp mode bogus")
         // Flags that do not touch the app need none.
-        #expect(patchError(manifest()) {
-            $0.name = "example.com/x"
-            $0.setLabels = ["version=1"]
-            $0.setAnnotations = ["authors=me"]
-            $0.addDependencies = [Dependency(imageName: try! ACIdentifier("example.com/dep"))]
-        } == nil)
+        #expect(
+            patchError(manifest()) {
+                $0.name = "example.com/x"
+                $0.setLabels = ["version=1"]
+                $0.setAnnotations = ["authors=me"]
+                $0.addDependencies = [Dependency(imageName: try! ACIdentifier("example.com/dep"))]
+            } == nil)
     }
 
     // MARK: supplementary groups
@@ -109,7 +143,8 @@ struct ManifestPatchTests {
     @Test func supplementaryGroups() throws {
         let m = try patched(withApp(#""supplementaryGIDs":[7,8,9]"#)) { $0.supplementaryGroups = "1,-2,+3,0010" }
         #expect(m.app?.supplementaryGIDs == [1, -2, 3, 10])
-        #expect(try patched(withApp()) { $0.supplementaryGroups = "9223372036854775807,-9223372036854775808" }
+        #expect(
+            try patched(withApp()) { $0.supplementaryGroups = "9223372036854775807,-9223372036854775808" }
                 .app?.supplementaryGIDs == [Int.max, Int.min])
     }
 
@@ -121,15 +156,23 @@ struct ManifestPatchTests {
         ("-", #"invalid supplementary group "-": strconv.Atoi: parsing "-": invalid syntax"#),
         ("1_000", #"invalid supplementary group "1_000": strconv.Atoi: parsing "1_000": invalid syntax"#),
         ("0x10", #"invalid supplementary group "0x10": strconv.Atoi: parsing "0x10": invalid syntax"#),
-        ("9223372036854775808",
-         #"invalid supplementary group "9223372036854775808": strconv.Atoi: parsing "9223372036854775808": value out of range"#),
-        ("-9223372036854775809",
-         #"invalid supplementary group "-9223372036854775809": strconv.Atoi: parsing "-9223372036854775809": value out of range"#),
+        (
+            "9223372036854775808",
+            #"invalid supplementary group "9223372036854775808": strconv.Atoi: parsing "9223372036854775808": value out of range"#
+        ),
+        (
+            "-9223372036854775809",
+            #"invalid supplementary group "-9223372036854775809": strconv.Atoi: parsing "-9223372036854775809": value out of range"#
+        ),
         // ParseUint stops at the overflow, before a later bad character.
-        ("99999999999999999999x",
-         #"invalid supplementary group "99999999999999999999x": strconv.Atoi: parsing "99999999999999999999x": value out of range"#),
-        ("999999999999999999x",
-         #"invalid supplementary group "999999999999999999x": strconv.Atoi: parsing "999999999999999999x": invalid syntax"#),
+        (
+            "99999999999999999999x",
+            #"invalid supplementary group "99999999999999999999x": strconv.Atoi: parsing "99999999999999999999x": value out of range"#
+        ),
+        (
+            "999999999999999999x",
+            #"invalid supplementary group "999999999999999999x": strconv.Atoi: parsing "999999999999999999x": invalid syntax"#
+        ),
     ])
     func badSupplementaryGroups(value: String, error: String) {
         #expect(patchError(withApp()) { $0.supplementaryGroups = value } == error)
@@ -156,10 +199,15 @@ struct ManifestPatchTests {
         // Names are not checked; empty entries survive, as in Go.
         let odd = try patched(withApp()) { $0.capability = "x,,<y>" }
         #expect(odd.app?.isolators.last?.value == .capabilitiesRetainSet(["x", "", "<y>"]))
-        #expect(text(try odd.encoded()).hasSuffix(
-            #""isolators":[{"name":"os/linux/capabilities-retain-set","value":{"set":["x","","\u003cy\u003e"]}}]}}"#))
+        #expect(
+            text(try odd.encoded()).hasSuffix(
+                #""isolators":[{"name":"os/linux/capabilities-retain-set","value":{"set":["x","","\u003cy\u003e"]}}]}}"#))
 
-        #expect(patchError(Self.capsApp) { $0.capability = "A"; $0.revokeCapability = "B" }
+        #expect(
+            patchError(Self.capsApp) {
+                $0.capability = "A"
+                $0.revokeCapability = "B"
+            }
                 == "conflicting capabilities isolators provided")
     }
 
@@ -169,20 +217,26 @@ struct ManifestPatchTests {
         let m = try patched(withApp(#""mountPoints":[{"name":"old","path":"/old"}]"#)) {
             $0.mounts = "work,path=/opt,readOnly=true:data,path=/data%20dir"
         }
-        #expect(m.app?.mountPoints == [
-            MountPoint(name: try ACName("old"), path: "/old"),
-            MountPoint(name: try ACName("work"), path: "/opt", readOnly: true),
-            MountPoint(name: try ACName("data"), path: "/data%20dir"),
-        ])
-        #expect(patchError(withApp()) { $0.mounts = "work,path=/opt:data,path=/d,bogus=1" }
+        #expect(
+            m.app?.mountPoints == [
+                MountPoint(name: try ACName("old"), path: "/old"),
+                MountPoint(name: try ACName("work"), path: "/opt", readOnly: true),
+                MountPoint(name: try ACName("data"), path: "/data%20dir"),
+            ])
+        #expect(
+            patchError(withApp()) { $0.mounts = "work,path=/opt:data,path=/d,bogus=1" }
                 == #"cannot parse mount point "data,path=/d,bogus=1": unknown mountpoint parameter "bogus""#)
-        #expect(patchError(withApp()) { $0.mounts = "work" }
+        #expect(
+            patchError(withApp()) { $0.mounts = "work" }
                 == #"cannot parse mount point "work": path must be set"#)
-        #expect(patchError(withApp()) { $0.mounts = "Work,path=/w" }
+        #expect(
+            patchError(withApp()) { $0.mounts = "Work,path=/w" }
                 == #"cannot parse mount point "Work,path=/w": "# + nameCharError)
-        #expect(patchError(withApp()) { $0.mounts = "w,path=/w,readOnly=yes" }
+        #expect(
+            patchError(withApp()) { $0.mounts = "w,path=/w,readOnly=yes" }
                 == #"cannot parse mount point "w,path=/w,readOnly=yes": strconv.ParseBool: parsing "yes": invalid syntax"#)
-        #expect(patchError(withApp()) { $0.mounts = "w,path" }
+        #expect(
+            patchError(withApp()) { $0.mounts = "w,path" }
                 == #"cannot parse mount point "w,path": malformed string "name=w,path" - has a label without a value: path"#)
     }
 
@@ -195,17 +249,22 @@ struct ManifestPatchTests {
         #expect(m.app?.ports[1].count == 0)  // left 0, as in Go
         #expect(m.app?.ports[2].count == 10)
         #expect(m.app?.ports[2].socketActivated == true)
-        #expect(try patchedJSON(withApp()) { $0.ports = "q,protocol=tcp,port=80" }
+        #expect(
+            try patchedJSON(withApp()) { $0.ports = "q,protocol=tcp,port=80" }
                 == head + #","app":{"exec":null,"user":"0","group":"0","#
                 + #""ports":[{"name":"q","protocol":"tcp","port":80,"count":0,"socketActivated":false}]}}"#)
 
-        #expect(patchError(withApp()) { $0.ports = "q,protocol=tcp,port=0" }
+        #expect(
+            patchError(withApp()) { $0.ports = "q,protocol=tcp,port=0" }
                 == #"cannot parse port "q,protocol=tcp,port=0": port must be in 1-65535 range"#)
-        #expect(patchError(withApp()) { $0.ports = "q,port=1,port=2" }
+        #expect(
+            patchError(withApp()) { $0.ports = "q,port=1,port=2" }
                 == #"cannot parse port "q,port=1,port=2": label port with multiple values ["1" "2"]"#)
-        #expect(patchError(withApp()) { $0.ports = "q,port=70000" }
+        #expect(
+            patchError(withApp()) { $0.ports = "q,port=70000" }
                 == #"cannot parse port "q,port=70000": strconv.ParseUint: parsing "70000": value out of range"#)
-        #expect(patchError(withApp()) { $0.ports = "q,port=80,speed=1" }
+        #expect(
+            patchError(withApp()) { $0.ports = "q,port=80,speed=1" }
                 == #"cannot parse port "q,port=80,speed=1": unknown port parameter "speed""#)
     }
 
@@ -216,7 +275,10 @@ struct ManifestPatchTests {
             + #"{"name":"os/linux/no-new-privileges","value":true}"#)
 
     @Test func seccomp() throws {
-        let m = try patched(Self.seccompApp) { $0.seccompMode = "remove,errno=EPERM"; $0.seccompSet = "chmod,chown" }
+        let m = try patched(Self.seccompApp) {
+            $0.seccompMode = "remove,errno=EPERM"
+            $0.seccompSet = "chmod,chown"
+        }
         #expect(m.app?.isolators.map(\.name.value) == ["os/linux/no-new-privileges", "os/linux/seccomp-remove-set"])
         #expect(raw(m.app?.isolators.last) == #"{"set":["chmod","chown"],"errno":"EPERM"}"#)
 
@@ -239,7 +301,11 @@ struct ManifestPatchTests {
         ("", "chmod", "--seccomp-set specified without --seccomp-mode"),
     ])
     func badSeccomp(mode: String, set: String, error: String) {
-        #expect(patchError(Self.seccompApp) { $0.seccompMode = mode; $0.seccompSet = set } == error)
+        #expect(
+            patchError(Self.seccompApp) {
+                $0.seccompMode = mode
+                $0.seccompSet = set
+            } == error)
     }
 
     // MARK: isolators
@@ -253,9 +319,14 @@ struct ManifestPatchTests {
         // Go's text with the value's keys sorted.
         #expect(raw(isolators[0]) == #"{ "limit": "100m", "request": "50m" }"#)
         #expect(raw(isolators[1]) == #"{ "limit": "1Gi", "request": "512Mi" }"#)
-        #expect(isolators[0].value == .cpu(ResourceLimits(request: try ResourceQuantity("50m"),
-                                                          limit: try ResourceQuantity("100m"))))
-        #expect(try patchedJSON(withApp()) { $0.isolators = "resource/cpu,request=50m,limit=100m" }
+        #expect(
+            isolators[0].value
+                == .cpu(
+                    ResourceLimits(
+                        request: try ResourceQuantity("50m"),
+                        limit: try ResourceQuantity("100m"))))
+        #expect(
+            try patchedJSON(withApp()) { $0.isolators = "resource/cpu,request=50m,limit=100m" }
                 == head + #","app":{"exec":null,"user":"0","group":"0","#
                 + #""isolators":[{"name":"resource/cpu","value":{"limit":"100m","request":"50m"}}]}}"#)
         // No parameters, unknown keys and keys without values: Go keeps them in the raw value.
@@ -271,22 +342,25 @@ struct ManifestPatchTests {
 
     @Test func isolatorValuesMadeOfStrings() {
         // "true" is a JSON string: the block/network resources cannot be patched.
-        #expect(patchError(withApp()) { $0.isolators = "resource/block-iops,default=true,limit=5" } == """
-            cannot unmarshal isolator 
-                            {
-                                "name": "resource/block-iops",
-                                "value": { "default": "true", "limit": "5" }
-                            }: json: cannot unmarshal string into Go struct field resourceValue.default of type bool
-            """)
-        #expect(patchError(withApp()) { $0.isolators = "resource/cpu,limit=abc" } == """
-            cannot unmarshal isolator 
-                            {
-                                "name": "resource/cpu",
-                                "value": { "limit": "abc" }
-                            }: \(IsolatorTests.formatError)
-            """)
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/block-iops,default=true,limit=5" } == """
+                cannot unmarshal isolator 
+                                {
+                                    "name": "resource/block-iops",
+                                    "value": { "default": "true", "limit": "5" }
+                                }: json: cannot unmarshal string into Go struct field resourceValue.default of type bool
+                """)
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/cpu,limit=abc" } == """
+                cannot unmarshal isolator 
+                                {
+                                    "name": "resource/cpu",
+                                    "value": { "limit": "abc" }
+                                }: \(IsolatorTests.formatError)
+                """)
         // The value text is not escaped: a decoded quote breaks the JSON.
-        #expect(patchError(withApp()) { $0.isolators = "resource/cpu,limit=%22" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/cpu,limit=%22" }
                 == "cannot unmarshal isolator \n                {\n                    \"name\": \"resource/cpu\",\n"
                 + #"                    "value": { "limit": """ }"# + "\n                }: "
                 + #"invalid character '"' after object key:value pair"#)
@@ -300,34 +374,43 @@ struct ManifestPatchTests {
         #expect(isolators.map(\.name.value) == ["os/linux/no-new-privileges", "os/linux/oom-score-adj"])
         #expect(isolators.map { raw($0) } == ["true", "-500"])
         #expect(isolators[1].value == .oomScoreAdj(-500))
-        #expect(try patchedJSON(withApp()) { $0.isolators = "os/linux/oom-score-adj,5:os/linux/no-new-privileges,false" }
+        #expect(
+            try patchedJSON(withApp()) { $0.isolators = "os/linux/oom-score-adj,5:os/linux/no-new-privileges,false" }
                 == head + #","app":{"exec":null,"user":"0","group":"0","isolators":["#
                 + #"{"name":"os/linux/oom-score-adj","value":5},{"name":"os/linux/no-new-privileges","value":false}]}}"#)
 
-        #expect(patchError(withApp()) { $0.isolators = "os/linux/no-new-privileges" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "os/linux/no-new-privileges" }
                 == "isolator os/linux/no-new-privileges: invalid format")
-        #expect(patchError(withApp()) { $0.isolators = "os/linux/oom-score-adj,1,x" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "os/linux/oom-score-adj,1,x" }
                 == "isolator os/linux/oom-score-adj: invalid format")
-        #expect(patchError(withApp()) { $0.isolators = "os/linux/no-new-privileges,yes" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "os/linux/no-new-privileges,yes" }
                 == #"cannot unmarshal isolator { "name": "os/linux/no-new-privileges", "value": yes }: "#
                 + "invalid character 'y' looking for beginning of value")
-        #expect(patchError(withApp()) { $0.isolators = "os/linux/no-new-privileges," }
+        #expect(
+            patchError(withApp()) { $0.isolators = "os/linux/no-new-privileges," }
                 == #"cannot unmarshal isolator { "name": "os/linux/no-new-privileges", "value":  }: "#
                 + "invalid character '}' looking for beginning of value")
-        #expect(patchError(withApp()) { $0.isolators = #"os/linux/no-new-privileges,"true""# }
+        #expect(
+            patchError(withApp()) { $0.isolators = #"os/linux/no-new-privileges,"true""# }
                 == #"cannot unmarshal isolator { "name": "os/linux/no-new-privileges", "value": "true" }: "#
                 + "json: cannot unmarshal string into Go value of type bool")
-        #expect(patchError(withApp()) { $0.isolators = "os/linux/oom-score-adj,2000" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "os/linux/oom-score-adj,2000" }
                 == #"cannot unmarshal isolator { "name": "os/linux/oom-score-adj", "value": 2000 }: "#
                 + "os/linux/oom-score-adj must be between -1000 and 1000, got 2000")
         // The query is parsed first, so a repeated bare value is a repeated key.
-        #expect(patchError(withApp()) { $0.isolators = "os/linux/oom-score-adj,1,1" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "os/linux/oom-score-adj,1,1" }
                 == #"cannot parse isolator "os/linux/oom-score-adj,1,1": label 1 with multiple values ["" ""]"#)
         // A second oom-score-adj is accepted here and rejected by the encoder.
         let twice = try patched(withIsolators(#"{"name":"os/linux/oom-score-adj","value":1}"#)) {
             $0.isolators = "os/linux/oom-score-adj,2"
         }
-        #expect(encodeError(twice) == "json: error calling MarshalJSON for type *types.App: "
+        #expect(
+            encodeError(twice) == "json: error calling MarshalJSON for type *types.App: "
                 + #"isolators set contains too many instances of type os/linux/oom-score-adj""#)
     }
 
@@ -337,7 +420,8 @@ struct ManifestPatchTests {
     ])
     func unsupportedIsolators(item: String) {
         let name = String(item.prefix { $0 != "," })
-        #expect(patchError(withApp()) { $0.isolators = "resource/cpu,limit=1:" + item }
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/cpu,limit=1:" + item }
                 == "isolator \(name) is not supported for patching")
     }
 
@@ -361,17 +445,20 @@ struct ManifestPatchTests {
     }
 
     @Test func emptyIsolatorItems() {
-        #expect(patchError(withApp()) { $0.isolators = "resource/cpu,limit=1:" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/cpu,limit=1:" }
                 == #"cannot parse isolator "": ACIdentifier cannot be empty"#)
         #expect(patchError(withApp()) { $0.isolators = "::" } == #"cannot parse isolator "": ACIdentifier cannot be empty"#)
     }
 
     @Test func isolatorBytesThatAreNotUTF8() throws {
         // %ff decodes to a lone 0xFF byte: Go quotes it as \xff and copies it raw.
-        #expect(patchError(withApp()) { $0.isolators = "resource/cpu,limit=%ff,limit=%e2%82%ac" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/cpu,limit=%ff,limit=%e2%82%ac" }
                 == #"cannot parse isolator "resource/cpu,limit=%ff,limit=%e2%82%ac": "#
                 + #"label limit with multiple values ["\xff" "€"]"#)
-        #expect(patchError(withApp()) { $0.isolators = "resource/cpu,limit=%x€" }
+        #expect(
+            patchError(withApp()) { $0.isolators = "resource/cpu,limit=%x€" }
                 == #"cannot parse isolator "resource/cpu,limit=%x€": invalid URL escape "%x\xe2""#)
         var patch = ManifestPatch()
         patch.isolators = "resource/cpu,limit=%ff"
@@ -380,7 +467,8 @@ struct ManifestPatchTests {
             try patch.apply(to: &m)
         } throws: { error in
             guard let error = error as? ManifestError else { return false }
-            return error.messageBytes == Array("cannot unmarshal isolator \n                {\n                    \"name\": \"resource/cpu\",\n                    \"value\": { \"limit\": \"".utf8)
+            return error.messageBytes == Array(
+                "cannot unmarshal isolator \n                {\n                    \"name\": \"resource/cpu\",\n                    \"value\": { \"limit\": \"".utf8)
                 + [0xFF] + Array("\" }\n                }: \(IsolatorTests.formatError)".utf8)
         }
         let kept = try patched(withApp()) { $0.isolators = "resource/cpu,x=%ff" }
@@ -393,15 +481,25 @@ struct ManifestPatchTests {
     @Test func firstFailingFlagInGoOrderWins() {
         let bad: [(String, (inout ManifestPatch) -> Void)] = [
             (identifierCharError, { $0.name = "X" }),
-            (#"invalid supplementary group "x": strconv.Atoi: parsing "x": invalid syntax"#,
-             { $0.supplementaryGroups = "x" }),
-            ("conflicting capabilities isolators provided", { $0.capability = "A"; $0.revokeCapability = "B" }),
+            (
+                #"invalid supplementary group "x": strconv.Atoi: parsing "x": invalid syntax"#,
+                { $0.supplementaryGroups = "x" }
+            ),
+            (
+                "conflicting capabilities isolators provided",
+                {
+                    $0.capability = "A"
+                    $0.revokeCapability = "B"
+                }
+            ),
             (#"cannot parse mount point "m": path must be set"#, { $0.mounts = "m" }),
             (#"cannot parse port "p,port=0": port must be in 1-65535 range"#, { $0.ports = "p,port=0" }),
             ("cannot parse seccomp isolator: unknown seccomp mode x", { $0.seccompMode = "x" }),
             ("isolator os/unix/sysctl is not supported for patching", { $0.isolators = "os/unix/sysctl" }),
-            (#"--remove-dependency: no dependency named "example.com/none""#,
-             { $0.removeDependencies = ["example.com/none"] }),
+            (
+                #"--remove-dependency: no dependency named "example.com/none""#,
+                { $0.removeDependencies = ["example.com/none"] }
+            ),
             (#"--set-env "X": want NAME=VALUE"#, { $0.setEnvironment = ["X"] }),
             (#"--unset-env: no environment variable named "NONE""#, { $0.unsetEnvironment = ["NONE"] }),
             (#"--set-annotation "x": want NAME=VALUE"#, { $0.setAnnotations = ["x"] }),
@@ -413,9 +511,10 @@ struct ManifestPatchTests {
         ]
         // With every flag from index i on set badly, flag i's error is reported.
         for i in bad.indices {
-            #expect(patchError(withApp()) { patch in
-                for (_, configure) in bad[i...].reversed() { configure(&patch) }
-            } == bad[i].0)
+            #expect(
+                patchError(withApp()) { patch in
+                    for (_, configure) in bad[i...].reversed() { configure(&patch) }
+                } == bad[i].0)
         }
     }
 
@@ -428,22 +527,26 @@ struct ManifestPatchTests {
 
     @Test func addDependencies() throws {
         let tools = Dependency(imageName: try ACIdentifier("example.com/tools"), imageID: try ImageHash("sha512-ff"))
-        let libs2 = Dependency(imageName: try ACIdentifier("example.com/libs"),
-                               labels: [try Label(name: "version", value: "2")], size: 42)
+        let libs2 = Dependency(
+            imageName: try ACIdentifier("example.com/libs"),
+            labels: [try Label(name: "version", value: "2")], size: 42)
         let m = try patched(Self.withDependencies) { $0.addDependencies = [tools, libs2] }
-        #expect(m.dependencies.map(\.imageName.value)
+        #expect(
+            m.dependencies.map(\.imageName.value)
                 == ["example.com/base", "example.com/libs", "example.com/extra", "example.com/tools"])
         #expect(m.dependencies[1] == libs2)
         #expect(m.dependencies[3] == tools)
-        #expect(try patchedJSON(manifest()) { $0.addDependencies = [tools, libs2] }
+        #expect(
+            try patchedJSON(manifest()) { $0.addDependencies = [tools, libs2] }
                 == head + #","dependencies":[{"imageName":"example.com/tools","imageID":"sha512-ff"},"#
                 + #"{"imageName":"example.com/libs","labels":[{"name":"version","value":"2"}],"size":42}]}"#)
         // Adding the same name twice keeps one entry, the last one.
         let twice = try patched(manifest()) { $0.addDependencies = [tools, libs2, Dependency(imageName: tools.imageName)] }
         #expect(twice.dependencies == [Dependency(imageName: tools.imageName), libs2])
         // Duplicates already in the manifest collapse into the replaced entry.
-        let duplicated = manifest(#""dependencies":[{"imageName":"example.com/a"},{"imageName":"example.com/b"},"#
-                                  + #"{"imageName":"example.com/a","size":1}]"#)
+        let duplicated = manifest(
+            #""dependencies":[{"imageName":"example.com/a"},{"imageName":"example.com/b"},"#
+                + #"{"imageName":"example.com/a","size":1}]"#)
         let replaced = try patched(duplicated) { $0.addDependencies = [Dependency(imageName: try! ACIdentifier("example.com/a"), size: 9)] }
         #expect(replaced.dependencies.map(\.imageName.value) == ["example.com/a", "example.com/b"])
         #expect(replaced.dependencies[0].size == 9)
@@ -452,9 +555,11 @@ struct ManifestPatchTests {
     @Test func removeDependencies() throws {
         let m = try patched(Self.withDependencies) { $0.removeDependencies = ["example.com/libs", "example.com/base"] }
         #expect(m.dependencies.map(\.imageName.value) == ["example.com/extra"])
-        #expect(patchError(Self.withDependencies) { $0.removeDependencies = ["example.com/libs", "example.com/libs"] }
+        #expect(
+            patchError(Self.withDependencies) { $0.removeDependencies = ["example.com/libs", "example.com/libs"] }
                 == #"--remove-dependency: no dependency named "example.com/libs""#)
-        #expect(patchError(manifest()) { $0.removeDependencies = ["example.com/base"] }
+        #expect(
+            patchError(manifest()) { $0.removeDependencies = ["example.com/base"] }
                 == #"--remove-dependency: no dependency named "example.com/base""#)
         // Removal comes before addition: a dependency can be moved to the end.
         let moved = try patched(Self.withDependencies) {
@@ -462,18 +567,25 @@ struct ManifestPatchTests {
             $0.addDependencies = [Dependency(imageName: try! ACIdentifier("example.com/base"))]
         }
         #expect(moved.dependencies.map(\.imageName.value) == ["example.com/libs", "example.com/extra", "example.com/base"])
-        #expect(try patchedJSON(Self.withDependencies) {
-            $0.removeDependencies = ["example.com/base", "example.com/libs", "example.com/extra"]
-        } == head + "}")
+        #expect(
+            try patchedJSON(Self.withDependencies) {
+                $0.removeDependencies = ["example.com/base", "example.com/libs", "example.com/extra"]
+            } == head + "}")
     }
 
     @Test func parseDependency() throws {
-        #expect(try ManifestPatch.parseDependency("example.com/tools")
+        #expect(
+            try ManifestPatch.parseDependency("example.com/tools")
                 == Dependency(imageName: try ACIdentifier("example.com/tools")))
         let full = try ManifestPatch.parseDependency("example.com/tools,imageID=sha512-abc,version=1.0=x,os=linux,arch=amd64")
-        #expect(full == Dependency(imageName: try ACIdentifier("example.com/tools"), imageID: try ImageHash("sha512-abc"),
-                                   labels: [try Label(name: "version", value: "1.0=x"), try Label(name: "os", value: "linux"),
-                                            try Label(name: "arch", value: "amd64")]))
+        #expect(
+            full
+                == Dependency(
+                    imageName: try ACIdentifier("example.com/tools"), imageID: try ImageHash("sha512-abc"),
+                    labels: [
+                        try Label(name: "version", value: "1.0=x"), try Label(name: "os", value: "linux"),
+                        try Label(name: "arch", value: "amd64"),
+                    ]))
         #expect(try ManifestPatch.parseDependency("a,arch=anything").labels == [try Label(name: "arch", value: "anything")])
         #expect(try ManifestPatch.parseDependency("a,version=").labels == [try Label(name: "version", value: "")])
     }
@@ -493,8 +605,10 @@ struct ManifestPatchTests {
         ("x,Os=linux", #"invalid label name "Os": "# + identifierCharError),
         ("x,=1", #"invalid label name "": ACIdentifier cannot be empty"#),
         ("x,os=plan9", #"bad os "plan9" (must be one of: [darwin freebsd linux])"#),
-        ("x,os=linux,arch=x86_64",
-         #"bad arch "x86_64" for linux (must be one of: [amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x])"#),
+        (
+            "x,os=linux,arch=x86_64",
+            #"bad arch "x86_64" for linux (must be one of: [amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x])"#
+        ),
     ])
     func badDependency(text: String, error: String) {
         #expect(throws: ManifestError("--add-dependency \(goQuote(text)): \(error)")) {
@@ -510,25 +624,37 @@ struct ManifestPatchTests {
             $0.setEnvironment = ["TERM=xterm", "PATH=/usr/bin:/bin", "EMPTY=", "EQ=a=b", "TERM=vt100"]
             $0.unsetEnvironment = ["HOME"]
         }
-        #expect(m.app?.environment == [
-            EnvironmentVariable(unchecked: "PATH", value: "/usr/bin:/bin"),
-            EnvironmentVariable(unchecked: "TERM", value: "vt100"),
-            EnvironmentVariable(unchecked: "EMPTY", value: ""),
-            EnvironmentVariable(unchecked: "EQ", value: "a=b"),
-        ])
+        #expect(
+            m.app?.environment == [
+                EnvironmentVariable(unchecked: "PATH", value: "/usr/bin:/bin"),
+                EnvironmentVariable(unchecked: "TERM", value: "vt100"),
+                EnvironmentVariable(unchecked: "EMPTY", value: ""),
+                EnvironmentVariable(unchecked: "EQ", value: "a=b"),
+            ])
         // Set, then unset.
-        #expect(try patched(app) { $0.setEnvironment = ["X=1"]; $0.unsetEnvironment = ["X", "PATH", "HOME"] }
-                .app?.environment == [])
+        #expect(
+            try patched(app) {
+                $0.setEnvironment = ["X=1"]
+                $0.unsetEnvironment = ["X", "PATH", "HOME"]
+            }
+            .app?.environment == [])
         // Applied to the app --exec creates.
-        #expect(try patched(manifest()) { $0.exec = "/x"; $0.setEnvironment = ["A_1.b-c=v"] }.app?.environment
+        #expect(
+            try patched(manifest()) {
+                $0.exec = "/x"
+                $0.setEnvironment = ["A_1.b-c=v"]
+            }.app?.environment
                 == [EnvironmentVariable(unchecked: "A_1.b-c", value: "v")])
 
         #expect(patchError(app) { $0.setEnvironment = ["TERM"] } == #"--set-env "TERM": want NAME=VALUE"#)
-        #expect(patchError(app) { $0.setEnvironment = ["1X=y"] }
+        #expect(
+            patchError(app) { $0.setEnvironment = ["1X=y"] }
                 == #"--set-env "1X=y": environment variable does not have valid identifier "1X""#)
-        #expect(patchError(app) { $0.setEnvironment = ["=y"] }
+        #expect(
+            patchError(app) { $0.setEnvironment = ["=y"] }
                 == #"--set-env "=y": environment variable name must not be empty"#)
-        #expect(patchError(app) { $0.unsetEnvironment = ["HOME", "HOME"] }
+        #expect(
+            patchError(app) { $0.unsetEnvironment = ["HOME", "HOME"] }
                 == #"--unset-env: no environment variable named "HOME""#)
     }
 
@@ -537,29 +663,38 @@ struct ManifestPatchTests {
     @Test func annotations() throws {
         let json = manifest(#""annotations":[{"name":"authors","value":"a"},{"name":"created","value":"2020-01-01T00:00:00Z"}]"#)
         let m = try patched(json) {
-            $0.setAnnotations = ["homepage=https://example.com/x?a=b", "created=2024-05-06T07:08:09.5+02:00",
-                                 "appc.io/executor/supports-systemd-notify=true"]
+            $0.setAnnotations = [
+                "homepage=https://example.com/x?a=b", "created=2024-05-06T07:08:09.5+02:00",
+                "appc.io/executor/supports-systemd-notify=true",
+            ]
             $0.unsetAnnotations = ["authors"]
         }
-        #expect(m.annotations == [
-            Annotation(name: try ACIdentifier("created"), value: "2024-05-06T07:08:09.5+02:00"),
-            Annotation(name: try ACIdentifier("homepage"), value: "https://example.com/x?a=b"),
-            Annotation(name: try ACIdentifier("appc.io/executor/supports-systemd-notify"), value: "true"),
-        ])
-        #expect(try patchedJSON(manifest()) { $0.setAnnotations = ["documentation=http://d/<x>"] }
+        #expect(
+            m.annotations == [
+                Annotation(name: try ACIdentifier("created"), value: "2024-05-06T07:08:09.5+02:00"),
+                Annotation(name: try ACIdentifier("homepage"), value: "https://example.com/x?a=b"),
+                Annotation(name: try ACIdentifier("appc.io/executor/supports-systemd-notify"), value: "true"),
+            ])
+        #expect(
+            try patchedJSON(manifest()) { $0.setAnnotations = ["documentation=http://d/<x>"] }
                 == head + #","annotations":[{"name":"documentation","value":"http://d/\u003cx\u003e"}]}"#)
 
         #expect(patchError(json) { $0.setAnnotations = ["authors"] } == #"--set-annotation "authors": want NAME=VALUE"#)
-        #expect(patchError(json) { $0.setAnnotations = ["Authors=x"] }
+        #expect(
+            patchError(json) { $0.setAnnotations = ["Authors=x"] }
                 == #"--set-annotation "Authors=x": "# + identifierCharError)
-        #expect(patchError(json) { $0.setAnnotations = ["created=yesterday"] }
+        #expect(
+            patchError(json) { $0.setAnnotations = ["created=yesterday"] }
                 == #"--set-annotation "created=yesterday": bad Date: parsing time "yesterday" as "#
                 + #""2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006""#)
-        #expect(patchError(json) { $0.setAnnotations = ["homepage=ftp://x"] }
+        #expect(
+            patchError(json) { $0.setAnnotations = ["homepage=ftp://x"] }
                 == #"--set-annotation "homepage=ftp://x": bad URL scheme, must be http/https"#)
-        #expect(patchError(json) { $0.setAnnotations = ["documentation=http://a b"] }
+        #expect(
+            patchError(json) { $0.setAnnotations = ["documentation=http://a b"] }
                 == #"--set-annotation "documentation=http://a b": bad URL: parse "http://a b": invalid character " " in host name"#)
-        #expect(patchError(json) { $0.unsetAnnotations = ["homepage"] }
+        #expect(
+            patchError(json) { $0.unsetAnnotations = ["homepage"] }
                 == #"--unset-annotation: no annotation named "homepage""#)
     }
 
@@ -571,20 +706,26 @@ struct ManifestPatchTests {
             $0.setLabels = ["version=2", "os=linux", "arch=aarch64", "channel=beta"]
             $0.unsetLabels = ["channel"]
         }
-        #expect(m.labels == [try Label(name: "version", value: "2"), try Label(name: "os", value: "linux"),
-                             try Label(name: "arch", value: "aarch64")])
+        #expect(
+            m.labels == [
+                try Label(name: "version", value: "2"), try Label(name: "os", value: "linux"),
+                try Label(name: "arch", value: "aarch64"),
+            ])
         // Unsetting arch leaves a valid os alone.
         #expect(try patched(json) { $0.unsetLabels = ["arch", "version"] }.labels == [try Label(name: "os", value: "darwin")])
-        #expect(try patchedJSON(json) { $0.setLabels = ["os=freebsd", "arch=arm"] }
+        #expect(
+            try patchedJSON(json) { $0.setLabels = ["os=freebsd", "arch=arm"] }
                 == head + #","labels":[{"name":"version","value":"1"},{"name":"os","value":"freebsd"},{"name":"arch","value":"arm"}]}"#)
 
         #expect(patchError(json) { $0.setLabels = ["version"] } == #"--set-label "version": want NAME=VALUE"#)
         #expect(patchError(json) { $0.setLabels = ["name=x"] } == #"--set-label "name=x": invalid label name: "name""#)
         #expect(patchError(json) { $0.setLabels = ["Version=1"] } == #"--set-label "Version=1": "# + identifierCharError)
-        #expect(patchError(json) { $0.setLabels = ["os=linux"] }
+        #expect(
+            patchError(json) { $0.setLabels = ["os=linux"] }
                 == #"--set-label: bad arch "x86_64" for linux (must be one of: "#
                 + "[amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x])")
-        #expect(patchError(json) { $0.setLabels = ["os=plan9"] }
+        #expect(
+            patchError(json) { $0.setLabels = ["os=plan9"] }
                 == #"--set-label: bad os "plan9" (must be one of: [darwin freebsd linux])"#)
         #expect(patchError(json) { $0.unsetLabels = ["name"] } == #"--unset-label: no label named "name""#)
     }
@@ -595,9 +736,11 @@ struct ManifestPatchTests {
         #expect(try patched(withApp()) { $0.workingDirectory = "/srv/app" }.app?.workingDirectory == "/srv/app")
         #expect(try patched(withApp(#""workingDirectory":"/old""#)) { $0.workingDirectory = "" }.app?.workingDirectory == "")
         #expect(try patched(withApp(#""workingDirectory":"/old""#)) { _ in }.app?.workingDirectory == "/old")
-        #expect(try patchedJSON(withApp()) { $0.workingDirectory = "/w" }
+        #expect(
+            try patchedJSON(withApp()) { $0.workingDirectory = "/w" }
                 == head + #","app":{"exec":null,"user":"0","group":"0","workingDirectory":"/w"}}"#)
-        #expect(patchError(withApp()) { $0.workingDirectory = "srv" }
+        #expect(
+            patchError(withApp()) { $0.workingDirectory = "srv" }
                 == #"--working-directory "srv": workingDirectory must be an absolute path"#)
         #expect(patchError(manifest()) { $0.workingDirectory = "/srv" } == noApp)
     }
@@ -609,7 +752,8 @@ struct ManifestPatchTests {
         // An empty whitelist means "everything": left alone.
         #expect(try patched(manifest()) { $0.extendWhitelist = ["/usr/bin/gdb"] }.pathWhitelist == [])
         #expect(try patchedJSON(manifest(#""pathWhitelist":[]"#)) { $0.extendWhitelist = ["/x"] } == head + "}")
-        #expect(patchError(json) { $0.extendWhitelist = ["/ok", "usr/bin/gdb"] }
+        #expect(
+            patchError(json) { $0.extendWhitelist = ["/ok", "usr/bin/gdb"] }
                 == #"--extend-whitelist "usr/bin/gdb": path must be absolute"#)
         #expect(patchError(manifest()) { $0.extendWhitelist = [""] } == #"--extend-whitelist "": path must be absolute"#)
     }
@@ -648,7 +792,8 @@ struct ManifestPatchTests {
         patch.extendWhitelist = ["/usr/bin/gdb"]
         var m = try image(input)
         try patch.apply(to: &m)
-        let expected = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app-debug","#
+        let expected =
+            #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/app-debug","#
             + #""labels":[{"name":"version","value":"1-debug"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"#
             + #""app":{"exec":["/bin/app","--debug"],"user":"1000","group":"1000","supplementaryGIDs":[10,20],"#
             + #""workingDirectory":"/srv","environment":[{"name":"PATH","value":"/bin"},{"name":"DEBUG","value":"1"}],"#
@@ -665,26 +810,35 @@ struct ManifestPatchTests {
             + #""pathWhitelist":["/bin/app","/usr/bin/gdb"]}"#
         #expect(text(try m.encoded()) == expected)
         // Decoding the result turns the port's count 0 into 1, as Go's Port.UnmarshalJSON does.
-        #expect(text(try image(expected).encoded())
+        #expect(
+            text(try image(expected).encoded())
                 == expected.replacingOccurrences(#""count":0"#, #""count":1"#))
     }
 
     @Test func encoderErrorsAfterPatching() throws {
         // Go's texts for what only the encoder rejects.
-        let execOnly = try patched(manifest()) { $0.exec = "/x"; $0.group = "0" }
+        let execOnly = try patched(manifest()) {
+            $0.exec = "/x"
+            $0.group = "0"
+        }
         #expect(encodeError(execOnly) == "json: error calling MarshalJSON for type *types.App: user is required")
         // Caught when parsing already, as in Go's PortFromString.
-        #expect(patchError(withApp()) { $0.ports = "p,port=65535,count=2" }
+        #expect(
+            patchError(withApp()) { $0.ports = "p,port=65535,count=2" }
                 == #"cannot parse port "p,port=65535,count=2": end of port range must be in 1-65535 range"#)
         let twoSeccomp = try patched(withIsolators(#"{"name":"os/linux/seccomp-remove-set","value":{"set":["a"]}}"#)) {
             $0.exec = "/x"
         }
         #expect(encodeError(twoSeccomp) == nil)
         let dupLabels = try patched(manifest()) {
-            $0.addDependencies = [Dependency(imageName: try! ACIdentifier("example.com/d"),
-                                             labels: [try! Label(name: "a", value: "1"), try! Label(name: "a", value: "2")])]
+            $0.addDependencies = [
+                Dependency(
+                    imageName: try! ACIdentifier("example.com/d"),
+                    labels: [try! Label(name: "a", value: "1"), try! Label(name: "a", value: "2")])
+            ]
         }
-        #expect(encodeError(dupLabels) == "json: error calling MarshalJSON for type types.Dependency: "
+        #expect(
+            encodeError(dupLabels) == "json: error calling MarshalJSON for type types.Dependency: "
                 + #"json: error calling MarshalJSON for type types.Labels: duplicate labels of name "a""#)
     }
 }

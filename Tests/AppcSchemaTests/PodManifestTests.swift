@@ -1,5 +1,6 @@
-@testable import AppcSchema
 import Testing
+
+@testable import AppcSchema
 
 func pod(_ members: String = "") -> String {
     #"{"acVersion":"0.8.11","acKind":"PodManifest""# + (members.isEmpty ? "" : "," + members) + "}"
@@ -12,7 +13,8 @@ struct PodManifestTests {
         let pm = try PodManifest.decode(bytes(pod()))
         #expect(pm.acKind == .podManifest)
         #expect(pm.apps == nil && pm.volumes == nil && pm.isolators == nil && pm.annotations == nil && pm.ports == nil)
-        #expect(text(try pm.encoded()) == #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":null,"volumes":null,"#
+        #expect(
+            text(try pm.encoded()) == #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":null,"volumes":null,"#
                 + #""isolators":null,"annotations":null,"ports":null}"#)
         // acVersion is not required for pods (but a zero one cannot be encoded).
         let noVersion = try PodManifest.decode(bytes(#"{"acKind":"PodManifest"}"#))
@@ -43,10 +45,14 @@ struct PodManifestTests {
         (#""apps":[{"name":"web","image":{"id":"sha512-a"},"app":{"user":"0"}}]"#, "group is required"),
         (#""apps":[{"name":"web","image":{"id":"sha512-a"},"mounts":[{"volume":"data","path":"/d"},{}]}]"#, nil),
         (#""apps":[{"name":"web","image":{"id":"sha512-a"},"mounts":[{"volume":"Data"}]}]"#, nameCharError),
-        (#""apps":[{"name":"web","image":{"id":"sha512-a"},"annotations":[{"name":"created","value":"x"}]}]"#,
-         #"bad Date: parsing time "x" as "2006-01-02T15:04:05Z07:00": cannot parse "x" as "2006""#),
-        (#""apps":[{"name":"web","image":{"id":"sha512-a"},"readOnlyRootFS":"yes"}]"#,
-         "json: cannot unmarshal string into Go struct field podManifest.apps of type bool"),
+        (
+            #""apps":[{"name":"web","image":{"id":"sha512-a"},"annotations":[{"name":"created","value":"x"}]}]"#,
+            #"bad Date: parsing time "x" as "2006-01-02T15:04:05Z07:00": cannot parse "x" as "2006""#
+        ),
+        (
+            #""apps":[{"name":"web","image":{"id":"sha512-a"},"readOnlyRootFS":"yes"}]"#,
+            "json: cannot unmarshal string into Go struct field podManifest.apps of type bool"
+        ),
         (#""volumes":[{"name":"data","kind":"host","source":"/srv"},{"name":"tmp","kind":"empty"}]"#, nil),
         (#""volumes":[{"name":"data","kind":"host","source":"srv"}]"#, "source for host volume must be absolute path"),
         (#""volumes":[{"name":"data","kind":"host"}]"#, "source for host volume cannot be empty"),
@@ -56,8 +62,10 @@ struct PodManifestTests {
         (#""volumes":[{"name":"data","kind":"empty","source":"/s"}]"#, "source for empty volume must be empty"),
         (#""volumes":[{"name":"data","kind":"tmpfs"}]"#, #"unrecognized volume kind: should be one of "empty", "host""#),
         (#""volumes":[{"kind":"empty"}]"#, "name must be set"),
-        (#""volumes":[{"name":"data","kind":"empty","uid":"0"}]"#,
-         "json: cannot unmarshal string into Go struct field podManifest.volumes of type int"),
+        (
+            #""volumes":[{"name":"data","kind":"empty","uid":"0"}]"#,
+            "json: cannot unmarshal string into Go struct field podManifest.volumes of type int"
+        ),
         (#""isolators":[{"name":"example.com/x","value":1},{"name":"os/unix/sysctl","value":{}},{"name":"os/unix/sysctl","value":{}}]"#, nil),
         (#""isolators":[{"name":"resource/cpu","value":{"default":true}}]"#, "default must be false"),
         (#""isolators":[{"name":"resource/cpu"}]"#, #"isolator "resource/cpu" has no value"#),
@@ -66,8 +74,10 @@ struct PodManifestTests {
         (#""ports":[{"name":"http","hostPort":8080,"hostIP":""}]"#, nil),
         (#""ports":[{"name":"http","hostIP":"1.2.3.04"}]"#, "invalid IP address: 1.2.3.04"),
         (#""ports":[{"name":"http","hostIP":5}]"#, "json: cannot unmarshal number into Go struct field ExposedPort.ports.hostIP of type net.IP"),
-        (#""ports":[{"name":"http","hostPort":-1}]"#,
-         "json: cannot unmarshal number -1 into Go struct field ExposedPort.ports.hostPort of type uint"),
+        (
+            #""ports":[{"name":"http","hostPort":-1}]"#,
+            "json: cannot unmarshal number -1 into Go struct field ExposedPort.ports.hostPort of type uint"
+        ),
         (#""ports":[{"name":"http","podPort":{"name":"http","port":0}}]"#, "port must be in 1-65535 range"),
         (#""userAnnotations":{"a":"1"},"userLabels":{"b":"2"}"#, nil),
     ])
@@ -83,7 +93,8 @@ struct PodManifestTests {
     }
 
     @Test func encoding() throws {
-        let json = pod(#"""
+        let json = pod(
+            #"""
             "apps":[{"name":"web","image":{"id":"sha512-abc","name":"example.com/web"},"app":{"exec":["/w"],"user":"0","group":"0"},
                      "readOnlyRootFS":true,"mounts":[{"volume":"data","path":"/d","appVolume":{"name":"data","kind":"host","source":"/srv"}}]}],
             "volumes":[{"name":"tmp","kind":"empty"}],
@@ -93,7 +104,8 @@ struct PodManifestTests {
             "userLabels":{"b":"2","a":"1"}
             """#)
         let pm = try PodManifest.decode(bytes(json))
-        #expect(text(try pm.encoded()) == #"{"acVersion":"0.8.11","acKind":"PodManifest","#
+        #expect(
+            text(try pm.encoded()) == #"{"acVersion":"0.8.11","acKind":"PodManifest","#
                 + #""apps":[{"name":"web","image":{"name":"example.com/web","id":"sha512-abc"},"#
                 + #""app":{"exec":["/w"],"user":"0","group":"0"},"readOnlyRootFS":true,"#
                 + #""mounts":[{"volume":"data","path":"/d","appVolume":{"name":"data","kind":"host","source":"/srv"}}]}],"#
@@ -109,16 +121,21 @@ struct PodManifestTests {
         }
         broken = pm
         broken.apps?[0].image.id = .empty
-        #expect(throws: ManifestError("json: error calling MarshalJSON for type schema.AppList: "
-                                   + "json: error calling MarshalJSON for type types.Hash: unexpected empty hash type")) {
+        #expect(
+            throws: ManifestError(
+                "json: error calling MarshalJSON for type schema.AppList: "
+                    + "json: error calling MarshalJSON for type types.Hash: unexpected empty hash type")
+        ) {
             try broken.encoded()
         }
     }
 
     @Test func builtInCode() throws {
-        let pm = PodManifest(apps: [RuntimeApp(name: try ACName("web"), image: RuntimeImage(id: try ImageHash("sha512-1")))],
-                             volumes: [try Volume(name: ACName("tmp"), kind: "empty")])
-        #expect(text(try pm.encoded()) == #"{"acVersion":"0.8.11+git","acKind":"PodManifest","#
+        let pm = PodManifest(
+            apps: [RuntimeApp(name: try ACName("web"), image: RuntimeImage(id: try ImageHash("sha512-1")))],
+            volumes: [try Volume(name: ACName("tmp"), kind: "empty")])
+        #expect(
+            text(try pm.encoded()) == #"{"acVersion":"0.8.11+git","acKind":"PodManifest","#
                 + #""apps":[{"name":"web","image":{"id":"sha512-1"}}],"#
                 + #""volumes":[{"name":"tmp","kind":"empty","mode":"0755","uid":0,"gid":0}],"#
                 + #""isolators":[],"annotations":[],"ports":[]}"#)
@@ -144,8 +161,10 @@ struct NetIPTests {
         #expect(try NetIP(input).description == output)
     }
 
-    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "1.2.3.256", "01.2.3.4", "1:2", ":::", "1::2::3", "fe80::1%eth0",
-                      "1.2.3.4:80", "localhost", "12345::"])
+    @Test(arguments: [
+        "", "1.2.3", "1.2.3.4.5", "1.2.3.256", "01.2.3.4", "1:2", ":::", "1::2::3", "fe80::1%eth0",
+        "1.2.3.4:80", "localhost", "12345::",
+    ])
     func invalid(_ input: String) {
         #expect(throws: ManifestError("invalid IP address: " + input)) { try NetIP(input) }
     }

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             if (!plan_path_is_clean(plan.steps[i].target) || !plan_path_in_root(&plan, plan.steps[i].target))
                 abort();
         for (size_t i = 0; i < plan.napps; i++)
-            if (!plan.apps[i].argv || plan.apps[i].argv[0][0] != '/' || strncmp(plan.apps[i].approot, "/opt/stage2/", 12))
+            if (!plan.apps[i].argv || plan.apps[i].argv[0][0] != '/' ||
+                strncmp(plan.apps[i].approot, "/opt/stage2/", 12))
                 abort();
         plan_free(&plan);
     }

@@ -1,5 +1,6 @@
-@testable import GoCompat
 import Testing
+
+@testable import GoCompat
 
 /// Expected texts are Go 1.19's (strconv/quote_test.go and what `%q` prints).
 @Suite struct StrconvTests {

@@ -1,5 +1,6 @@
-@testable import GoJSON
 import Testing
+
+@testable import GoJSON
 
 /// Expected bytes were produced with Go 1.19 (`json.Marshal`, `json.Indent`).
 struct EncodeTests {
@@ -48,19 +49,19 @@ struct EncodeTests {
     @Test func indentLikeMarshalIndent() {
         let src = bytes(#"{"a":[],"b":{},"c":[1,[],{"d":"\u003cx\u003e, {y}: [z]"}],"e":"\n\/"}"#)
         let expected = """
-        {
-            "a": [],
-            "b": {},
-            "c": [
-                1,
-                [],
-                {
-                    "d": "\\u003cx\\u003e, {y}: [z]"
-                }
-            ],
-            "e": "\\n\\/"
-        }
-        """
+            {
+                "a": [],
+                "b": {},
+                "c": [
+                    1,
+                    [],
+                    {
+                        "d": "\\u003cx\\u003e, {y}: [z]"
+                    }
+                ],
+                "e": "\\n\\/"
+            }
+            """
         #expect(text(GoJSON.indent(src, indent: "    ")) == expected)
         #expect(text(GoJSON.indent(bytes("[]"), indent: "  ")) == "[]")
         #expect(text(GoJSON.indent(bytes("{}"), indent: "  ")) == "{}")
@@ -81,16 +82,16 @@ struct EncodeTests {
 
     @Test func roundTrips() throws {
         let source = """
-        {
-          "acKind": "ImageManifest",
-          "name": "example.com/<app>",
-          "labels": [{"name": "os", "value": "linux"}, {"name": "arch", "value": "amd64"}],
-          "app": {"exec": ["/bin/sh", "-c", "echo \\"hi\\" && true"], "user": "0", "group": "0",
-                  "isolators": [{"name": "resource/cpu", "value": {"request": "250m", "limit": "500m"}}]},
-          "annotations": [],
-          "dependencies": {}
-        }
-        """
+            {
+              "acKind": "ImageManifest",
+              "name": "example.com/<app>",
+              "labels": [{"name": "os", "value": "linux"}, {"name": "arch", "value": "amd64"}],
+              "app": {"exec": ["/bin/sh", "-c", "echo \\"hi\\" && true"], "user": "0", "group": "0",
+                      "isolators": [{"name": "resource/cpu", "value": {"request": "250m", "limit": "500m"}}]},
+              "annotations": [],
+              "dependencies": {}
+            }
+            """
         let compacted = GoJSON.compact(bytes(source)[...])
         let indented = GoJSON.indent(compacted, indent: "  ")
         // Indenting then compacting gives the compact form back.

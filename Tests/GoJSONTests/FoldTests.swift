@@ -1,5 +1,6 @@
-@testable import GoJSON
 import Testing
+
+@testable import GoJSON
 
 /// Matches were checked against Go 1.19 decoding into a struct with the field's tag.
 struct FoldTests {

@@ -1,5 +1,6 @@
-@testable import GoJSON
 import Testing
+
+@testable import GoJSON
 
 struct HighlightTests {
     @Test func manifestExample() {
@@ -9,7 +10,8 @@ struct HighlightTests {
             return
         }
         #expect(err.offset == 42)
-        let expected = "\nError at line 3, column 12\n"
+        let expected =
+            "\nError at line 3, column 12\n"
             + "    2:   \"acKind\": \"ImageManifest\",\n"
             + "    3:   \"name\": x\n"
             + String(repeating: " ", count: 17) + "^\n"
@@ -34,7 +36,8 @@ struct HighlightTests {
             return
         }
         #expect(err.offset == 7)
-        let expected = "\nError at line 1, column 7\n    1: [1, 2 x\n" + String(repeating: " ", count: 12) + "^\n"
+        let expected =
+            "\nError at line 1, column 7\n    1: [1, 2 x\n" + String(repeating: " ", count: 12) + "^\n"
             + "invalid character 'x' after array element"
         #expect(GoJSON.decoratedSyntaxError(err, in: input) == expected)
     }
@@ -49,8 +52,9 @@ struct HighlightTests {
             Issue.record("expected a syntax error")
             return
         }
-        #expect(GoJSON.decoratedSyntaxError(eof, in: bytes("{\n\"a\":\n"))
-            == "\nError at line 3, column 1\n    2: \"a\":\n    3: \n      ^\nunexpected end of JSON input")
+        #expect(
+            GoJSON.decoratedSyntaxError(eof, in: bytes("{\n\"a\":\n"))
+                == "\nError at line 3, column 1\n    2: \"a\":\n    3: \n      ^\nunexpected end of JSON input")
     }
 
     @Test func bomKeepsRawBytes() {
@@ -71,7 +75,8 @@ struct HighlightTests {
             Issue.record("expected a syntax error")
             return
         }
-        #expect(GoJSON.decoratedSyntaxError(err, in: input)
-            == "\nError at line 123457, column 2\n123456: \n123457: x\n       ^\ninvalid character 'x' looking for beginning of value")
+        #expect(
+            GoJSON.decoratedSyntaxError(err, in: input)
+                == "\nError at line 123457, column 2\n123456: \n123457: x\n       ^\ninvalid character 'x' looking for beginning of value")
     }
 }

@@ -1,5 +1,6 @@
-@testable import GoJSON
 import Testing
+
+@testable import GoJSON
 
 /// Messages and offsets below were checked against Go 1.19's `json.Unmarshal`.
 struct ParseErrorTests {
@@ -72,8 +73,9 @@ struct ParseErrorTests {
         c([0x0B], 1, "invalid character '\\v' looking for beginning of value"),
         c([0x1B], 1, "invalid character '\\x1b' looking for beginning of value"),
         c([0x7F], 1, "invalid character '\\x7f' looking for beginning of value"),
-        c(Array("{\"a\":\n\"b\",\n\"c\": ".utf8) + [0x80, 0x7D], 17,
-          "invalid character '\\u0080' looking for beginning of value"),
+        c(
+            Array("{\"a\":\n\"b\",\n\"c\": ".utf8) + [0x80, 0x7D], 17,
+            "invalid character '\\u0080' looking for beginning of value"),
     ]
 
     @Test(arguments: cases)
@@ -107,8 +109,9 @@ struct ParseErrorTests {
         // A later error is never reported before an earlier one.
         #expect(syntaxError(bytes("[1, x, }"))?.message == "invalid character 'x' looking for beginning of value")
         // Trailing garbage after a complete value is still a syntax error.
-        #expect(syntaxError(bytes("{\"a\":1}\n{\"b\":2}"))
-            == JSONSyntaxError(message: "invalid character '{' after top-level value", offset: 9))
+        #expect(
+            syntaxError(bytes("{\"a\":1}\n{\"b\":2}"))
+                == JSONSyntaxError(message: "invalid character '{' after top-level value", offset: 9))
     }
 
     @Test func whitespace() throws {

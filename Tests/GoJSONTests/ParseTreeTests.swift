@@ -1,5 +1,6 @@
-@testable import GoJSON
 import Testing
+
+@testable import GoJSON
 
 struct ParseTreeTests {
     @Test func scalars() throws {
@@ -96,8 +97,9 @@ struct ParseTreeTests {
         // Valid multi-byte text is kept.
         #expect(try decoded(Array("é漢😀\u{FFFD}".utf8)) == .string("é漢😀\u{FFFD}"))
         // Keys are decoded the same way.
-        #expect(try GoJSON.parse([0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D]).root
-            == .object([JSONMember(key: r, value: .number("1"), valueRange: 5..<6)]))
+        #expect(
+            try GoJSON.parse([0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D]).root
+                == .object([JSONMember(key: r, value: .number("1"), valueRange: 5..<6)]))
     }
 
     @Test func largeDocumentParsesInOneLinearPass() throws {

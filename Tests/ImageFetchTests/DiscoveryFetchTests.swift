@@ -2,8 +2,8 @@ import AppcSchema
 import Foundation
 import ImageFetch
 import ImageStore
-import Testing
 import TestSupport
+import Testing
 
 /// An HTTPS server with discovery pages for `127.0.0.1/app`, a signed image for
 /// `latest` and `1.0.0`, and the signing key at `/pubkeys.gpg`.
@@ -20,14 +20,17 @@ final class DiscoveryFixture: @unchecked Sendable {
         let root = s.dir.mkdir("www")
         let images = s.dir.mkdir("www/images/127.0.0.1")
         latest = try ACIFactory.make(in: images, file: "app-latest-linux-amd64.aci", name: "127.0.0.1/app")
-        versioned = try ACIFactory.make(in: images, file: "app-1.0.0-linux-amd64.aci", name: "127.0.0.1/app",
-                                        labels: [("version", "1.0.0"), ("os", "linux"), ("arch", "amd64")], content: "v1")
+        versioned = try ACIFactory.make(
+            in: images, file: "app-1.0.0-linux-amd64.aci", name: "127.0.0.1/app",
+            labels: [("version", "1.0.0"), ("os", "linux"), ("arch", "amd64")], content: "v1")
         try keys.sign(latest.path, with: keys.trusted)
         try keys.sign(versioned.path, with: keys.trusted)
         try writeFile(root + "/pubkeys.gpg", keys.trustedArmored)
         server = try TestServer(root: root, https: https)
         let discovery = s.dir.mkdir("www/discovery")
-        try writeFile(discovery + "/app.html", """
+        try writeFile(
+            discovery + "/app.html",
+            """
             <html><head>
             <meta name="ac-discovery" content="127.0.0.1 \(server.base)/images/{name}-{version}-{os}-{arch}.{ext}">
             <meta name="ac-discovery-pubkeys" content="127.0.0.1 \(server.base)/pubkeys.gpg">
@@ -55,17 +58,21 @@ final class DiscoveryFixture: @unchecked Sendable {
         #expect(record.key == f.latest.key)
         #expect(record.latest)
         let aci = "\(f.server.base)/images/127.0.0.1/app-latest-linux-amd64.aci"
-        #expect(log.lines == [
-            "image: searching for app image 127.0.0.1/app",
-            "image: remote fetching from URL \"\(aci)\"",
-            "image: fetching image from \(aci)",
-            "image: warning: TLS verification has been disabled",
-            "image: keys already exist for prefix \"127.0.0.1/app\", not fetching again",
-            "image: downloading signature from \(aci).asc",
-            "image: signature verified:\n  Test ACI Signer <signer@example.com>",
-        ])
-        #expect(f.server.requests == ["GET /app?ac-discovery=1", "GET /images/127.0.0.1/app-latest-linux-amd64.aci.asc",
-                                      "GET /images/127.0.0.1/app-latest-linux-amd64.aci"])
+        #expect(
+            log.lines == [
+                "image: searching for app image 127.0.0.1/app",
+                "image: remote fetching from URL \"\(aci)\"",
+                "image: fetching image from \(aci)",
+                "image: warning: TLS verification has been disabled",
+                "image: keys already exist for prefix \"127.0.0.1/app\", not fetching again",
+                "image: downloading signature from \(aci).asc",
+                "image: signature verified:\n  Test ACI Signer <signer@example.com>",
+            ])
+        #expect(
+            f.server.requests == [
+                "GET /app?ac-discovery=1", "GET /images/127.0.0.1/app-latest-linux-amd64.aci.asc",
+                "GET /images/127.0.0.1/app-latest-linux-amd64.aci",
+            ])
         // A version is a label: another image, not marked latest.
         let v1 = try f.s.fetcher(f.options(debug: false), log: LogLines()).fetch("127.0.0.1/app:1.0.0")
         #expect(v1.key == f.versioned.key)
@@ -78,7 +85,10 @@ final class DiscoveryFixture: @unchecked Sendable {
         let f = try DiscoveryFixture()
         try f.trust()
         let never = expectFetchError { _ = try f.s.fetcher(f.options(policy: .never), log: LogLines()).fetch("127.0.0.1/app") }
-        #expect(never?.message == #"unable to fetch image from image name "127.0.0.1/app": either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled"#)
+        #expect(
+            never?.message
+                == #"unable to fetch image from image name "127.0.0.1/app": either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled"#
+        )
         #expect(try f.s.fetcher(f.options(policy: .new), log: LogLines()).fetch("127.0.0.1/app").key == f.latest.key)
         let count = f.server.requests.count
         let log = LogLines()
@@ -107,8 +117,11 @@ final class DiscoveryFixture: @unchecked Sendable {
         let os = expectFetchError { _ = try f.s.fetcher(f.options(), log: LogLines()).fetch("127.0.0.1/app,os=freebsd,arch=amd64") }
         #expect(os?.message == "bad HTTP status code: 404")
         let arch = expectFetchError { _ = try f.s.fetcher(f.options(), log: LogLines()).fetch("127.0.0.1/app,arch=bogus") }
-        #expect(arch?.chain == [#"invalid Appc distribution "127.0.0.1/app,arch=bogus""#,
-                                #"bad arch "bogus" for linux (must be one of: [amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x])"#])
+        #expect(
+            arch?.chain == [
+                #"invalid Appc distribution "127.0.0.1/app,arch=bogus""#,
+                #"bad arch "bogus" for linux (must be one of: [amd64 i386 aarch64 aarch64_be armv6l armv7l armv7b ppc64 ppc64le s390x])"#,
+            ])
         #expect(f.s.rowCount == 0)
     }
 
@@ -119,10 +132,13 @@ final class DiscoveryFixture: @unchecked Sendable {
         let log = LogLines()
         let error = expectFetchError { _ = try f.s.fetcher(f.options(debug: false), log: log).fetch("127.0.0.1/app") }
         #expect(error?.message == "openpgp: signature made by unknown entity")
-        #expect(log.lines == ["image: warning: TLS verification has been disabled",
-                              "image: keys already exist for prefix \"127.0.0.1/app\", not fetching again",
-                              "image: if you expected the signing key to change, try running:",
-                              "image:     rkt trust --prefix \"127.0.0.1/app\""])
+        #expect(
+            log.lines == [
+                "image: warning: TLS verification has been disabled",
+                "image: keys already exist for prefix \"127.0.0.1/app\", not fetching again",
+                "image: if you expected the signing key to change, try running:",
+                "image:     rkt trust --prefix \"127.0.0.1/app\"",
+            ])
         // The image itself was never downloaded.
         #expect(!f.server.requests.contains("GET /images/127.0.0.1/app-latest-linux-amd64.aci"))
         #expect(f.s.rowCount == 0)
@@ -149,29 +165,35 @@ final class DiscoveryFixture: @unchecked Sendable {
         let result = try discover(name: "127.0.0.1/app/sub", insecure: true, port: f.server.port)
         let base = f.server.base
         #expect(result.endpointAttempts.map(\.prefix) == ["127.0.0.1/app/sub"])
-        #expect(result.aciEndpoints == [ACIEndpoint(aci: "\(base)/images/127.0.0.1/app/sub-latest-linux-amd64.aci",
-                                                    asc: "\(base)/images/127.0.0.1/app/sub-latest-linux-amd64.aci.asc")])
+        #expect(
+            result.aciEndpoints == [
+                ACIEndpoint(
+                    aci: "\(base)/images/127.0.0.1/app/sub-latest-linux-amd64.aci",
+                    asc: "\(base)/images/127.0.0.1/app/sub-latest-linux-amd64.aci.asc")
+            ])
         #expect(result.publicKeys == ["\(base)/pubkeys.gpg"])
         let walk0 = "discover endpoints walk: prefix: 127.0.0.1/app/sub error: \(result.endpointAttempts[0].error)\n"
         let walk1 = "discover public keys walk: prefix: 127.0.0.1/app/sub error: \(result.publicKeyAttempts.first?.error ?? "")\n"
-        #expect(result.text == walk0 + walk1
+        #expect(
+            result.text == walk0 + walk1
                 + "ACI: \(base)/images/127.0.0.1/app/sub-latest-linux-amd64.aci, ASC: \(base)/images/127.0.0.1/app/sub-latest-linux-amd64.aci.asc\n"
                 + "PublicKeys: \(base)/pubkeys.gpg\n")
         let versioned = try discover(name: "127.0.0.1/app:2.0,os=linux", insecure: true, port: f.server.port)
-        #expect(versioned.json == """
-            {
-                "ACIEndpoints": [
-                    {
-                        "ACI": "\(base)/images/127.0.0.1/app-2.0-linux-amd64.aci",
-                        "ASC": "\(base)/images/127.0.0.1/app-2.0-linux-amd64.aci.asc"
-                    }
-                ],
-                "PublicKeys": [
-                    "\(base)/pubkeys.gpg"
-                ]
-            }
+        #expect(
+            versioned.json == """
+                {
+                    "ACIEndpoints": [
+                        {
+                            "ACI": "\(base)/images/127.0.0.1/app-2.0-linux-amd64.aci",
+                            "ASC": "\(base)/images/127.0.0.1/app-2.0-linux-amd64.aci.asc"
+                        }
+                    ],
+                    "PublicKeys": [
+                        "\(base)/pubkeys.gpg"
+                    ]
+                }
 
-            """)
+                """)
         do {
             _ = try discover(name: "127.0.0.1/app", insecure: false, port: f.server.port)
             Issue.record("expected failure")
@@ -206,8 +228,9 @@ final class DiscoveryFixture: @unchecked Sendable {
         }
         #expect(f.s.rowCount == 1)
         // rkt fetch follows an image's dependencies by name.
-        let parent = try ACIFactory.make(in: f.s.files, file: "parent.aci", name: "example.com/parent",
-                                         dependencies: #"[{"imageName":"127.0.0.1/app"}]"#)
+        let parent = try ACIFactory.make(
+            in: f.s.files, file: "parent.aci", name: "example.com/parent",
+            dependencies: #"[{"imageName":"127.0.0.1/app"}]"#)
         var options = f.options([.http, .tls, .image], debug: false)
         options.withDependencies = true
         _ = try f.s.fetcher(options, log: LogLines()).fetch(parent.path)

@@ -13,8 +13,11 @@ import Testing
         let log = LogLines()
         let record = try s.fetcher(s.options(), log: log).fetch(image.path)
         #expect(record.key == image.key)
-        #expect(log.lines == ["image: using image from file \(image.path)",
-                              "image: signature verified:\n  Test ACI Signer <signer@example.com>"])
+        #expect(
+            log.lines == [
+                "image: using image from file \(image.path)",
+                "image: signature verified:\n  Test ACI Signer <signer@example.com>",
+            ])
         #expect(s.blobCount == 1)
         #expect(s.rowCount == 1)
         #expect(record.latest == false)
@@ -50,8 +53,11 @@ import Testing
         #expect(error?.message == "openpgp: signature made by unknown entity")
         #expect(error?.render(debug: false) == "openpgp: signature made by unknown entity")
         #expect(error?.chain == [#"image "example.com/busybox" verification failed"#, "openpgp: signature made by unknown entity"])
-        #expect(log.lines == ["image: If you expected the signing key to change, try running:",
-                              "image:     rkt trust --prefix <image>"])
+        #expect(
+            log.lines == [
+                "image: If you expected the signing key to change, try running:",
+                "image:     rkt trust --prefix <image>",
+            ])
         #expect(s.rowCount == 0)
         #expect(s.blobCount == 0)
     }

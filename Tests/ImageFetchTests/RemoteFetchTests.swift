@@ -2,8 +2,8 @@ import Foundation
 import Glibc
 import ImageFetch
 import ImageStore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct RemoteFetchTests {
     /// A signed image served by a plain HTTP server, its key trusted for its name.
@@ -26,12 +26,13 @@ import TestSupport
         let log = LogLines()
         let record = try s.fetcher(s.options([.http]), log: log).fetch(url)
         #expect(record.key == image.key)
-        #expect(log.lines == [
-            "image: remote fetching from URL \"\(url)\"",
-            "image: fetching image from \(url)",
-            "image: downloading signature from \(server.base)/busybox.aci.asc",
-            "image: signature verified:\n  Test ACI Signer <signer@example.com>",
-        ])
+        #expect(
+            log.lines == [
+                "image: remote fetching from URL \"\(url)\"",
+                "image: fetching image from \(url)",
+                "image: downloading signature from \(server.base)/busybox.aci.asc",
+                "image: signature verified:\n  Test ACI Signer <signer@example.com>",
+            ])
         #expect(server.requests == ["GET /busybox.aci.asc", "GET /busybox.aci"])
         #expect(s.tmpEntries.isEmpty)
     }
@@ -48,8 +49,11 @@ import TestSupport
         let log = LogLines()
         let record = try s.fetcher(s.options([.tls], debug: false), log: log).fetch(url)
         #expect(record.key == image.key)
-        #expect(log.lines == ["image: warning: TLS verification has been disabled",
-                              "image: signature verified:\n  Test ACI Signer <signer@example.com>"])
+        #expect(
+            log.lines == [
+                "image: warning: TLS verification has been disabled",
+                "image: signature verified:\n  Test ACI Signer <signer@example.com>",
+            ])
     }
 
     @Test func pullPoliciesForURLs() throws {
@@ -57,7 +61,10 @@ import TestSupport
         let (server, image) = try servedImage(s)
         let url = server.base + "/busybox.aci"
         let never = expectFetchError { _ = try s.fetcher(s.options([.http], policy: .never), log: LogLines()).fetch(url) }
-        #expect(never?.message == "unable to fetch image from URL \"\(url)\": either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled")
+        #expect(
+            never?.message
+                == "unable to fetch image from URL \"\(url)\": either image was not found in the store or store was disabled and fetching from remote yielded nothing or it was disabled"
+        )
         #expect(try s.fetcher(s.options([.http], policy: .new), log: LogLines()).fetch(url).key == image.key)
         #expect(server.requests.count == 2)
         // new and never now use the store without the network.
@@ -191,8 +198,9 @@ import TestSupport
     @Test func killedFetchLeavesNothing() throws {
         let s = try Setup()
         let (server, _) = try servedImage(s)
-        let child = try startChild(store: s.store.directory, url: server.base + "/slow/busybox.aci", config: s.local,
-                                   insecure: "http,image", result: s.dir.path + "/result")
+        let child = try startChild(
+            store: s.store.directory, url: server.base + "/slow/busybox.aci", config: s.local,
+            insecure: "http,image", result: s.dir.path + "/result")
         var sent = false
         for _ in 0..<400 where !sent {
             sent = server.requests.contains("SLOW-SENT")

@@ -4,8 +4,8 @@ import ImageFetch
 import ImageKit
 import ImageStore
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A failure of the test harness itself (missing tool, server that did not start).
 struct HarnessError: Error, CustomStringConvertible {
@@ -52,8 +52,9 @@ func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) th
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return RunResult(code: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-                     err: String(decoding: errData, as: UTF8.self))
+    return RunResult(
+        code: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+        err: String(decoding: errData, as: UTF8.self))
 }
 
 func writeFile(_ path: String, _ text: String) throws {
@@ -69,11 +70,14 @@ enum ACIFactory {
     }
 
     /// Writes `dir/file` (gzip-compressed unless `compressed` is false) with the given name and labels.
-    static func make(in dir: String, file: String, name: String, labels: [(String, String)] = [("os", "linux"), ("arch", "amd64")],
-                     content: String = "hello", dependencies: String = "", compressed: Bool = true) throws -> Image {
+    static func make(
+        in dir: String, file: String, name: String, labels: [(String, String)] = [("os", "linux"), ("arch", "amd64")],
+        content: String = "hello", dependencies: String = "", compressed: Bool = true
+    ) throws -> Image {
         let labelJSON = labels.map { "{\"name\":\"\($0.0)\",\"value\":\"\($0.1)\"}" }.joined(separator: ",")
         let deps = dependencies.isEmpty ? "" : ",\"dependencies\":\(dependencies)"
-        let manifest = "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"\(name)\",\"labels\":[\(labelJSON)],\"app\":{\"exec\":[\"/hello\"],\"user\":\"0\",\"group\":\"0\"}\(deps)}"
+        let manifest =
+            "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"\(name)\",\"labels\":[\(labelJSON)],\"app\":{\"exec\":[\"/hello\"],\"user\":\"0\",\"group\":\"0\"}\(deps)}"
         let tarPath = dir + "/" + file + ".tar"
         let writer = try TarWriter(path: tarPath)
         try writer.write(.file("manifest", manifest))
@@ -99,8 +103,8 @@ let gpgHomeForCleanup = Mutex<String?>(nil)
 /// Two throwaway signing keys in a private GNUPGHOME, made once for the whole run.
 final class GPGKeys: @unchecked Sendable {
     let home: String
-    let trusted: String      // fingerprint, "Test ACI Signer <signer@example.com>"
-    let untrusted: String    // fingerprint, "Other Signer <other@example.com>"
+    let trusted: String  // fingerprint, "Test ACI Signer <signer@example.com>"
+    let untrusted: String  // fingerprint, "Other Signer <other@example.com>"
     let trustedArmored: String
     let untrustedArmored: String
     private let lock = NSLock()
@@ -137,12 +141,17 @@ final class GPGKeys: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: home)
         }
         func generate(_ uid: String) throws -> String {
-            let r = try run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", uid,
-                             "future-default", "default", "never"], env: ["GNUPGHOME": home])
+            let r = try run(
+                [
+                    "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", uid,
+                    "future-default", "default", "never",
+                ], env: ["GNUPGHOME": home])
             guard r.code == 0 else { throw HarnessError("gpg --quick-gen-key failed: \(r.err)") }
             let list = try run(["gpg", "--batch", "--with-colons", "--list-keys", uid], env: ["GNUPGHOME": home])
-            guard let fpr = list.out.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") })?
-                .split(separator: ":", omittingEmptySubsequences: false)[9] else {
+            guard
+                let fpr = list.out.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") })?
+                    .split(separator: ":", omittingEmptySubsequences: false)[9]
+            else {
                 throw HarnessError("no fingerprint for \(uid)")
             }
             return String(fpr)
@@ -158,15 +167,20 @@ final class GPGKeys: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let out = output ?? (file.hasSuffix(".aci") ? String(file.dropLast(4)) + ".aci.asc" : file + ".asc")
-        let r = try run(["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", key,
-                         "--armor", "--detach-sign", "-o", out, file], env: ["GNUPGHOME": home])
+        let r = try run(
+            [
+                "gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", key,
+                "--armor", "--detach-sign", "-o", out, file,
+            ], env: ["GNUPGHOME": home])
         guard r.code == 0 else { throw HarnessError("gpg --detach-sign failed: \(r.err)") }
     }
 
     /// `gpg --with-colons --import-options show-only --import` of an armored key.
     func colons(_ armored: String) throws -> String {
-        try run(["gpg", "--batch", "--with-colons", "--import-options", "show-only", "--import"],
-                env: ["GNUPGHOME": home], input: armored).out
+        try run(
+            ["gpg", "--batch", "--with-colons", "--import-options", "show-only", "--import"],
+            env: ["GNUPGHOME": home], input: armored
+        ).out
     }
 }
 
@@ -205,8 +219,10 @@ final class TestServer: @unchecked Sendable {
             try requireTool("openssl", package: "openssl")
             let cert = dir.path + "/cert.pem"
             let key = dir.path + "/key.pem"
-            let r = try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            let r = try run([
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ])
             guard r.code == 0 else { throw HarnessError("openssl req failed: \(r.err)") }
             args += [cert, key]
         }
@@ -248,129 +264,129 @@ final class TestServer: @unchecked Sendable {
     }
 
     static let script = #"""
-import ctypes, http.server, os, signal, socket, ssl, sys, threading, time
-# Die with the test process, on SIGTERM, and after five minutes at most.
-ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
-signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
-signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-threading.Timer(300, lambda: os._exit(0)).start()
-root, portfile, logfile = sys.argv[1], sys.argv[2], sys.argv[3]
-cert = sys.argv[4] if len(sys.argv) > 5 else None
-key = sys.argv[5] if len(sys.argv) > 5 else None
-lock = threading.Lock()
-deferred = set()
+        import ctypes, http.server, os, signal, socket, ssl, sys, threading, time
+        # Die with the test process, on SIGTERM, and after five minutes at most.
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+        signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+        threading.Timer(300, lambda: os._exit(0)).start()
+        root, portfile, logfile = sys.argv[1], sys.argv[2], sys.argv[3]
+        cert = sys.argv[4] if len(sys.argv) > 5 else None
+        key = sys.argv[5] if len(sys.argv) > 5 else None
+        lock = threading.Lock()
+        deferred = set()
 
-def record(text):
-    with lock:
-        with open(logfile, "a") as f:
-            f.write(text + "\n")
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args):
-        pass
-    def do_HEAD(self):
-        self.serve(False)
-    def do_GET(self):
-        self.serve(True)
-    def empty(self, code):
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def serve(self, body):
-        record(self.command + " " + self.path)
-        if self.path.startswith("/endless/"):
-            return self.endless(body)
-        path, _, query = self.path.partition("?")
-        mode = None
-        for m in ("truncate", "slow", "defer"):
-            if path.startswith("/" + m + "/"):
-                mode = m
-                path = path[len(m) + 1:]
-        if query == "ac-discovery=1":
-            name = path.strip("/") or "_root"
-            fs = os.path.join(root, "discovery", name + ".html")
-        else:
-            fs = os.path.join(root, path.lstrip("/"))
-        if mode == "defer" and fs.endswith(".asc"):
+        def record(text):
             with lock:
-                first = fs not in deferred
-                deferred.add(fs)
-            if first:
-                return self.empty(202)
-        if not os.path.isfile(fs):
-            return self.empty(404)
-        extra = []
-        if os.path.isfile(fs + ".headers"):
-            for line in open(fs + ".headers"):
-                if ":" in line:
-                    k, v = line.split(":", 1)
-                    extra.append((k.strip(), v.strip()))
-        etag = dict(extra).get("ETag")
-        if etag and self.headers.get("If-None-Match") == etag:
-            return self.empty(304)
-        data = open(fs, "rb").read()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html" if query else "application/octet-stream")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra:
-            self.send_header(k, v)
-        self.end_headers()
-        if not body:
-            return
-        if mode == "truncate":
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if mode == "slow":
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            record("SLOW-SENT")
-            time.sleep(60)
-            return
-        self.wfile.write(data)
+                with open(logfile, "a") as f:
+                    f.write(text + "\n")
 
-    # /endless/CODE[/length]/NAME: status CODE and a body that never ends (with a
-    # Content-Length of 1 TiB when "length" is in the path), until the client goes.
-    def endless(self, body):
-        parts = self.path.split("/")
-        self.send_response(int(parts[2]))
-        self.send_header("Content-Type", "application/octet-stream")
-        if "length" in parts:
-            self.send_header("Content-Length", str(1 << 40))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        chunk = b"\x1f" * 65536
-        sent = 0
-        try:
-            while body:
-                self.wfile.write(chunk)
-                sent += len(chunk)
-        except Exception:
-            pass
-        record("ENDLESS-SENT %d" % sent)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *args):
+                pass
+            def do_HEAD(self):
+                self.serve(False)
+            def do_GET(self):
+                self.serve(True)
+            def empty(self, code):
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            def serve(self, body):
+                record(self.command + " " + self.path)
+                if self.path.startswith("/endless/"):
+                    return self.endless(body)
+                path, _, query = self.path.partition("?")
+                mode = None
+                for m in ("truncate", "slow", "defer"):
+                    if path.startswith("/" + m + "/"):
+                        mode = m
+                        path = path[len(m) + 1:]
+                if query == "ac-discovery=1":
+                    name = path.strip("/") or "_root"
+                    fs = os.path.join(root, "discovery", name + ".html")
+                else:
+                    fs = os.path.join(root, path.lstrip("/"))
+                if mode == "defer" and fs.endswith(".asc"):
+                    with lock:
+                        first = fs not in deferred
+                        deferred.add(fs)
+                    if first:
+                        return self.empty(202)
+                if not os.path.isfile(fs):
+                    return self.empty(404)
+                extra = []
+                if os.path.isfile(fs + ".headers"):
+                    for line in open(fs + ".headers"):
+                        if ":" in line:
+                            k, v = line.split(":", 1)
+                            extra.append((k.strip(), v.strip()))
+                etag = dict(extra).get("ETag")
+                if etag and self.headers.get("If-None-Match") == etag:
+                    return self.empty(304)
+                data = open(fs, "rb").read()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html" if query else "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in extra:
+                    self.send_header(k, v)
+                self.end_headers()
+                if not body:
+                    return
+                if mode == "truncate":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if mode == "slow":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    record("SLOW-SENT")
+                    time.sleep(60)
+                    return
+                self.wfile.write(data)
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    def finish_request(self, request, client_address):
-        if cert:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(cert, key)
-            try:
-                request = ctx.wrap_socket(request, server_side=True)
-            except Exception:
-                return
-        self.RequestHandlerClass(request, client_address, self)
+            # /endless/CODE[/length]/NAME: status CODE and a body that never ends (with a
+            # Content-Length of 1 TiB when "length" is in the path), until the client goes.
+            def endless(self, body):
+                parts = self.path.split("/")
+                self.send_response(int(parts[2]))
+                self.send_header("Content-Type", "application/octet-stream")
+                if "length" in parts:
+                    self.send_header("Content-Length", str(1 << 40))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                chunk = b"\x1f" * 65536
+                sent = 0
+                try:
+                    while body:
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+                except Exception:
+                    pass
+                record("ENDLESS-SENT %d" % sent)
 
-server = Server(("127.0.0.1", 0), Handler)
-with open(portfile + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(portfile + ".tmp", portfile)
-server.serve_forever()
-"""#
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            def finish_request(self, request, client_address):
+                if cert:
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    ctx.load_cert_chain(cert, key)
+                    try:
+                        request = ctx.wrap_socket(request, server_side=True)
+                    except Exception:
+                        return
+                self.RequestHandlerClass(request, client_address, self)
+
+        server = Server(("127.0.0.1", 0), Handler)
+        with open(portfile + ".tmp", "w") as f:
+            f.write(str(server.server_address[1]))
+        os.rename(portfile + ".tmp", portfile)
+        server.serve_forever()
+        """#
 }
 
 /// Collects what a Fetcher logs.

@@ -1,7 +1,7 @@
 import Foundation
 import ImageFetch
-import Testing
 import TestSupport
+import Testing
 
 /// Records `rkt trust` output in order, tagged by stream.
 final class TrustRecorder: @unchecked Sendable {
@@ -13,9 +13,10 @@ final class TrustRecorder: @unchecked Sendable {
         self.answers = answers
     }
     var io: TrustIO {
-        TrustIO(stdout: { self.lines.append("1 " + $0) }, stderr: { self.lines.append("2 " + $0) },
-                isTerminal: { self.terminal },
-                readLine: { self.answers.isEmpty ? nil : self.answers.removeFirst() })
+        TrustIO(
+            stdout: { self.lines.append("1 " + $0) }, stderr: { self.lines.append("2 " + $0) },
+            isTerminal: { self.terminal },
+            readLine: { self.answers.isEmpty ? nil : self.answers.removeFirst() })
     }
 }
 
@@ -38,8 +39,10 @@ final class TrustRecorder: @unchecked Sendable {
             return out
         }
         #expect(fprs.count == 2)
-        return ["1 gpg key fingerprint is: " + grouped(fprs[0]), "1     Subkey fingerprint: " + grouped(fprs[1]),
-                "1 \tTest ACI Signer <signer@example.com>"]
+        return [
+            "1 gpg key fingerprint is: " + grouped(fprs[0]), "1     Subkey fingerprint: " + grouped(fprs[1]),
+            "1 \tTest ACI Signer <signer@example.com>",
+        ]
     }
 
     @Test func trustsAKeyForAPrefix() throws {
@@ -53,10 +56,11 @@ final class TrustRecorder: @unchecked Sendable {
         let result = try store.add(keyFile: key, prefix: "example.com/busybox", root: false, skipFingerprintReview: true, io: recorder.io)
         let stored = "\(local)/trustedkeys/prefix.d/example.com/busybox/\(fp)"
         #expect(result.storedPaths == [stored])
-        #expect(recorder.lines == ["2 pubkey: prefix: \"example.com/busybox\"\nkey: \"\(key)\""] + (try fingerprintLines(keys)) + [
-            "1 Trusting \"\(key)\" for prefix \"example.com/busybox\" without fingerprint review.",
-            "1 Added key for prefix \"example.com/busybox\" at \"\(stored)\"",
-        ])
+        #expect(
+            recorder.lines == ["2 pubkey: prefix: \"example.com/busybox\"\nkey: \"\(key)\""] + (try fingerprintLines(keys)) + [
+                "1 Trusting \"\(key)\" for prefix \"example.com/busybox\" without fingerprint review.",
+                "1 Added key for prefix \"example.com/busybox\" at \"\(stored)\"",
+            ])
         #expect((readText(stored) ?? "") == keys.trustedArmored)
         // The stored key verifies images of that prefix.
         let setup = try Setup()
@@ -75,8 +79,11 @@ final class TrustRecorder: @unchecked Sendable {
         try TrustStore(localConfig: dir.path + "/etc").add(keyFile: key, prefix: nil, root: true, skipFingerprintReview: true, io: recorder.io)
         let stored = "\(dir.path)/etc/trustedkeys/root.d/\(keys.trusted.lowercased())"
         #expect(recorder.lines.first == "2 pubkey: prefix: \"\"\nkey: \"\(key)\"")
-        #expect(recorder.lines.suffix(2) == ["1 Trusting \"\(key)\" for prefix \"\" without fingerprint review.",
-                                             "1 Added root key at \"\(stored)\""])
+        #expect(
+            recorder.lines.suffix(2) == [
+                "1 Trusting \"\(key)\" for prefix \"\" without fingerprint review.",
+                "1 Added root key at \"\(stored)\"",
+            ])
         #expect((readText(stored) ?? "") == keys.trustedArmored)
     }
 
@@ -89,11 +96,15 @@ final class TrustRecorder: @unchecked Sendable {
         let error = expectFetchError {
             try store.add(keyFile: key, prefix: "example.com/busybox", root: false, skipFingerprintReview: false, io: recorder.io)
         }
-        #expect(error?.render("error adding keys", debug: false)
+        #expect(
+            error?.render("error adding keys", debug: false)
                 == "error adding keys: error reviewing key: unable to ask user to review fingerprint due to lack of tty")
-        #expect(recorder.lines.suffix(3) == ["2 pubkey: To trust the key for \"example.com/busybox\", do one of the following:",
-                                             "2 pubkey:  - call rkt with --trust-keys-from-https",
-                                             "2 pubkey:  - run: rkt trust --prefix \"example.com/busybox\""])
+        #expect(
+            recorder.lines.suffix(3) == [
+                "2 pubkey: To trust the key for \"example.com/busybox\", do one of the following:",
+                "2 pubkey:  - call rkt with --trust-keys-from-https",
+                "2 pubkey:  - run: rkt trust --prefix \"example.com/busybox\"",
+            ])
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/etc/trustedkeys"))
     }
 
@@ -104,11 +115,14 @@ final class TrustRecorder: @unchecked Sendable {
         let store = TrustStore(localConfig: dir.path + "/etc")
         let yes = TrustRecorder(terminal: true, answers: ["maybe\n", "yes\n"])
         try store.add(keyFile: key, prefix: "example.com/a", root: false, skipFingerprintReview: false, io: yes.io)
-        #expect(yes.lines.suffix(5) == ["1 Are you sure you want to trust this key (yes/no)?",
-                                        "1 Please enter 'yes' or 'no'",
-                                        "1 Are you sure you want to trust this key (yes/no)?",
-                                        "1 Trusting \"\(key)\" for prefix \"example.com/a\" after fingerprint review.",
-                                        "1 Added key for prefix \"example.com/a\" at \"\(dir.path)/etc/trustedkeys/prefix.d/example.com/a/\(keys.trusted.lowercased())\""])
+        #expect(
+            yes.lines.suffix(5) == [
+                "1 Are you sure you want to trust this key (yes/no)?",
+                "1 Please enter 'yes' or 'no'",
+                "1 Are you sure you want to trust this key (yes/no)?",
+                "1 Trusting \"\(key)\" for prefix \"example.com/a\" after fingerprint review.",
+                "1 Added key for prefix \"example.com/a\" at \"\(dir.path)/etc/trustedkeys/prefix.d/example.com/a/\(keys.trusted.lowercased())\"",
+            ])
         let no = TrustRecorder(terminal: true, answers: ["no\n"])
         let result = try store.add(keyFile: key, prefix: "example.com/b", root: false, skipFingerprintReview: false, io: no.io)
         #expect(result.storedPaths.isEmpty)
@@ -136,8 +150,9 @@ final class TrustRecorder: @unchecked Sendable {
 
     @Test func discoversKeysForAPrefix() throws {
         let f = try DiscoveryFixture()
-        let store = TrustStore(localConfig: f.s.local, insecureAllowHTTP: true, insecureSkipTLSCheck: true,
-                               discoveryPort: f.server.port)
+        let store = TrustStore(
+            localConfig: f.s.local, insecureAllowHTTP: true, insecureSkipTLSCheck: true,
+            discoveryPort: f.server.port)
         let recorder = TrustRecorder(terminal: false)
         let result = try store.trust(keyFiles: [], prefix: "127.0.0.1/app", root: false, skipFingerprintReview: true, io: recorder.io)
         #expect(result.storedPaths == ["\(f.s.local)/trustedkeys/prefix.d/127.0.0.1/app/\(f.keys.trusted.lowercased())"])

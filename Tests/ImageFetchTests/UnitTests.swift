@@ -1,7 +1,8 @@
 import Foundation
-@testable import ImageFetch
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageFetch
 
 @Suite struct InsecureOptionsTests {
     @Test func parsesRktWords() throws {
@@ -14,8 +15,11 @@ import TestSupport
         #expect(try InsecureOptions.parse("all") == [.image, .tls, .http, .pubkey, .capabilities, .paths, .seccomp])
         #expect(try InsecureOptions.parse("ondisk") == [])
         #expect(try InsecureOptions.parse("none,http") == [.http])
-        #expect(InsecureOptions.names == ["none", "image", "tls", "ondisk", "http", "pubkey", "capabilities", "paths",
-                                          "seccomp", "all-fetch", "all-run", "all"])
+        #expect(
+            InsecureOptions.names == [
+                "none", "image", "tls", "ondisk", "http", "pubkey", "capabilities", "paths",
+                "seccomp", "all-fetch", "all-run", "all",
+            ])
         #expect(InsecureOptions([.image, .http]).description == "image,http")
         #expect(InsecureOptions([]).description == "none")
     }
@@ -50,11 +54,14 @@ import TestSupport
         _ = FileManager.default.changeCurrentDirectoryPath(dir.path)
         defer { _ = FileManager.default.changeCurrentDirectoryPath(relative) }
         #expect(try ImageReference.parse("busybox.aci") == .file(dir.path + "/busybox.aci"))
-        #expect(expectFetchError { _ = try ImageReference.parse("busybox.aci.gz") }?.message
+        #expect(
+            expectFetchError { _ = try ImageReference.parse("busybox.aci.gz") }?.message
                 == "invalid image string \"file://\(dir.path)/busybox.aci.gz\"")
-        #expect(expectFetchError { _ = try ImageReference.parse("https://example.com/x.tgz") }?.message
+        #expect(
+            expectFetchError { _ = try ImageReference.parse("https://example.com/x.tgz") }?.message
                 == #"invalid image string "https://example.com/x.tgz""#)
-        #expect(expectFetchError { _ = try ImageReference.parse("Example.com/App") }?.message
+        #expect(
+            expectFetchError { _ = try ImageReference.parse("Example.com/App") }?.message
                 == #"invalid appc image string "Example.com/App": ACIdentifier must contain only lower case alphanumeric characters plus "-._~/""#)
     }
 
@@ -70,9 +77,11 @@ import TestSupport
         #expect(app.name == "example.com/reduce-worker")
         #expect(app.labels == ["version": "1.0.0", "channel": "alpha"])
         #expect(app.description == "example.com/reduce-worker,channel=alpha,version=1.0.0")
-        #expect(expectFetchError { _ = try AppName(parsing: "example.com/x,bad") }?.message
+        #expect(
+            expectFetchError { _ = try AppName(parsing: "example.com/x,bad") }?.message
                 == "malformed app string - has a label without a value: bad")
-        #expect(expectFetchError { _ = try AppName(parsing: "example.com/x,a=1,a=2") }?.message
+        #expect(
+            expectFetchError { _ = try AppName(parsing: "example.com/x,a=1,a=2") }?.message
                 == #"label a with multiple values ["1" "2"]"#)
     }
 }
@@ -94,20 +103,23 @@ import TestSupport
 
     @Test func extractsMetaTagsAndRendersTemplates() throws {
         let html = """
-        <html><head>
-        <!-- <meta name="ac-discovery" content="example.com http://commented-out/{name}.{ext}"> -->
-        <meta name="ac-discovery" content="example.com https://example.com/{name}-{version}-{os}-{arch}.{ext}">
-        <META NAME="ac-discovery" CONTENT="example.com/other https://other/{name}.{ext}">
-        <meta name="ac-discovery" content="example.com https://x/{unknown}.{ext}"/>
-        <meta name="ac-discovery-pubkeys" content='example.com https://example.com/pubkeys.gpg'>
-        <meta name="description" content="not ac">
-        <meta name="ac-discovery" content="nospace">
-        </head></html>
-        """
+            <html><head>
+            <!-- <meta name="ac-discovery" content="example.com http://commented-out/{name}.{ext}"> -->
+            <meta name="ac-discovery" content="example.com https://example.com/{name}-{version}-{os}-{arch}.{ext}">
+            <META NAME="ac-discovery" CONTENT="example.com/other https://other/{name}.{ext}">
+            <meta name="ac-discovery" content="example.com https://x/{unknown}.{ext}"/>
+            <meta name="ac-discovery-pubkeys" content='example.com https://example.com/pubkeys.gpg'>
+            <meta name="description" content="not ac">
+            <meta name="ac-discovery" content="nospace">
+            </head></html>
+            """
         let meta = Discovery.metaTags(Array(html.utf8))
         #expect(meta.count == 4)
-        #expect(meta[0] == Discovery.Meta(name: "ac-discovery", prefix: "example.com",
-                                          uri: "https://example.com/{name}-{version}-{os}-{arch}.{ext}"))
+        #expect(
+            meta[0]
+                == Discovery.Meta(
+                    name: "ac-discovery", prefix: "example.com",
+                    uri: "https://example.com/{name}-{version}-{os}-{arch}.{ext}"))
         #expect(meta[3].name == "ac-discovery-pubkeys")
         let (rendered, ok) = Discovery.render("https://h/{name}-{version}.{ext}", [("{name}", "example.com/app"), ("{version}", "latest")])
         #expect(rendered == "https://h/example.com/app-latest.{ext}")
@@ -138,11 +150,14 @@ import TestSupport
         var lines = keys.trustedArmored.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let crcIndex = try #require(lines.firstIndex { $0.hasPrefix("=") && $0.count == 5 })
         lines[crcIndex] = "=AAAA"
-        #expect(expectFetchError { _ = try OpenPGP.readArmoredKeyRing(Array(lines.joined(separator: "\n").utf8)) }?.message
+        #expect(
+            expectFetchError { _ = try OpenPGP.readArmoredKeyRing(Array(lines.joined(separator: "\n").utf8)) }?.message
                 == "openpgp: invalid data: armor checksum mismatch")
-        #expect(expectFetchError { _ = try OpenPGP.readArmoredKeyRing(Array("not a key".utf8)) }?.message
+        #expect(
+            expectFetchError { _ = try OpenPGP.readArmoredKeyRing(Array("not a key".utf8)) }?.message
                 == "openpgp: invalid argument: no armored data found")
-        #expect(OpenPGP.groupedFingerprint([0x4E, 0x03, 0x45, 0xEE, 0xA4, 0xE2, 0xCB, 0xD4, 0xF2, 0xF3, 0xB4, 0x3E, 0xD4, 0xA3, 0xDE, 0xCB, 0x87, 0x72, 0x12, 0xD0])
+        #expect(
+            OpenPGP.groupedFingerprint([0x4E, 0x03, 0x45, 0xEE, 0xA4, 0xE2, 0xCB, 0xD4, 0xF2, 0xF3, 0xB4, 0x3E, 0xD4, 0xA3, 0xDE, 0xCB, 0x87, 0x72, 0x12, 0xD0])
                 == "4E03 45EE A4E2 CBD4 F2F3  B43E D4A3 DECB 8772 12D0")
     }
 }

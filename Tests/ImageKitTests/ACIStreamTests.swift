@@ -1,7 +1,7 @@
 import GoCompat
 import ImageKit
-import Testing
 import TestSupport
+import Testing
 
 struct ACIStreamTests {
     @Test(arguments: [TarWriter.Compression.gzip, .bzip2, .xz])
@@ -63,14 +63,16 @@ struct ACIStreamTests {
     @Test func entryKindsAndCleanNames() throws {
         let dir = Scratch("imagekit-test")
         defer { dir.remove() }
-        let path = try makeArchive(dir, "k.aci", [
-            .directory("./rootfs/"),
-            TarWriter.Entry(name: "rootfs//link", kind: .symlink("/etc/passwd")),
-            TarWriter.Entry(name: "rootfs/hard", kind: .hardlink("rootfs/link")),
-            TarWriter.Entry(name: "rootfs/fifo", kind: .fifo),
-            TarWriter.Entry(name: "rootfs/null", kind: .characterDevice(major: 1, minor: 3)),
-            .file("rootfs/a/../b", "x"),
-        ])
+        let path = try makeArchive(
+            dir, "k.aci",
+            [
+                .directory("./rootfs/"),
+                TarWriter.Entry(name: "rootfs//link", kind: .symlink("/etc/passwd")),
+                TarWriter.Entry(name: "rootfs/hard", kind: .hardlink("rootfs/link")),
+                TarWriter.Entry(name: "rootfs/fifo", kind: .fifo),
+                TarWriter.Entry(name: "rootfs/null", kind: .characterDevice(major: 1, minor: 3)),
+                .file("rootfs/a/../b", "x"),
+            ])
         let reader = try TarReader(try ACIStream(path: path, pipelined: false), hashing: false)
         var seen: [(String, TarEntryHeader.Kind)] = []
         while let entry = try reader.next() { seen.append((entry.cleanedName, entry.kind)) }

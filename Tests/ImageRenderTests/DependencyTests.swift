@@ -1,28 +1,37 @@
 import ImageKit
-@testable import ImageRender
 import ImageStore
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageRender
 
 /// The flattened dependency list (appc-spec.md §7.1), tree IDs, cycles and missing images.
 struct DependencyTests {
     /// `A -> [B, C]`, `C -> [D]`; B by name, C and D by (short) ID. Each image has
     /// `etc/who` = its name and paths shared with the images below it.
     static func abcd(_ f: Fixture, whitelistC: [String] = []) throws -> (a: String, b: String, c: String, d: String) {
-        let d = try f.image(manifestJSON("example.com/d"), [
-            .directory("rootfs/etc"), .file("rootfs/etc/who", "D"), .file("rootfs/cdb", "D"), .file("rootfs/db", "D"),
-            .file("rootfs/d", "D"), .file("rootfs/d2", "D"),
-        ])
-        let b = try f.image(manifestJSON("example.com/b"), [
-            .directory("rootfs/etc"), .file("rootfs/etc/who", "B"), .file("rootfs/cdb", "B"), .file("rootfs/db", "B"),
-            .file("rootfs/b", "B"),
-        ])
-        let c = try f.image(manifestJSON("example.com/c", deps: [Dep(name: "example.com/d", id: String(d.prefix(39)))], whitelist: whitelistC), [
-            .directory("rootfs/etc"), .file("rootfs/etc/who", "C"), .file("rootfs/cdb", "C"), .file("rootfs/c", "C"),
-        ])
-        let a = try f.image(manifestJSON("example.com/a", deps: [Dep(name: "example.com/b"), Dep(name: "example.com/c", id: c)]), [
-            .directory("rootfs/etc"), .file("rootfs/etc/who", "A"), .file("rootfs/a", "A"),
-        ])
+        let d = try f.image(
+            manifestJSON("example.com/d"),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/who", "D"), .file("rootfs/cdb", "D"), .file("rootfs/db", "D"),
+                .file("rootfs/d", "D"), .file("rootfs/d2", "D"),
+            ])
+        let b = try f.image(
+            manifestJSON("example.com/b"),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/who", "B"), .file("rootfs/cdb", "B"), .file("rootfs/db", "B"),
+                .file("rootfs/b", "B"),
+            ])
+        let c = try f.image(
+            manifestJSON("example.com/c", deps: [Dep(name: "example.com/d", id: String(d.prefix(39)))], whitelist: whitelistC),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/who", "C"), .file("rootfs/cdb", "C"), .file("rootfs/c", "C"),
+            ])
+        let a = try f.image(
+            manifestJSON("example.com/a", deps: [Dep(name: "example.com/b"), Dep(name: "example.com/c", id: c)]),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/who", "A"), .file("rootfs/a", "A"),
+            ])
         return (a, b, c, d)
     }
 
@@ -112,8 +121,11 @@ struct DependencyTests {
         let a = try f.image(manifestJSON("example.com/a", deps: [Dep(name: "example.com/b"), Dep(name: "example.com/c")]), [])
         // A, C, B, D, B, D: B appears under C and under A, never under itself.
         let list = try f.treeStore().dependencyList(for: a)
-        #expect(list.map(\.manifest.name.description) == ["example.com/a", "example.com/c", "example.com/b", "example.com/d",
-                                                         "example.com/b", "example.com/d"])
+        #expect(
+            list.map(\.manifest.name.description) == [
+                "example.com/a", "example.com/c", "example.com/b", "example.com/d",
+                "example.com/b", "example.com/d",
+            ])
         #expect(list.filter { $0.key == d }.count == 2)
     }
 

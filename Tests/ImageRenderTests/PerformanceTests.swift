@@ -1,9 +1,10 @@
 import Glibc
 import ImageKit
-@testable import ImageRender
 import ImageStore
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageRender
 
 /// Why re-rendering is cheap: a 256 MiB app whose layer exists, rendered with a new 2 MiB
 /// tools dependency, extracts only the new layer, and a rendered tree is used as it is.
@@ -11,8 +12,10 @@ import TestSupport
 struct PerformanceTests {
     @Test func renderingABigAppWithANewSmallDependencyIsCheap() throws {
         let f = try Fixture()
-        var entries: [TarWriter.Entry] = [.file("manifest", manifestJSON("example.com/big", deps: [Dep(name: "example.com/tools")])),
-                                          .directory("rootfs"), .directory("rootfs/opt")]
+        var entries: [TarWriter.Entry] = [
+            .file("manifest", manifestJSON("example.com/big", deps: [Dep(name: "example.com/tools")])),
+            .directory("rootfs"), .directory("rootfs/opt"),
+        ]
         let archive = f.dir.file("big.aci")
         let writer = try TarWriter(path: archive)
         for entry in entries { try writer.write(entry) }
@@ -26,10 +29,12 @@ struct PerformanceTests {
         let tools = { (version: String) throws -> String in
             var data = [UInt8](repeating: 0x61, count: 2 << 20)
             data[0] = UInt8(ascii: version == "1" ? "1" : "2")
-            return try f.image(manifestJSON("example.com/tools", labels: ["version": version]), [
-                .directory("rootfs/tools"), TarWriter.Entry(name: "rootfs/tools/busybox", kind: .file(data), mode: 0o755),
-                .symlink("rootfs/tools/sh", to: "busybox"),
-            ])
+            return try f.image(
+                manifestJSON("example.com/tools", labels: ["version": version]),
+                [
+                    .directory("rootfs/tools"), TarWriter.Entry(name: "rootfs/tools/busybox", kind: .file(data), mode: 0o755),
+                    .symlink("rootfs/tools/sh", to: "busybox"),
+                ])
         }
         _ = try tools("1")
         let app = try f.store.importImage(from: archive).key

@@ -1,9 +1,10 @@
 import Glibc
 import ImageKit
-@testable import ImageRender
 import ImageStore
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageRender
 
 /// Choosing files (appc-spec.md §7.2) and the tree store layout (rkt-runtime.md §4.2).
 struct RenderTests {
@@ -12,9 +13,9 @@ struct RenderTests {
         let keys = try DependencyTests.abcd(f)
         let tree = try f.treeStore().render(key: keys.a)
         #expect(readText(tree.rootfs + "/etc/who") == "A")  // A's own files win
-        #expect(readText(tree.rootfs + "/cdb") == "C")      // then C
-        #expect(readText(tree.rootfs + "/db") == "D")       // then D (C's dependency)
-        #expect(readText(tree.rootfs + "/b") == "B")        // then B
+        #expect(readText(tree.rootfs + "/cdb") == "C")  // then C
+        #expect(readText(tree.rootfs + "/db") == "D")  // then D (C's dependency)
+        #expect(readText(tree.rootfs + "/b") == "B")  // then B
         #expect(allPaths(below: tree.rootfs) == ["a", "b", "c", "cdb", "d", "d2", "db", "etc", "etc/who"])
     }
 
@@ -29,13 +30,17 @@ struct RenderTests {
 
     @Test func directoriesAreMergedWithTheUpperImagesMetadata() throws {
         let f = try Fixture()
-        _ = try f.image(manifestJSON("example.com/lower"), [
-            TarWriter.Entry.directory("rootfs/shared").with(mode: 0o700, mtime: 1000), .file("rootfs/shared/lower", "l"),
-            .directory("rootfs/shared/deep"), .file("rootfs/shared/deep/x", "x"),
-        ])
-        let top = try f.image(manifestJSON("example.com/top", deps: [Dep(name: "example.com/lower")]), [
-            TarWriter.Entry.directory("rootfs/shared").with(mode: 0o751, mtime: 2000), .file("rootfs/shared/upper", "u"),
-        ])
+        _ = try f.image(
+            manifestJSON("example.com/lower"),
+            [
+                TarWriter.Entry.directory("rootfs/shared").with(mode: 0o700, mtime: 1000), .file("rootfs/shared/lower", "l"),
+                .directory("rootfs/shared/deep"), .file("rootfs/shared/deep/x", "x"),
+            ])
+        let top = try f.image(
+            manifestJSON("example.com/top", deps: [Dep(name: "example.com/lower")]),
+            [
+                TarWriter.Entry.directory("rootfs/shared").with(mode: 0o751, mtime: 2000), .file("rootfs/shared/upper", "u"),
+            ])
         let tree = try f.treeStore().render(key: top)
         #expect(allPaths(below: tree.rootfs) == ["shared", "shared/deep", "shared/deep/x", "shared/lower", "shared/upper"])
         let info = try #require(lstatOf(tree.rootfs + "/shared"))
@@ -47,13 +52,17 @@ struct RenderTests {
         let f = try Fixture()
         let outside = f.dir.file("outside")
         #expect(mkdir(outside, 0o755) == 0)
-        _ = try f.image(manifestJSON("example.com/lower"), [
-            .directory("rootfs/x"), .file("rootfs/x/y", "hidden"), .directory("rootfs/f"), .file("rootfs/f/g", "hidden"),
-            .directory("rootfs/keep"), .file("rootfs/keep/k", "k"),
-        ])
-        let top = try f.image(manifestJSON("example.com/top", deps: [Dep(name: "example.com/lower")]), [
-            .symlink("rootfs/x", to: outside), .file("rootfs/f", "a file"),
-        ])
+        _ = try f.image(
+            manifestJSON("example.com/lower"),
+            [
+                .directory("rootfs/x"), .file("rootfs/x/y", "hidden"), .directory("rootfs/f"), .file("rootfs/f/g", "hidden"),
+                .directory("rootfs/keep"), .file("rootfs/keep/k", "k"),
+            ])
+        let top = try f.image(
+            manifestJSON("example.com/top", deps: [Dep(name: "example.com/lower")]),
+            [
+                .symlink("rootfs/x", to: outside), .file("rootfs/f", "a file"),
+            ])
         let tree = try f.treeStore().render(key: top)
         #expect(allPaths(below: tree.rootfs) == ["f", "keep", "keep/k", "x"])
         #expect(readText(tree.rootfs + "/f") == "a file")
@@ -62,10 +71,12 @@ struct RenderTests {
 
     @Test func ownWhitelistFiltersNonDirectoriesOnly() throws {
         let f = try Fixture()
-        let key = try f.image(manifestJSON("example.com/wl", whitelist: ["/etc/keep/", "/bin"]), [
-            .directory("rootfs/etc"), .file("rootfs/etc/keep", "k"), .file("rootfs/etc/drop", "d"), .directory("rootfs/var"),
-            .directory("rootfs/bin"), .symlink("rootfs/link", to: "etc/keep"),
-        ])
+        let key = try f.image(
+            manifestJSON("example.com/wl", whitelist: ["/etc/keep/", "/bin"]),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/keep", "k"), .file("rootfs/etc/drop", "d"), .directory("rootfs/var"),
+                .directory("rootfs/bin"), .symlink("rootfs/link", to: "etc/keep"),
+            ])
         let tree = try f.treeStore().render(key: key)
         #expect(allPaths(below: tree.rootfs) == ["bin", "etc", "etc/keep", "var"])
     }
@@ -74,17 +85,24 @@ struct RenderTests {
     /// /tools/busybox and depends on [tools, tools2].
     @Test func observedWhitelistExample() throws {
         let f = try Fixture()
-        _ = try f.image(manifestJSON("example.com/tools"), [
-            .directory("rootfs/etc"), .file("rootfs/etc/who", "tools"), .file("rootfs/etc/t1only", "t1"),
-            .directory("rootfs/tools"), .file("rootfs/tools/busybox", "busybox"), .file("rootfs/tools/sh", "sh"),
-        ])
-        _ = try f.image(manifestJSON("example.com/tools2"), [
-            .directory("rootfs/etc"), .file("rootfs/etc/who", "tools2"), .file("rootfs/etc/t2only", "t2"),
-        ])
-        let app2 = try f.image(manifestJSON("example.com/app2", deps: [Dep(name: "example.com/tools"), Dep(name: "example.com/tools2")],
-                                            whitelist: ["/etc/own", "/etc/who", "/tools/busybox"]), [
-            .directory("rootfs/etc"), .file("rootfs/etc/own", "own"), .file("rootfs/etc/apponly", "apponly"),
-        ])
+        _ = try f.image(
+            manifestJSON("example.com/tools"),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/who", "tools"), .file("rootfs/etc/t1only", "t1"),
+                .directory("rootfs/tools"), .file("rootfs/tools/busybox", "busybox"), .file("rootfs/tools/sh", "sh"),
+            ])
+        _ = try f.image(
+            manifestJSON("example.com/tools2"),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/who", "tools2"), .file("rootfs/etc/t2only", "t2"),
+            ])
+        let app2 = try f.image(
+            manifestJSON(
+                "example.com/app2", deps: [Dep(name: "example.com/tools"), Dep(name: "example.com/tools2")],
+                whitelist: ["/etc/own", "/etc/who", "/tools/busybox"]),
+            [
+                .directory("rootfs/etc"), .file("rootfs/etc/own", "own"), .file("rootfs/etc/apponly", "apponly"),
+            ])
         let tree = try f.treeStore().render(key: app2)
         #expect(allPaths(below: tree.rootfs) == ["etc", "etc/own", "etc/who", "tools", "tools/busybox"])
         #expect(readText(tree.rootfs + "/etc/who") == "tools2")
@@ -138,12 +156,14 @@ struct RenderTests {
 
     @Test func metadataIsRestored() throws {
         let f = try Fixture()
-        let key = try f.image(manifestJSON("example.com/meta"), [
-            TarWriter.Entry.directory("rootfs/d").with(mode: 0o750, mtime: 1_000_000),
-            TarWriter.Entry.file("rootfs/d/f", "content", mode: 0o640).with(mtime: 1_234_567_890),
-            TarWriter.Entry.symlink("rootfs/d/l", to: "f").with(mtime: 1_111_111),
-            TarWriter.Entry(name: "rootfs/fifo", kind: .fifo, mode: 0o620).with(mtime: 42),
-        ], rootfsMode: 0o711)
+        let key = try f.image(
+            manifestJSON("example.com/meta"),
+            [
+                TarWriter.Entry.directory("rootfs/d").with(mode: 0o750, mtime: 1_000_000),
+                TarWriter.Entry.file("rootfs/d/f", "content", mode: 0o640).with(mtime: 1_234_567_890),
+                TarWriter.Entry.symlink("rootfs/d/l", to: "f").with(mtime: 1_111_111),
+                TarWriter.Entry(name: "rootfs/fifo", kind: .fifo, mode: 0o620).with(mtime: 42),
+            ], rootfsMode: 0o711)
         let store = f.treeStore()
         let tree = try store.render(key: key)
         let out = f.dir.file("copy")
@@ -163,9 +183,11 @@ struct RenderTests {
 
     @Test func hardlinksWithinTheImageStayLinked() throws {
         let f = try Fixture()
-        let key = try f.image(manifestJSON("example.com/links"), [
-            .directory("rootfs/bin"), .file("rootfs/bin/busybox", "bb", mode: 0o755), .hardlink("rootfs/bin/sh", to: "rootfs/bin/busybox"),
-        ])
+        let key = try f.image(
+            manifestJSON("example.com/links"),
+            [
+                .directory("rootfs/bin"), .file("rootfs/bin/busybox", "bb", mode: 0o755), .hardlink("rootfs/bin/sh", to: "rootfs/bin/busybox"),
+            ])
         let store = f.treeStore()
         let tree = try store.render(key: key)
         let out = f.dir.file("copy")
@@ -180,9 +202,11 @@ struct RenderTests {
 
     @Test func unusualNamesSurvive() throws {
         let f = try Fixture()
-        let key = try f.image(manifestJSON("example.com/names"), [
-            .file("rootfs/caf\u{e9}", "e"), .file("rootfs/with space", "s"), .file("rootfs/per%cent", "p"), .file("rootfs/new\nline", "n"),
-        ])
+        let key = try f.image(
+            manifestJSON("example.com/names"),
+            [
+                .file("rootfs/caf\u{e9}", "e"), .file("rootfs/with space", "s"), .file("rootfs/per%cent", "p"), .file("rootfs/new\nline", "n"),
+            ])
         let tree = try f.treeStore().render(key: key)
         #expect(allPaths(below: tree.rootfs) == ["caf\u{e9}", "new\nline", "per%cent", "with space"])
         #expect(try f.treeStore().verify(key: key) == tree.id)

@@ -1,9 +1,10 @@
 import Glibc
 import ImageKit
-@testable import ImageRender
 import ImageStore
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageRender
 
 /// Hostile archives: nothing may be created outside the target. Each test extracts
 /// inside `f.dir/box/` and checks `f.dir/outside/` and the box's parent afterwards.
@@ -41,10 +42,12 @@ struct SafetyTests {
     @Test func dotDotNamesAreRefused() throws {
         let f = try Fixture()
         let outside = Self.outside(f)
-        let result = try Self.extractRaw(f, [
-            .file("manifest", manifestJSON("example.com/evil")), .directory("rootfs"),
-            .file("rootfs/../../../outside/escape", "x"),
-        ])
+        let result = try Self.extractRaw(
+            f,
+            [
+                .file("manifest", manifestJSON("example.com/evil")), .directory("rootfs"),
+                .file("rootfs/../../../outside/escape", "x"),
+            ])
         #expect(result.error == .unsafeEntry(name: "rootfs/../../../outside/escape", reason: "name leaves the image"))
         Self.untouched(outside)
         // `rootfs/../rootfs/x` stays inside and is simply `rootfs/x`.
@@ -66,11 +69,13 @@ struct SafetyTests {
     @Test func symlinkedParentsAreNeverFollowed() throws {
         let f = try Fixture()
         let outside = Self.outside(f)
-        let key = try f.image(manifestJSON("example.com/evil"), [
-            .symlink("rootfs/abs", to: outside), .file("rootfs/abs/evil", "x"),
-            .symlink("rootfs/rel", to: "../../../../../../../../.." + outside), .directory("rootfs/rel/sub"), .file("rootfs/rel/evil2", "x"),
-            .directory("rootfs/d"), .symlink("rootfs/d/up", to: ".."), .file("rootfs/d/up/evil3", "x"),
-        ])
+        let key = try f.image(
+            manifestJSON("example.com/evil"),
+            [
+                .symlink("rootfs/abs", to: outside), .file("rootfs/abs/evil", "x"),
+                .symlink("rootfs/rel", to: "../../../../../../../../.." + outside), .directory("rootfs/rel/sub"), .file("rootfs/rel/evil2", "x"),
+                .directory("rootfs/d"), .symlink("rootfs/d/up", to: ".."), .file("rootfs/d/up/evil3", "x"),
+            ])
         let store = f.treeStore()
         let tree = try store.render(key: key)
         #expect(allPaths(below: tree.rootfs) == ["abs", "d", "d/up", "rel"])
@@ -84,10 +89,12 @@ struct SafetyTests {
     @Test func laterEntryDoesNotWriteThroughASymlink() throws {
         let f = try Fixture()
         let outside = Self.outside(f)
-        let result = try Self.extractRaw(f, [
-            .directory("rootfs"), .symlink("rootfs/s", to: outside + "/secret"), .file("rootfs/s", "pwned"),
-            .symlink("rootfs/t", to: outside), .directory("rootfs/t"),
-        ])
+        let result = try Self.extractRaw(
+            f,
+            [
+                .directory("rootfs"), .symlink("rootfs/s", to: outside + "/secret"), .file("rootfs/s", "pwned"),
+                .symlink("rootfs/t", to: outside), .directory("rootfs/t"),
+            ])
         // The file replaced the link; a directory over a link is a conflict.
         #expect(result.error == .conflict(name: "t"))
         #expect(readText(result.target + "/s") == "pwned")
@@ -123,7 +130,8 @@ struct SafetyTests {
         let f = try Fixture()
         // A 10 GiB sparse member: a few KiB of tar.
         let layout = f.dir.file("bomb")
-        let created = shell("""
+        let created = shell(
+            """
             set -e; mkdir -p '\(layout)/rootfs'; printf '%s' '\(manifestJSON("example.com/bomb"))' > '\(layout)/manifest'
             truncate -s 10G '\(layout)/rootfs/bomb'
             tar --sparse --format=posix -C '\(layout)' -cf '\(f.dir.file("bomb.aci"))' manifest rootfs
@@ -153,14 +161,16 @@ struct SafetyTests {
     }
 
     static func deviceImage(_ f: Fixture) throws -> String {
-        try f.image(manifestJSON("example.com/dev"), [
-            .directory("rootfs/dev"), TarWriter.Entry(name: "rootfs/dev/null", kind: .characterDevice(major: 1, minor: 3), mode: 0o666),
-            TarWriter.Entry(name: "rootfs/dev/loop9", kind: .blockDevice(major: 7, minor: 9), mode: 0o660),
-            TarWriter.Entry(name: "rootfs/fifo", kind: .fifo, mode: 0o644),
-            TarWriter.Entry.file("rootfs/suid", "#!/bin/sh\n", mode: 0o4755), TarWriter.Entry.file("rootfs/sgid", "x", mode: 0o2755),
-            TarWriter.Entry.file("rootfs/owned", "o").with(uid: 1234, gid: 5678),
-            TarWriter.Entry.directory("rootfs/home").with(uid: 1000, gid: 1000),
-        ])
+        try f.image(
+            manifestJSON("example.com/dev"),
+            [
+                .directory("rootfs/dev"), TarWriter.Entry(name: "rootfs/dev/null", kind: .characterDevice(major: 1, minor: 3), mode: 0o666),
+                TarWriter.Entry(name: "rootfs/dev/loop9", kind: .blockDevice(major: 7, minor: 9), mode: 0o660),
+                TarWriter.Entry(name: "rootfs/fifo", kind: .fifo, mode: 0o644),
+                TarWriter.Entry.file("rootfs/suid", "#!/bin/sh\n", mode: 0o4755), TarWriter.Entry.file("rootfs/sgid", "x", mode: 0o2755),
+                TarWriter.Entry.file("rootfs/owned", "o").with(uid: 1234, gid: 5678),
+                TarWriter.Entry.directory("rootfs/home").with(uid: 1000, gid: 1000),
+            ])
     }
 
     @Test func rootDevicesOwnersAndSetuidAreKeptInTheTree() throws {

@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
 import ImageKit
-@testable import ImageRender
 import ImageStore
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageRender
 
 /// A dependency as a test writes it.
 struct Dep {

@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
 import ImageKit
-@testable import ImageRender
 import ImageStore
-import Testing
 import TestSupport
+import Testing
+
+@testable import ImageRender
 
 /// Layer reuse, copies for `image render` / `image extract`, verify, gc.
 struct TreeStoreTests {

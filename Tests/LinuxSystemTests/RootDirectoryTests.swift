@@ -13,7 +13,7 @@ private final class Tree {
     init() throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: host + "/secret", contents: Data("host\n".utf8))
+        _ = FileManager.default.createFile(atPath: host + "/secret", contents: Data("host\n".utf8))
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
@@ -21,7 +21,7 @@ private final class Tree {
         try FileManager.default.createSymbolicLink(atPath: root + "/" + name, withDestinationPath: target)
     }
     func file(_ name: String, _ text: String) {
-        FileManager.default.createFile(atPath: root + "/" + name, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: root + "/" + name, contents: Data(text.utf8))
     }
     var hostListing: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: host)) ?? []).sorted() }
 }
@@ -32,8 +32,8 @@ private final class Tree {
         try FileManager.default.createDirectory(atPath: tree.root + "/usr/bin", withIntermediateDirectories: true)
         tree.file("usr/bin/secret", "image\n")
         try tree.link("bin", "usr/bin")
-        try tree.link("abs", tree.host)                   // absolute: means ROOT/<that path>
-        try tree.link("up", "../../../../../../host")    // relative: stops at the root
+        try tree.link("abs", tree.host)  // absolute: means ROOT/<that path>
+        try tree.link("up", "../../../../../../host")  // relative: stops at the root
         let root = try RootDirectory(path: tree.root)
         #expect(try root.resolve("/bin/secret") == "/usr/bin/secret")
         #expect(try root.resolve("/up/secret") == "/host/secret")
@@ -68,7 +68,7 @@ private final class Tree {
     /// point at are made in the tree, never on the host.
     @Test func creationStaysInside() throws {
         let tree = try Tree()
-        try tree.link("etc", tree.host)                 // rootfs/etc -> /HOST
+        try tree.link("etc", tree.host)  // rootfs/etc -> /HOST
         try FileManager.default.createDirectory(atPath: tree.root + "/run", withIntermediateDirectories: true)
         try tree.link("resolv.conf", "run/resolv/resolv.conf")  // dangling, relative
         let root = try RootDirectory(path: tree.root)

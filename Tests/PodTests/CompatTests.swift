@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 extension Pods {
     /// Behaviours rkt's own functional tests check (TestNoNewPrivileges, TestOOMScoreAdjust,
@@ -39,19 +39,24 @@ extension Pods {
             defer { world.cleanup() }
 
             // A mount point with no volume gets an empty one, filled with the image's files there.
-            let withMountPoint = try image(world, "mp", extra: #","mountPoints":[{"name":"data","path":"/data"}]"#,
-                                           files: ["data/seed": "from the image\n"])
+            let withMountPoint = try image(
+                world, "mp", extra: #","mountPoints":[{"name":"data","path":"/data"}]"#,
+                files: ["data/seed": "from the image\n"])
             let implicit = world.rkt(["run", withMountPoint, "--exec", "/bin/sh", "--", "-c", "cat /data/seed; echo new > /data/new; ls /data"])
             #expect(implicit.code == 0 && implicit.outLines == ["from the image", "new", "seed"], "\(implicit)")
             // kind=empty volumes, and a relative --mount target (relative to the app's root).
-            let empty = world.rkt(["run", "--volume=scratch,kind=empty", world.image, "--mount=volume=scratch,target=scratchdir",
-                                   "--exec", "/bin/sh", "--", "-c", "echo hi > /scratchdir/f && cat /scratchdir/f"])
+            let empty = world.rkt([
+                "run", "--volume=scratch,kind=empty", world.image, "--mount=volume=scratch,target=scratchdir",
+                "--exec", "/bin/sh", "--", "-c", "echo hi > /scratchdir/f && cat /scratchdir/f",
+            ])
             #expect(empty.code == 0 && empty.outLines == ["hi"], "\(empty)")
             // A mount at another path than the image's mount point of the same name is its own mount.
             let host = world.scratch.mkdir("host")
             FileManager.default.createFile(atPath: host + "/file", contents: Data("host\n".utf8))
-            let nested = world.rkt(["run", "--volume=data,kind=host,source=\(host)", "--mount=volume=data,target=/a/b/c", withMountPoint,
-                                    "--exec", "/bin/cat", "--", "/a/b/c/file"])
+            let nested = world.rkt([
+                "run", "--volume=data,kind=host,source=\(host)", "--mount=volume=data,target=/a/b/c", withMountPoint,
+                "--exec", "/bin/cat", "--", "/a/b/c/file",
+            ])
             #expect(nested.code == 0 && nested.outLines == ["host"], "\(nested)")
         }
 
@@ -61,8 +66,10 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
 
-            let run = world.rkt(["run", world.image, "--hostname", "custom_hostname_setting", "--exec", "/bin/sh", "--", "-c",
-                                 "hostname; cat /etc/hostname; ls -l /etc/hostname"])
+            let run = world.rkt([
+                "run", world.image, "--hostname", "custom_hostname_setting", "--exec", "/bin/sh", "--", "-c",
+                "hostname; cat /etc/hostname; ls -l /etc/hostname",
+            ])
             #expect(run.code == 0, "\(run)")
             #expect(run.outLines.prefix(2) == ["custom_hostname_setting", "custom_hostname_setting"], "\(run)")
             #expect(run.outLines.last?.hasPrefix("-rw-r--r--") == true, "\(run)")
@@ -78,12 +85,15 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
 
-            let handlers = #","eventHandlers":[{"name":"pre-start","exec":["/bin/sh","-c","id -u > /tmp/pre"]},{"name":"post-stop","exec":["/bin/sh","-c","echo post-stop ran >> /out/log"]}],"mountPoints":[{"name":"out","path":"/out"}]"#
+            let handlers =
+                #","eventHandlers":[{"name":"pre-start","exec":["/bin/sh","-c","id -u > /tmp/pre"]},{"name":"post-stop","exec":["/bin/sh","-c","echo post-stop ran >> /out/log"]}],"mountPoints":[{"name":"out","path":"/out"}]"#
             let image = try image(world, "handlers", extra: handlers)
             let out = world.scratch.mkdir("handlers-out")
             chmod(out, 0o777)
-            let run = world.rkt(["run", "--volume=out,kind=host,source=\(out)", image, "--user=nobody", "--group=nobody",
-                                 "--exec", "/bin/sh", "--", "-c", "echo pre-start ran as $(cat /tmp/pre); id -u"])
+            let run = world.rkt([
+                "run", "--volume=out,kind=host,source=\(out)", image, "--user=nobody", "--group=nobody",
+                "--exec", "/bin/sh", "--", "-c", "echo pre-start ran as $(cat /tmp/pre); id -u",
+            ])
             #expect(run.code == 0, "\(run)")
             #expect(run.outLines == ["pre-start ran as 0", "65534"], "\(run)")
             #expect(readText(out + "/log") == "post-stop ran\n", "post-stop's file: \(readText(out + "/log") ?? "none")")
@@ -121,7 +131,8 @@ extension Pods {
             let host = world.scratch.mkdir("pm-host")
             FileManager.default.createFile(atPath: host + "/f", contents: Data("from the host\n".utf8))
             let manifest = world.scratch.file("pod.json")
-            let text = #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"hello","image":{"id":"\#(id)"},"app":{"exec":["/bin/sh","-c","echo $GREETING; cat /data/f; exit 7"],"user":"0","group":"0","environment":[{"name":"GREETING","value":"from the manifest"}],"mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(host)"}]}"#
+            let text =
+                #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"hello","image":{"id":"\#(id)"},"app":{"exec":["/bin/sh","-c","echo $GREETING; cat /data/f; exit 7"],"user":"0","group":"0","environment":[{"name":"GREETING","value":"from the manifest"}],"mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(host)"}]}"#
             FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
             let run = world.rkt(["run", "--pod-manifest=\(manifest)"])
             #expect(run.code == 7 && run.outLines == ["from the manifest", "from the host"], "\(run)")

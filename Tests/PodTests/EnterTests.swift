@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 extension Pods {
     /// `rkt enter` (coreos semantics: namespaces, PATH lookup, the app's env, caps, no_new_privs).

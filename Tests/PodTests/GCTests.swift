@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 extension Pods {
     /// `rkt gc` and the host's mount table: every pod mount lives in the pod's mount namespace.
@@ -15,9 +15,11 @@ extension Pods {
             let hostDir = world.scratch.mkdir("hostdir")
             let uuidFile = world.scratch.file("uuid")
 
-            let run = world.rkt(["run", "--uuid-file-save=\(uuidFile)",
-                                 "--volume", "data,kind=host,source=\(hostDir)", "--mount", "volume=data,target=/data",
-                                 world.image, "--exec", "/bin/sh", "--", "-c", "echo hello > /data/hello && grep -q ' /data ' /proc/self/mountinfo"])
+            let run = world.rkt([
+                "run", "--uuid-file-save=\(uuidFile)",
+                "--volume", "data,kind=host,source=\(hostDir)", "--mount", "volume=data,target=/data",
+                world.image, "--exec", "/bin/sh", "--", "-c", "echo hello > /data/hello && grep -q ' /data ' /proc/self/mountinfo",
+            ])
             #expect(run.code == 0, "\(run)")
             #expect(readText(hostDir + "/hello") == "hello\n", "the app's write must land in the host dir")
             let uuid = try #require(readText(uuidFile))
@@ -49,8 +51,10 @@ extension Pods {
             kill(pod.process.pid, SIGKILL)
             let run = pod.process.wait(timeout: 10)
             #expect(run.signaled && run.code == SIGKILL, "\(run)")
-            #expect(poll(timeout: 10) { processGone(initPID) && processGone(app) },
-                    "init \(initPID) and app \(app) must die with the supervisor (init: \(readText("/proc/\(initPID)/stat") ?? "gone"), app: \(readText("/proc/\(app)/stat") ?? "gone"))")
+            #expect(
+                poll(timeout: 10) { processGone(initPID) && processGone(app) },
+                "init \(initPID) and app \(app) must die with the supervisor (init: \(readText("/proc/\(initPID)/stat") ?? "gone"), app: \(readText("/proc/\(app)/stat") ?? "gone"))"
+            )
             #expect(pod.waitExited(timeout: 10), "\(pod.status())")
 
             let gc = world.rkt("gc", "--grace-period=0s")

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import ImageKit
-import Testing
 import TestSupport
+import Testing
 
 // Images written by an attacker: whatever their manifest or their tree holds, nothing
 // outside the pod changes. Each test lists a sentinel directory on the host before and
@@ -49,17 +49,25 @@ extension Pods {
             let cases: [(String, String)] = [
                 (#"{"exec":["/bin/sh\#(inject)"],"user":"0","group":"0"}"#, "exec path"),
                 (#"{"exec":["/bin/sh","-c\#(inject)"],"user":"0","group":"0"}"#, "exec argument 1"),
-                (#"{"exec":["/bin/true"],"user":"0","group":"0","environment":[{"name":"FOO","value":"x\#(inject)"}]}"#,
-                 #"environment variable "FOO""#),
+                (
+                    #"{"exec":["/bin/true"],"user":"0","group":"0","environment":[{"name":"FOO","value":"x\#(inject)"}]}"#,
+                    #"environment variable "FOO""#
+                ),
                 (#"{"exec":["/bin/true"],"user":"0","group":"0","workingDirectory":"/tmp\#(inject)"}"#, "working directory"),
                 (#"{"exec":["/bin/true"],"user":"0\#(inject)","group":"0"}"#, "user"),
                 (#"{"exec":["/bin/true"],"user":"0","group":"0\#(inject)"}"#, "group"),
-                (#"{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/data\#(inject)"}]}"#,
-                 #"mount point "data" path"#),
-                (#"{"exec":["/bin/true"],"user":"0","group":"0","eventHandlers":[{"name":"pre-start","exec":["/bin/true","\#(inject)"]}]}"#,
-                 "pre-start handler argument 1"),
-                (#"{"exec":["/bin/true"],"user":"0","group":"0","eventHandlers":[{"name":"post-stop","exec":["/bin/true\#(inject)"]}]}"#,
-                 "post-stop handler path"),
+                (
+                    #"{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/data\#(inject)"}]}"#,
+                    #"mount point "data" path"#
+                ),
+                (
+                    #"{"exec":["/bin/true"],"user":"0","group":"0","eventHandlers":[{"name":"pre-start","exec":["/bin/true","\#(inject)"]}]}"#,
+                    "pre-start handler argument 1"
+                ),
+                (
+                    #"{"exec":["/bin/true"],"user":"0","group":"0","eventHandlers":[{"name":"post-stop","exec":["/bin/true\#(inject)"]}]}"#,
+                    "post-stop handler path"
+                ),
             ]
             for (index, (app, field)) in cases.enumerated() {
                 let path = try image(world, "nul-\(index)", app: app)
@@ -72,7 +80,8 @@ extension Pods {
             let fetched = world.rkt(["fetch", "--full", world.image])
             let id = fetched.outLines.first ?? ""
             let manifest = world.scratch.file("pod.json")
-            let text = #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"a","image":{"id":"\#(id)"},"app":{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(sentinel)\#(inject)"}]}"#
+            let text =
+                #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"a","image":{"id":"\#(id)"},"app":{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(sentinel)\#(inject)"}]}"#
             FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
             let run = world.rkt(["run", "--pod-manifest=\(manifest)"])
             #expect(run.code == 254 && run.err.contains(#"run: volume "data" source contains a NUL byte"#), "\(run)")
@@ -82,8 +91,10 @@ extension Pods {
 
         /// A busybox image (applets, /tmp) with `entries` under rootfs: a value starting with
         /// `->` is a symlink to the rest, `dir` a directory, `fifo` a fifo, else a file's text.
-        func treeImage(_ world: PodWorld, _ name: String, app: String = #"{"exec":["/bin/true"],"user":"0","group":"0"}"#,
-                       entries: [(String, String)]) throws -> String {
+        func treeImage(
+            _ world: PodWorld, _ name: String, app: String = #"{"exec":["/bin/true"],"user":"0","group":"0"}"#,
+            entries: [(String, String)]
+        ) throws -> String {
             guard let busybox = FileManager.default.contents(atPath: hostBusybox) else { throw PodTestError("no busybox") }
             let path = world.scratch.file(name + ".aci")
             let writer = try TarWriter(path: path, compression: .gzip)
@@ -95,10 +106,15 @@ extension Pods {
             try writer.write(TarWriter.Entry(name: "rootfs/tmp", kind: .directory, mode: 0o1777))
             for (entry, value) in entries {
                 let kind: TarWriter.Entry.Kind
-                if value.hasPrefix("->") { kind = .symlink(String(value.dropFirst(2))) }
-                else if value == "dir" { kind = .directory }
-                else if value == "fifo" { kind = .fifo }
-                else { kind = .file(Array(value.utf8)) }
+                if value.hasPrefix("->") {
+                    kind = .symlink(String(value.dropFirst(2)))
+                } else if value == "dir" {
+                    kind = .directory
+                } else if value == "fifo" {
+                    kind = .fifo
+                } else {
+                    kind = .file(Array(value.utf8))
+                }
                 try writer.write(TarWriter.Entry(name: "rootfs/" + entry, kind: kind))
             }
             try writer.close()
@@ -126,15 +142,24 @@ extension Pods {
                 ("etc-relative", [("etc", "->" + up + sentinel.dropFirst())], #"{"exec":["/bin/true"],"user":"0","group":"0"}"#, []),
                 ("etc-100-hops", chain, #"{"exec":["/bin/true"],"user":"0","group":"0"}"#, []),
                 ("etc-proc-root", [("etc", "->/proc/self/root" + sentinel)], #"{"exec":["/bin/true"],"user":"0","group":"0"}"#, []),
-                ("etc-files", [("etc", "dir"), ("etc/hosts", "->" + sentinel + "/hosts"), ("etc/hostname", "->" + sentinel + "/hostname"),
-                               ("etc/resolv.conf", "->" + up + sentinel.dropFirst() + "/resolv.conf")],
-                 #"{"exec":["/bin/true"],"user":"0","group":"0"}"#, ["--dns=127.0.0.1"]),
+                (
+                    "etc-files",
+                    [
+                        ("etc", "dir"), ("etc/hosts", "->" + sentinel + "/hosts"), ("etc/hostname", "->" + sentinel + "/hostname"),
+                        ("etc/resolv.conf", "->" + up + sentinel.dropFirst() + "/resolv.conf"),
+                    ],
+                    #"{"exec":["/bin/true"],"user":"0","group":"0"}"#, ["--dns=127.0.0.1"]
+                ),
                 ("mtab-dir", [("etc", "dir"), ("etc/mtab", "->" + sentinel + "/mtab-dir/x")], #"{"exec":["/bin/true"],"user":"0","group":"0"}"#, []),
                 ("mount-point-absolute", [("data", "->" + sentinel + "/made")], mountApp, ["--volume=data,kind=host,source=\(volume)"]),
-                ("mount-point-proc", [], #"{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/proc/self/root\#(sentinel)/made"}]}"#,
-                 ["--volume=data,kind=host,source=\(volume)"]),
-                ("implicit-volume", [("etc", "->" + sentinel)],
-                 #"{"exec":["/bin/sh","-c","ls /etc"],"user":"0","group":"0","mountPoints":[{"name":"imp","path":"/etc"}]}"#, []),
+                (
+                    "mount-point-proc", [], #"{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/proc/self/root\#(sentinel)/made"}]}"#,
+                    ["--volume=data,kind=host,source=\(volume)"]
+                ),
+                (
+                    "implicit-volume", [("etc", "->" + sentinel)],
+                    #"{"exec":["/bin/sh","-c","ls /etc"],"user":"0","group":"0","mountPoints":[{"name":"imp","path":"/etc"}]}"#, []
+                ),
             ]
             for (name, entries, app, flags) in cases {
                 let path = try treeImage(world, name, app: app, entries: entries)
@@ -159,14 +184,18 @@ extension Pods {
             let sentinel = world.scratch.mkdir("sentinel")
             let volume = world.scratch.mkdir("volume")
             let before = listing(sentinel)
-            let first = world.rkt(["run", "--volume=data,kind=host,source=\(volume)", world.image,
-                                   "--mount", "volume=data,target=/data", "--exec", "/bin/sh", "--", "-c",
-                                   "ln -s \(sentinel) /data/sub && ln -s ../../../../../../../..\(sentinel) /data/rel"])
+            let first = world.rkt([
+                "run", "--volume=data,kind=host,source=\(volume)", world.image,
+                "--mount", "volume=data,target=/data", "--exec", "/bin/sh", "--", "-c",
+                "ln -s \(sentinel) /data/sub && ln -s ../../../../../../../..\(sentinel) /data/rel",
+            ])
             #expect(first.code == 0, "\(first)")
-            let second = world.rkt(["run", "--volume=data,kind=host,source=\(volume)", "--volume=inner,kind=empty",
-                                    "--volume=rel,kind=empty", world.image,
-                                    "--mount", "volume=data,target=/data", "--mount", "volume=inner,target=/data/sub/x/y",
-                                    "--mount", "volume=rel,target=/data/rel/z", "--exec", "/bin/true"])
+            let second = world.rkt([
+                "run", "--volume=data,kind=host,source=\(volume)", "--volume=inner,kind=empty",
+                "--volume=rel,kind=empty", world.image,
+                "--mount", "volume=data,target=/data", "--mount", "volume=inner,target=/data/sub/x/y",
+                "--mount", "volume=rel,target=/data/rel/z", "--exec", "/bin/true",
+            ])
             #expect(second.code == 0 || second.code == 254, "\(second)")
             #expect(listing(sentinel) == before, "the host's directory changed: \(listing(sentinel))")
         }
@@ -178,9 +207,14 @@ extension Pods {
             guard preconditionsMet() else { return }
             let world = try PodWorld()
             defer { world.cleanup() }
-            let app = #"{"exec":["/bin/sh","-c","ls -l /seed | cut -c1 | sort | tr -d '\\n'; echo; cat /seed/file"],"user":"0","group":"0","mountPoints":[{"name":"seed","path":"/seed"}]}"#
-            let path = try treeImage(world, "fifo", app: app, entries: [("seed", "dir"), ("seed/fifo", "fifo"),
-                                                                        ("seed/link", "->/etc/shadow"), ("seed/file", "data\n")])
+            let app =
+                #"{"exec":["/bin/sh","-c","ls -l /seed | cut -c1 | sort | tr -d '\\n'; echo; cat /seed/file"],"user":"0","group":"0","mountPoints":[{"name":"seed","path":"/seed"}]}"#
+            let path = try treeImage(
+                world, "fifo", app: app,
+                entries: [
+                    ("seed", "dir"), ("seed/fifo", "fifo"),
+                    ("seed/link", "->/etc/shadow"), ("seed/file", "data\n"),
+                ])
             let run = world.rkt(["run", path], timeout: 30)
             #expect(!run.timedOut && run.code == 0, "\(run)")
             #expect(run.outLines == ["-lpt", "data"], "\(run)")

@@ -44,7 +44,8 @@ final class Terminal: @unchecked Sendable {
     func closeSlave() { close(slave) }
 
     var text: String {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return String(decoding: buffer, as: UTF8.self)
     }
 
@@ -77,8 +78,9 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
             let terminal = try Terminal()
-            let run = try world.start(["run", "--interactive", world.image], stdin: terminal.slaveHandle,
-                                      stdout: terminal.slaveHandle, stderr: terminal.slaveHandle)
+            let run = try world.start(
+                ["run", "--interactive", world.image], stdin: terminal.slaveHandle,
+                stdout: terminal.slaveHandle, stderr: terminal.slaveHandle)
             terminal.closeSlave()
 
             guard let prompt = terminal.waitFor("/ # ", timeout: 30) else {

@@ -43,7 +43,8 @@ extension Pods {
             #expect(list.code == 0, "\(list)")
             let legend = ["UUID", "APP", "IMAGE NAME", "STATE", "CREATED", "STARTED", "NETWORKS"]
             if list.outLines.count == 2,
-               let cells = captures(list.outLines[1], #"([0-9a-f]{8})\t+busybox\t+example\.com/busybox:1\.35\.0\t+running\t+\#(humanTime)\t+\#(humanTime)\t+"#) {
+                let cells = captures(list.outLines[1], #"([0-9a-f]{8})\t+busybox\t+example\.com/busybox:1\.35\.0\t+running\t+\#(humanTime)\t+\#(humanTime)\t+"#)
+            {
                 #expect(cells[0] == short, "short UUID: \(list)")
                 let expected = goTabwriter([legend, [short, "busybox", "example.com/busybox:1.35.0", "running", cells[1], cells[2], ""]])
                 #expect(list.out == expected, "rkt list must be Go-tabwriter aligned:\n\(list.out.debugDescription)\nexpected:\n\(expected.debugDescription)")
@@ -54,8 +55,9 @@ extension Pods {
             // --no-legend: the row alone, aligned on its own.
             let noLegend = world.rkt("list", "--no-legend")
             if let cells = captures(noLegend.out, #"[0-9a-f]{8}\t+busybox\t+\S+\t+running\t+\#(humanTime)\t+\#(humanTime)\t+\n"#) {
-                #expect(noLegend.out == goTabwriter([[short, "busybox", "example.com/busybox:1.35.0", "running", cells[0], cells[1], ""]]),
-                        "list --no-legend: \(noLegend.out.debugDescription)")
+                #expect(
+                    noLegend.out == goTabwriter([[short, "busybox", "example.com/busybox:1.35.0", "running", cells[0], cells[1], ""]]),
+                    "list --no-legend: \(noLegend.out.debugDescription)")
             } else {
                 Issue.record("rkt list --no-legend: \(noLegend)")
             }
@@ -64,11 +66,19 @@ extension Pods {
             let full = world.rkt("list", "--full")
             let fullLegend = ["UUID", "APP", "IMAGE NAME", "IMAGE ID", "STATE", "CREATED", "STARTED", "NETWORKS"]
             if full.outLines.count == 2,
-               let cells = captures(full.outLines[1], #"(\#(uuidPattern))\t+busybox\t+example\.com/busybox:1\.35\.0\t+(sha512-[0-9a-f]{12})\t+running\t+(\#(goTimePattern))\t+(\#(goTimePattern))\t+"#) {
+                let cells = captures(
+                    full.outLines[1],
+                    #"(\#(uuidPattern))\t+busybox\t+example\.com/busybox:1\.35\.0\t+(sha512-[0-9a-f]{12})\t+running\t+(\#(goTimePattern))\t+(\#(goTimePattern))\t+"#)
+            {
                 #expect(cells[0] == pod.uuid, "\(full)")
                 #expect(cells[1] == imageID, "image ID column: \(cells[1]) vs the image's \(imageID)")
-                let expected = goTabwriter([fullLegend, [pod.uuid, "busybox", "example.com/busybox:1.35.0", imageID, "running",
-                                                         cells[2], cells[4], ""]])
+                let expected = goTabwriter([
+                    fullLegend,
+                    [
+                        pod.uuid, "busybox", "example.com/busybox:1.35.0", imageID, "running",
+                        cells[2], cells[4], "",
+                    ],
+                ])
                 #expect(full.out == expected, "rkt list --full alignment:\n\(full.out.debugDescription)\nexpected:\n\(expected.debugDescription)")
             } else {
                 Issue.record("rkt list --full: \(full)")
@@ -119,13 +129,15 @@ extension Pods {
             let prepared = prepare.out.trimmingCharacters(in: .newlines)
             #expect(matches(prepare.out, uuidPattern + "\n"), "prepare prints the full UUID on one line: \(prepare)")
             let preparedStatus = world.rkt("status", prepared)
-            #expect(preparedStatus.code == 0 && preparedStatus.outLines.count == 2
+            #expect(
+                preparedStatus.code == 0 && preparedStatus.outLines.count == 2
                     && preparedStatus.outLines.first == "state=prepared"
                     && matches(preparedStatus.outLines.last ?? "", "created=" + goTimePattern),
-                    "status of a prepared pod is exactly state= and created=: \(preparedStatus)")
+                "status of a prepared pod is exactly state= and created=: \(preparedStatus)")
             let both = world.rkt("list", "--no-legend", "--full")
-            #expect(both.outLines.count == 2 && both.outLines.map { String($0.prefix(36)) } == [pod.uuid, prepared].sorted(),
-                    "list is sorted by UUID: \(both)")
+            #expect(
+                both.outLines.count == 2 && both.outLines.map { String($0.prefix(36)) } == [pod.uuid, prepared].sorted(),
+                "list is sorted by UUID: \(both)")
             let uuidFile = world.scratch.file("prepared-uuid")
             FileManager.default.createFile(atPath: uuidFile, contents: Data(prepared.utf8))
             let viaFile = world.rkt("status", "--uuid-file=\(uuidFile)")

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 extension Pods {
     /// The process tree and namespaces of a running pod (coreos-like stage1).
@@ -16,18 +16,21 @@ extension Pods {
             // pid= is the supervisor: the process `rkt run` became by exec.
             let pid = try #require(pod.pid)
             #expect(pid == pod.process.pid, "status pid=\(pid) must be the rkt run process (\(pod.process.pid)), which execs the supervisor")
-            #expect(readText(world.data + "/pods/run/\(pod.uuid)/ppid")?.trimmingCharacters(in: .whitespacesAndNewlines) == String(pid),
-                    "pods/run/UUID/ppid")
+            #expect(
+                readText(world.data + "/pods/run/\(pod.uuid)/ppid")?.trimmingCharacters(in: .whitespacesAndNewlines) == String(pid),
+                "pods/run/UUID/ppid")
             let cmdline = (readText("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").map(String.init)
-            #expect(cmdline.first?.hasSuffix("stage1/rootfs/init") == true && cmdline.last == pod.uuid,
-                    "supervisor cmdline: \(cmdline)")
+            #expect(
+                cmdline.first?.hasSuffix("stage1/rootfs/init") == true && cmdline.last == pod.uuid,
+                "supervisor cmdline: \(cmdline)")
 
             // Its only child is the init, PID 1 of the pod.
             let supervisorChildren = children(of: pid)
             try #require(supervisorChildren.count == 1, "supervisor children: \(supervisorChildren)")
             let initPID = supervisorChildren[0]
-            #expect(procStatus(initPID, "NSpid")?.split(whereSeparator: { $0 == "\t" || $0 == " " }).last == "1",
-                    "init must be PID 1 in its pid namespace: NSpid \(procStatus(initPID, "NSpid") ?? "?")")
+            #expect(
+                procStatus(initPID, "NSpid")?.split(whereSeparator: { $0 == "\t" || $0 == " " }).last == "1",
+                "init must be PID 1 in its pid namespace: NSpid \(procStatus(initPID, "NSpid") ?? "?")")
             for kind in ["pid", "mnt", "uts", "ipc"] {
                 #expect(namespace("\(initPID)", kind) != namespace("self", kind), "init must have its own \(kind) namespace")
             }

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 extension Pods {
     /// `rkt run`: exit codes, status after exit, bad input, several apps.
@@ -11,8 +11,9 @@ extension Pods {
             #expect(status.code == 0, "rkt status: \(status)", sourceLocation: sourceLocation)
             let lines = status.outLines
             let keys = lines.map { $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0 }
-            #expect(keys == ["state", "created", "started", "networks", "pid", "exited", "app-\(app)"],
-                    "status keys/order: \(status)", sourceLocation: sourceLocation)
+            #expect(
+                keys == ["state", "created", "started", "networks", "pid", "exited", "app-\(app)"],
+                "status keys/order: \(status)", sourceLocation: sourceLocation)
             guard lines.count == 7 else { return }
             #expect(lines[0] == "state=exited", sourceLocation: sourceLocation)
             #expect(matches(lines[1], "created=" + goTimePattern), "\(lines[1])", sourceLocation: sourceLocation)
@@ -83,8 +84,12 @@ extension Pods {
             defer { world.cleanup() }
 
             for command in [["run", world.image], ["prepare", world.image], ["run-prepared", "x"], ["enter", "x"], ["rm", "x"], ["gc"]] {
-                let process = try Subprocess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", world.rktPath,
-                                                                "--dir=\(world.data)"] + command, scratch: world.scratch)
+                let process = try Subprocess(
+                    "/usr/bin/setpriv",
+                    [
+                        "--reuid=65534", "--regid=65534", "--clear-groups", world.rktPath,
+                        "--dir=\(world.data)",
+                    ] + command, scratch: world.scratch)
                 let result = process.wait(timeout: 30)
                 #expect(result.code == 254, "\(command): \(result)")
                 #expect(result.err == "\(command[0]): cannot run as unprivileged user\n", "\(command): \(result)")
@@ -101,8 +106,10 @@ extension Pods {
 
             let none = world.rkt(["run", "--mds-register=false", world.image, "--exec", "/bin/cat", "--", "/etc/resolv.conf"])
             #expect(none.code != 0, "no --dns, no resolv.conf: \(none)")
-            let dns = world.rkt(["run", "--dns=8.8.8.8", "--dns=8.8.4.4", "--dns-search=foo.com", "--dns-search=bar.com",
-                                 "--dns-opt=debug", "--dns-opt=rotate", world.image, "--exec", "/bin/cat", "--", "/etc/resolv.conf"])
+            let dns = world.rkt([
+                "run", "--dns=8.8.8.8", "--dns=8.8.4.4", "--dns-search=foo.com", "--dns-search=bar.com",
+                "--dns-opt=debug", "--dns-opt=rotate", world.image, "--exec", "/bin/cat", "--", "/etc/resolv.conf",
+            ])
             #expect(dns.code == 0, "\(dns)")
             for line in ["nameserver 8.8.8.8", "nameserver 8.8.4.4", "search foo.com bar.com", "options debug rotate"] {
                 #expect(dns.outLines.contains(line), "\(line) in \(dns)")
@@ -144,32 +151,43 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
             let noExec = world.scratch.file("noexec.aci")
-            try writeBusyboxImage(noExec, manifest: #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/noexec","labels":[{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}]}"#)
+            try writeBusyboxImage(
+                noExec,
+                manifest: #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/noexec","labels":[{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}]}"#)
             let hostDir = world.scratch.mkdir("hostdir")
 
             // Controls: the same inputs, valid, work.
             let nobody = world.rkt(["run", world.image, "--user=nobody", "--exec", "/bin/id", "--", "-u"])
             #expect(nobody.code == 0 && nobody.out == "65534\n", "--user=nobody control: \(nobody)")
-            let withVolume = world.rkt(["run", "--volume", "data,kind=host,source=\(hostDir)", "--mount", "volume=data,target=/data",
-                                        world.image, "--exec", "/bin/sh", "--", "-c", "test -d /data"])
+            let withVolume = world.rkt([
+                "run", "--volume", "data,kind=host,source=\(hostDir)", "--mount", "volume=data,target=/data",
+                world.image, "--exec", "/bin/sh", "--", "-c", "test -d /data",
+            ])
             #expect(withVolume.code == 0, "volume control: \(withVolume)")
             _ = world.rkt("gc", "--grace-period=0s")
 
             let cases: [(String, [String], String)] = [
                 ("image without app.exec", ["run", noExec], "exec"),
                 ("unknown --user", ["run", world.image, "--user=nobodyelse", "--exec", "/bin/true"], "nobodyelse"),
-                ("volume with a missing source",
-                 ["run", "--volume", "data,kind=host,source=\(hostDir)/missing", "--mount", "volume=data,target=/data",
-                  world.image, "--exec", "/bin/true"], "\(hostDir)/missing"),
-                ("--interactive with two images", ["run", "--interactive", world.image, "---", world.image, "--name", "other"],
-                 "interactive option only supports one image"),
+                (
+                    "volume with a missing source",
+                    [
+                        "run", "--volume", "data,kind=host,source=\(hostDir)/missing", "--mount", "volume=data,target=/data",
+                        world.image, "--exec", "/bin/true",
+                    ], "\(hostDir)/missing"
+                ),
+                (
+                    "--interactive with two images", ["run", "--interactive", world.image, "---", world.image, "--name", "other"],
+                    "interactive option only supports one image"
+                ),
             ]
             for (what, args, needle) in cases {
                 let run = world.rkt(args)
                 #expect(run.code == 254, "\(what): \(run)")
                 let lines = withoutGroupWarning(run.errLines)
-                #expect(lines.count == 1 && lines[0].hasPrefix("run: ") && lines[0].contains(needle),
-                        "\(what): expected one `run: ...\(needle)...` line on stderr: \(run)")
+                #expect(
+                    lines.count == 1 && lines[0].hasPrefix("run: ") && lines[0].contains(needle),
+                    "\(what): expected one `run: ...\(needle)...` line on stderr: \(run)")
                 #expect(run.out.isEmpty, "\(what): nothing on stdout: \(run)")
                 #expect(world.podDirectories("run").isEmpty, "\(what): pods/run = \(world.podDirectories("run"))")
             }
@@ -187,10 +205,13 @@ extension Pods {
             // reports 0, as rkt's default stage1 reports it.
             let uuidFile = world.scratch.file("uuid")
             let started = Date()
-            let run = world.rkt(["run", "--uuid-file-save=\(uuidFile)",
-                                 world.image, "--exec", "/bin/sh", "--", "-c", "exit 0",
-                                 "---", world.image, "--name", "second", "--exec", "/bin/sh", "--", "-c", "exit 5",
-                                 "---", world.image, "--name", "third", "--exec", "/bin/sleep", "--", "30"], timeout: 45)
+            let run = world.rkt(
+                [
+                    "run", "--uuid-file-save=\(uuidFile)",
+                    world.image, "--exec", "/bin/sh", "--", "-c", "exit 0",
+                    "---", world.image, "--name", "second", "--exec", "/bin/sh", "--", "-c", "exit 5",
+                    "---", world.image, "--name", "third", "--exec", "/bin/sleep", "--", "30",
+                ], timeout: 45)
             let elapsed = Date().timeIntervalSince(started)
             #expect(run.code == 5 && !run.signaled, "rkt run must exit with the failing app's code: \(run)")
             #expect(elapsed < 20, "the failing app must stop the others (took \(elapsed) s; third sleeps 30 s)")

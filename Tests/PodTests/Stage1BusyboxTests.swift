@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 extension Pods {
     /// scripts/debug/stage1_install_busybox.sh and entering stage1 with nsenter (debugging guide).
@@ -27,8 +27,11 @@ extension Pods {
             let install = try Subprocess(script, ["--dir=\(world.data)", String(pod.uuid.prefix(8))], scratch: world.scratch)
                 .wait(timeout: 60)
             #expect(install.code == 0, "\(install)")
-            #expect(install.outLines == ["Busybox installed. Use the following command to enter pod's stage1:",
-                                         "sudo nsenter -m -u -i -p -t \(initPID)"], "the two lines, PID = init's host pid: \(install)")
+            #expect(
+                install.outLines == [
+                    "Busybox installed. Use the following command to enter pod's stage1:",
+                    "sudo nsenter -m -u -i -p -t \(initPID)",
+                ], "the two lines, PID = init's host pid: \(install)")
 
             let after = try nsenter(["/bin/ls", "/"])
             #expect(after.code == 0, "\(after)")

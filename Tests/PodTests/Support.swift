@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import ImageKit
-import Testing
 import TestSupport
+import Testing
 
 // Helpers for the pod end-to-end tests: every rkt command runs as a subprocess of the
 // built `rkt` (next to the test bundle), against a data dir of its own under /tmp.
@@ -155,8 +155,10 @@ final class Subprocess: @unchecked Sendable {
     let errPath: String
     let argv: [String]
 
-    init(_ executable: String, _ arguments: [String], scratch: Scratch, environment: [String: String]? = nil,
-         stdin: FileHandle? = FileHandle.nullDevice, stdout: FileHandle? = nil, stderr: FileHandle? = nil) throws {
+    init(
+        _ executable: String, _ arguments: [String], scratch: Scratch, environment: [String: String]? = nil,
+        stdin: FileHandle? = FileHandle.nullDevice, stdout: FileHandle? = nil, stderr: FileHandle? = nil
+    ) throws {
         argv = [executable] + arguments
         let id = scratch.next()
         outPath = scratch.file(".out-\(id)")
@@ -189,8 +191,9 @@ final class Subprocess: @unchecked Sendable {
         guard !process.isRunning else {
             return RunResult(code: -1, out: out, err: err, timedOut: true)
         }
-        return RunResult(code: process.terminationStatus, out: out, err: err,
-                         signaled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+        return RunResult(
+            code: process.terminationStatus, out: out, err: err,
+            signaled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
     }
 
     /// The result if the process has ended, else nil.
@@ -217,10 +220,13 @@ extension Scratch {
     }
 }
 
-let busyboxApplets = ["sh", "ls", "cat", "echo", "sleep", "tty", "id", "grep", "env", "ps", "hostname", "readlink",
-                      "true", "false", "wc", "touch", "mount"]
+let busyboxApplets = [
+    "sh", "ls", "cat", "echo", "sleep", "tty", "id", "grep", "env", "ps", "hostname", "readlink",
+    "true", "false", "wc", "touch", "mount",
+]
 
-let busyboxManifest = #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/busybox","labels":[{"name":"version","value":"1.35.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"app":{"exec":["/bin/sh"],"user":"0","group":"0"}}"#
+let busyboxManifest =
+    #"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/busybox","labels":[{"name":"version","value":"1.35.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"app":{"exec":["/bin/sh"],"user":"0","group":"0"}}"#
 
 /// Writes an ACI: `manifest` + a rootfs with the host's static busybox, applet symlinks,
 /// /etc/passwd and /etc/group (root and nobody), /tmp.
@@ -281,8 +287,10 @@ final class PodWorld: @unchecked Sendable {
 
     /// Runs `rkt --dir=DATA --insecure-options=image ARGS` to completion.
     @discardableResult
-    func rkt(_ args: [String], environment: [String: String]? = nil, stdin: FileHandle? = FileHandle.nullDevice,
-             timeout: TimeInterval = 60) -> RunResult {
+    func rkt(
+        _ args: [String], environment: [String: String]? = nil, stdin: FileHandle? = FileHandle.nullDevice,
+        timeout: TimeInterval = 60
+    ) -> RunResult {
         do {
             return try Subprocess(rktPath, arguments(args), scratch: scratch, environment: environment, stdin: stdin)
                 .wait(timeout: timeout)
@@ -303,18 +311,23 @@ final class PodWorld: @unchecked Sendable {
     }
 
     /// Starts rkt in the background (the test must wait for it or let cleanup kill it).
-    func start(_ args: [String], environment: [String: String]? = nil, stdin: FileHandle? = FileHandle.nullDevice,
-               stdout: FileHandle? = nil, stderr: FileHandle? = nil) throws -> Subprocess {
-        let process = try Subprocess(rktPath, arguments(args), scratch: scratch, environment: environment,
-                                     stdin: stdin, stdout: stdout, stderr: stderr)
+    func start(
+        _ args: [String], environment: [String: String]? = nil, stdin: FileHandle? = FileHandle.nullDevice,
+        stdout: FileHandle? = nil, stderr: FileHandle? = nil
+    ) throws -> Subprocess {
+        let process = try Subprocess(
+            rktPath, arguments(args), scratch: scratch, environment: environment,
+            stdin: stdin, stdout: stdout, stderr: stderr)
         background.append(process)
         return process
     }
 
     /// `rkt run --uuid-file-save=F [runFlags] IMAGE [appFlags]` in the background, waiting
     /// until `rkt status` says running with a pid. Throws (with rkt's output) otherwise.
-    func startPod(runFlags: [String] = [], appFlags: [String] = ["--exec", "/bin/sleep", "--", "30"],
-                  more: [String] = []) throws -> RunningPod {
+    func startPod(
+        runFlags: [String] = [], appFlags: [String] = ["--exec", "/bin/sleep", "--", "30"],
+        more: [String] = []
+    ) throws -> RunningPod {
         let uuidFile = scratch.file("uuid-\(scratch.next())")
         let process = try start(["run", "--uuid-file-save=\(uuidFile)"] + runFlags + [image] + appFlags + more)
         var uuid = ""
@@ -329,7 +342,9 @@ final class PodWorld: @unchecked Sendable {
         }
         guard up, process.isRunning, !uuid.isEmpty else {
             let result = process.isRunning ? nil : process.wait(timeout: 0)
-            throw PodTestError("pod did not come up (uuid \(uuid.isEmpty ? "none" : uuid)): rkt run \(result.map { "\($0)" } ?? "still running, stdout: \(process.out) stderr: \(process.err)")\nlast status: \(status)")
+            throw PodTestError(
+                "pod did not come up (uuid \(uuid.isEmpty ? "none" : uuid)): rkt run \(result.map { "\($0)" } ?? "still running, stdout: \(process.out) stderr: \(process.err)")\nlast status: \(status)"
+            )
         }
         let pod = RunningPod(uuid: uuid, process: process, world: self)
         guard pod.pid != nil else { throw PodTestError("no pid= in status: \(status)") }
@@ -376,7 +391,10 @@ struct RunningPod {
     var initPID: Int32? {
         guard let pid else { return nil }
         var kids: [Int32] = []
-        poll(timeout: 10) { kids = children(of: pid); return !kids.isEmpty }
+        poll(timeout: 10) {
+            kids = children(of: pid)
+            return !kids.isEmpty
+        }
         return kids.count == 1 ? kids[0] : nil
     }
 
@@ -384,7 +402,10 @@ struct RunningPod {
     var appPIDs: [Int32] {
         guard let initPID else { return [] }
         var kids: [Int32] = []
-        poll(timeout: 10) { kids = children(of: initPID); return !kids.isEmpty }
+        poll(timeout: 10) {
+            kids = children(of: initPID)
+            return !kids.isEmpty
+        }
         return kids
     }
 

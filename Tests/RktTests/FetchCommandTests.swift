@@ -1,7 +1,7 @@
 import Foundation
 import ImageStore
-import Testing
 import TestSupport
+import Testing
 
 struct FetchCommandTests {
     @Test func fetchPrintsRktsIDForms() throws {
@@ -41,8 +41,9 @@ struct DependencyFetchTests {
         let dir = s.file("data")
         let tools = try s.image("t.aci", name: "example.com/tools")
         let toolsID = "sha512-" + (try decompressedSHA512(tools))
-        let pinned = try s.image("a.aci", name: "example.com/app",
-                                 extra: #","dependencies":[{"imageName":"example.com/tools","imageID":"\#(toolsID)"}]"#)
+        let pinned = try s.image(
+            "a.aci", name: "example.com/app",
+            extra: #","dependencies":[{"imageName":"example.com/tools","imageID":"\#(toolsID)"}]"#)
         let byName = try s.image("b.aci", name: "example.com/app2", extra: #","dependencies":[{"imageName":"example.com/tools"}]"#)
         #expect(rkt(dir, "--insecure-options=image", "fetch", tools).code == 0)
         let r = rkt(dir, "--insecure-options=image", "fetch", pinned)

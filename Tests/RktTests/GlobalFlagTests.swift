@@ -1,6 +1,7 @@
 import CLISupport
-@testable import RktCLI
 import Testing
+
+@testable import RktCLI
 
 /// Global flags mean the same wherever they stand: before the command, after it, after an
 /// image, between images (rkt parses its whole flag set among `run`/`prepare`'s images).
@@ -60,7 +61,8 @@ import Testing
         let console = Console(out: { _ in }, err: { _ in })
         let arguments = ["rkt", "run", "a.aci", "--exec=/bin/sh", "--debug", "--name=n", "--", "-c", "true"]
         guard case .run(_, let context) = Rkt.parse(arguments: arguments, console: console),
-              let (final, apps) = Rkt.imageArguments(context) else {
+            let (final, apps) = Rkt.imageArguments(context)
+        else {
             Issue.record("\(arguments): not parsed")
             return
         }

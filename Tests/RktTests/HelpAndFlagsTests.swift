@@ -1,8 +1,8 @@
 import AppcSchema
 import Foundation
 import PodKit
-import Testing
 import TestSupport
+import Testing
 
 /// cobra's help, and the command-line values `run` takes (no pods needed).
 struct HelpAndFlagsTests {

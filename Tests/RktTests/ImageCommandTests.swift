@@ -1,8 +1,8 @@
 import Foundation
 import ImageKit
 import ImageStore
-import Testing
 import TestSupport
+import Testing
 
 struct ImageCommandTests {
     @Test func listShowsRktsColumns() throws {
@@ -55,8 +55,10 @@ struct ImageCommandTests {
         let dir = s.file("data")
         let store = try ImageStore(directory: dir)
         let tools = try store.importImage(from: try s.image("t.aci", name: "example.com/tools"))
-        let app = try store.importImage(from: try s.image("a.aci", name: "example.com/app",
-                                                          extra: #","dependencies":[{"imageName":"example.com/tools"}]"#))
+        let app = try store.importImage(
+            from: try s.image(
+                "a.aci", name: "example.com/app",
+                extra: #","dependencies":[{"imageName":"example.com/tools"}]"#))
         let refused = rkt(dir, "image", "rm", tools.key)
         #expect(refused.code == 254)
         #expect(refused.err.contains("is a dependency of example.com/app"))

@@ -1,7 +1,7 @@
 import Foundation
 import ImageStore
-import Testing
 import TestSupport
+import Testing
 
 struct RenderCommandTests {
     @Test func renderMergesDependenciesExtractDoesNot() throws {
@@ -10,8 +10,10 @@ struct RenderCommandTests {
         let dir = s.file("data")
         let store = try ImageStore(directory: dir)
         _ = try store.importImage(from: try s.image("t.aci", name: "example.com/tools", files: ["bin/sh": "tools sh", "etc/who": "tools"]))
-        let app = try store.importImage(from: try s.image("a.aci", name: "example.com/app", files: ["app": "binary", "etc/who": "app"],
-                                                          extra: #","dependencies":[{"imageName":"example.com/tools"}]"#))
+        let app = try store.importImage(
+            from: try s.image(
+                "a.aci", name: "example.com/app", files: ["app": "binary", "etc/who": "app"],
+                extra: #","dependencies":[{"imageName":"example.com/tools"}]"#))
         #expect(rkt(dir, "image", "render", "--rootfs-only", app.key, s.file("rendered")).code == 0)
         #expect(try String(contentsOfFile: s.file("rendered/bin/sh"), encoding: .utf8) == "tools sh")
         // The image's own files win over its dependencies'.

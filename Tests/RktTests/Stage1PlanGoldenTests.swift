@@ -1,7 +1,8 @@
 import Foundation
-@testable import PodKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import PodKit
 
 // The plan builder is pure: the same pod, apps, options and host facts give the same
 // plan, byte for byte. These compare whole plans with the files in Golden/ (no root, no
@@ -13,9 +14,10 @@ private let podPath = "/var/lib/rkt/pods/run/0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a
 private let pod = Pod(uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", folder: .run, state: .running, path: podPath)
 
 private func runtime(_ name: String, exec: [String] = ["/bin/sh"], mounts: [AppMount] = []) -> AppRuntime {
-    AppRuntime(name: name, exec: exec, environment: ["PATH=/usr/bin:/bin", "AC_APP_NAME=\(name)"], uid: 0, gid: 0,
-               supplementaryGIDs: [], workingDirectory: "/", capabilities: 0xa80425fb, mounts: mounts,
-               readOnlyRootfs: false, noNewPrivileges: false, oomScoreAdj: nil, preStart: nil, postStop: nil)
+    AppRuntime(
+        name: name, exec: exec, environment: ["PATH=/usr/bin:/bin", "AC_APP_NAME=\(name)"], uid: 0, gid: 0,
+        supplementaryGIDs: [], workingDirectory: "/", capabilities: 0xa80425fb, mounts: mounts,
+        readOnlyRootfs: false, noNewPrivileges: false, oomScoreAdj: nil, preStart: nil, postStop: nil)
 }
 
 /// The plan's text compared with `Golden/NAME.plan` (or written there with UPDATE_GOLDEN=1),
@@ -39,9 +41,10 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     /// the pod's is bound), a host without the restricted kernel paths.
     @Test func oneAppWithDefaults() throws {
         let facts = HostFacts(images: ["busybox": ImageFacts(hasEtcDirectory: true)])
-        let plan = try Stage1Plan.make(pod: pod, apps: [runtime("busybox")], trees: ["busybox": "/var/lib/rkt/cas/tree/deps-sha512-aa/rootfs"],
-                                       volumes: [:], etc: etcFiles(), options: RuntimeOptions(), consoleApp: nil,
-                                       stdin: .null, facts: facts)
+        let plan = try Stage1Plan.make(
+            pod: pod, apps: [runtime("busybox")], trees: ["busybox": "/var/lib/rkt/cas/tree/deps-sha512-aa/rootfs"],
+            volumes: [:], etc: etcFiles(), options: RuntimeOptions(), consoleApp: nil,
+            stdin: .null, facts: facts)
         try expectGolden(plan, "one-app-defaults")
     }
 
@@ -50,10 +53,13 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     /// a file, an empty volume), a read-only rootfs, handlers, supplementary groups,
     /// oom score, no_new_privs and an interactive console app.
     @Test func twoAppsWithEverything() throws {
-        var web = runtime("web", exec: ["/usr/bin/httpd", "-f", "-p", "8080"],
-                          mounts: [AppMount(volume: "data", path: "/srv/data", readOnly: false),
-                                   AppMount(volume: "conf", path: "/etc/httpd.conf", readOnly: true),
-                                   AppMount(volume: "scratch", path: "/scratch", readOnly: false)])
+        var web = runtime(
+            "web", exec: ["/usr/bin/httpd", "-f", "-p", "8080"],
+            mounts: [
+                AppMount(volume: "data", path: "/srv/data", readOnly: false),
+                AppMount(volume: "conf", path: "/etc/httpd.conf", readOnly: true),
+                AppMount(volume: "scratch", path: "/scratch", readOnly: false),
+            ])
         web.readOnlyRootfs = true
         web.preStart = ["/bin/prepare", "--quick"]
         web.postStop = ["/bin/cleanup"]
@@ -74,17 +80,23 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
             "conf": VolumeSource(source: "/etc/httpd.conf", readOnly: false, recursive: false),
             "scratch": VolumeSource(source: podPath + "/volumes/scratch", readOnly: false, recursive: false, checkSource: false),
         ]
-        let facts = HostFacts(kernelPaths: Set(Stage1Plan.restrictedKernelPaths),
-                              images: ["web": ImageFacts(hasEtcDirectory: true, hasEtcMtab: true, hasEtcHosts: true),
-                                       "tools": ImageFacts()],
-                              volumeSources: ["/srv/data": .directory, "/etc/httpd.conf": .file])
+        let facts = HostFacts(
+            kernelPaths: Set(Stage1Plan.restrictedKernelPaths),
+            images: [
+                "web": ImageFacts(hasEtcDirectory: true, hasEtcMtab: true, hasEtcHosts: true),
+                "tools": ImageFacts(),
+            ],
+            volumeSources: ["/srv/data": .directory, "/etc/httpd.conf": .file])
         var etc = etcFiles()
         etc.resolvConf = podPath + "/stage1/rootfs/etc/rkt-resolv.conf"
-        let plan = try Stage1Plan.make(pod: pod, apps: [web, tools],
-                                       trees: ["web": "/var/lib/rkt/cas/tree/deps-sha512-bb/rootfs",
-                                               "tools": "/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs"],
-                                       volumes: volumes, etc: etc, options: options, consoleApp: "web", stdin: .inherit,
-                                       facts: facts)
+        let plan = try Stage1Plan.make(
+            pod: pod, apps: [web, tools],
+            trees: [
+                "web": "/var/lib/rkt/cas/tree/deps-sha512-bb/rootfs",
+                "tools": "/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs",
+            ],
+            volumes: volumes, etc: etc, options: options, consoleApp: "web", stdin: .inherit,
+            facts: facts)
         try expectGolden(plan, "two-apps-everything")
     }
 
@@ -95,14 +107,17 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         let volumes = ["v": VolumeSource(source: "/nowhere", readOnly: false, recursive: false)]
         let trees = ["a": "/t/rootfs"]
         #expect(throws: PodError.invalid(#"volume "v": source "/nowhere": no such file or directory"#)) {
-            try Stage1Plan.make(pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
-                                consoleApp: nil, stdin: .null, facts: HostFacts(volumeSources: ["/nowhere": .missing(ENOENT)]))
+            try Stage1Plan.make(
+                pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
+                consoleApp: nil, stdin: .null, facts: HostFacts(volumeSources: ["/nowhere": .missing(ENOENT)]))
         }
         let facts = HostFacts(volumeSources: ["/nowhere": .file])
-        let first = try Stage1Plan.make(pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
-                                        consoleApp: nil, stdin: .null, facts: facts)
-        let second = try Stage1Plan.make(pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
-                                         consoleApp: nil, stdin: .null, facts: facts)
+        let first = try Stage1Plan.make(
+            pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
+            consoleApp: nil, stdin: .null, facts: facts)
+        let second = try Stage1Plan.make(
+            pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
+            consoleApp: nil, stdin: .null, facts: facts)
         #expect(first.bytes == second.bytes)
         #expect(first.text.contains(#"mount "/nowhere" "\#(podPath)/stage1/rootfs/opt/stage2/a/rootfs/v" "" "4096" "" "f""#))
     }

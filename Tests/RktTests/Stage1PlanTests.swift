@@ -1,7 +1,8 @@
 import Foundation
-@testable import PodKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import PodKit
 
 // The plan is the one contract between stage0 (Swift) and stage1 (C). These tests need
 // no root: the Swift writer's refusals, and the C reader (`rkt-stage1 --check-plan`)
@@ -10,20 +11,25 @@ import TestSupport
 /// The built `rkt-stage1` (next to the test bundle).
 private let stage1Binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/rkt-stage1"
 
-private func app(_ name: String = "a", exec: [String] = ["/bin/sh"], environment: [String] = ["PATH=/bin"],
-                 cwd: String = "/", mounts: [AppMount] = []) -> AppRuntime {
-    AppRuntime(name: name, exec: exec, environment: environment, uid: 0, gid: 0, supplementaryGIDs: [],
-               workingDirectory: cwd, capabilities: 0xa80425fb, mounts: mounts, readOnlyRootfs: false,
-               noNewPrivileges: false, oomScoreAdj: nil, preStart: nil, postStop: nil)
+private func app(
+    _ name: String = "a", exec: [String] = ["/bin/sh"], environment: [String] = ["PATH=/bin"],
+    cwd: String = "/", mounts: [AppMount] = []
+) -> AppRuntime {
+    AppRuntime(
+        name: name, exec: exec, environment: environment, uid: 0, gid: 0, supplementaryGIDs: [],
+        workingDirectory: cwd, capabilities: 0xa80425fb, mounts: mounts, readOnlyRootfs: false,
+        noNewPrivileges: false, oomScoreAdj: nil, preStart: nil, postStop: nil)
 }
 
 private func makePlan(_ apps: [AppRuntime], volumes: [String: VolumeSource] = [:], in scratch: Scratch)
-    throws(PodError) -> Stage1Plan {
+    throws(PodError) -> Stage1Plan
+{
     let pod = Pod(uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", folder: .run, state: .running, path: scratch.file("pod"))
     var trees: [String: String] = [:]
     for app in apps { trees[app.name] = scratch.path }
-    return try Stage1Plan.make(pod: pod, apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
-                               consoleApp: nil, stdin: .null, facts: try HostFacts.probe(trees: trees, volumes: volumes))
+    return try Stage1Plan.make(
+        pod: pod, apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
+        consoleApp: nil, stdin: .null, facts: try HostFacts.probe(trees: trees, volumes: volumes))
 }
 
 /// `rkt-stage1 --check-plan` on `bytes`.
@@ -53,8 +59,10 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
             (app(environment: ["FOO=x\0end\0app\0evil"]), #"app "a": environment variable "FOO" contains a NUL byte"#),
             (app(exec: ["/bin/sh", "-c\0user"]), #"app "a": exec contains a NUL byte"#),
             (app(cwd: "/tmp\0/x"), #"app "a": working directory contains a NUL byte"#),
-            (app(mounts: [AppMount(volume: "v", path: "/data\0symlink", readOnly: false)]),
-             #"app "a": mount "v" path contains a NUL byte"#),
+            (
+                app(mounts: [AppMount(volume: "v", path: "/data\0symlink", readOnly: false)]),
+                #"app "a": mount "v" path contains a NUL byte"#
+            ),
         ]
         for (runtime, message) in cases {
             let volumes = ["v": VolumeSource(source: scratch.path, readOnly: false, recursive: false)]
@@ -80,8 +88,9 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
         defer { scratch.remove() }
         let mount = AppMount(volume: "v", path: "/data", readOnly: true)
         let volumes = ["v": VolumeSource(source: scratch.path, readOnly: true, recursive: true)]
-        let plan = try makePlan([app(environment: ["PATH=/bin", "A=b c"], mounts: [mount]), app("b")],
-                                volumes: volumes, in: scratch)
+        let plan = try makePlan(
+            [app(environment: ["PATH=/bin", "A=b c"], mounts: [mount]), app("b")],
+            volumes: volumes, in: scratch)
         let result = try checkPlan(plan.bytes, in: scratch)
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.hasPrefix("root \(scratch.path)/pod/stage1/rootfs\n"))
@@ -114,10 +123,18 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
             (plan(["readonly", "/"]), "is outside the pod's root"),
             (plan(["frobnicate", "x"]), #"unknown keyword "frobnicate""#),
             (plan([], app: ["app", "a", "approot", "/", "exec", "1", "/bin/sh", "end"]), #"approot "/" is not"#),
-            (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "env", "1", "noequals", "end"]),
-             "bad environment entry"),
-            (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "mount", "proc",
-                            root + "/x", "proc", "0", "", "d", "end"]), #"unknown keyword "mount" in app a"#),
+            (
+                plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "env", "1", "noequals", "end"]),
+                "bad environment entry"
+            ),
+            (
+                plan(
+                    [],
+                    app: [
+                        "app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "mount", "proc",
+                        root + "/x", "proc", "0", "", "d", "end",
+                    ]), #"unknown keyword "mount" in app a"#
+            ),
             (plan([], app: app + ["mount"]), "data after end"),
             (tokens("version", "1", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
             (Array(plan([]).dropLast()), "does not end with a NUL"),
@@ -125,8 +142,9 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
         ]
         for (bytes, message) in bad {
             let result = try checkPlan(bytes, in: scratch)
-            #expect(result.code == 254 && result.err.hasPrefix("stage1: bad plan: ") && result.err.contains(message),
-                    "expected \(message): exit \(result.code) \(result.err)")
+            #expect(
+                result.code == 254 && result.err.hasPrefix("stage1: bad plan: ") && result.err.contains(message),
+                "expected \(message): exit \(result.code) \(result.err)")
             #expect(result.out.isEmpty)
         }
     }

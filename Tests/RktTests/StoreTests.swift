@@ -1,8 +1,8 @@
 import Foundation
 import ImageKit
 import ImageStore
-import Testing
 import TestSupport
+import Testing
 
 struct StoreTests {
     @Test func importStoresTheUncompressedTarUnderItsKey() throws {
@@ -45,7 +45,8 @@ struct StoreTests {
         try FileManager.default.removeItem(atPath: data + "/cas/imageManifest")
         let gc = rkt(data, "image", "gc")
         #expect(gc.code == 0, "\(gc)")
-        #expect(gc.err == "gc: the image index was damaged: rebuilt it from 2 stored image(s); the damaged file is cas/db/images.json.damaged\ngc: 0 image(s) successfully removed\n")
+        #expect(
+            gc.err == "gc: the image index was damaged: rebuilt it from 2 stored image(s); the damaged file is cas/db/images.json.damaged\ngc: 0 image(s) successfully removed\n")
         // The same images (the order of two imported in the same clock tick may differ).
         #expect(rkt(data, "image", "list", "--fields=id,name").outLines.sorted() == listed.outLines.sorted())
         #expect(FileManager.default.contents(atPath: index + ".damaged") == Data(#"[{"key":"sha512-"#.utf8))
@@ -59,8 +60,9 @@ struct StoreTests {
     @Test func oversizedManifestIsNamed() throws {
         let s = Scratch()
         defer { s.remove() }
-        let path = try s.image("big.aci", name: "example.com/big",
-                               extra: #","annotations":[{"name":"x","value":""# + String(repeating: "a", count: 17 << 20) + #""}]"#)
+        let path = try s.image(
+            "big.aci", name: "example.com/big",
+            extra: #","annotations":[{"name":"x","value":""# + String(repeating: "a", count: 17 << 20) + #""}]"#)
         let r = rkt(s.file("data"), "--insecure-options=image", "fetch", path)
         #expect(r.code == 254 && r.err == "fetch: manifest is larger than 16 MiB; refusing to read it\n", "\(r)")
     }
@@ -136,6 +138,14 @@ struct StoreTests {
 final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []
-    func add(_ value: String) { lock.lock(); items.append(value); lock.unlock() }
-    var values: [String] { lock.lock(); defer { lock.unlock() }; return items }
+    func add(_ value: String) {
+        lock.lock()
+        items.append(value)
+        lock.unlock()
+    }
+    var values: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
 }

@@ -7,15 +7,15 @@
 
 /// What `clinux_pod_enter` runs, and as whom.
 struct clinux_enter_spec {
-    int pid;                    ///< host pid of the pod's init (PID 1 of the pod)
-    const char *approot;        ///< app root inside the pod, e.g. "/opt/stage2/busybox/rootfs"
-    const char *cwd;            ///< working directory inside the app root
-    char *const *argv;          ///< NULL-terminated; argv[0] is searched in the PATH of envp
-    char *const *envp;          ///< NULL-terminated, the complete environment
+    int pid;              ///< host pid of the pod's init (PID 1 of the pod)
+    const char *approot;  ///< app root inside the pod, e.g. "/opt/stage2/busybox/rootfs"
+    const char *cwd;      ///< working directory inside the app root
+    char *const *argv;    ///< NULL-terminated; argv[0] is searched in the PATH of envp
+    char *const *envp;    ///< NULL-terminated, the complete environment
     unsigned uid, gid;
-    size_t ngroups;             ///< supplementary groups
+    size_t ngroups;  ///< supplementary groups
     const unsigned *groups;
-    unsigned long long caps;    ///< capability bounding set, bit n = capability n
+    unsigned long long caps;  ///< capability bounding set, bit n = capability n
 };
 
 /// Steps reported in `*failed_step` when `clinux_pod_enter` returns -errno.
