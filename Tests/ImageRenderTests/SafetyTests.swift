@@ -152,11 +152,11 @@ struct SafetyTests {
         #expect(!exists(f.dir.file("out")))
     }
 
-    // MARK: Root only (CI runs as root; these fail loudly otherwise)
+    // MARK: Root only (RootGate: skipped without root, failed when root is required)
 
     static func requireRoot(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         let root = geteuid() == 0
-        #expect(root, "this test needs root (CI runs as root)", sourceLocation: sourceLocation)
+        #expect(root, "this test needs root", sourceLocation: sourceLocation)
         return root
     }
 
@@ -173,7 +173,7 @@ struct SafetyTests {
             ])
     }
 
-    @Test func rootDevicesOwnersAndSetuidAreKeptInTheTree() throws {
+    @Test(.needsRoot) func rootDevicesOwnersAndSetuidAreKeptInTheTree() throws {
         guard Self.requireRoot() else { return }
         let f = try Fixture()
         let key = try Self.deviceImage(f)
@@ -197,7 +197,7 @@ struct SafetyTests {
         #expect(lstatOf(out + "/suid").map { $0.st_mode & 0o7777 } == 0o4755)
     }
 
-    @Test func rootOutputOwnedByAUserGetsNoDevicesNorSetuid() throws {
+    @Test(.needsRoot) func rootOutputOwnedByAUserGetsNoDevicesNorSetuid() throws {
         guard Self.requireRoot() else { return }
         let f = try Fixture()
         let key = try Self.deviceImage(f)

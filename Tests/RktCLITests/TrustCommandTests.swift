@@ -8,7 +8,7 @@ import Testing
         let s = Scratch()
         defer { s.remove() }
         let key = s.file("key.asc")
-        FileManager.default.createFile(atPath: key, contents: Data("not read\n".utf8))
+        _ = FileManager.default.createFile(atPath: key, contents: Data("not read\n".utf8))
         let config = ["--local-config=\(s.file("etc"))", "--system-config=\(s.file("usr"))"]
         func trust(_ args: [String]) -> RunResult {
             var arguments = ["trust"] + args

@@ -42,7 +42,7 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
             let sentinel = world.scratch.mkdir("sentinel")
-            FileManager.default.createFile(atPath: sentinel + "/keep", contents: Data("host\n".utf8))
+            _ = FileManager.default.createFile(atPath: sentinel + "/keep", contents: Data("host\n".utf8))
             let before = listing(sentinel)
             // The payloads try to end the record and add a global one writing to the sentinel.
             let inject = #"\u0000end\u0000symlink\u0000/\u0000\#(sentinel)/pwned\u0000"#
@@ -82,7 +82,7 @@ extension Pods {
             let manifest = world.scratch.file("pod.json")
             let text =
                 #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"a","image":{"id":"\#(id)"},"app":{"exec":["/bin/true"],"user":"0","group":"0","mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(sentinel)\#(inject)"}]}"#
-            FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
             let run = world.rkt(["run", "--pod-manifest=\(manifest)"])
             #expect(run.code == 254 && run.err.contains(#"run: volume "data" source contains a NUL byte"#), "\(run)")
             #expect(world.podDirectories("run").isEmpty)
@@ -130,7 +130,7 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
             let sentinel = world.scratch.mkdir("sentinel")
-            FileManager.default.createFile(atPath: sentinel + "/keep", contents: Data("host\n".utf8))
+            _ = FileManager.default.createFile(atPath: sentinel + "/keep", contents: Data("host\n".utf8))
             let volume = world.scratch.mkdir("volume")
             let before = listing(sentinel)
             let up = String(repeating: "../", count: 30)

@@ -58,7 +58,7 @@ extension Pods {
             #expect(hostname.code == 0 && hostname.out == "rkt-\(pod.uuid)\n", "hostname inside: \(hostname)")
             var host = [CChar](repeating: 0, count: 256)
             gethostname(&host, host.count)
-            #expect(String(cString: host) != "rkt-\(pod.uuid)", "the host's hostname must be untouched")
+            #expect(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) != "rkt-\(pod.uuid)", "the host's hostname must be untouched")
         }
 
         @Test(.timeLimit(.minutes(2)))

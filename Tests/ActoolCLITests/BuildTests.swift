@@ -62,8 +62,8 @@ struct BuildTests {
         #expect(kinds["rootfs/fifo"] == .fifo)
     }
 
-    @Test func socketsAreSkippedAndDevicesKept() throws {
-        // mknod needs root; CI runs as root. Say so rather than skip silently.
+    /// mknod needs root (RootGate).
+    @Test(.needsRoot) func socketsAreSkippedAndDevicesKept() throws {
         try #require(getuid() == 0, "this test needs root (it creates a device node)")
         let s = Scratch()
         defer { s.remove() }

@@ -139,7 +139,7 @@ extension Pods {
                 both.outLines.count == 2 && both.outLines.map { String($0.prefix(36)) } == [pod.uuid, prepared].sorted(),
                 "list is sorted by UUID: \(both)")
             let uuidFile = world.scratch.file("prepared-uuid")
-            FileManager.default.createFile(atPath: uuidFile, contents: Data(prepared.utf8))
+            _ = FileManager.default.createFile(atPath: uuidFile, contents: Data(prepared.utf8))
             let viaFile = world.rkt("status", "--uuid-file=\(uuidFile)")
             #expect(viaFile.out.hasPrefix("state=prepared\n"), "status --uuid-file: \(viaFile)")
         }

@@ -49,7 +49,7 @@ extension Pods {
             // --uuid-file on a second pod.
             let second = try world.startPod()
             let uuidFile = world.scratch.file("second-uuid")
-            FileManager.default.createFile(atPath: uuidFile, contents: Data(second.uuid.utf8))
+            _ = FileManager.default.createFile(atPath: uuidFile, contents: Data(second.uuid.utf8))
             let byFile = world.rkt("stop", "--uuid-file=\(uuidFile)")
             #expect(byFile.code == 0 && byFile.out == "\"\(second.uuid)\"\n", "stop --uuid-file: \(byFile)")
             #expect(second.waitExited(timeout: 15), "\(second.status())")

@@ -9,7 +9,7 @@ import Testing
 
 /// All pod suites are nested in this one serialized suite, so that at most one pod
 /// test runs at a time (the machine has 2 cores and the tests time things).
-@Suite(.serialized) enum Pods {}
+@Suite(.serialized, .needsRoot) enum Pods {}
 
 /// The directory of the built products (`rkt`, `rkt-stage1`, `actool`).
 let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
@@ -163,8 +163,8 @@ final class Subprocess: @unchecked Sendable {
         let id = scratch.next()
         outPath = scratch.file(".out-\(id)")
         errPath = scratch.file(".err-\(id)")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)

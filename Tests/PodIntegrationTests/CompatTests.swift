@@ -52,7 +52,7 @@ extension Pods {
             #expect(empty.code == 0 && empty.outLines == ["hi"], "\(empty)")
             // A mount at another path than the image's mount point of the same name is its own mount.
             let host = world.scratch.mkdir("host")
-            FileManager.default.createFile(atPath: host + "/file", contents: Data("host\n".utf8))
+            _ = FileManager.default.createFile(atPath: host + "/file", contents: Data("host\n".utf8))
             let nested = world.rkt([
                 "run", "--volume=data,kind=host,source=\(host)", "--mount=volume=data,target=/a/b/c", withMountPoint,
                 "--exec", "/bin/cat", "--", "/a/b/c/file",
@@ -129,11 +129,11 @@ extension Pods {
             let id = fetched.outLines.first ?? ""
             #expect(matches(id, "sha512-[0-9a-f]{64}"), "\(fetched)")
             let host = world.scratch.mkdir("pm-host")
-            FileManager.default.createFile(atPath: host + "/f", contents: Data("from the host\n".utf8))
+            _ = FileManager.default.createFile(atPath: host + "/f", contents: Data("from the host\n".utf8))
             let manifest = world.scratch.file("pod.json")
             let text =
                 #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[{"name":"hello","image":{"id":"\#(id)"},"app":{"exec":["/bin/sh","-c","echo $GREETING; cat /data/f; exit 7"],"user":"0","group":"0","environment":[{"name":"GREETING","value":"from the manifest"}],"mountPoints":[{"name":"data","path":"/data"}]}}],"volumes":[{"name":"data","kind":"host","source":"\#(host)"}]}"#
-            FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: manifest, contents: Data(text.utf8))
             let run = world.rkt(["run", "--pod-manifest=\(manifest)"])
             #expect(run.code == 7 && run.outLines == ["from the manifest", "from the host"], "\(run)")
             let conflict = world.rkt(["run", "--pod-manifest=\(manifest)", world.image])
