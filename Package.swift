@@ -50,9 +50,9 @@ let package = Package(
         // handover, enter's view of an app, gc.
         .target(name: "PodKit", dependencies: ["GoCompat", "ImageFetch", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem"]),
         // What both command lines share: the console and its output sinks.
-        .target(name: "CLISupport", dependencies: ["AppcSchema", "GoCompat", "LinuxSystem"]),
+        .target(name: "CLISupport", dependencies: ["GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
-        .target(name: "ActoolCLI", dependencies: ["GoCompat", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
+        .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
         .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "LinuxSystem"]),

@@ -1,4 +1,3 @@
-import AppcSchema
 import Glibc
 import LinuxSystem
 
@@ -23,10 +22,9 @@ public final class Console {
 
     /// One diagnostic line on stderr (actool's `stderr()` helper).
     public func error(_ text: String) { writeErr(Array((text + "\n").utf8)) }
-    /// `prefix` and an error on one stderr line; a manifest error's exact bytes
-    /// (a decorated syntax error may quote source bytes that are not UTF-8).
-    public func error(_ prefix: String, _ failure: any Error) {
-        let detail = (failure as? ManifestError)?.messageBytes ?? Array("\(failure)".utf8)
+    /// `prefix` and `detail` on one stderr line; `detail` as bytes, which need not be UTF-8
+    /// (a decorated JSON syntax error quotes the source's own bytes).
+    public func error(_ prefix: String, detail: [UInt8]) {
         writeErr(Array(prefix.utf8) + detail + [0x0a])
     }
 
