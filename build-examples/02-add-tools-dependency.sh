@@ -7,23 +7,9 @@
 # out/images/image-to-patch.aci, the guide's names).
 #
 #   ACTOOL=path/to/actool bash build-examples/02-add-tools-dependency.sh
-set -euo pipefail
-ACTOOL=${ACTOOL:-actool}
-command -v "$ACTOOL" >/dev/null 2>&1 || { echo "02: actool not found ('$ACTOOL'); set ACTOOL=path/to/actool" >&2; exit 1; }
-IMAGES=${IMAGES:-out/images}
-OUT=${OUT:-out/examples}
-work=$OUT/02-add-tools-dependency
-for f in debug-image.aci image-to-patch.aci; do
-    [ -f "$IMAGES/$f" ] || { echo "02: $IMAGES/$f not found; run 'make images' first (or set IMAGES=DIR)" >&2; exit 1; }
-done
-
-# Work on copies: --replace rewrites the file in place.
-rm -rf "$work"
-mkdir -p "$work"
-cp "$IMAGES/debug-image.aci" "$IMAGES/image-to-patch.aci" "$work/"
-cd "$work"
-
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+example=02
+. "$(dirname "$0")/image-common.sh"
+work_on_copies 02-add-tools-dependency
 dependencies() { # the "dependencies" of an image's manifest, as JSON
     "$ACTOOL" cat-manifest "$1" |
         python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin).get("dependencies", []), indent=4))'
@@ -45,4 +31,4 @@ got=$("$ACTOOL" cat-manifest image-to-patch.aci | python3 -c 'import json, sys; 
 [ "$got" = "$want" ] || { echo "02: the dependency's imageID is $got, not $want" >&2; exit 1; }
 step "$ACTOOL" --debug validate image-to-patch.aci
 echo
-echo "patched image: $work/image-to-patch.aci (depends on $want)"
+echo "patched image: $PWD/image-to-patch.aci (depends on $want)"

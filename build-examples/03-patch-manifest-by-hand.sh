@@ -6,23 +6,9 @@
 # Needs `make images` first (out/images/debug-image.aci and image-to-patch.aci).
 #
 #   ACTOOL=path/to/actool bash build-examples/03-patch-manifest-by-hand.sh
-set -euo pipefail
-ACTOOL=${ACTOOL:-actool}
-command -v "$ACTOOL" >/dev/null 2>&1 || { echo "03: actool not found ('$ACTOOL'); set ACTOOL=path/to/actool" >&2; exit 1; }
-IMAGES=${IMAGES:-out/images}
-OUT=${OUT:-out/examples}
-work=$OUT/03-patch-manifest-by-hand
-for f in debug-image.aci image-to-patch.aci; do
-    [ -f "$IMAGES/$f" ] || { echo "03: $IMAGES/$f not found; run 'make images' first (or set IMAGES=DIR)" >&2; exit 1; }
-done
-
-# Work on copies: --replace rewrites the file in place.
-rm -rf "$work"
-mkdir -p "$work"
-cp "$IMAGES/debug-image.aci" "$IMAGES/image-to-patch.aci" "$work/"
-cd "$work"
-
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+example=03
+. "$(dirname "$0")/image-common.sh"
+work_on_copies 03-patch-manifest-by-hand
 
 # 1. The tools image's ID and name. (The guide gets the ID from `rkt fetch
 #    debug-image.aci`, which prints the short form; the full ID works everywhere.)

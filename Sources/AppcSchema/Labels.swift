@@ -2,7 +2,7 @@ import GoCompat
 import GoJSON
 
 /// A `{name, value}` image label.
-public struct Label: Hashable, Sendable {
+public struct Label: NamedEntry, Hashable, Sendable {
     /// The name.
     public var name: ACIdentifier
     /// The value.
@@ -82,7 +82,7 @@ public struct Label: Hashable, Sendable {
 
 /// A `{name, value}` image annotation. `created` must be an RFC 3339 date,
 /// `homepage` and `documentation` http(s) URLs.
-public struct Annotation: Hashable, Sendable {
+public struct Annotation: NamedEntry, Hashable, Sendable {
     /// The name.
     public var name: ACIdentifier
     /// The value.
@@ -165,5 +165,28 @@ extension Array where Element == Annotation {
     /// The value of the annotation called `name`, if any.
     public func value(of name: String) -> String? {
         first { $0.name.value == name }?.value
+    }
+}
+
+/// A `{name, value}` entry of a list whose names are unique: labels, annotations.
+public protocol NamedEntry {
+    var name: ACIdentifier { get }
+}
+
+extension Array where Element: NamedEntry {
+    /// Replaces the entry named as `entry` is, in place, or appends it.
+    mutating func upsert(_ entry: Element) {
+        if let i = firstIndex(where: { $0.name == entry.name }) {
+            self[i] = entry
+        } else {
+            append(entry)
+        }
+    }
+
+    /// Removes the entries named `name`; false when there was none.
+    mutating func remove(named name: String) -> Bool {
+        let before = count
+        removeAll { $0.name.value == name }
+        return count != before
     }
 }

@@ -422,16 +422,10 @@ extension ManifestPatch {
             if let valueError {
                 throw ManifestError("\(Flag.setAnnotation) \(goQuote(argument)): \(valueError)")
             }
-            if let i = m.annotations.firstIndex(where: { $0.name.value == name }) {
-                m.annotations[i] = annotation
-            } else {
-                m.annotations.append(annotation)
-            }
+            m.annotations.upsert(annotation)
         }
         for name in unsetAnnotations {
-            let before = m.annotations.count
-            m.annotations.removeAll { $0.name.value == name }
-            if m.annotations.count == before {
+            guard m.annotations.remove(named: name) else {
                 throw ManifestError("\(Flag.unsetAnnotation): no annotation named \(goQuote(name))")
             }
         }
@@ -447,16 +441,10 @@ extension ManifestPatch {
             if name == "name" {
                 throw ManifestError("\(Flag.setLabel) \(goQuote(argument)): invalid label name: \"name\"")
             }
-            if let i = m.labels.firstIndex(where: { $0.name.value == name }) {
-                m.labels[i] = label
-            } else {
-                m.labels.append(label)
-            }
+            m.labels.upsert(label)
         }
         for name in unsetLabels {
-            let before = m.labels.count
-            m.labels.removeAll { $0.name.value == name }
-            if m.labels.count == before {
+            guard m.labels.remove(named: name) else {
                 throw ManifestError("\(Flag.unsetLabel): no label named \(goQuote(name))")
             }
         }

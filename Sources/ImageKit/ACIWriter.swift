@@ -219,7 +219,6 @@ public final class ACIWriter {
 
     private func error() -> ImageKitError {
         if let failure { return failure }
-        let text = archive_error_string(archive).map { String(cString: $0) } ?? "write failed"
-        return .archive("\(path): \(text)")
+        return .archive("\(path): \(LibarchiveError.text(archive, fallback: "write failed"))")
     }
 }

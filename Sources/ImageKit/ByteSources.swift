@@ -72,7 +72,7 @@ final class DecompressorSource: ByteSource {
         var entry: OpaquePointer?
         if status == ARCHIVE_OK { status = archive_read_next_header(a, &entry) }
         // The raw format bids on any first byte: no bid means nothing came out of the decompressor.
-        if status == ARCHIVE_FATAL, archive_error_string(a).map({ String(cString: $0) }) == "Unrecognized archive format" {
+        if status == ARCHIVE_FATAL, LibarchiveError.isUnrecognizedFormat(a) {
             status = ARCHIVE_EOF
         }
         switch status {
@@ -116,25 +116,8 @@ final class DecompressorSource: ByteSource {
     }
 
     static func error(from archive: OpaquePointer) -> ImageKitError {
-        let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown decompression error"
-        return .archive(goReaderMessage(forLibarchive: text))
+        .archive(LibarchiveError.goReaderMessage(LibarchiveError.text(archive, fallback: "unknown decompression error")))
     }
-}
-
-/// Go's reader errors for the failures users meet, so messages match actool's;
-/// libarchive's own text for the rest.
-func goReaderMessage(forLibarchive text: String) -> String {
-    let lower = text.lowercased()
-    if lower.contains("truncated") || lower.contains("premature end") || lower.contains("unexpected eof")
-        || lower.contains("no progress is possible")
-    {
-        return "unexpected EOF"
-    }
-    if lower.contains("damaged tar archive") || lower.contains("unrecognized archive format") {
-        return "archive/tar: invalid tar header"
-    }
-    if lower.contains("crc") || lower.contains("checksum") { return "gzip: invalid checksum" }
-    return text
 }
 
 /// Chunks from a source on the calling thread, through one buffer.

@@ -285,35 +285,20 @@ enum TarProbe {
     /// One entry's tar bytes (header(s), data, padding; no end-of-archive): `header`
     /// as it was read (from a reader still open), with the size of `data`.
     static func encode(header: OpaquePointer, data: [UInt8]) throws(ImageKitError) -> [UInt8] {
-        guard let a = archive_write_new(), let entry = archive_entry_clone(header) else { throw .archive("out of memory") }
-        defer {
-            archive_entry_free(entry)
-            archive_write_free(a)
-        }
-        final class Collector { var bytes: [UInt8] = [] }
-        let collector = Collector()
-        archive_write_set_format_pax_restricted(a)
-        archive_write_set_bytes_per_block(a, 0)
-        let client = Unmanaged.passUnretained(collector).toOpaque()
-        let opened = archive_write_open2(
-            a, client, nil,
-            { _, client, buffer, length in
-                guard let client, let buffer else { return -1 }
-                Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue().bytes
-                    .append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-                return length
-            }, nil, nil)
+        guard let entry = archive_entry_clone(header) else { throw .archive("out of memory") }
+        defer { archive_entry_free(entry) }
+        let writer = try MemoryArchiveWriter { archive_write_set_format_pax_restricted($0) }
+        let a = writer.archive
         archive_entry_set_size(entry, Int64(data.count))
         func failure() -> ImageKitError {
-            .archive("cannot encode the manifest entry: " + (archive_error_string(a).map { String(cString: $0) } ?? "unknown error"))
+            .archive("cannot encode the manifest entry: " + LibarchiveError.text(a, fallback: "unknown error"))
         }
-        guard opened == ARCHIVE_OK, archive_write_header(a, entry) >= ARCHIVE_WARN else { throw failure() }
+        guard archive_write_header(a, entry) >= ARCHIVE_WARN else { throw failure() }
         let n = data.withUnsafeBytes { archive_write_data(a, $0.baseAddress, $0.count) }
         guard n == data.count, archive_write_finish_entry(a) >= ARCHIVE_WARN else { throw failure() }
-        // The end-of-archive blocks written by close are not part of the entry; close while
-        // the collector is alive, since libarchive still calls back into it.
-        let entryBytes = collector.bytes
-        withExtendedLifetime(collector) { _ = archive_write_close(a) }
+        // The end-of-archive blocks written by close are not part of the entry.
+        let entryBytes = writer.bytes
+        writer.close()
         return entryBytes
     }
 }

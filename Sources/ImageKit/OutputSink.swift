@@ -158,40 +158,23 @@ enum GzipMember {
     static let storedLevel: Int32 = 0
 
     static func compress(_ data: [UInt8], level: Int32) throws(ImageKitError) -> [UInt8] {
-        guard let a = archive_write_new() else { throw .archive("out of memory") }
-        defer { archive_write_free(a) }
-        final class Collector { var bytes: [UInt8] = [] }
-        let collector = Collector()
-        collector.bytes.reserveCapacity(data.count / 2 + 1024)
-        archive_write_set_format_raw(a)
-        archive_write_add_filter_gzip(a)
-        archive_write_set_filter_option(a, "gzip", "compression-level", "\(level)")
-        archive_write_set_filter_option(a, "gzip", "timestamp", nil)
-        // No blocking: the member must end exactly where the compressor ends.
-        archive_write_set_bytes_per_block(a, 0)
-        let client = Unmanaged.passUnretained(collector).toOpaque()
-        let opened = archive_write_open2(
-            a, client, nil,
-            { _, client, buffer, length in
-                guard let client, let buffer else { return -1 }
-                let collector = Unmanaged<Collector>.fromOpaque(client).takeUnretainedValue()
-                collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-                return length
-            }, nil, nil)
-        guard opened == ARCHIVE_OK, let entry = archive_entry_new() else { throw failure(a) }
+        let writer = try MemoryArchiveWriter(reserving: data.count / 2 + 1024) { a in
+            archive_write_set_format_raw(a)
+            archive_write_add_filter_gzip(a)
+            archive_write_set_filter_option(a, "gzip", "compression-level", "\(level)")
+            archive_write_set_filter_option(a, "gzip", "timestamp", nil)
+        }
+        let a = writer.archive
+        func failure() -> ImageKitError { .archive("gzip: " + LibarchiveError.text(a, fallback: "compression failed")) }
+        guard let entry = archive_entry_new() else { throw .archive("out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, "member")
         archive_entry_set_filetype(entry, 0o100000)
         archive_entry_set_size(entry, Int64(data.count))
-        guard archive_write_header(a, entry) == ARCHIVE_OK else { throw failure(a) }
+        guard archive_write_header(a, entry) == ARCHIVE_OK else { throw failure() }
         let written = data.withUnsafeBytes { archive_write_data(a, $0.baseAddress, $0.count) }
-        let closed = withExtendedLifetime(collector) { archive_write_close(a) }
-        guard written == data.count, closed == ARCHIVE_OK else { throw failure(a) }
-        return collector.bytes
-    }
-
-    private static func failure(_ a: OpaquePointer) -> ImageKitError {
-        .archive("gzip: " + (archive_error_string(a).map { String(cString: $0) } ?? "compression failed"))
+        guard written == data.count, writer.close() == ARCHIVE_OK else { throw failure() }
+        return writer.bytes
     }
 }
 

@@ -177,12 +177,12 @@ public final class TarReader {
 
     private func error(_ status: Int32) -> ImageKitError {
         if let sourceError { return sourceError }
-        let text = archive_error_string(archive).map { String(cString: $0) } ?? "tar read error (\(status))"
+        let text = LibarchiveError.text(archive, fallback: "tar read error (\(status))")
         // libarchive rejects a stream it cannot bid on; Go reads a short one as a truncated header.
-        if text.lowercased().contains("unrecognized archive format"), bytesSeen < 512 {
+        if LibarchiveError.isUnrecognizedFormat(text), bytesSeen < 512 {
             return .archive("unexpected EOF")
         }
-        return .archive(goReaderMessage(forLibarchive: text))
+        return .archive(LibarchiveError.goReaderMessage(text))
     }
 
     private static func kind(of entry: OpaquePointer) -> TarEntryHeader.Kind {

@@ -15,6 +15,36 @@ struct FlagSpec {
     let usage: String
 }
 
+extension FlagSpec {
+    /// A boolean flag (`--f`, `--f=false`).
+    static func bool(_ name: String, default value: Bool = false, _ usage: String) -> FlagSpec {
+        FlagSpec(name: name, kind: .bool, defaultValue: value ? "true" : "false", usage: usage)
+    }
+
+    /// A flag with a value (`--f=V`, `--f V`).
+    static func string(_ name: String, default value: String = "", _ usage: String) -> FlagSpec {
+        FlagSpec(name: name, kind: .string, defaultValue: value, usage: usage)
+    }
+
+    /// A repeatable flag; every value is kept, in order.
+    static func list(_ name: String, _ usage: String) -> FlagSpec {
+        FlagSpec(name: name, kind: .list, defaultValue: "", usage: usage)
+    }
+
+    /// A value only as `--f=V`; a bare `--f` means `true`.
+    static func optional(_ name: String, default value: String, _ usage: String) -> FlagSpec {
+        FlagSpec(name: name, kind: .optional, defaultValue: value, usage: usage)
+    }
+
+    /// `--uuid-file`, as every pod command takes it.
+    static let uuidFile = FlagSpec.string("uuid-file", "read pod UUID from file instead of argument")
+    /// `--format` of `list` and `status`.
+    static let format = FlagSpec.string(
+        "format", "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs")
+    /// `--pretty-print` of the cat-manifest commands.
+    static let prettyPrint = FlagSpec.bool("pretty-print", default: true, "apply indent to format the output")
+}
+
 /// Parsed flags: the values given (or defaults) and the remaining arguments.
 struct ParsedFlags {
     private(set) var values: [String: String] = [:]

@@ -9,7 +9,7 @@ import PodKit
 extension Rkt {
     static let enterCommand = RktCommand(
         name: "enter", summary: "Enter the namespaces of an app within a rkt pod", usage: "[--app=APPNAME] UUID [CMD [ARGS ...]]",
-        flags: [FlagSpec(name: "app", kind: .string, defaultValue: "", usage: "name of the app to enter within the specified pod")],
+        flags: [.string("app", "name of the app to enter within the specified pod")],
         interspersed: false,
         run: { context in enter(context) })
 

@@ -9,19 +9,19 @@ extension Rkt {
     static let fetchCommand = RktCommand(
         name: "fetch", summary: "Fetch image(s) and store them in the local store", usage: "IMAGE_URL...",
         flags: [
-            FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "print the full image hash after fetching"),
-            FlagSpec(name: "signature", kind: .string, defaultValue: "", usage: "local signature file to use in validating the preceding image"),
-            FlagSpec(name: "pull-policy", kind: .string, defaultValue: "update", usage: "when to pull an image: new, update or never"),
+            .bool("full", "print the full image hash after fetching"),
+            .string("signature", "local signature file to use in validating the preceding image"),
+            .string("pull-policy", default: "update", "when to pull an image: new, update or never"),
         ],
         run: { context in fetch(context) })
 
     static let trustCommand = RktCommand(
         name: "trust", summary: "Trust a key for image verification", usage: "[--prefix PREFIX] [--root] [PUBKEY ...]",
         flags: [
-            FlagSpec(name: "prefix", kind: .string, defaultValue: "", usage: "prefix to limit trust to"),
-            FlagSpec(name: "root", kind: .bool, defaultValue: "false", usage: "add root key from filesystem without a prefix"),
-            FlagSpec(name: "skip-fingerprint-review", kind: .bool, defaultValue: "false", usage: "accept key without fingerprint confirmation"),
-            FlagSpec(name: "insecure-allow-http", kind: .bool, defaultValue: "false", usage: "allow HTTP use for key discovery and/or retrieval"),
+            .string("prefix", "prefix to limit trust to"),
+            .bool("root", "add root key from filesystem without a prefix"),
+            .bool("skip-fingerprint-review", "accept key without fingerprint confirmation"),
+            .bool("insecure-allow-http", "allow HTTP use for key discovery and/or retrieval"),
         ],
         run: { context in trust(context) })
 

@@ -16,31 +16,25 @@ extension Rkt {
     static let imageList = RktCommand(
         name: "list", summary: "List images in the local store", usage: "[flags]",
         flags: [
-            FlagSpec(
-                name: "fields", kind: .string, defaultValue: "id,name,size,importtime,lastused",
-                usage: "comma-separated list of fields to display. Accepted values: id, name, importtime, lastused, size"),
-            FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "use long output format"),
-            FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
-            FlagSpec(
-                name: "order", kind: .string, defaultValue: "asc", usage: "choose the sorting order if at least one sort field is provided (--sort). Accepted values: asc, desc"),
-            FlagSpec(
-                name: "sort", kind: .string, defaultValue: "importtime",
-                usage: "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
-            FlagSpec(
-                name: "format", kind: .string, defaultValue: "",
-                usage: "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+            .string("fields", default: "id,name,size,importtime,lastused", "comma-separated list of fields to display. Accepted values: id, name, importtime, lastused, size"),
+            .bool("full", "use long output format"),
+            .bool("no-legend", "suppress a legend with the list"),
+            .string("order", default: "asc", "choose the sorting order if at least one sort field is provided (--sort). Accepted values: asc, desc"),
+            .string(
+                "sort", default: "importtime", "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
+            .string("format", "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
         ],
         run: { context in listImages(context) })
 
     static let imageRemove = RktCommand(
         name: "rm", summary: "Remove one or more images with the given IDs or image names from the local store",
         usage: "IMAGE...",
-        flags: [FlagSpec(name: "force", kind: .bool, defaultValue: "false", usage: "remove images even when another stored image depends on them")],
+        flags: [.bool("force", "remove images even when another stored image depends on them")],
         run: { context in removeImages(context) })
 
     static let imageCatManifest = RktCommand(
         name: "cat-manifest", summary: "Inspect and print the image manifest", usage: "IMAGE",
-        flags: [FlagSpec(name: "pretty-print", kind: .bool, defaultValue: "true", usage: "apply indent to format the output")],
+        flags: [.prettyPrint],
         run: { context in
             let flags = context.flags
             guard flags.arguments.count == 1 else { return context.usage() }
@@ -57,7 +51,7 @@ extension Rkt {
 
     static let imageExport = RktCommand(
         name: "export", summary: "Export a stored image to an aci file", usage: "IMAGE OUTPUT_ACI_FILE",
-        flags: [FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output ACI")],
+        flags: [.bool("overwrite", "overwrite output ACI")],
         run: { context in
             let flags = context.flags
             guard flags.arguments.count == 2 else { return context.usage() }

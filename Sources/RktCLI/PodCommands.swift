@@ -12,31 +12,27 @@ extension Rkt {
     static let listCommand = RktCommand(
         name: "list", summary: "List pods", usage: "",
         flags: [
-            FlagSpec(name: "full", kind: .bool, defaultValue: "false", usage: "use long output format"),
-            FlagSpec(name: "no-legend", kind: .bool, defaultValue: "false", usage: "suppress a legend with the list"),
-            FlagSpec(
-                name: "format", kind: .string, defaultValue: "",
-                usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+            .bool("full", "use long output format"),
+            .bool("no-legend", "suppress a legend with the list"),
+            .format,
         ],
         run: { context in listPods(context) })
 
     static let statusCommand = RktCommand(
         name: "status", summary: "Check the status of a rkt pod", usage: "--uuid-file=FILE | UUID",
         flags: [
-            FlagSpec(name: "wait", kind: .optional, defaultValue: "false", usage: "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
-            FlagSpec(name: "wait-ready", kind: .optional, defaultValue: "false", usage: "toggles waiting until the pod is ready."),
-            FlagSpec(
-                name: "format", kind: .string, defaultValue: "",
-                usage: "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
-            FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
+            .optional("wait", default: "false", "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
+            .optional("wait-ready", default: "false", "toggles waiting until the pod is ready."),
+            .format,
+            .uuidFile,
         ],
         run: { context in status(context) })
 
     static let catManifestCommand = RktCommand(
         name: "cat-manifest", summary: "Inspect and print the pod manifest", usage: "--uuid-file=FILE | UUID",
         flags: [
-            FlagSpec(name: "pretty-print", kind: .bool, defaultValue: "true", usage: "apply indent to format the output"),
-            FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
+            .prettyPrint,
+            .uuidFile,
         ],
         run: { context in
             let flags = context.flags
@@ -59,24 +55,22 @@ extension Rkt {
     static let stopCommand = RktCommand(
         name: "stop", summary: "Stop a pod", usage: "--uuid-file=FILE | UUID ...",
         flags: [
-            FlagSpec(name: "force", kind: .bool, defaultValue: "false", usage: "forced stopping"),
-            FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument"),
+            .bool("force", "forced stopping"),
+            .uuidFile,
         ],
         run: { context in stop(context) })
 
     static let removeCommand = RktCommand(
         name: "rm", summary: "Remove all files and resources associated with an exited pod", usage: "--uuid-file=FILE | UUID ...",
-        flags: [FlagSpec(name: "uuid-file", kind: .string, defaultValue: "", usage: "read pod UUID from file instead of argument")],
+        flags: [.uuidFile],
         run: { context in remove(context) })
 
     static let gcCommand = RktCommand(
         name: "gc", summary: "Garbage collect rkt pods no longer in use", usage: "",
         flags: [
-            FlagSpec(name: "grace-period", kind: .string, defaultValue: "30m0s", usage: "duration to wait before discarding inactive pods from garbage"),
-            FlagSpec(name: "expire-prepared", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait before expiring prepared pods"),
-            FlagSpec(
-                name: "mark-only", kind: .bool, defaultValue: "false",
-                usage: "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
+            .string("grace-period", default: "30m0s", "duration to wait before discarding inactive pods from garbage"),
+            .string("expire-prepared", default: "24h0m0s", "duration to wait before expiring prepared pods"),
+            .bool("mark-only", "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
         ],
         run: { context in gc(context) })
 

@@ -10,8 +10,8 @@ extension Rkt {
     static let imageExtract = RktCommand(
         name: "extract", summary: "Extract a stored image to a directory", usage: "IMAGE OUTPUT_DIR",
         flags: [
-            FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output directory"),
-            FlagSpec(name: "rootfs-only", kind: .bool, defaultValue: "false", usage: "extract rootfs only"),
+            .bool("overwrite", "overwrite output directory"),
+            .bool("rootfs-only", "extract rootfs only"),
         ],
         run: { context in
             let flags = context.flags
@@ -23,8 +23,8 @@ extension Rkt {
     static let imageRender = RktCommand(
         name: "render", summary: "Render a stored image to a directory with all its dependencies", usage: "IMAGE OUTPUT_DIR",
         flags: [
-            FlagSpec(name: "overwrite", kind: .bool, defaultValue: "false", usage: "overwrite output directory"),
-            FlagSpec(name: "rootfs-only", kind: .bool, defaultValue: "false", usage: "render rootfs only"),
+            .bool("overwrite", "overwrite output directory"),
+            .bool("rootfs-only", "render rootfs only"),
         ],
         run: { context in
             let flags = context.flags
@@ -56,7 +56,7 @@ extension Rkt {
 
     static let imageGC = RktCommand(
         name: "gc", summary: "Garbage collect local store", usage: "[flags]",
-        flags: [FlagSpec(name: "grace-period", kind: .string, defaultValue: "24h0m0s", usage: "duration to wait since an image was last used before removing it")],
+        flags: [.string("grace-period", default: "24h0m0s", "duration to wait since an image was last used before removing it")],
         run: { context in
             let flags = context.flags
             let grace: Int64

@@ -50,17 +50,16 @@ public enum Rkt {
     static let failure: Int32 = 254
 
     static let globalFlags: [FlagSpec] = [
-        FlagSpec(name: "dir", kind: .string, defaultValue: "/var/lib/rkt", usage: "rkt data directory"),
-        FlagSpec(
-            name: "insecure-options", kind: .string, defaultValue: "none",
-            usage:
-                "comma-separated list of security features to disable. Allowed values: \"none\", \"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", \"seccomp\", \"all-fetch\", \"all-run\", \"all\""
+        .string("dir", default: "/var/lib/rkt", "rkt data directory"),
+        .string(
+            "insecure-options", default: "none",
+            "comma-separated list of security features to disable. Allowed values: \"none\", \"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", \"seccomp\", \"all-fetch\", \"all-run\", \"all\""
         ),
-        FlagSpec(name: "debug", kind: .bool, defaultValue: "false", usage: "print out more debug information to stderr"),
-        FlagSpec(name: "local-config", kind: .string, defaultValue: "/etc/rkt", usage: "local configuration directory"),
-        FlagSpec(name: "system-config", kind: .string, defaultValue: "/usr/lib/rkt", usage: "system configuration directory"),
-        FlagSpec(name: "user-config", kind: .string, defaultValue: "", usage: "user configuration directory"),
-        FlagSpec(name: "trust-keys-from-https", kind: .bool, defaultValue: "false", usage: "automatically trust gpg keys fetched from https"),
+        .bool("debug", "print out more debug information to stderr"),
+        .string("local-config", default: "/etc/rkt", "local configuration directory"),
+        .string("system-config", default: "/usr/lib/rkt", "system configuration directory"),
+        .string("user-config", "user configuration directory"),
+        .bool("trust-keys-from-https", "automatically trust gpg keys fetched from https"),
     ]
 
     static let root = RktCommand(

@@ -124,7 +124,6 @@ public final class TarWriter {
     }
 
     private func failure() -> ImageKitError {
-        let text = archive_error_string(archive).map { String(cString: $0) } ?? "write failed"
-        return .archive("\(path): \(text)")
+        return .archive("\(path): \(LibarchiveError.text(archive, fallback: "write failed"))")
     }
 }

@@ -189,9 +189,7 @@ import Testing
         child.arguments = [store, url, config, insecure, result]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
-        spawnLock.lock()
-        defer { spawnLock.unlock() }
-        try child.run()
+        try spawn(child)
         return child
     }
 

@@ -20,8 +20,16 @@ func requireTool(_ name: String, package: String) throws {
     throw HarnessError("\(name) is not installed: apt-get install \(package)")
 }
 
-/// Serialises process launches (see `run`).
+/// Serialises process launches: Foundation's Process.run is not safe to call from
+/// several threads at once here.
 let spawnLock = NSLock()
+
+/// Starts `process`, one launch at a time.
+func spawn(_ process: Process) throws {
+    spawnLock.lock()
+    defer { spawnLock.unlock() }
+    try process.run()
+}
 
 /// Runs a command to completion.
 @discardableResult
@@ -38,15 +46,7 @@ func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) th
     process.standardError = err
     let inPipe = Pipe()
     process.standardInput = inPipe
-    // Foundation's Process.run is not safe to call from several threads at once here.
-    spawnLock.lock()
-    do {
-        try process.run()
-    } catch {
-        spawnLock.unlock()
-        throw error
-    }
-    spawnLock.unlock()
+    try spawn(process)
     if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
     try? inPipe.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
@@ -230,14 +230,7 @@ final class TestServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + args
         process.standardOutput = FileHandle.nullDevice
-        spawnLock.lock()
-        do {
-            try process.run()
-        } catch {
-            spawnLock.unlock()
-            throw error
-        }
-        spawnLock.unlock()
+        try spawn(process)
         var found: UInt? = nil
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = UInt(text.trimmingCharacters(in: .whitespacesAndNewlines)) {

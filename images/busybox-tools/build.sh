@@ -75,17 +75,4 @@ else
     [ -n "$debver" ] || die "cannot tell the version of $busybox; install it with: apt-get install busybox-static"
     packages="busybox=$debver"
 fi
-version=${debver#*:}
-upstream=${version%%-*}
-if [ "$upstream" != "$version" ]; then
-    rest=${version#*-}
-    version=$upstream-$(tr '+~_:-' '.....' <<<"$rest")
-fi
-version=$(tr -c 'A-Za-z0-9.\n-' '.' <<<"$version")
-sed -e "s|@VERSION@|$version|g" -e "s|@ARCH@|$arch|g" -e "s|@PACKAGES@|$packages|g" \
-    "$here/manifest.json" >"$layout/manifest"
-chmod 0644 "$layout/manifest"
-
-if [ -n "$out" ]; then
-    "$actool" build --overwrite --reproducible --owner-root "$layout" "$out"
-fi
+finish_image "$here" "$layout" "$(appc_version "$debver")" "$arch" "$packages" "$out"

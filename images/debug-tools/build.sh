@@ -165,20 +165,4 @@ pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 packages="busybox-static=$(pkgver busybox-static) strace=$(pkgver strace) gdb=$(pkgver gdb) patchelf=$(pkgver patchelf)"
 for p in $pypackages; do packages="$packages $p=$(pkgver "$p")"; done
 # The version label follows gdb's upstream version, the biggest part: 13.1-3 -> 13.1.0-3.
-version=$(pkgver gdb)
-version=${version#*:}
-upstream=${version%%-*}
-case $upstream in *.*.*) ;; *.*) upstream=$upstream.0 ;; *) upstream=$upstream.0.0 ;; esac
-if [ "$version" != "${version%%-*}" ]; then
-    version=$upstream-$(tr '+~_:-' '.....' <<<"${version#*-}")
-else
-    version=$upstream
-fi
-version=$(tr -c 'A-Za-z0-9.\n-' '.' <<<"$version")
-sed -e "s|@VERSION@|$version|g" -e "s|@ARCH@|$arch|g" -e "s|@PACKAGES@|$packages|g" \
-    "$here/manifest.json" >"$layout/manifest"
-chmod 0644 "$layout/manifest"
-
-if [ -n "$out" ]; then
-    "$actool" build --overwrite --reproducible --owner-root "$layout" "$out"
-fi
+finish_image "$here" "$layout" "$(appc_version "$(pkgver gdb)" pad)" "$arch" "$packages" "$out"
