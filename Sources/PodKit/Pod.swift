@@ -41,6 +41,23 @@ public enum PodFolder: String, Sendable, CaseIterable {
     }
 }
 
+/// Places in a pod directory, relative to it: how the stage1 plan names them (stage1
+/// runs in the pod directory, wherever the pod is then).
+public enum PodPath {
+    /// The stage1 root file system.
+    public static let stage1Rootfs = "stage1/rootfs"
+    /// App `name`'s root file system (mounted only inside the pod).
+    public static func appRootfs(_ name: String) -> String { stage1Rootfs + "/opt/stage2/" + name + "/rootfs" }
+    /// The upper and work directories of app `name`'s overlay.
+    public static func overlay(_ name: String) -> (upper: String, work: String) {
+        ("overlay/" + name + "/upper", "overlay/" + name + "/work")
+    }
+    /// An empty volume's directory.
+    public static func volume(_ name: String) -> String { "volumes/" + name }
+    /// A file of the pod's /etc in stage1 (resolv.conf, hosts, hostname as rkt names them).
+    public static func stage1Etc(_ name: String) -> String { stage1Rootfs + "/etc/" + name }
+}
+
 /// One pod on disk: its UUID, where it is now, and its state when it was looked at.
 public struct Pod: Sendable {
     public let uuid: String
@@ -50,9 +67,9 @@ public struct Pod: Sendable {
     public let path: String
 
     /// The stage1 root file system on the host.
-    public var stage1Rootfs: String { path + "/stage1/rootfs" }
+    public var stage1Rootfs: String { path + "/" + PodPath.stage1Rootfs }
     /// The host path of app `name`'s root file system (mounted only inside the pod).
-    public func appRootfs(_ name: String) -> String { stage1Rootfs + "/opt/stage2/" + name + "/rootfs" }
+    public func appRootfs(_ name: String) -> String { path + "/" + PodPath.appRootfs(name) }
     /// The app's root as the pod's init sees it.
     public static func appRootInPod(_ name: String) -> String { "/opt/stage2/" + name + "/rootfs" }
 

@@ -48,9 +48,8 @@ public struct Stage1Launcher {
             }
             trees[app.name] = rootfs
         }
-        // The plan names the pod's paths once it is in run/; it is made first so that a bad
-        // volume or tree fails before the pod moves.
-        let target = Pod(uuid: pod.uuid, folder: .run, state: .running, path: pods.folderPath(.run) + "/" + pod.uuid)
+        // The plan names places in the pod relative to it, so it is made before the pod
+        // moves to run/, and a bad volume or tree fails before the pod moves.
         var volumes: [String: VolumeSource] = [:]
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "host" {
             volumes[volume.name.value] = VolumeSource(
@@ -58,22 +57,22 @@ public struct Stage1Launcher {
                 recursive: volume.recursive ?? true)
         }
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "empty" {
-            let relative = "/volumes/" + volume.name.value
-            if access(pod.path + relative, F_OK) != 0 {
-                try? FileManager.default.createDirectory(atPath: pod.path + relative, withIntermediateDirectories: true)
-                chmod(pod.path + relative, mode_t(volume.mode.flatMap { Int($0, radix: 8) } ?? 0o755))
-                chown(pod.path + relative, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
+            let relative = PodPath.volume(volume.name.value)
+            let directory = pod.path + "/" + relative
+            if access(directory, F_OK) != 0 {
+                try PodFiles.makeDirectories(directory)
+                chmod(directory, mode_t(volume.mode.flatMap { Int($0, radix: 8) } ?? 0o755))
+                chown(directory, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
             }
             volumes[volume.name.value] = VolumeSource(
-                source: target.path + relative, readOnly: volume.readOnly ?? false,
-                recursive: false, checkSource: false)
+                source: relative, readOnly: volume.readOnly ?? false, recursive: false, checkSource: false)
         }
         let terminal = isatty(0) == 1
         let consoleApp = options.interactive && terminal ? runtimes[0].name : nil
-        let etc = try etcFiles(pod, target: target, options: options)
+        let etc = try etcFiles(pod, options: options)
         let facts = try HostFacts.probe(trees: trees, volumes: volumes)
         let plan = try Stage1Plan.make(
-            pod: target, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
+            uuid: pod.uuid, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
             options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null,
             facts: facts)
         let running = try pods.move(pod, to: .run, state: .running)
@@ -86,27 +85,28 @@ public struct Stage1Launcher {
     }
 
     /// resolv.conf and hosts for the apps: the host's (`--dns=host`, `--hosts-entry=host`),
-    /// or files written into stage1 (`etc/rkt-resolv.conf`, `etc/rkt-hosts`, as rkt names them).
-    func etcFiles(_ pod: Pod, target: Pod, options: RuntimeOptions) throws(PodError) -> PodEtcFiles {
+    /// or files written into stage1 (`etc/rkt-resolv.conf`, `etc/rkt-hosts`, as rkt names
+    /// them), named relative to the pod.
+    func etcFiles(_ pod: Pod, options: RuntimeOptions) throws(PodError) -> PodEtcFiles {
         var files = PodEtcFiles()
         if options.dns == ["host"] {
             files.resolvConf = "/etc/resolv.conf"
         } else if let text = options.resolvConf {
-            try PodFiles.write(Data(text.utf8), to: pod.stage1Rootfs + "/etc/rkt-resolv.conf")
-            files.resolvConf = target.stage1Rootfs + "/etc/rkt-resolv.conf"
+            files.resolvConf = PodPath.stage1Etc("rkt-resolv.conf")
+            try PodFiles.write(Data(text.utf8), to: pod.path + "/" + PodPath.stage1Etc("rkt-resolv.conf"))
         }
         let hostname = options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname
         if options.hostsEntries == ["host"] {
             files.hosts = "/etc/hosts"
             files.forceHosts = true
         } else {
-            try PodFiles.write(Data(options.hosts(hostname: hostname).utf8), to: pod.stage1Rootfs + "/etc/rkt-hosts")
-            files.hosts = target.stage1Rootfs + "/etc/rkt-hosts"
+            files.hosts = PodPath.stage1Etc("rkt-hosts")
+            try PodFiles.write(Data(options.hosts(hostname: hostname).utf8), to: pod.path + "/" + PodPath.stage1Etc("rkt-hosts"))
             files.forceHosts = !options.hostsEntries.isEmpty
         }
-        try PodFiles.write(Data((hostname + "\n").utf8), to: pod.stage1Rootfs + "/etc/hostname")
-        chmod(pod.stage1Rootfs + "/etc/hostname", 0o644)
-        files.hostname = target.stage1Rootfs + "/etc/hostname"
+        files.hostname = PodPath.stage1Etc("hostname")
+        try PodFiles.write(Data((hostname + "\n").utf8), to: pod.path + "/" + PodPath.stage1Etc("hostname"))
+        chmod(pod.path + "/" + PodPath.stage1Etc("hostname"), 0o644)
         return files
     }
 

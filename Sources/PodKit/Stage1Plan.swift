@@ -122,15 +122,15 @@ public struct Stage1Plan {
     /// the images comes in `facts` (`HostFacts.probe` looks), so the same inputs always
     /// give the same plan.
     public static func make(
-        pod: Pod, apps: [AppRuntime], trees: [String: String], volumes: [String: VolumeSource],
+        uuid: String, apps: [AppRuntime], trees: [String: String], volumes: [String: VolumeSource],
         etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, consoleApp: String?,
         stdin: Stdin, facts: HostFacts
     ) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
-        let root = pod.stage1Rootfs
-        try plan.record("version", ["1"])
+        let root = PodPath.stage1Rootfs
+        try plan.record("version", ["2"])
         try plan.record("root", [root])
-        try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname])
+        try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + uuid : options.hostname])
         try plan.record("net", [options.network.rawValue])
         try plan.record("ipc", [options.hostIPC ? "host" : "private"])
         try plan.mount(root, root, "", bind, make: .none)
@@ -138,10 +138,9 @@ public struct Stage1Plan {
         for app in apps {
             plan.app = app.name
             guard let tree = trees[app.name] else { throw .invalid("no rendered tree for app \(goQuote(app.name))") }
-            let target = pod.appRootfs(app.name)
-            let overlay = pod.path + "/overlay/" + app.name
-            let data = "lowerdir=\(overlayEscape(tree)),upperdir=\(overlayEscape(overlay + "/upper")),workdir=\(overlayEscape(overlay + "/work"))"
-            try plan.mount("overlay", target, "overlay", 0, data)
+            let target = PodPath.appRootfs(app.name)
+            let overlay = PodPath.overlay(app.name)
+            try plan.record("overlay", [target, tree, overlay.upper, overlay.work])
             let image = facts.images[app.name] ?? ImageFacts()
             // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
             if image.hasEtcDirectory, !image.hasEtcMtab {
@@ -250,16 +249,6 @@ public struct Stage1Plan {
         try record("symlink", ["/proc/self/fd/2", dev + "/stderr"])
         try mount("/dev/null", dev + "/console", "", Self.bind, make: .file)
         try mount("tmpfs", dev + "/shm", "tmpfs", Self.nosuid | Self.nodev, "mode=1777")
-    }
-
-    /// Overlay mount options split on `,` and `:`; a backslash escapes them.
-    static func overlayEscape(_ path: String) -> String {
-        var out = ""
-        for c in path {
-            if c == "\\" || c == "," || c == ":" { out.append("\\") }
-            out.append(c)
-        }
-        return out
     }
 }
 

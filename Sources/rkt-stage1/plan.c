@@ -3,9 +3,12 @@
 // by a fixed number of tokens (or a count and that many tokens). Tokens are
 // used in place in the file's buffer, which lives as long as the process.
 //
-// The plan (written by PodKit's Stage1Plan; an empty token means none):
-//   version 1                        first
-//   root PATH                        second: host path of the stage1 rootfs
+// The plan (written by PodKit's Stage1Plan; an empty token means none). Paths in
+// the pod are relative to the pod directory (stage1's working directory when it
+// starts, or the `base` given to plan_parse) and made absolute as they are read:
+// the plan names no place the pod will have, only places in it.
+//   version 2                        first
+//   root PATH                        second: the stage1 rootfs, in the pod (stage1/rootfs)
 //   Global records, before the first `app`:
 //   hostname NAME                    empty: keep the host's
 //   net host|none                    none: own network namespace, only lo (up)
@@ -14,15 +17,19 @@
 //   mount SRC TARGET FSTYPE FLAGS DATA MK
 //                                    mount(2); FLAGS decimal MS_* bits; MK d:
 //                                    mkdir -p TARGET, f: create it, -: nothing
+//   overlay TARGET LOWER UPPER WORK  an overlay mount at TARGET: LOWER a clean
+//                                    absolute host path (the rendered image),
+//                                    UPPER and WORK in the pod; made with mkdir -p
 //   mknod PATH MODE MAJOR MINOR      MODE octal, file type bits included
 //   symlink TARGET PATH
 //   readonly TARGET                  the mount at TARGET and every mount below
 //                                    it become read-only
-//   (mount, mknod, symlink and readonly run in file order, before pivot_root.
-//   Their paths are host paths, clean (no empty, `.` or `..` component) and at
-//   or under root; init.c resolves each inside the app root it lies in, or the
-//   stage1 root, never following a link out of it. A bind mount's source is
-//   absolute; one under root is resolved the same way, others are the host's.)
+//   (mount, overlay, mknod, symlink and readonly run in file order, before
+//   pivot_root. Their paths are in the pod, clean (no empty, `.` or `..`
+//   component) and at or under root; init.c resolves each inside the app root it
+//   lies in, or the stage1 root, never following a link out of it. A bind mount's
+//   source is a clean path in the pod (resolved the same way when under root) or a
+//   clean absolute host path.)
 //   app NAME                         starts an app's records:
 //   approot PATH                     its root, as seen after pivot_root (required):
 //                                    /opt/stage2/NAME/rootfs
@@ -66,6 +73,7 @@
 
 struct parser {
     char *p, *end;
+    const char *base;  // the pod directory, absolute and clean
     jmp_buf fail;
     char *error;  // room for the message
     size_t error_size;
@@ -137,14 +145,61 @@ bool plan_path_in_root(const struct plan *plan, const char *path) {
     return !strncmp(path, plan->root, n) && (path[n] == 0 || path[n] == '/');
 }
 
-// A clean absolute path at or under the stage1 root.
-static char *pod_tok(struct parser *ps, const struct plan *plan, const char *rec) {
-    char *t = abs_tok(ps, rec);
-    if (!plan_path_is_clean(t))
+// Keeps `s` (allocated) for plan_free, which frees it on success and on failure alike.
+static char *own(struct plan *plan, char *s) {
+    if (!s)
+        bad("out of memory");
+    char **grown = realloc(plan->owned, (plan->nowned + 1) * sizeof *plan->owned);
+    if (!grown) {
+        free(s);
+        bad("out of memory");
+    }
+    plan->owned = grown;
+    plan->owned[plan->nowned++] = s;
+    return s;
+}
+
+// `path`, relative to the pod directory, as an absolute path (kept by the plan).
+static char *in_pod(struct parser *ps, struct plan *plan, const char *path) {
+    size_t n = strlen(ps->base) + 1 + strlen(path) + 1;
+    char *full = own(plan, malloc(n));
+    snprintf(full, n, "%s/%s", ps->base, path);
+    return full;
+}
+
+// A clean path in the pod (relative to the pod directory), made absolute.
+static char *pod_path_tok(struct parser *ps, struct plan *plan, const char *rec) {
+    char *t = tok(ps, rec);
+    if (t[0] == '/')
+        bad("\"%s\": path \"%s\" is not relative to the pod", rec, t);
+    char *full = in_pod(ps, plan, t);
+    if (!plan_path_is_clean(full))
         bad("\"%s\": path \"%s\" is not clean", rec, t);
-    if (!plan_path_in_root(plan, t))
-        bad("\"%s\": path \"%s\" is outside the pod's root", rec, t);
-    return t;
+    return full;
+}
+
+// A clean path in the pod at or under the stage1 root, made absolute.
+static char *pod_tok(struct parser *ps, struct plan *plan, const char *rec) {
+    char *full = pod_path_tok(ps, plan, rec);
+    if (!plan_path_in_root(plan, full))
+        bad("\"%s\": path \"%s\" is outside the pod's root", rec, full + strlen(ps->base) + 1);
+    return full;
+}
+
+// Overlay mount options split on `,` and `:`; a backslash escapes them.
+static size_t overlay_escape(char *out, const char *path) {
+    size_t n = 0;
+    for (const char *c = path; *c; c++) {
+        if (*c == '\\' || *c == ',' || *c == ':') {
+            if (out)
+                out[n] = '\\';
+            n++;
+        }
+        if (out)
+            out[n] = *c;
+        n++;
+    }
+    return n;
 }
 
 static unsigned long long num(struct parser *ps, const char *rec, int base, unsigned long long max) {
@@ -297,6 +352,31 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
         bad("unknown keyword \"%s\" in app %s", kw, app->name);
 }
 
+// `overlay TARGET LOWER UPPER WORK`: the options string is made here, escaped.
+static void parse_overlay(struct parser *ps, struct plan *plan, const char *kw) {
+    struct step *s = new_step(plan, STEP_MOUNT);
+    s->target = pod_tok(ps, plan, kw);
+    const char *lower = tok(ps, kw);
+    if (!plan_path_is_clean(lower) || !strcmp(lower, "/"))
+        bad("\"overlay\": lower layer \"%s\" is not a clean absolute path", lower);
+    const char *upper = pod_path_tok(ps, plan, kw), *work = pod_path_tok(ps, plan, kw);
+    static const char *const keys[] = {"lowerdir=", ",upperdir=", ",workdir="};
+    const char *paths[] = {lower, upper, work};
+    size_t n = 1;
+    for (int i = 0; i < 3; i++)
+        n += strlen(keys[i]) + overlay_escape(NULL, paths[i]);
+    char *data = own(plan, malloc(n)), *p = data;
+    for (int i = 0; i < 3; i++) {
+        p = stpcpy(p, keys[i]);
+        p += overlay_escape(p, paths[i]);
+    }
+    *p = 0;
+    s->src = "overlay";
+    s->fstype = "overlay";
+    s->data = data;
+    s->mk = 'd';
+}
+
 static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *seen, const char *kw) {
     if (!strcmp(kw, "hostname")) {
         once(seen, R_HOSTNAME, kw, NULL);
@@ -315,6 +395,8 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
             plan->ipc_host = true;
         else if (strcmp(i, "private"))
             bad("bad ipc \"%s\"", i);
+    } else if (!strcmp(kw, "overlay")) {
+        parse_overlay(ps, plan, kw);
     } else if (!strcmp(kw, "mount")) {
         struct step *s = new_step(plan, STEP_MOUNT);
         s->src = opt_tok(ps, kw);
@@ -331,8 +413,11 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
                 if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '_')
                     bad("bad file system type \"%s\" in \"mount\"", s->fstype);
         if ((s->flags & MS_BIND) && !(s->flags & MS_REMOUNT)) {
+            // A host path, or a path in the pod.
+            if (s->src && s->src[0] != '/')
+                s->src = in_pod(ps, plan, s->src);
             if (!s->src || !plan_path_is_clean(s->src))
-                bad("\"mount\": bind source \"%s\" is not a clean absolute path", s->src ? s->src : "");
+                bad("\"mount\": bind source \"%s\" is not a clean path", s->src ? s->src : "");
         } else if (s->src && s->src[0] == '/')
             bad("\"mount\": source \"%s\" of a mount that is not a bind", s->src);
     } else if (!strcmp(kw, "mknod")) {
@@ -371,6 +456,9 @@ void plan_free(struct plan *plan) {
     }
     free(plan->apps);
     free(plan->steps);
+    for (size_t i = 0; i < plan->nowned; i++)
+        free(plan->owned[i]);
+    free(plan->owned);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -382,13 +470,11 @@ static void parse(struct parser *ps, struct plan *plan) {
     if (strcmp(tok(ps, "version"), "version"))
         bad("does not start with \"version\"");
     char *v = tok(ps, "version");
-    if (strcmp(v, "1"))
+    if (strcmp(v, "2"))
         bad("unsupported version \"%s\"", v);
     if (strcmp(tok(ps, "root"), "root"))
         bad("\"root\" is not the second record");
-    plan->root = abs_tok(ps, "root");
-    if (!plan_path_is_clean(plan->root) || !strcmp(plan->root, "/"))
-        bad("\"root\": path \"%s\" is not clean, or is /", plan->root);
+    plan->root = pod_path_tok(ps, plan, "root");
 
     unsigned seen = 0, app_seen = 0;
     struct app *app = NULL;
@@ -435,15 +521,17 @@ static void parse(struct parser *ps, struct plan *plan) {
     }
 }
 
-int plan_parse(char *buf, size_t size, struct plan *plan, char *error, size_t error_size) {
+int plan_parse(char *buf, size_t size, const char *base, struct plan *plan, char *error, size_t error_size) {
     memset(plan, 0, sizeof *plan);
-    struct parser ps = {.p = buf, .end = buf + size, .error = error, .error_size = error_size};
+    struct parser ps = {.p = buf, .end = buf + size, .base = base, .error = error, .error_size = error_size};
     current = &ps;
     if (setjmp(ps.fail)) {
         current = NULL;
         plan_free(plan);
         return -1;
     }
+    if (!plan_path_is_clean(base))
+        bad("the pod directory \"%s\" is not a clean absolute path", base);
     parse(&ps, plan);
     current = NULL;
     return 0;
@@ -477,8 +565,13 @@ void plan_load(const char *path, struct plan *plan) {
         got += (size_t)n;
     }
     close(fd);
+    char base[PATH_MAX];
+    if (!getcwd(base, sizeof base)) {
+        fprintf(stderr, "stage1: getcwd: %s\n", strerror(errno));
+        exit(254);
+    }
     char error[512];
-    if (plan_parse(buf, size, plan, error, sizeof error) < 0) {
+    if (plan_parse(buf, size, base, plan, error, sizeof error) < 0) {
         fprintf(stderr, "stage1: bad plan: %s\n", error);
         exit(254);
     }

@@ -53,7 +53,7 @@ struct app {
 };
 
 struct plan {
-    const char *root;      // host path of the stage1 rootfs
+    const char *root;      // the stage1 rootfs, absolute (the pod directory + stage1/rootfs)
     const char *hostname;  // NULL = leave as is
     bool net_none;
     bool ipc_host;  // keep the host's IPC namespace
@@ -62,17 +62,20 @@ struct plan {
     struct app *apps;
     size_t napps;
     struct app *console;  // the app with `stdin console`, or NULL
+    char **owned;         // strings the parser made (absolute paths, overlay options)
+    size_t nowned;
 };
 
 extern bool debug;
 
-// Reads and validates the plan; on any error prints `stage1: bad plan: ...`
-// and exits 254.
+// Reads and validates the plan, its pod paths taken relative to the working
+// directory; on any error prints `stage1: bad plan: ...` and exits 254.
 void plan_load(const char *path, struct plan *plan);
 
-// Parses and validates the plan in `buf` (the plan keeps pointers into it).
+// Parses and validates the plan in `buf` (the plan keeps pointers into it), its
+// pod paths taken relative to `base` (the pod directory, absolute and clean).
 // Returns 0, or -1 with the reason in `error` and nothing allocated.
-int plan_parse(char *buf, size_t size, struct plan *plan, char *error, size_t error_size);
+int plan_parse(char *buf, size_t size, const char *base, struct plan *plan, char *error, size_t error_size);
 
 // Frees what plan_parse allocated (not the buffer).
 void plan_free(struct plan *plan);

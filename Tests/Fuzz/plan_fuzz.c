@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     memcpy(buf, data, size);
     struct plan plan;
     char error[512];
-    if (plan_parse(buf, size, &plan, error, sizeof error) == 0) {
+    if (plan_parse(buf, size, "/var/lib/rkt/pods/run/pod", &plan, error, sizeof error) == 0) {
         if (!plan.root || plan.root[0] != '/' || !plan.napps)
             abort();
         for (size_t i = 0; i < plan.nsteps; i++)

@@ -10,8 +10,9 @@ import Testing
 // diff of Golden/, commit it.
 
 private let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden").path
-private let podPath = "/var/lib/rkt/pods/run/0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4"
-private let pod = Pod(uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", folder: .run, state: .running, path: podPath)
+private let fuzzCorpusDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fuzz/plan-corpus").path
+private let uuid = "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4"
 
 private func runtime(_ name: String, exec: [String] = ["/bin/sh"], mounts: [AppMount] = []) -> AppRuntime {
     AppRuntime(
@@ -28,12 +29,16 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     let check = try checkPlan(plan.bytes, in: scratch)
     #expect(check.code == 0, "stage1 refuses the plan: \(check.err)", sourceLocation: sourceLocation)
     let path = goldenDirectory + "/" + name + ".plan"
+    // The same plan, as bytes, seeds the plan reader's fuzzer.
+    let seed = fuzzCorpusDirectory + "/" + name
     if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
         try plan.text.write(toFile: path, atomically: true, encoding: .utf8)
+        try Data(plan.bytes).write(to: URL(fileURLWithPath: seed))
         return
     }
     let expected = try String(contentsOfFile: path, encoding: .utf8)
     #expect(plan.text == expected, "plan differs from \(path) (UPDATE_GOLDEN=1 rewrites it)", sourceLocation: sourceLocation)
+    #expect(FileManager.default.contents(atPath: seed).map(Array.init) == plan.bytes, "fuzz seed \(seed) is not the golden plan (UPDATE_GOLDEN=1)", sourceLocation: sourceLocation)
 }
 
 @Suite struct Stage1PlanGoldenTests {
@@ -42,7 +47,7 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     @Test func oneAppWithDefaults() throws {
         let facts = HostFacts(images: ["busybox": ImageFacts(hasEtcDirectory: true)])
         let plan = try Stage1Plan.make(
-            pod: pod, apps: [runtime("busybox")], trees: ["busybox": "/var/lib/rkt/cas/tree/deps-sha512-aa/rootfs"],
+            uuid: uuid, apps: [runtime("busybox")], trees: ["busybox": "/var/lib/rkt/cas/tree/deps-sha512-aa/rootfs"],
             volumes: [:], etc: etcFiles(), options: RuntimeOptions(), consoleApp: nil,
             stdin: .null, facts: facts)
         try expectGolden(plan, "one-app-defaults")
@@ -78,7 +83,7 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         let volumes = [
             "data": VolumeSource(source: "/srv/data", readOnly: true, recursive: true),
             "conf": VolumeSource(source: "/etc/httpd.conf", readOnly: false, recursive: false),
-            "scratch": VolumeSource(source: podPath + "/volumes/scratch", readOnly: false, recursive: false, checkSource: false),
+            "scratch": VolumeSource(source: "volumes/scratch", readOnly: false, recursive: false, checkSource: false),
         ]
         let facts = HostFacts(
             kernelPaths: Set(Stage1Plan.restrictedKernelPaths),
@@ -88,9 +93,9 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
             ],
             volumeSources: ["/srv/data": .directory, "/etc/httpd.conf": .file])
         var etc = etcFiles()
-        etc.resolvConf = podPath + "/stage1/rootfs/etc/rkt-resolv.conf"
+        etc.resolvConf = "stage1/rootfs/etc/rkt-resolv.conf"
         let plan = try Stage1Plan.make(
-            pod: pod, apps: [web, tools],
+            uuid: uuid, apps: [web, tools],
             trees: [
                 "web": "/var/lib/rkt/cas/tree/deps-sha512-bb/rootfs",
                 "tools": "/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs",
@@ -108,24 +113,24 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         let trees = ["a": "/t/rootfs"]
         #expect(throws: PodError.invalid(#"volume "v": source "/nowhere": no such file or directory"#)) {
             try Stage1Plan.make(
-                pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
+                uuid: uuid, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
                 consoleApp: nil, stdin: .null, facts: HostFacts(volumeSources: ["/nowhere": .missing(ENOENT)]))
         }
         let facts = HostFacts(volumeSources: ["/nowhere": .file])
         let first = try Stage1Plan.make(
-            pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
+            uuid: uuid, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
             consoleApp: nil, stdin: .null, facts: facts)
         let second = try Stage1Plan.make(
-            pod: pod, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
+            uuid: uuid, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),
             consoleApp: nil, stdin: .null, facts: facts)
         #expect(first.bytes == second.bytes)
-        #expect(first.text.contains(#"mount "/nowhere" "\#(podPath)/stage1/rootfs/opt/stage2/a/rootfs/v" "" "4096" "" "f""#))
+        #expect(first.text.contains(#"mount "/nowhere" "stage1/rootfs/opt/stage2/a/rootfs/v" "" "4096" "" "f""#))
     }
 
     private func etcFiles() -> PodEtcFiles {
         var etc = PodEtcFiles()
-        etc.hosts = podPath + "/stage1/rootfs/etc/rkt-hosts"
-        etc.hostname = podPath + "/stage1/rootfs/etc/hostname"
+        etc.hosts = "stage1/rootfs/etc/rkt-hosts"
+        etc.hostname = "stage1/rootfs/etc/hostname"
         return etc
     }
 }

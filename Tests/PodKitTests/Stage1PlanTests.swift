@@ -24,21 +24,22 @@ private func app(
 private func makePlan(_ apps: [AppRuntime], volumes: [String: VolumeSource] = [:], in scratch: Scratch)
     throws(PodError) -> Stage1Plan
 {
-    let pod = Pod(uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", folder: .run, state: .running, path: scratch.file("pod"))
     var trees: [String: String] = [:]
     for app in apps { trees[app.name] = scratch.path }
     return try Stage1Plan.make(
-        pod: pod, apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
+        uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
         consoleApp: nil, stdin: .null, facts: try HostFacts.probe(trees: trees, volumes: volumes))
 }
 
-/// `rkt-stage1 --check-plan` on `bytes`.
+/// `rkt-stage1 --check-plan` on `bytes`, run in `SCRATCH/pod` as stage1 runs in the pod
+/// directory (the plan's pod paths are relative to it).
 func checkPlan(_ bytes: [UInt8], in scratch: Scratch) throws -> (code: Int32, out: String, err: String) {
     let path = scratch.file("plan-\(UUID().uuidString)")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     let process = Process()
     process.executableURL = URL(fileURLWithPath: stage1Binary)
     process.arguments = ["--check-plan", path]
+    process.currentDirectoryURL = URL(fileURLWithPath: scratch.mkdir("pod"))
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -102,25 +103,41 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
     @Test func readerFailsClosed() throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        let root = "/p/stage1/rootfs"
+        let root = "stage1/rootfs"
         let app = ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "end"]
         func plan(_ globals: [String], app appRecords: [String] = app) -> [UInt8] {
-            (["version", "1", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
+            (["version", "2", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
         }
-        let good = try checkPlan(plan(["mount", "proc", root + "/proc", "proc", "14", "", "d"]), in: scratch)
+        let target = root + "/opt/stage2/a/rootfs"
+        let good = try checkPlan(
+            plan([
+                "mount", "proc", root + "/proc", "proc", "14", "", "d",
+                "overlay", target, "/var/lib/rkt/cas/tree/x/rootfs", "overlay/a/upper", "overlay/a/work",
+                "mount", "stage1/rootfs/etc/rkt-hosts", target + "/etc/hosts", "", "4096", "", "f",
+            ]), in: scratch)
         #expect(good.code == 0, "\(good.err)")
+        #expect(good.out.contains("mount \(scratch.path)/pod/\(target) overlay\n"), "\(good.out)")
+        #expect(good.out.contains("mount \(scratch.path)/pod/\(target)/etc/hosts \(scratch.path)/pod/stage1/rootfs/etc/rkt-hosts\n"), "\(good.out)")
         let bad: [([UInt8], String)] = [
-            (plan(["mount", "proc", "/etc/evil", "proc", "14", "", "d"]), #""mount": path "/etc/evil" is outside the pod's root"#),
-            (plan(["mount", "proc", "/p/stage1/rootfsX", "proc", "14", "", "d"]), "is outside the pod's root"),
+            (plan(["mount", "proc", "/etc/evil", "proc", "14", "", "d"]), #""mount": path "/etc/evil" is not relative to the pod"#),
+            (plan(["mount", "proc", "etc/evil", "proc", "14", "", "d"]), #""mount": path "etc/evil" is outside the pod's root"#),
+            (plan(["mount", "proc", "stage1/rootfsX", "proc", "14", "", "d"]), "is outside the pod's root"),
             (plan(["mount", "proc", root + "/../../etc", "proc", "14", "", "d"]), "is not clean"),
             (plan(["mount", "proc", root + "//etc", "proc", "14", "", "d"]), "is not clean"),
             (plan(["symlink", "/", root + "/opt/stage2/a/rootfs/./x"]), "is not clean"),
-            (plan(["mknod", "/dev/sda", "20666", "8", "0"]), "is outside the pod's root"),
+            (plan(["mknod", "/dev/sda", "20666", "8", "0"]), "is not relative to the pod"),
+            (plan(["mknod", "dev/sda", "20666", "8", "0"]), "is outside the pod's root"),
             (plan(["mknod", root + "/dev/sda", "60666", "8", "0"]), "is not a character device's"),
-            (plan(["mount", "relative", root + "/x", "", "4096", "", "d"]), "bind source \"relative\" is not a clean absolute path"),
+            (plan(["mount", "../up", root + "/x", "", "4096", "", "d"]), "bind source"),
+            (plan(["mount", "/etc/../x", root + "/x", "", "4096", "", "d"]), "bind source \"/etc/../x\" is not a clean path"),
             (plan(["mount", "/etc", root + "/x", "proc", "0", "", "d"]), "of a mount that is not a bind"),
             (plan(["mount", "proc", root + "/x", "pr oc", "0", "", "d"]), "bad file system type"),
-            (plan(["readonly", "/"]), "is outside the pod's root"),
+            (plan(["overlay", target, "relative/lower", "overlay/a/upper", "overlay/a/work"]), "lower layer \"relative/lower\" is not a clean absolute path"),
+            (plan(["overlay", target, "/", "overlay/a/upper", "overlay/a/work"]), "lower layer \"/\""),
+            (plan(["overlay", target, "/t/rootfs", "/abs/upper", "overlay/a/work"]), #"path "/abs/upper" is not relative to the pod"#),
+            (plan(["overlay", target, "/t/rootfs", "overlay/a/upper", "overlay/../../work"]), "is not clean"),
+            (plan(["overlay", "overlay/a", "/t/rootfs", "overlay/a/upper", "overlay/a/work"]), "is outside the pod's root"),
+            (plan(["readonly", "/"]), "is not relative to the pod"),
             (plan(["frobnicate", "x"]), #"unknown keyword "frobnicate""#),
             (plan([], app: ["app", "a", "approot", "/", "exec", "1", "/bin/sh", "end"]), #"approot "/" is not"#),
             (
@@ -136,7 +153,10 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
                     ]), #"unknown keyword "mount" in app a"#
             ),
             (plan([], app: app + ["mount"]), "data after end"),
-            (tokens("version", "1", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
+            (tokens("version", "2", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
+            (tokens("version", "2", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
+            (tokens("version", "2", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
+            (tokens("version", "1", "root", root, "end"), #"unsupported version "1""#),
             (Array(plan([]).dropLast()), "does not end with a NUL"),
             (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "9", "/bin/sh", "end"]), "missing token"),
         ]
