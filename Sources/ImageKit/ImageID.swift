@@ -13,6 +13,13 @@ public struct ImageID: Hashable, Sendable, CustomStringConvertible {
         hex = ImageID.hexString(digest)
     }
 
+    /// The ID of `bytes` (their SHA-512), e.g. for rkt's keys of things other than images.
+    public init(sha512Of bytes: [UInt8]) {
+        let hasher = SHA512Hasher()
+        hasher.update(bytes)
+        self.init(digest: hasher.finalize())
+    }
+
     /// Parses the full form, `sha512-` followed by 128 hex digits (upper case accepted).
     public init(parsing text: String) throws(ImageKitError) {
         guard text.hasPrefix(ImageID.algorithmPrefix) else { throw .invalidImageID(text, "wrong key prefix") }

@@ -61,7 +61,7 @@ final class LayerStore {
         guard Sys.exists(base + "/complete"),
             let bytes = try? Sys.readFile(base + "/index", limit: 1 << 30),
             let hash = try? Sys.readFile(base + "/hash", limit: 256),
-            String(decoding: hash, as: UTF8.self) == keyForm(of: bytes),
+            String(decoding: hash, as: UTF8.self) == ImageID(sha512Of: bytes).storeKey,
             let index = LayerIndex.decode(bytes)
         else { return nil }
         return Layer(key: key, path: base, index: index)
@@ -144,7 +144,7 @@ final class LayerStore {
         let index = result.index.encoded()
         try Sys.writeFile(temporary + "/manifest", result.manifest ?? [])
         try Sys.writeFile(temporary + "/index", index)
-        try Sys.writeFile(temporary + "/hash", Array(keyForm(of: index).utf8))
+        try Sys.writeFile(temporary + "/hash", Array(ImageID(sha512Of: index).storeKey.utf8))
         try Sys.syncFileSystem(temporary)
         try Sys.writeFile(temporary + "/complete", [], sync: true)
         return Layer(key: key, path: temporary, index: result.index)

@@ -16,14 +16,14 @@ enum TreeHasher {
     static func hash(tree: String, digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String) throws(RenderError) -> String {
         let hasher = SHA512Hasher()
         let manifest = try Sys.readFile(tree + "/manifest", limit: ImageValidator.manifestLimit)
-        hasher.update(Array("manifest \(keyForm(of: manifest))\n".utf8))
+        hasher.update(Array("manifest \(ImageID(sha512Of: manifest).storeKey)\n".utf8))
         let root = try Sys.openDirectory(tree + "/rootfs")
         defer { close(root) }
         var info = stat()
         guard fstat(root, &info) == 0 else { throw .system(SystemError("stat", tree + "/rootfs")) }
         hasher.update(record([], info, extra: []))
         try walk(root, path: tree + "/rootfs", hasher: hasher, digest: digest)
-        return keyForm(hasher)
+        return ImageID(digest: hasher.finalize()).storeKey
     }
 
     private static func walk(

@@ -79,7 +79,7 @@ public final class TreeStore {
     /// The tree ID of a dependency list: `deps-` + rkt's key form of the SHA-512 of the
     /// comma-joined keys.
     public static func treeID(for images: [ResolvedImage]) -> String {
-        "deps-" + keyForm(of: Array(images.map(\.key).joined(separator: ",").utf8))
+        "deps-" + ImageID(sha512Of: Array(images.map(\.key).joined(separator: ",").utf8)).storeKey
     }
 
     /// The tree ID the image `key` renders to with the dependencies the store has now.

@@ -83,11 +83,8 @@ public struct PodCleaner {
                 throw .system(SystemError("unmount", mountPoint, code: code))
             }
         }
-        do throws(RenderError) {
-            try removeDirectoryTree(pod.path, stayOnDevice: true)
-        } catch {
-            throw .render(error)
-        }
+        // Never into a mount left behind: its contents are not the pod's.
+        try PodError.wrapping { () throws(SystemError) in try Files.removeTree(pod.path, stayOnDevice: true) }
     }
 
     /// Mount points at or below `path` in this process's mount namespace, in mount order.

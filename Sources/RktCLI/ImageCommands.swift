@@ -233,17 +233,3 @@ extension Rkt {
         return nil
     }
 }
-
-extension RktContext {
-    /// A usage problem found after parsing: cobra's `Error:` line and the usage.
-    func usageError(_ message: String) -> Int32 {
-        console.error("Error: \(message)")
-        return usage()
-    }
-
-    /// Missing or extra arguments: the usage on stdout.
-    func usage() -> Int32 {
-        console.out(command.usageText(path: path))
-        return Rkt.failure
-    }
-}

@@ -160,3 +160,17 @@ public enum Rkt {
             return 0
         })
 }
+
+extension RktContext {
+    /// A usage problem found after parsing: cobra's `Error:` line and the usage.
+    func usageError(_ message: String) -> Int32 {
+        console.error("Error: \(message)")
+        return usage()
+    }
+
+    /// Missing or extra arguments: the usage on stdout.
+    func usage() -> Int32 {
+        console.out(command.usageText(path: path))
+        return Rkt.failure
+    }
+}
