@@ -84,7 +84,7 @@ extension Pods {
             defer { world.cleanup() }
 
             for command in [["run", world.image], ["prepare", world.image], ["run-prepared", "x"], ["enter", "x"], ["rm", "x"], ["gc"]] {
-                let process = try Subprocess(
+                let process = try ChildProcess(
                     "/usr/bin/setpriv",
                     [
                         "--reuid=65534", "--regid=65534", "--clear-groups", world.rktPath,

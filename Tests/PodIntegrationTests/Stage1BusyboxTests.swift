@@ -17,14 +17,14 @@ extension Pods {
             let initPID = try #require(pod.initPID, "no init under the supervisor")
 
             func nsenter(_ args: [String]) throws -> RunResult {
-                try Subprocess("/usr/bin/nsenter", ["-m", "-u", "-i", "-p", "-t", String(initPID)] + args, scratch: world.scratch)
+                try ChildProcess("/usr/bin/nsenter", ["-m", "-u", "-i", "-p", "-t", String(initPID)] + args, scratch: world.scratch)
                     .wait(timeout: 30)
             }
 
             let before = try nsenter(["ls", "/"])
             #expect(before.code != 0, "stage1 has no ls before the script: \(before)")
 
-            let install = try Subprocess(script, ["--dir=\(world.data)", String(pod.uuid.prefix(8))], scratch: world.scratch)
+            let install = try ChildProcess(script, ["--dir=\(world.data)", String(pod.uuid.prefix(8))], scratch: world.scratch)
                 .wait(timeout: 60)
             #expect(install.code == 0, "\(install)")
             #expect(

@@ -149,7 +149,7 @@ func preconditionsMet() -> Bool {
 // MARK: - Processes
 
 /// A subprocess whose stdout and stderr go to files (no pipe can fill up and block it).
-final class Subprocess: @unchecked Sendable {
+final class ChildProcess: @unchecked Sendable {
     let process = Process()
     let outPath: String
     let errPath: String
@@ -271,7 +271,7 @@ final class PodWorld: @unchecked Sendable {
     let scratch = Scratch("podtests")
     let data: String
     let image: String
-    private var background: [Subprocess] = []
+    private var background: [ChildProcess] = []
 
     init() throws {
         data = scratch.mkdir("data")
@@ -292,7 +292,7 @@ final class PodWorld: @unchecked Sendable {
         timeout: TimeInterval = 60
     ) -> RunResult {
         do {
-            return try Subprocess(rktPath, arguments(args), scratch: scratch, environment: environment, stdin: stdin)
+            return try ChildProcess(rktPath, arguments(args), scratch: scratch, environment: environment, stdin: stdin)
                 .wait(timeout: timeout)
         } catch {
             return RunResult(code: -1, out: "", err: "cannot start rkt: \(error)\n")
@@ -304,7 +304,7 @@ final class PodWorld: @unchecked Sendable {
     /// Runs `rkt ARGS` as written, without the default global flags.
     func rktAsWritten(_ args: [String], timeout: TimeInterval = 60) -> RunResult {
         do {
-            return try Subprocess(rktPath, args, scratch: scratch).wait(timeout: timeout)
+            return try ChildProcess(rktPath, args, scratch: scratch).wait(timeout: timeout)
         } catch {
             return RunResult(code: -1, out: "", err: "cannot start rkt: \(error)\n")
         }
@@ -314,8 +314,8 @@ final class PodWorld: @unchecked Sendable {
     func start(
         _ args: [String], environment: [String: String]? = nil, stdin: FileHandle? = FileHandle.nullDevice,
         stdout: FileHandle? = nil, stderr: FileHandle? = nil
-    ) throws -> Subprocess {
-        let process = try Subprocess(
+    ) throws -> ChildProcess {
+        let process = try ChildProcess(
             rktPath, arguments(args), scratch: scratch, environment: environment,
             stdin: stdin, stdout: stdout, stderr: stderr)
         background.append(process)
@@ -374,7 +374,7 @@ final class PodWorld: @unchecked Sendable {
 
 struct RunningPod {
     let uuid: String
-    let process: Subprocess
+    let process: ChildProcess
     let world: PodWorld
 
     func status() -> RunResult { world.rkt(["status", uuid]) }
