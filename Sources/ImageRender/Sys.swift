@@ -73,15 +73,6 @@ enum Sys {
         try RenderError.wrapping { () throws(SystemError) in try Files.removeTree(path, stayOnDevice: stayOnDevice) }
     }
 
-    /// The names in the directory open as `fd` (not `.`/`..`), sorted by bytes.
-    static func directoryNames(_ fd: Int32, path: String) throws(RenderError) -> [[UInt8]] {
-        do {
-            return try DirectoryWalk.names(in: fd, path: path)
-        } catch {
-            throw .system(SystemError("open", path, code: error.code))
-        }
-    }
-
     /// The directory names under `path` as text (for the store's own directories).
     static func listDirectory(_ path: String) -> [String] {
         (try? Files.sortedNames(path)) ?? []

@@ -142,12 +142,6 @@ public final class TemporaryFile {
         try Files.writeAll(fd, bytes, path: procPath)
     }
 
-    /// Empties the file and rewinds it.
-    public func truncate() {
-        _ = ftruncate(fd, 0)
-        lseek(fd, 0, SEEK_SET)
-    }
-
     /// The whole content (more than `limit` bytes: EFBIG), read from offset 0.
     public func contents(limit: Int) throws(SystemError) -> [UInt8] {
         guard size <= Int64(limit) else { throw SystemError("read", procPath, code: EFBIG) }

@@ -16,11 +16,4 @@ public final class FileDescriptor {
         guard fd >= 0 else { throw SystemError("open", path) }
         return FileDescriptor(adopting: fd)
     }
-
-    /// The file's status.
-    public func status(path: String) throws(SystemError) -> stat {
-        var info = stat()
-        guard fstat(raw, &info) == 0 else { throw SystemError("stat", path) }
-        return info
-    }
 }

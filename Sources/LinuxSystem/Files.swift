@@ -112,7 +112,7 @@ public enum Files {
     /// Empties the directory open as `fd` (not crossing into another `device` when given),
     /// at any depth, without recursion. Directories an image made unwritable are opened up
     /// first; root never changes a mode by name, where a link could stand.
-    public static func removeContents(of fd: Int32, path: String, device: dev_t? = nil) throws(SystemError) {
+    private static func removeContents(of fd: Int32, path: String, device: dev_t? = nil) throws(SystemError) {
         func describe(_ entry: DirectoryWalk.Entry) -> String { path + "/" + String(decoding: entry.relative, as: UTF8.self) }
         let isRoot = geteuid() == 0
         fchmod(fd, 0o700)
