@@ -19,7 +19,7 @@ let package = Package(
         // to become an app's: signal reset, capability limits, dying by a child's signal.
         .target(name: "CPodCommon"),
         // The one shim for Linux calls Swift cannot reach directly.
-        .target(name: "CLinux", dependencies: ["CPodCommon"]),
+        .target(name: "CLinux", dependencies: ["CPodCommon", "CRootPath"]),
         // Paths resolved inside a root directory without following a link out of it (fd by
         // fd, no magic links): every file stage0 or stage1 creates or mounts in a pod.
         .target(name: "CRootPath"),

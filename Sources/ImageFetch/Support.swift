@@ -4,12 +4,9 @@ import ImageKit
 import LinuxSystem
 
 enum Paths {
-    /// Go's `filepath.Abs`.
+    /// Go's `filepath.Abs` (the path itself if there is no current directory).
     static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return GoPath.clean(path) }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let cwd = getcwd(&buffer, buffer.count) != nil ? stringFromCBuffer(buffer) : "/"
-        return GoPath.clean(cwd + "/" + path)
+        (try? Files.absolute(path)) ?? path
     }
 
     static func isRegularFile(_ path: String) -> Bool {

@@ -226,13 +226,7 @@ public final class TreeStore {
     /// rkt's checks on an output directory: an existing one needs `overwrite` and is
     /// removed (never `/`). Missing parents are created. Returns the absolute path.
     private func prepareOutput(_ dir: String, overwrite: Bool) throws(RenderError) -> String {
-        var absolute = dir
-        if !dir.hasPrefix("/") {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            guard getcwd(&buffer, buffer.count) != nil else { throw .system(SystemError("getcwd", dir)) }
-            absolute = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + dir
-        }
-        absolute = GoPath.clean(absolute)
+        let absolute = try RenderError.wrapping { () throws(SystemError) in try Files.absolute(dir) }
         if Sys.exists(absolute) {
             guard overwrite else { throw .outputExists }
             if absolute == "/" || Self.realPath(absolute) == "/" { throw .refusingRootFilesystem }

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import GoCompat
 
 /// The file helpers every module needs, written once: whole-file reads and writes,
 /// `mkdir -p`, sorted listings, temporary directories and a removal that follows no link.
@@ -156,5 +157,13 @@ public enum Files {
     public static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
+    }
+
+    /// `path` made absolute against the current directory and cleaned (Go's `filepath.Abs`).
+    public static func absolute(_ path: String) throws(SystemError) -> String {
+        if path.hasPrefix("/") { return GoPath.clean(path) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { throw SystemError("getcwd", path) }
+        return GoPath.clean(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path)
     }
 }

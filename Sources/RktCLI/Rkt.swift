@@ -65,8 +65,8 @@ public enum Rkt {
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
         subcommands: [
-            catManifestCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
-            removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, versionCommand,
+            bindCommand, catManifestCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
+            removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, unbindCommand, versionCommand,
         ])
 
     /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
