@@ -114,12 +114,12 @@ int main(int argc, char **argv) {
 
     int master = plan.console ? recv_fd(sv[0]) : -1;  // -1: the init failed before sending it
     if (master >= 0) {
-        console_start(master);
+        pod_console_start(master);
         // The init starts the apps once the pty has its size.
         if (write(sv[0], "", 1) != 1 && debug)
             fprintf(stderr, "stage1: the init is gone\n");
     }
-    int status = supervise(pid, sigfd, master);
+    int status = pod_console_relay(pid, sigfd, master);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);

@@ -97,13 +97,4 @@ _Noreturn void pod_init(struct plan *plan, int sock);
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
 
-// Supervisor side of the console: puts the terminal on stdin (if any) in raw
-// mode until exit and gives the pty its window size.
-void console_start(int master);
-
-// The supervisor's loop: relays stdin/stdout to `master`
-// (may be -1 if the init died before sending it) until the init `pid` ends;
-// forwards stop signals read from `sigfd`. Returns the init's wait status.
-int supervise(pid_t pid, int sigfd, int master);
-
 #endif
