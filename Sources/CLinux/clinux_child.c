@@ -27,7 +27,8 @@ _Noreturn void child_report(int fd, int step) {
     _exit(127);
 }
 
-int child_run(void (*body)(const void *, int), const void *arg, int spawn_step, int *failed_step) {
+int child_run(void (*body)(const void *, int), const void *arg, int spawn_step, int *failed_step,
+              volatile sig_atomic_t *child_pid) {
     *failed_step = spawn_step;
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -39,6 +40,8 @@ int child_run(void (*body)(const void *, int), const void *arg, int spawn_step, 
         _exit(127);
     }
     int result = 0, error = errno;
+    if (child_pid && pid > 0)
+        *child_pid = pid;
     close(pipefd[1]);
     if (pid < 0)
         result = -error;
@@ -60,6 +63,8 @@ int child_run(void (*body)(const void *, int), const void *arg, int spawn_step, 
         else
             result = status;
     }
+    if (child_pid)
+        *child_pid = 0;
     close(pipefd[0]);
     return result;
 }

@@ -4,6 +4,7 @@
 #ifndef CLINUX_CHILD_H
 #define CLINUX_CHILD_H
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -17,7 +18,10 @@ _Noreturn void child_report(int fd, int step);
 /// child_report(errfd, ...), or execs, or exits. Waits for it. Returns its wait
 /// status, or -errno with `*failed_step` set (`spawn_step` for pipe, fork and wait).
 /// End of file on the pipe (every copy of `errfd` closed) means "no failure".
-int child_run(void (*body)(const void *, int), const void *arg, int spawn_step, int *failed_step);
+/// `child_pid`, if not NULL, gets the child's pid while it runs (for a signal
+/// handler), 0 before and after.
+int child_run(void (*body)(const void *, int), const void *arg, int spawn_step, int *failed_step,
+              volatile sig_atomic_t *child_pid);
 
 /// Joins the namespaces of the pod whose init is `pid`: with `all`, its ipc, uts,
 /// net, pid and mount namespaces (the pid namespace applies to children), else its

@@ -63,7 +63,7 @@ int clinux_pod_enter(const struct clinux_enter_spec *spec, int *failed_step) {
     struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
     sigaction(SIGINT, &ignore, &old_int);
     sigaction(SIGQUIT, &ignore, &old_quit);
-    int result = child_run(enter_pod, spec, CLINUX_ENTER_STEP_SPAWN, failed_step);
+    int result = child_run(enter_pod, spec, CLINUX_ENTER_STEP_SPAWN, failed_step, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
     return result;
@@ -151,10 +151,10 @@ static int child_result(int status) {
 int clinux_pod_bind(const struct clinux_bind_spec *spec, int *failed_step) {
     struct bind_args args = {
         .pid = spec->pid, .spec = spec, .destination = spec->destination, .approot = spec->approot};
-    return child_result(child_run(bind_in_pod, &args, CLINUX_BIND_STEP_SPAWN, failed_step));
+    return child_result(child_run(bind_in_pod, &args, CLINUX_BIND_STEP_SPAWN, failed_step, NULL));
 }
 
 int clinux_pod_unbind(int pid, const char *destination, const char *approot, int *failed_step) {
     struct bind_args args = {.pid = pid, .destination = destination, .approot = approot};
-    return child_result(child_run(unbind_in_pod, &args, CLINUX_BIND_STEP_SPAWN, failed_step));
+    return child_result(child_run(unbind_in_pod, &args, CLINUX_BIND_STEP_SPAWN, failed_step, NULL));
 }

@@ -140,11 +140,7 @@ public struct PodPreparer {
         } catch {
             throw .store(error)
         }
-        guard let os = manifest.label("os") else { throw .invalid("missing os label in the image manifest") }
-        guard let arch = manifest.label("arch") else { throw .invalid("missing arch label in the image manifest") }
-        if let error = Label.validationError(manifest.labels) { throw .invalid(error) }
-        guard os == "linux" else { throw .invalid("bad os \(goQuote(os))") }
-        guard arch == Self.hostArch else { throw .invalid("bad arch \(goQuote(arch))") }
+        try Self.checkPlatform(manifest)
         let nameText = request.name ?? String(manifest.name.value.split(separator: "/").last ?? "app")
         let name: ACName
         do throws(ManifestError) {
@@ -193,6 +189,15 @@ public struct PodPreparer {
             name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
             mounts: request.mounts)
         return (runtimeApp, runtime, tree)
+    }
+
+    /// Whether an image runs here: os and arch labels present, valid, and this machine's.
+    static func checkPlatform(_ manifest: ImageManifest) throws(PodError) {
+        guard let os = manifest.label("os") else { throw .invalid("missing os label in the image manifest") }
+        guard let arch = manifest.label("arch") else { throw .invalid("missing arch label in the image manifest") }
+        if let error = Label.validationError(manifest.labels) { throw .invalid(error) }
+        guard os == "linux" else { throw .invalid("bad os \(goQuote(os))") }
+        guard arch == Self.hostArch else { throw .invalid("bad arch \(goQuote(arch))") }
     }
 
     /// appc's arch label for this machine.

@@ -73,19 +73,7 @@ public struct PodRunner {
         let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
         var pod = PodRequest(stage1Binary: try Self.stage1Binary(request.stage1Path))
         for image in request.images {
-            let record: ImageRecord
-            do {
-                record =
-                    image.reference.hasPrefix("sha512-")
-                    ? try store.record(idPrefix: image.reference)
-                    : try fetcher.fetch(image.reference, signature: image.signature)
-            } catch let error as FetchError {
-                throw .fetch(error)
-            } catch let error as StoreError {
-                throw .store(error)
-            } catch {
-                throw .invalid("\(error)")
-            }
+            let record = try Self.record(image.reference, signature: image.signature, store: store, fetcher: fetcher)
             var app = image.app
             app.imageKey = record.key
             pod.apps.append(app)
@@ -106,6 +94,49 @@ public struct PodRunner {
             }
         }
         return (prepared, lock)
+    }
+
+    /// The stored image `reference` names, as `rkt run` takes it: an image ID (prefix), or
+    /// what the fetcher takes (a file, a URL, a name), fetched per the pull policy.
+    static func record(_ reference: String, signature: String?, store: ImageStore, fetcher: Fetcher) throws(PodError) -> ImageRecord {
+        do {
+            return reference.hasPrefix(ImageID.algorithmPrefix)
+                ? try store.record(idPrefix: reference)
+                : try fetcher.fetch(reference, signature: signature)
+        } catch let error as FetchError {
+            throw .fetch(error)
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// A tools image (`rkt debug --image`): in the store (fetched as `rkt run` would),
+    /// checked for this machine, and rendered with its dependencies.
+    public func renderedImage(_ reference: String, fetch options: FetchOptions) throws(PodError) -> (ImageManifest, RenderedTree) {
+        let store: ImageStore
+        do {
+            store = try ImageStore(directory: pods.dataDirectory)
+        } catch {
+            throw .store(error)
+        }
+        let log = self.log
+        let fetcher = Fetcher(store: store, options: options, log: { log($0) }, stdout: { _ in })
+        let record = try Self.record(reference, signature: nil, store: store, fetcher: fetcher)
+        let manifest: ImageManifest
+        do throws(StoreError) {
+            manifest = try store.manifest(record.key)
+        } catch {
+            throw .store(error)
+        }
+        try PodPreparer.checkPlatform(manifest)
+        let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
+        do throws(RenderError) {
+            return (manifest, try trees.render(key: record.key))
+        } catch {
+            throw .render(error)
+        }
     }
 
     /// `--pod-manifest`: its apps (by image ID, as rkt requires) and volumes replace the request's.

@@ -1,4 +1,6 @@
+import Foundation
 import Glibc
+import ImageFetch
 import PodKit
 
 extension Rkt {
@@ -13,6 +15,50 @@ extension Rkt {
     static let unbindCommand = RktCommand(
         name: "unbind", summary: "Unmount what rkt bind mounted in a running pod", usage: "UUID DESTINATION",
         run: { context in unbind(context) })
+
+    static let debugCommand = RktCommand(
+        name: "debug", summary: "Debug an app of a running pod with a tools image, without restarting it",
+        usage: "UUID [--app=NAME] [--image=IMAGE] [--user=UID[:GID]] [--chroot] [-- CMD [ARG...]]",
+        flags: [
+            .string("app", "name of the app to debug within the specified pod"),
+            .string("image", "tools image (a file, an image ID or a name, as rkt run takes it; default \(PodDebug.defaultToolsImage) from the store)"),
+            .string("user", "run the session as UID[:GID] (default root)"),
+            .bool("chroot", "the session's root is the app's, with the tools under \(PodDebug.toolsDirectory) (static tools only)"),
+        ],
+        run: { context in debug(context) })
+
+    private static func debug(_ context: RktContext) -> Int32 {
+        let flags = context.flags
+        guard let uuid = flags.arguments.first, flags.arguments.count == 1 else { return context.usage() }
+        guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
+        guard let insecure = insecureOptions(context) else { return context.usage() }
+        var fetch = FetchOptions(
+            insecure: insecure, pullPolicy: .new, signature: nil,
+            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+            debug: context.debug, progress: isatty(2) == 1)
+        fetch.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+        var request = PodDebug.Request(fetch: fetch)
+        request.app = flags.string("app").isEmpty ? nil : flags.string("app")
+        request.image = flags.string("image").isEmpty ? nil : flags.string("image")
+        request.mode = flags.bool("chroot") ? .appRoot : .toolsRoot
+        request.command = flags.passThrough.first == "--" ? Array(flags.passThrough.dropFirst()) : flags.passThrough
+        request.term = ProcessInfo.processInfo.environment["TERM"]
+        let user = flags.string("user")
+        if !user.isEmpty {
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let uid = UInt32(parts[0]), let gid = parts.count == 2 ? UInt32(parts[1]) : uid else {
+                return context.fail("--user=\(user): expected UID or UID:GID (numbers)")
+            }
+            request.user = (uid, gid)
+        }
+        let pods = PodStore(dataDirectory: context.dataDirectory)
+        do throws(PodError) {
+            let pod = try runningPod(uuid, pods: pods)
+            return try PodDebug.run(request, pod: pod, pods: pods, log: { context.console.error($0) })
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
 
     /// `machinectl bind` for our pods: DESTINATION is a path in the pod's stage1 root
     /// (`/opt/stage2/APP/rootfs/tools`), as the guide writes it.

@@ -228,6 +228,10 @@ extension Rkt {
                 if let code = pod.exitCode(app: name) { lines.append("app-\(name)=\(code)") }
             }
         }
+        // Ours, past rkt: a pod that was debugged says so, with its open sessions.
+        let debugged = PodDebug.status(of: pod)
+        if let time = debugged.debuggedAt { lines.append("debugged=\(GoFormats.timestamp(nanoseconds: time))") }
+        for session in debugged.sessions { lines.append("debug-session=\(session.id) app=\(session.app) pid=\(session.pid)") }
         context.console.out(lines.joined(separator: "\n") + "\n")
         return 0
     }

@@ -65,7 +65,7 @@ public enum Rkt {
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
         subcommands: [
-            bindCommand, catManifestCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
+            bindCommand, catManifestCommand, debugCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
             removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, unbindCommand, versionCommand,
         ])
 

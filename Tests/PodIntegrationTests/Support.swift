@@ -326,10 +326,10 @@ final class PodWorld: @unchecked Sendable {
     /// until `rkt status` says running with a pid. Throws (with rkt's output) otherwise.
     func startPod(
         runFlags: [String] = [], appFlags: [String] = ["--exec", "/bin/sleep", "--", "30"],
-        more: [String] = []
+        more: [String] = [], image: String? = nil
     ) throws -> RunningPod {
         let uuidFile = scratch.file("uuid-\(scratch.next())")
-        let process = try start(["run", "--uuid-file-save=\(uuidFile)"] + runFlags + [image] + appFlags + more)
+        let process = try start(["run", "--uuid-file-save=\(uuidFile)"] + runFlags + [image ?? self.image] + appFlags + more)
         var uuid = ""
         var status = RunResult(code: -1, out: "", err: "")
         let up = poll(timeout: 30) {
