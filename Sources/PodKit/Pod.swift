@@ -100,6 +100,17 @@ public struct Pod: Sendable {
             .map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Where stage0 notes the `--debug-image` tree of an app (in `appsinfo/NAME/`).
+    static let debugTreeFile = "debugTreeStoreID"
+
+    /// The tree store IDs app `name` runs from, top layer first: its image's, then a
+    /// `--debug-image`'s.
+    public func treeStoreIDs(app name: String) -> [String] {
+        let debugTree = (try? FileSystem.readFile(path + "/appsinfo/" + name + "/" + Self.debugTreeFile, limit: 4096))
+            .map { String(decoding: $0, as: UTF8.self) }
+        return [treeStoreID(app: name), debugTree].compactMap { $0 }
+    }
+
     /// Creation time (mtime of `pod-created`), nanoseconds since the epoch; 0 if unknown.
     public var createdAt: Int64 { Pod.mtime(path + "/pod-created") }
 

@@ -44,6 +44,8 @@ public struct PodRequest: Sendable {
     public var uuid: String?
     public var stage1Binary: String
     public var caps: (retain: [String]?, remove: [String]?) = (nil, nil)
+    /// `--debug-image`: a stored image rendered below every app's own files.
+    public var debugImageKey: String?
 
     public init(stage1Binary: String) { self.stage1Binary = stage1Binary }
 }
@@ -72,13 +74,14 @@ public struct PodPreparer {
         var runtimeApps: [RuntimeApp] = []
         var names: Set<String> = []
         var volumes = request.volumes
+        let debugTree = try request.debugImageKey.map { (key) throws(PodError) in try debugImageTree(key) }
         for app in request.apps {
             let (runtimeApp, runtime, tree) = try prepareApp(app, request: request, pod: pod)
             guard names.insert(runtime.name).inserted else {
                 throw .invalid("error setting up stage0: error: multiple apps with name \(runtime.name)")
             }
             runtimeApps.append(runtimeApp)
-            try writeAppFiles(pod: pod, runtime: runtime, tree: tree)
+            try writeAppFiles(pod: pod, runtime: runtime, tree: tree, debugTree: debugTree)
             for mount in runtime.mounts where !volumes.contains(where: { $0.name.value == mount.volume }) {
                 volumes.append(try implicitVolume(mount, pod: pod, tree: tree))
             }
@@ -224,12 +227,30 @@ public struct PodPreparer {
         }
     }
 
-    private func writeAppFiles(pod: Pod, runtime: AppRuntime, tree: RenderedTree) throws(PodError) {
+    /// `--debug-image`'s tree: checked for this machine and rendered with its dependencies.
+    private func debugImageTree(_ key: String) throws(PodError) -> RenderedTree {
+        let manifest: ImageManifest
+        do throws(StoreError) {
+            manifest = try store.manifest(key)
+        } catch {
+            throw .store(error)
+        }
+        try Self.checkPlatform(manifest)
+        debug("Loading debug image \(key)")
+        do throws(RenderError) {
+            return try trees.render(key: key)
+        } catch {
+            throw .render(error)
+        }
+    }
+
+    private func writeAppFiles(pod: Pod, runtime: AppRuntime, tree: RenderedTree, debugTree: RenderedTree?) throws(PodError) {
         let info = pod.path + "/appsinfo/" + runtime.name
         try PodFiles.makeDirectories(info)
         debug("Writing image manifest")
         try copy(tree.path + "/manifest", to: info + "/manifest")
         try PodFiles.write(Data(tree.id.utf8), to: info + "/treeStoreID")
+        if let debugTree { try PodFiles.write(Data(debugTree.id.utf8), to: info + "/" + Pod.debugTreeFile) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let json = try? encoder.encode(runtime) else { throw .invalid("cannot encode app \(runtime.name)") }

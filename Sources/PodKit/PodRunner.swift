@@ -44,6 +44,8 @@ public struct PodRunner {
         public var stage1Path = ""
         /// `--uuid-file-save`.
         public var uuidFile = ""
+        /// `--debug-image`: what `rkt run` takes; its files go below every app's own.
+        public var debugImage: String?
         public var fetch: FetchOptions
 
         public init(fetch: FetchOptions) { self.fetch = fetch }
@@ -77,6 +79,9 @@ public struct PodRunner {
             var app = image.app
             app.imageKey = record.key
             pod.apps.append(app)
+        }
+        if let reference = request.debugImage {
+            pod.debugImageKey = try Self.record(reference, signature: nil, store: store, fetcher: fetcher).key
         }
         pod.volumes = request.volumes
         pod.mounts = request.mounts

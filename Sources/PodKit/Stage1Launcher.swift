@@ -39,14 +39,17 @@ public struct Stage1Launcher {
         let runtimes = try Self.runtimes(of: pod)
         guard !runtimes.isEmpty else { throw .invalid("pod \(goQuote(pod.uuid)) has no apps") }
         if options.interactive && runtimes.count > 1 { throw .invalid("interactive option only supports pods with one app") }
-        var trees: [String: String] = [:]
+        var trees: [String: [String]] = [:]
         for app in runtimes {
-            guard let id = pod.treeStoreID(app: app.name) else { throw .invalid("pod \(goQuote(pod.uuid)): no tree for app \(app.name)") }
-            let rootfs = pods.dataDirectory + "/cas/tree/" + id + "/rootfs"
-            guard access(rootfs, F_OK) == 0 else {
-                throw .invalid("the rendered image of app \(goQuote(app.name)) is gone (\(id)); prepare the pod again")
+            let ids = pod.treeStoreIDs(app: app.name)
+            guard !ids.isEmpty else { throw .invalid("pod \(goQuote(pod.uuid)): no tree for app \(app.name)") }
+            trees[app.name] = try ids.map { (id) throws(PodError) in
+                let rootfs = pods.dataDirectory + "/cas/tree/" + id + "/rootfs"
+                guard access(rootfs, F_OK) == 0 else {
+                    throw .invalid("the rendered image of app \(goQuote(app.name)) is gone (\(id)); prepare the pod again")
+                }
+                return rootfs
             }
-            trees[app.name] = rootfs
         }
         // The plan names places in the pod relative to it, so it is made before the pod
         // moves to run/, and a bad volume or tree fails before the pod moves.
@@ -70,7 +73,8 @@ public struct Stage1Launcher {
         let terminal = isatty(0) == 1
         let consoleApp = options.interactive && terminal ? runtimes[0].name : nil
         let etc = try etcFiles(pod, options: options)
-        let facts = try HostFacts.probe(trees: trees, volumes: volumes)
+        // The app's own files decide what stage1 adds to them (/etc/mtab, /etc/hosts).
+        let facts = try HostFacts.probe(trees: trees.compactMapValues(\.first), volumes: volumes)
         let plan = try Stage1Plan.make(
             uuid: pod.uuid, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
             options: options, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null,

@@ -117,18 +117,19 @@ public struct Stage1Plan {
     }
 
     /// The plan for `pod` with `apps`, run with `options`. `trees` maps an app name to the
-    /// rendered rootfs its overlay uses as lower layer; `volumes` a volume name to its host
+    /// rendered rootfs its overlay uses as lower layers, top first (the app's image, then
+    /// a `--debug-image`'s); `volumes` a volume name to its host
     /// source (and read-only, recursive flags). Pure: what it needs to know of the host and
     /// the images comes in `facts` (`HostFacts.probe` looks), so the same inputs always
     /// give the same plan.
     public static func make(
-        uuid: String, apps: [AppRuntime], trees: [String: String], volumes: [String: VolumeSource],
+        uuid: String, apps: [AppRuntime], trees: [String: [String]], volumes: [String: VolumeSource],
         etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, consoleApp: String?,
         stdin: Stdin, facts: HostFacts
     ) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = PodPath.stage1Rootfs
-        try plan.record("version", ["2"])
+        try plan.record("version", ["3"])
         try plan.record("root", [root])
         try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + uuid : options.hostname])
         try plan.record("net", [options.network.rawValue])
@@ -137,10 +138,10 @@ public struct Stage1Plan {
         try plan.mount("proc", root + "/proc", "proc", nosuid | nodev | noexec)
         for app in apps {
             plan.app = app.name
-            guard let tree = trees[app.name] else { throw .invalid("no rendered tree for app \(goQuote(app.name))") }
+            guard let layers = trees[app.name], !layers.isEmpty else { throw .invalid("no rendered tree for app \(goQuote(app.name))") }
             let target = PodPath.appRootfs(app.name)
             let overlay = PodPath.overlay(app.name)
-            try plan.record("overlay", [target, tree, overlay.upper, overlay.work])
+            try plan.record("overlay", [target, overlay.upper, overlay.work, String(layers.count)] + layers)
             let image = facts.images[app.name] ?? ImageFacts()
             // As rkt's stage0: an image with /etc but no mtab gets /etc/mtab -> ../proc/self/mounts.
             if image.hasEtcDirectory, !image.hasEtcMtab {

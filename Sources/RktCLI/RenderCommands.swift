@@ -75,7 +75,7 @@ extension Rkt {
                 let pods = PodStore(dataDirectory: context.dataDirectory)
                 var referenced: Set<String> = []
                 for pod in pods.pods(in: PodFolder.allCases) {
-                    for name in pod.appNames() { if let id = pod.treeStoreID(app: name) { referenced.insert(id) } }
+                    for name in pod.appNames() { referenced.formUnion(pod.treeStoreIDs(app: name)) }
                 }
                 for id in trees.removeTrees(except: referenced) {
                     context.console.error("gc: removed treestore \(goQuote(id))")

@@ -38,6 +38,7 @@ extension Rkt {
         .list("port", "ports to expose on the host (accepted; the pod shares the host's network)"),
         .list("user-annotation", "pod-level user annotations (accepted)"),
         .list("user-label", "pod-level user labels (accepted)"),
+        .string("debug-image", "a tools image whose files every app gets below its own, at run time (the app's image is not changed)"),
     ]
 
     /// Flags only `run` and `run-prepared` take.
@@ -217,7 +218,7 @@ extension Rkt {
                 let podOnly: Set<String> = [
                     "pod-manifest", "interactive", "net", "no-overlay", "uuid-file-save", "quiet",
                     "hostname", "dns", "dns-search", "dns-opt", "dns-domain", "hosts-entry",
-                    "mds-register", "ipc", "stage1-path", "pull-policy", "inherit-env",
+                    "mds-register", "ipc", "stage1-path", "pull-policy", "inherit-env", "debug-image",
                 ]
                 let globals = Set(globalFlags.map(\.name))
                 if !apps.isEmpty || !merged.given.subtracting(podOnly).subtracting(globals).isEmpty {
@@ -287,6 +288,7 @@ extension Rkt {
         request.caps = (capsList("caps-retain"), capsList("caps-remove"))
         request.stage1Path = flags.string("stage1-path")
         request.uuidFile = flags.string("uuid-file-save")
+        request.debugImage = flags.string("debug-image").isEmpty ? nil : flags.string("debug-image")
         return request
     }
 }

@@ -7,7 +7,7 @@
 // the pod are relative to the pod directory (stage1's working directory when it
 // starts, or the `base` given to plan_parse) and made absolute as they are read:
 // the plan names no place the pod will have, only places in it.
-//   version 2                        first
+//   version 3                        first
 //   root PATH                        second: the stage1 rootfs, in the pod (stage1/rootfs)
 //   Global records, before the first `app`:
 //   hostname NAME                    empty: keep the host's
@@ -17,9 +17,12 @@
 //   mount SRC TARGET FSTYPE FLAGS DATA MK
 //                                    mount(2); FLAGS decimal MS_* bits; MK d:
 //                                    mkdir -p TARGET, f: create it, -: nothing
-//   overlay TARGET LOWER UPPER WORK  an overlay mount at TARGET: LOWER a clean
-//                                    absolute host path (the rendered image),
-//                                    UPPER and WORK in the pod; made with mkdir -p
+//   overlay TARGET UPPER WORK N LOWER...
+//                                    an overlay mount at TARGET: N (1..500)
+//                                    lower layers, top first, clean absolute
+//                                    host paths (the rendered image; a debug
+//                                    image's below it), UPPER and WORK in the
+//                                    pod; made with mkdir -p
 //   mknod PATH MODE MAJOR MINOR      MODE octal, file type bits included
 //   symlink TARGET PATH
 //   readonly TARGET                  the mount at TARGET and every mount below
@@ -352,24 +355,36 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
         bad("unknown keyword \"%s\" in app %s", kw, app->name);
 }
 
-// `overlay TARGET LOWER UPPER WORK`: the options string is made here, escaped.
+// The most lower layers an overlay takes (overlayfs' own limit).
+#define OVERLAY_MAX_LOWERS 500
+
+// `overlay TARGET UPPER WORK N LOWER...`: the options string is made here, escaped.
 static void parse_overlay(struct parser *ps, struct plan *plan, const char *kw) {
     struct step *s = new_step(plan, STEP_MOUNT);
     s->target = pod_tok(ps, plan, kw);
-    const char *lower = tok(ps, kw);
-    if (!plan_path_is_clean(lower) || !strcmp(lower, "/"))
-        bad("\"overlay\": lower layer \"%s\" is not a clean absolute path", lower);
     const char *upper = pod_path_tok(ps, plan, kw), *work = pod_path_tok(ps, plan, kw);
-    static const char *const keys[] = {"lowerdir=", ",upperdir=", ",workdir="};
-    const char *paths[] = {lower, upper, work};
-    size_t n = 1;
-    for (int i = 0; i < 3; i++)
-        n += strlen(keys[i]) + overlay_escape(NULL, paths[i]);
-    char *data = own(plan, malloc(n)), *p = data;
-    for (int i = 0; i < 3; i++) {
-        p = stpcpy(p, keys[i]);
-        p += overlay_escape(p, paths[i]);
+    size_t lowers = count(ps, kw);
+    if (lowers == 0 || lowers > OVERLAY_MAX_LOWERS)
+        bad("\"overlay\": %zu lower layers (1 to %d)", lowers, OVERLAY_MAX_LOWERS);
+    // Checked and measured first, then copied: nothing allocated before a failure.
+    struct parser probe = *ps;
+    size_t n = strlen("lowerdir=,upperdir=,workdir=") + overlay_escape(NULL, upper) + overlay_escape(NULL, work) + 1;
+    for (size_t i = 0; i < lowers; i++) {
+        const char *lower = tok(&probe, kw);
+        if (!plan_path_is_clean(lower) || !strcmp(lower, "/"))
+            bad("\"overlay\": lower layer \"%s\" is not a clean absolute path", lower);
+        n += overlay_escape(NULL, lower) + 1;
     }
+    char *data = own(plan, malloc(n)), *p = stpcpy(data, "lowerdir=");
+    for (size_t i = 0; i < lowers; i++) {
+        if (i)
+            *p++ = ':';
+        p += overlay_escape(p, tok(ps, kw));
+    }
+    p = stpcpy(p, ",upperdir=");
+    p += overlay_escape(p, upper);
+    p = stpcpy(p, ",workdir=");
+    p += overlay_escape(p, work);
     *p = 0;
     s->src = "overlay";
     s->fstype = "overlay";
@@ -470,7 +485,7 @@ static void parse(struct parser *ps, struct plan *plan) {
     if (strcmp(tok(ps, "version"), "version"))
         bad("does not start with \"version\"");
     char *v = tok(ps, "version");
-    if (strcmp(v, "2"))
+    if (strcmp(v, "3"))
         bad("unsupported version \"%s\"", v);
     if (strcmp(tok(ps, "root"), "root"))
         bad("\"root\" is not the second record");

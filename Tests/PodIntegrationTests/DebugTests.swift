@@ -191,6 +191,40 @@ extension Pods {
             #expect(target.pod.appPIDs == [target.appPID], "the app lives on")
         }
 
+        /// `--debug-image`: the tools' files below the app's, at run time; the app's
+        /// image, its ID and its file stay as they were.
+        @Test(.timeLimit(.minutes(5)))
+        func debugImageAtRunTime() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let minimal = try shippedImage("minimal-app", in: world.scratch.path)
+            let tools = try shippedImage("debug-tools", in: world.scratch.path)
+            let bytesBefore = FileManager.default.contents(atPath: minimal)
+            let fetchTools = world.rkt("fetch", tools)
+            #expect(fetchTools.code == 0, "\(fetchTools)")
+            let pod = try world.startPod(runFlags: ["--debug-image=example.com/debug-tools"], appFlags: [], image: minimal)
+            let shell = world.rkt("enter", pod.uuid, "sh", "-c", "echo a shell; which strace gdb")
+            #expect(shell.code == 0 && shell.out == "a shell\n/usr/local/bin/strace\n/usr/local/bin/gdb\n", "\(shell)")
+            let own = world.rkt("enter", pod.uuid, "ls", "/bin/minimal-app")
+            #expect(own.code == 0, "the app's own files are on top: \(own)")
+            #expect(FileManager.default.contents(atPath: minimal) == bytesBefore, "the app's image file is untouched")
+            let manifest = world.rkt("cat-manifest", pod.uuid)
+            let images = world.rkt("image", "list", "--fields=id,name", "--no-legend", "--full")
+            let appID = images.outLines.first { $0.contains("example.com/minimal-app") }?.split(separator: "\t").first.map(String.init) ?? "?"
+            #expect(manifest.out.contains("\"id\": \"\(appID.prefix(80))"), "the pod runs the app's own image: \(manifest) \(images)")
+            #expect(!manifest.out.contains("debug-tools"), "the tools are not an app of the pod: \(manifest)")
+
+            // prepare takes it too, and run-prepared keeps it.
+            let prepared = world.rkt("prepare", "--quiet", "--debug-image=example.com/debug-tools", minimal)
+            let uuid = prepared.out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(prepared.code == 0 && !uuid.isEmpty, "\(prepared)")
+            _ = try world.start(["run-prepared", uuid])
+            #expect(poll(timeout: 20) { world.rkt("status", uuid).out.contains("state=running") })
+            let later = world.rkt("enter", uuid, "sh", "-c", "echo prepared")
+            #expect(later.out == "prepared\n", "\(later)")
+        }
+
         @Test(.timeLimit(.minutes(5)))
         func badInput() throws {
             guard preconditionsMet() else { return }

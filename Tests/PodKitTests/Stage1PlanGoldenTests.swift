@@ -47,7 +47,7 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     @Test func oneAppWithDefaults() throws {
         let facts = HostFacts(images: ["busybox": ImageFacts(hasEtcDirectory: true)])
         let plan = try Stage1Plan.make(
-            uuid: uuid, apps: [runtime("busybox")], trees: ["busybox": "/var/lib/rkt/cas/tree/deps-sha512-aa/rootfs"],
+            uuid: uuid, apps: [runtime("busybox")], trees: ["busybox": ["/var/lib/rkt/cas/tree/deps-sha512-aa/rootfs"]],
             volumes: [:], etc: etcFiles(), options: RuntimeOptions(), consoleApp: nil,
             stdin: .null, facts: facts)
         try expectGolden(plan, "one-app-defaults")
@@ -97,8 +97,9 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         let plan = try Stage1Plan.make(
             uuid: uuid, apps: [web, tools],
             trees: [
-                "web": "/var/lib/rkt/cas/tree/deps-sha512-bb/rootfs",
-                "tools": "/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs",
+                "web": ["/var/lib/rkt/cas/tree/deps-sha512-bb/rootfs"],
+                // As with --debug-image: the app's tree, then the tools' below it.
+                "tools": ["/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs", "/var/lib/rkt/cas/tree/deps-sha512-dd/rootfs"],
             ],
             volumes: volumes, etc: etc, options: options, consoleApp: "web", stdin: .inherit,
             facts: facts)
@@ -110,7 +111,7 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     @Test func factsDecide() throws {
         let app = runtime("a", mounts: [AppMount(volume: "v", path: "/v", readOnly: false)])
         let volumes = ["v": VolumeSource(source: "/nowhere", readOnly: false, recursive: false)]
-        let trees = ["a": "/t/rootfs"]
+        let trees = ["a": ["/t/rootfs"]]
         #expect(throws: PodError.invalid(#"volume "v": source "/nowhere": no such file or directory"#)) {
             try Stage1Plan.make(
                 uuid: uuid, apps: [app], trees: trees, volumes: volumes, options: RuntimeOptions(),

@@ -24,11 +24,11 @@ private func app(
 private func makePlan(_ apps: [AppRuntime], volumes: [String: VolumeSource] = [:], in scratch: Scratch)
     throws(PodError) -> Stage1Plan
 {
-    var trees: [String: String] = [:]
-    for app in apps { trees[app.name] = scratch.path }
+    var trees: [String: [String]] = [:]
+    for app in apps { trees[app.name] = [scratch.path] }
     return try Stage1Plan.make(
         uuid: "0c6dd1d1-3f1e-4c8b-9a36-3ad1f9b1e2a4", apps: apps, trees: trees, volumes: volumes, options: RuntimeOptions(),
-        consoleApp: nil, stdin: .null, facts: try HostFacts.probe(trees: trees, volumes: volumes))
+        consoleApp: nil, stdin: .null, facts: try HostFacts.probe(trees: trees.mapValues { $0[0] }, volumes: volumes))
 }
 
 /// `rkt-stage1 --check-plan` on `bytes`, run in `SCRATCH/pod` as stage1 runs in the pod
@@ -106,13 +106,13 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
         let root = "stage1/rootfs"
         let app = ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "end"]
         func plan(_ globals: [String], app appRecords: [String] = app) -> [UInt8] {
-            (["version", "2", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
+            (["version", "3", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
         }
         let target = root + "/opt/stage2/a/rootfs"
         let good = try checkPlan(
             plan([
                 "mount", "proc", root + "/proc", "proc", "14", "", "d",
-                "overlay", target, "/var/lib/rkt/cas/tree/x/rootfs", "overlay/a/upper", "overlay/a/work",
+                "overlay", target, "overlay/a/upper", "overlay/a/work", "2", "/var/lib/rkt/cas/tree/x/rootfs", "/var/lib/rkt/cas/tree/d:e,f/rootfs",
                 "mount", "stage1/rootfs/etc/rkt-hosts", target + "/etc/hosts", "", "4096", "", "f",
             ]), in: scratch)
         #expect(good.code == 0, "\(good.err)")
@@ -132,11 +132,14 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
             (plan(["mount", "/etc/../x", root + "/x", "", "4096", "", "d"]), "bind source \"/etc/../x\" is not a clean path"),
             (plan(["mount", "/etc", root + "/x", "proc", "0", "", "d"]), "of a mount that is not a bind"),
             (plan(["mount", "proc", root + "/x", "pr oc", "0", "", "d"]), "bad file system type"),
-            (plan(["overlay", target, "relative/lower", "overlay/a/upper", "overlay/a/work"]), "lower layer \"relative/lower\" is not a clean absolute path"),
-            (plan(["overlay", target, "/", "overlay/a/upper", "overlay/a/work"]), "lower layer \"/\""),
-            (plan(["overlay", target, "/t/rootfs", "/abs/upper", "overlay/a/work"]), #"path "/abs/upper" is not relative to the pod"#),
-            (plan(["overlay", target, "/t/rootfs", "overlay/a/upper", "overlay/../../work"]), "is not clean"),
-            (plan(["overlay", "overlay/a", "/t/rootfs", "overlay/a/upper", "overlay/a/work"]), "is outside the pod's root"),
+            (plan(["overlay", target, "overlay/a/upper", "overlay/a/work", "1", "relative/lower"]), "lower layer \"relative/lower\" is not a clean absolute path"),
+            (plan(["overlay", target, "overlay/a/upper", "overlay/a/work", "2", "/t/rootfs", "/"]), "lower layer \"/\""),
+            (plan(["overlay", target, "overlay/a/upper", "overlay/a/work", "0"]), "\"overlay\": 0 lower layers (1 to 500)"),
+            (plan(["overlay", target, "overlay/a/upper", "overlay/a/work", "501"] + Array(repeating: "/t", count: 501)), "501 lower layers"),
+            (plan(["overlay", target, "overlay/a/upper", "overlay/a/work", "3", "/t/rootfs", "/u/rootfs"]), #"lower layer "app" is not a clean absolute path"#),
+            (plan(["overlay", target, "/abs/upper", "overlay/a/work", "1", "/t/rootfs"]), #"path "/abs/upper" is not relative to the pod"#),
+            (plan(["overlay", target, "overlay/a/upper", "overlay/../../work", "1", "/t/rootfs"]), "is not clean"),
+            (plan(["overlay", "overlay/a", "overlay/a/upper", "overlay/a/work", "1", "/t/rootfs"]), "is outside the pod's root"),
             (plan(["readonly", "/"]), "is not relative to the pod"),
             (plan(["frobnicate", "x"]), #"unknown keyword "frobnicate""#),
             (plan([], app: ["app", "a", "approot", "/", "exec", "1", "/bin/sh", "end"]), #"approot "/" is not"#),
@@ -153,9 +156,9 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
                     ]), #"unknown keyword "mount" in app a"#
             ),
             (plan([], app: app + ["mount"]), "data after end"),
-            (tokens("version", "2", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
-            (tokens("version", "2", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
-            (tokens("version", "2", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
+            (tokens("version", "3", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
+            (tokens("version", "3", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
+            (tokens("version", "3", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
             (tokens("version", "1", "root", root, "end"), #"unsupported version "1""#),
             (Array(plan([]).dropLast()), "does not end with a NUL"),
             (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "9", "/bin/sh", "end"]), "missing token"),
