@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -52,33 +55,78 @@ static int check(int code, int errfd, int step) {
     return code;
 }
 
-// The tools image as a detached overlay mount (nothing attached on the host):
-// its tree below, the session's upper directory above.
-static int tools_overlay(const struct clinux_debug_spec *s, int errfd) {
+// A detached overlay mount (nothing attached on the host): `lowers` (top first,
+// NULL-terminated) below, `upper` above; `step` is reported on failure. Each lower
+// layer is its own "lowerdir+" (Linux 6.8), which takes any path; older kernels get
+// one "lowerdir" option (fsconfig takes strings of at most 256 bytes).
+static int detached_overlay(const char *const *lowers, const char *upper, const char *work, int step, int errfd) {
     int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", s->tools_lower, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", s->tools_upper, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_SET_STRING, "workdir", s->tools_work, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_TOOLS);
+    if (fs < 0)
+        child_report(errfd, step);
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[0], 0) == 0) {
+        for (size_t i = 1; lowers[i]; i++)
+            if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
+                child_report(errfd, step);
+    } else {
+        size_t n = 1;
+        for (size_t i = 0; lowers[i]; i++)
+            n += pod_overlay_escape(NULL, lowers[i]) + 1;
+        char *option = malloc(n), *p = option;
+        if (!option)
+            child_report(errfd, step);
+        for (size_t i = 0; lowers[i]; i++) {
+            if (i)
+                *p++ = ':';
+            p += pod_overlay_escape(p, lowers[i]);
+        }
+        *p = 0;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", option, 0) < 0)
+            child_report(errfd, step);
+        free(option);
+    }
+    // upperdir and workdir are unescaped by overlayfs.
+    const char *dirs[][2] = {{"upperdir", upper}, {"workdir", work}};
+    for (size_t i = 0; i < 2; i++) {
+        char escaped[2 * 4096 + 1];
+        if (strlen(dirs[i][1]) >= 4096) {
+            errno = ENAMETOOLONG;
+            child_report(errfd, step);
+        }
+        escaped[pod_overlay_escape(escaped, dirs[i][1])] = 0;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, dirs[i][0], escaped, 0) < 0)
+            child_report(errfd, step);
+    }
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        child_report(errfd, step);
     int mount = fsmount(fs, FSMOUNT_CLOEXEC, 0);
     if (mount < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_TOOLS);
+        child_report(errfd, step);
+    close(fs);
+    return mount;
+}
+
+// A new file system `type` (tmpfs, devpts), detached, with the string options in
+// `options` (NULL-terminated key, value pairs; a NULL value sets a flag).
+static int detached_fs(const char *type, const char *const *options, int errfd) {
+    int fs = fsopen(type, FSOPEN_CLOEXEC);
+    if (fs < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    for (const char *const *o = options; o && *o; o += 2)
+        if (fsconfig(fs, o[1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o[0], o[1], 0) < 0)
+            child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    int mount = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+    if (mount < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
     close(fs);
     return mount;
 }
 
 // An empty tmpfs, detached: the root of a session that shows the app's root.
 static int empty_root(int errfd) {
-    int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
-    int mount = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-    if (mount < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
-    close(fs);
-    return mount;
+    static const char *const options[] = {"mode", "0755", NULL};
+    return detached_fs("tmpfs", options, errfd);
 }
 
 // Attaches `tree` (a detached mount) at `path` inside the session's root `root`,
@@ -210,6 +258,90 @@ static void build_root(const struct clinux_debug_spec *s, int tools, int errfd) 
     close(pod);
 }
 
+// Throwaway sessions: the loopback interface of the session's own network
+// namespace, up.
+static void loopback_up(int errfd) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
+    close(fd);
+}
+
+// Throwaway sessions: /dev as stage1 gives an app (a tmpfs with the usual nodes,
+// its own devpts instance, /dev/shm) at `dev` inside `root`.
+static void make_dev(int root, const char *dev, int errfd) {
+    static const char *const dev_options[] = {"mode", "0755", NULL};
+    static const char *const pts_options[] = {"newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL};
+    static const char *const shm_options[] = {"mode", "1777", NULL};
+    attach(detached_fs("tmpfs", dev_options, errfd), root, dev, ROOT_PATH_MKDIR, errfd);
+    int d = check(root_path_open(root, dev, 0), errfd, CLINUX_DEBUG_STEP_ROOT);
+    int fd = openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    static const struct {
+        const char *name;
+        unsigned major, minor;
+    } nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+    mode_t mask = umask(0);
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+        if (mknodat(fd, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0)
+            child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    umask(mask);
+    static const char *const links[][2] = {{"pts/ptmx", "ptmx"},
+                                           {"/proc/self/fd", "fd"},
+                                           {"/proc/self/fd/0", "stdin"},
+                                           {"/proc/self/fd/1", "stdout"},
+                                           {"/proc/self/fd/2", "stderr"}};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (symlinkat(links[i][0], fd, links[i][1]) < 0)
+            child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    attach(detached_fs("devpts", pts_options, errfd), fd, "pts", ROOT_PATH_MKDIR, errfd);
+    attach(detached_fs("tmpfs", shm_options, errfd), fd, "shm", ROOT_PATH_MKDIR, errfd);
+    close(fd);
+    close(d);
+}
+
+// Throwaway sessions, in the session's own namespaces (the first process made
+// them; its children are in the new pid namespace): the app's files (an overlay
+// whose writes are the session's) and the tools, assembled on the mount point,
+// which becomes / (pivot_root; the host's root is detached in this namespace).
+static void build_throwaway_root(const struct clinux_debug_spec *s, int tools, int errfd) {
+    int target = detached_overlay(s->target_layers, s->target_upper, s->target_work, CLINUX_DEBUG_STEP_ROOT, errfd);
+    if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
+    if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
+    loopback_up(errfd);
+    int point = open(s->mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (point < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    int top = s->mode == CLINUX_DEBUG_TOOLS_ROOT ? tools : target;
+    if (move_mount(top, "", point, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    close(top);
+    int root = open(s->mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (root < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    if (s->mode == CLINUX_DEBUG_TOOLS_ROOT)
+        attach(target, root, "target", ROOT_PATH_MKDIR, errfd);
+    else
+        attach(tools, root, s->tools_dir, ROOT_PATH_MKDIR, errfd);
+    make_dev(root, "dev", errfd);
+    const char *places[] = {"proc", "sys"};  // mounted by the reaper, in the new pid namespace
+    for (size_t i = 0; i < 2; i++)
+        close(check(root_path_open(root, places[i], ROOT_PATH_MKDIR), errfd, CLINUX_DEBUG_STEP_ROOT));
+    if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
+    close(root);
+    close(point);
+}
+
 // The third process: the command, in the session's root, on the pty if any.
 static _Noreturn void session_command(const struct clinux_debug_spec *s, int errfd) {
     setsid();
@@ -283,6 +415,9 @@ static _Noreturn void session_reaper(const struct clinux_debug_spec *s, int errf
     if (getppid() != 0)  // the first process (outside this pid namespace) is gone already
         _exit(254);
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (s->pid == 0 && (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+                        mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
+        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);  // the pid namespace's first process: its own /proc
     if (s->pty_master >= 0)
         close(s->pty_master);
     pid_t command = fork();
@@ -341,13 +476,29 @@ static _Noreturn void session_builder(const void *arg, int errfd) {
     int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);  // the host's
     if (proc < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
-    int tools = tools_overlay(s, errfd);
-    child_join_pod(s->pid, true, errfd, CLINUX_DEBUG_STEP_NAMESPACES);
-    // A mount namespace of the session's own: nothing mounted from here on
-    // reaches the pod's (or the host's).
-    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
-    build_root(s, tools, errfd);
+    const char *tools_layers[] = {s->tools_tree, NULL};
+    int tools = detached_overlay(tools_layers, s->tools_upper, s->tools_work, CLINUX_DEBUG_STEP_TOOLS, errfd);
+    if (s->pid > 0) {
+        child_join_pod(s->pid, true, errfd, CLINUX_DEBUG_STEP_NAMESPACES);
+        // A mount namespace of the session's own: nothing mounted from here on
+        // reaches the pod's (or the host's).
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+            child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
+        build_root(s, tools, errfd);
+    } else
+        build_throwaway_root(s, tools, errfd);
+    int master = s->pty_master, slave = s->pty_slave;
+    if (s->make_pty && (master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0) {
+        int unlock = 0;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+            (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+            child_report(errfd, CLINUX_DEBUG_STEP_TERMINAL);
+    } else if (s->make_pty)
+        child_report(errfd, CLINUX_DEBUG_STEP_TERMINAL);
+    struct clinux_debug_spec session = *s;
+    session.pty_master = master;
+    session.pty_slave = slave;
+    s = &session;
     pid_t reaper = fork();
     if (reaper < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_SPAWN);

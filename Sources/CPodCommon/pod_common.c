@@ -51,3 +51,18 @@ _Noreturn void pod_die_by_signal(int sig) {
     raise(sig);
     _exit(128 + sig);
 }
+
+size_t pod_overlay_escape(char *out, const char *path) {
+    size_t n = 0;
+    for (const char *c = path; *c; c++) {
+        if (*c == '\\' || *c == ',' || *c == ':') {
+            if (out)
+                out[n] = '\\';
+            n++;
+        }
+        if (out)
+            out[n] = *c;
+        n++;
+    }
+    return n;
+}

@@ -46,31 +46,37 @@ public enum PodDebug {
     public static let targetDirectory = "/target"
     static let sysPtrace: UInt64 = 1 << 19
 
+    /// What a session debugs.
+    public enum Target: Sendable {
+        /// A pod: running (a live session), or exited and not yet collected (a throwaway
+        /// session on an app's files as the pod left them).
+        case pod(Pod)
+        /// An image, as `rkt run` takes it: a throwaway session on a fresh root of it.
+        case image(String)
+    }
+
+    /// The app a session is about, wherever it comes from.
+    struct Subject {
+        let app: String
+        let runtime: AppRuntime
+        /// The running pod's init; nil for a throwaway session.
+        let initPID: Int32?
+        /// Throwaway sessions: the app's files, top layer first (host paths).
+        let layers: [String]
+        let hostname: String
+        let state: PodDebugState
+        let banner: String
+    }
+
     /// Runs the session and waits for it. Returns what a shell would: the command's exit
     /// code, or 128 + the signal that ended it.
-    public static func run(_ request: Request, pod: Pod, pods: PodStore, log: @escaping (String) -> Void) throws(PodError) -> Int32 {
-        let app = try appName(request.app, in: pod)
-        let runtime = try Stage1Launcher.runtime(of: pod, app: app)
-        let initPID = try PodEnter.initPID(of: pod, pods: pods)
-        let sessions = try PodDebugState(pod: pod)
-        sessions.sweep(podInit: initPID)
-
+    public static func run(_ request: Request, target: Target, pods: PodStore, log: @escaping (String) -> Void) throws(PodError) -> Int32 {
         let runner = PodRunner(dataDirectory: pods.dataDirectory, debug: request.fetch.debug, log: log)
-        let tools: (manifest: ImageManifest, tree: RenderedTree)
-        if let image = request.image {
-            tools = try runner.renderedImage(image, fetch: request.fetch)
-        } else {
-            var options = request.fetch
-            options.pullPolicy = .never
-            do throws(PodError) {
-                tools = try runner.renderedImage(defaultToolsImage, fetch: options)
-            } catch {
-                throw .invalid(
-                    "no tools image: \(goQuote(defaultToolsImage)) is not in the store; fetch it (make images builds it: rkt --insecure-options=image fetch out/images/debug-tools.aci) or pass --image=IMAGE"
-                )
-            }
-        }
+        let subject = try subject(target, request: request, pods: pods, runner: runner)
+        subject.state.sweep(podInit: subject.initPID)
+        let tools = try toolsImage(request, runner: runner)
         let toolsPath = tools.manifest.app?.environment.first { $0.name == "PATH" }?.value ?? AppRuntimeBuilder.defaultPath
+        let runtime = subject.runtime
         let appPath = runtime.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? AppRuntimeBuilder.defaultPath
         let path: String
         switch request.mode {
@@ -83,8 +89,8 @@ public enum PodDebug {
 
         var command = request.command
         if command.isEmpty { command = ["sh"] }
-        let appRoot = PodEnter.appRoot(app: app, initPID: initPID)
-        let view = try SessionView(mode: request.mode, tools: tools.tree.rootfs, app: appRoot)
+        let appRoots = subject.initPID.map { [PodEnter.appRoot(app: subject.app, initPID: $0)] } ?? subject.layers
+        let view = try SessionView(mode: request.mode, tools: tools.tree.rootfs, app: appRoots)
         guard let found = view.findCommand(command[0], path: path) else {
             throw .invalid("cannot run \(goQuote(command[0])) in the session: not found in its PATH (\(path))")
         }
@@ -94,7 +100,7 @@ public enum PodDebug {
             )
         }
 
-        let session = try sessions.open(app: app, mode: request.mode)
+        let session = try subject.state.open(app: subject.app, mode: request.mode)
         defer { session.close() }
         if request.mode == .toolsRoot {
             // gdb looks for the app's binaries and libraries under /target.
@@ -102,54 +108,63 @@ public enum PodDebug {
         }
         let interactive = request.command.isEmpty && isatty(0) == 1
         var master: Int32 = -1, slave: Int32 = -1
-        if interactive {
-            let code = clinux_open_pty(appRoot + "/dev/pts/ptmx", &master, &slave)
+        if interactive, let initPID = subject.initPID {
+            let code = clinux_open_pty(PodEnter.appRoot(app: subject.app, initPID: initPID) + "/dev/pts/ptmx", &master, &slave)
             guard code == 0 else { throw .invalid("opening a terminal in the app's /dev/pts: \(errnoText(code))") }
         }
         defer {
             if master >= 0 { Glibc.close(master) }
             if slave >= 0 { Glibc.close(slave) }
         }
-        log(
-            request.mode == .toolsRoot
-                ? "debug: session in app \(goQuote(app)) of pod \(goQuote(pod.uuid)): the tools' root, the app's at \(targetDirectory) (live); the session's own changes are thrown away at its end"
-                : "debug: session in app \(goQuote(app)) of pod \(goQuote(pod.uuid)): the app's root (live), the tools at \(toolsDirectory)")
+        log(subject.banner)
 
         let (uid, gid) = request.user ?? (0, 0)
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        let strings = [
-            strdup(Pod.appRootInPod(app)), strdup(overlayOption(tools.tree.rootfs)), strdup(overlayOption(session.upper)),
-            strdup(overlayOption(session.work)), strdup(toolsDirectory), strdup(request.mode == .toolsRoot ? "/" : runtime.workingDirectory),
+        let texts = [
+            Pod.appRootInPod(subject.app), tools.tree.rootfs, session.upper, session.work, toolsDirectory,
+            request.mode == .toolsRoot ? "/" : runtime.workingDirectory, session.targetUpper, session.targetWork,
+            session.mountPoint, subject.hostname,
         ]
+        let strings = texts.map { strdup($0) }
+        var layers: [UnsafePointer<CChar>?] = subject.layers.map { UnsafePointer(strdup($0)) } + [nil]
         defer {
             for p in argv { free(p) }
             for p in envp { free(p) }
             for p in strings { free(p) }
+            for p in layers { free(UnsafeMutablePointer(mutating: p)) }
         }
         var failedStep: Int32 = 0
         let status: Int32 = argv.withUnsafeMutableBufferPointer { argvBuffer in
             envp.withUnsafeMutableBufferPointer { envBuffer in
-                var spec = clinux_debug_spec()
-                spec.pid = initPID
-                spec.approot = UnsafePointer(strings[0])
-                spec.mode = request.mode == .toolsRoot ? Int32(CLINUX_DEBUG_TOOLS_ROOT) : Int32(CLINUX_DEBUG_APP_ROOT)
-                spec.tools_lower = UnsafePointer(strings[1])
-                spec.tools_upper = UnsafePointer(strings[2])
-                spec.tools_work = UnsafePointer(strings[3])
-                spec.tools_dir = UnsafePointer(strings[4])
-                spec.cwd = UnsafePointer(strings[5])
-                spec.argv = UnsafePointer(argvBuffer.baseAddress)
-                spec.envp = UnsafePointer(envBuffer.baseAddress)
-                spec.uid = uid
-                spec.gid = gid
-                spec.ngroups = 0
-                spec.caps = runtime.capabilities | sysPtrace
-                spec.pty_master = master
-                spec.pty_slave = slave
-                spec.record_fd = session.recordFD
-                OpenFileLimit.restore()
-                return clinux_debug_session(&spec, &failedStep)
+                layers.withUnsafeMutableBufferPointer { layerBuffer in
+                    var spec = clinux_debug_spec()
+                    spec.pid = subject.initPID ?? 0
+                    spec.approot = UnsafePointer(strings[0])
+                    spec.mode = request.mode == .toolsRoot ? Int32(CLINUX_DEBUG_TOOLS_ROOT) : Int32(CLINUX_DEBUG_APP_ROOT)
+                    spec.tools_tree = UnsafePointer(strings[1])
+                    spec.tools_upper = UnsafePointer(strings[2])
+                    spec.tools_work = UnsafePointer(strings[3])
+                    spec.tools_dir = UnsafePointer(strings[4])
+                    spec.cwd = UnsafePointer(strings[5])
+                    spec.target_layers = UnsafePointer(layerBuffer.baseAddress)
+                    spec.target_upper = UnsafePointer(strings[6])
+                    spec.target_work = UnsafePointer(strings[7])
+                    spec.mount_point = UnsafePointer(strings[8])
+                    spec.hostname = UnsafePointer(strings[9])
+                    spec.argv = UnsafePointer(argvBuffer.baseAddress)
+                    spec.envp = UnsafePointer(envBuffer.baseAddress)
+                    spec.uid = uid
+                    spec.gid = gid
+                    spec.ngroups = 0
+                    spec.caps = runtime.capabilities | sysPtrace
+                    spec.pty_master = master
+                    spec.pty_slave = slave
+                    spec.make_pty = interactive && subject.initPID == nil ? 1 : 0
+                    spec.record_fd = session.recordFD
+                    OpenFileLimit.restore()
+                    return clinux_debug_session(&spec, &failedStep)
+                }
             }
         }
         if status < 0 {
@@ -159,6 +174,66 @@ public enum PodDebug {
             throw .invalid("\(stepText(failedStep, command: command[0])): \(errnoText(-status))\(hint)")
         }
         return WaitStatus(raw: status).shellCode
+    }
+
+    /// The app, its settings and its files, for each kind of target.
+    static func subject(_ target: Target, request: Request, pods: PodStore, runner: PodRunner) throws(PodError) -> Subject {
+        switch target {
+        case .pod(let pod):
+            let app = try appName(request.app, in: pod)
+            let runtime = try Stage1Launcher.runtime(of: pod, app: app)
+            let state = try PodDebugState(pod: pod)
+            switch pod.state {
+            case .running:
+                return Subject(
+                    app: app, runtime: runtime, initPID: try PodEnter.initPID(of: pod, pods: pods), layers: [],
+                    hostname: "", state: state,
+                    banner: "debug: session in app \(goQuote(app)) of pod \(goQuote(pod.uuid)): "
+                        + (request.mode == .toolsRoot
+                            ? "the tools' root, the app's at \(targetDirectory) (live); the session's own changes are thrown away at its end"
+                            : "the app's root (live), the tools at \(toolsDirectory)"))
+            case .exited, .exitedGarbage:
+                // The app's files as it left them: its overlay's upper directory over its trees.
+                var layers = [pod.path + "/" + PodPath.overlay(app).upper]
+                for id in pod.treeStoreIDs(app: app) {
+                    let rootfs = pods.dataDirectory + "/cas/tree/" + id + "/rootfs"
+                    guard access(rootfs, F_OK) == 0 else { throw .invalid("the rendered image of app \(goQuote(app)) is gone (\(id))") }
+                    layers.append(rootfs)
+                }
+                return Subject(
+                    app: app, runtime: runtime, initPID: nil, layers: layers, hostname: "rkt-" + pod.uuid, state: state,
+                    banner:
+                        "debug: throwaway session on app \(goQuote(app)) as exited pod \(goQuote(pod.uuid)) left it: the app is not run, and every change is thrown away when the session ends"
+                )
+            default:
+                throw .invalid("pod \(goQuote(pod.uuid)) is \(pod.state.rawValue): only a running pod, or one that ran and has not been collected, can be debugged")
+            }
+        case .image(let reference):
+            let (manifest, tree) = try runner.renderedImage(reference, fetch: request.fetch)
+            let name = request.app ?? String(manifest.name.value.split(separator: "/").last ?? "app")
+            let app = manifest.app ?? App(user: "0", group: "0")
+            let runtime = try AppRuntimeBuilder(rootfs: tree.rootfs).build(
+                name: name, app: app, mounts: [], environment: EnvironmentOverrides(), allCapabilities: false, retain: nil, remove: nil)
+            return Subject(
+                app: name, runtime: runtime, initPID: nil, layers: [tree.rootfs], hostname: "rkt-debug",
+                state: try PodDebugState(directory: pods.dataDirectory + "/debug"),
+                banner:
+                    "debug: throwaway session on a fresh root of image \(goQuote(manifest.name.value)): the app is not run, and every change is thrown away when the session ends")
+        }
+    }
+
+    /// `--image`, or our tools image from the store.
+    static func toolsImage(_ request: Request, runner: PodRunner) throws(PodError) -> (manifest: ImageManifest, tree: RenderedTree) {
+        if let image = request.image { return try runner.renderedImage(image, fetch: request.fetch) }
+        var options = request.fetch
+        options.pullPolicy = .never
+        do throws(PodError) {
+            return try runner.renderedImage(defaultToolsImage, fetch: options)
+        } catch {
+            throw .invalid(
+                "no tools image: \(goQuote(defaultToolsImage)) is not in the store; fetch it (make images builds it: rkt --insecure-options=image fetch out/images/debug-tools.aci) or pass --image=IMAGE"
+            )
+        }
     }
 
     /// An open session, as `rkt status` lists it.
@@ -196,16 +271,6 @@ public enum PodDebug {
         return ([first] + extra.map(String.init)).joined(separator: ":")
     }
 
-    /// A path as one value of an overlayfs layer option (`:`, `,` and `\` escaped).
-    static func overlayOption(_ path: String) -> String {
-        var text = ""
-        for character in path {
-            if character == ":" || character == "," || character == "\\" { text.append("\\") }
-            text.append(character)
-        }
-        return text
-    }
-
     static func stepText(_ step: Int32, command: String) -> String {
         switch step {
         case Int32(CLINUX_DEBUG_STEP_TOOLS): return "mounting the tools image"
@@ -226,27 +291,32 @@ public enum PodDebug {
 struct SessionView {
     let mode: PodDebug.Mode
     let tools: RootDirectory
-    let app: RootDirectory
+    /// The app's files: its root, or the layers of a throwaway session, top first.
+    let app: [RootDirectory]
 
-    init(mode: PodDebug.Mode, tools: String, app: String) throws(PodError) {
+    init(mode: PodDebug.Mode, tools: String, app: [String]) throws(PodError) {
         self.mode = mode
         do throws(SystemError) {
             self.tools = try RootDirectory(path: tools)
-            self.app = try RootDirectory(path: app)
+            self.app = try app.map { (path) throws(SystemError) in try RootDirectory(path: path) }
         } catch {
             throw .system(error)
         }
     }
 
-    /// The directory a session path is in, and the path inside it.
+    /// The directory a session path is in, and the path inside it (for the app's
+    /// layers, the top one that has it).
     func locate(_ path: String) -> (RootDirectory, String) {
+        func inApp(_ inner: String) -> (RootDirectory, String) {
+            (app.first { $0.exists(inner) } ?? app[0], inner)
+        }
         switch mode {
         case .toolsRoot:
             let prefix = PodDebug.targetDirectory + "/"
-            return path.hasPrefix(prefix) ? (app, String(path.dropFirst(prefix.count - 1))) : (tools, path)
+            return path.hasPrefix(prefix) ? inApp(String(path.dropFirst(prefix.count - 1))) : (tools, path)
         case .appRoot:
             let prefix = PodDebug.toolsDirectory + "/"
-            return path.hasPrefix(prefix) ? (tools, String(path.dropFirst(prefix.count - 1))) : (app, path)
+            return path.hasPrefix(prefix) ? (tools, String(path.dropFirst(prefix.count - 1))) : inApp(path)
         }
     }
 

@@ -12,16 +12,22 @@ struct PodDebugState {
     var sessionsDirectory: String { directory + "/sessions" }
 
     init(pod: Pod) throws(PodError) {
-        directory = pod.path + "/debug"
+        try self.init(directory: pod.path + "/debug")
+    }
+
+    /// A record at `directory` (made if missing): a pod's, or the data directory's for
+    /// sessions on bare images.
+    init(directory: String) throws(PodError) {
+        self.directory = directory
         if mkdir(directory, 0o750) != 0 && errno != EEXIST { throw .system(SystemError("mkdir", directory)) }
     }
 
     /// The record of `pod`, if it was ever debugged or bound to (nothing is created).
     static func existing(_ pod: Pod) -> PodDebugState? {
-        access(pod.path + "/debug", F_OK) == 0 ? PodDebugState(directory: pod.path + "/debug") : nil
+        access(pod.path + "/debug", F_OK) == 0 ? PodDebugState(existing: pod.path + "/debug") : nil
     }
 
-    private init(directory: String) { self.directory = directory }
+    private init(existing directory: String) { self.directory = directory }
 
     /// Waits for and holds the lock on the record.
     func lock() throws(PodError) -> FileLock {
@@ -64,8 +70,9 @@ struct PodDebugState {
         let id = String(PodStore.newUUID().prefix(8))
         let path = sessionsDirectory + "/" + id
         return try PodError.wrapping { () throws(SystemError) in
-            try Files.makeDirectories(path + "/upper", mode: 0o755)
-            try Files.makeDirectories(path + "/work", mode: 0o755)
+            for directory in ["upper", "work", "target-upper", "target-work", "root"] {
+                try Files.makeDirectories(path + "/" + directory, mode: 0o755)
+            }
             guard let record = try FileLock.acquire(path + "/record", exclusive: true, wait: false) else {
                 throw SystemError("lock", path + "/record", code: EWOULDBLOCK)
             }
@@ -152,8 +159,13 @@ final class DebugSession {
         self.record = record
     }
 
+    /// The session's writes to the tools' root.
     var upper: String { path + "/upper" }
     var work: String { path + "/work" }
+    /// Throwaway sessions: their writes to the app's files, and where their root is assembled.
+    var targetUpper: String { path + "/target-upper" }
+    var targetWork: String { path + "/target-work" }
+    var mountPoint: String { path + "/root" }
     /// The locked record, which the session's processes inherit (and so keep locked).
     var recordFD: Int32 { record?.fd ?? -1 }
 

@@ -17,8 +17,8 @@ extension Rkt {
         run: { context in unbind(context) })
 
     static let debugCommand = RktCommand(
-        name: "debug", summary: "Debug an app of a running pod with a tools image, without restarting it",
-        usage: "UUID [--app=NAME] [--image=IMAGE] [--user=UID[:GID]] [--chroot] [-- CMD [ARG...]]",
+        name: "debug", summary: "Debug an app of a pod (live, without restarting it) or an image, with a tools image",
+        usage: "UUID|IMAGE [--app=NAME] [--image=IMAGE] [--user=UID[:GID]] [--chroot] [-- CMD [ARG...]]",
         flags: [
             .string("app", "name of the app to debug within the specified pod"),
             .string("image", "tools image (a file, an image ID or a name, as rkt run takes it; default \(PodDebug.defaultToolsImage) from the store)"),
@@ -53,10 +53,22 @@ extension Rkt {
         }
         let pods = PodStore(dataDirectory: context.dataDirectory)
         do throws(PodError) {
-            let pod = try runningPod(uuid, pods: pods)
-            return try PodDebug.run(request, pod: pod, pods: pods, log: { context.console.error($0) })
+            let target = try debugTarget(uuid, pods: pods)
+            return try PodDebug.run(request, target: target, pods: pods, log: { context.console.error($0) })
         } catch {
             return context.fail("\(error)")
+        }
+    }
+
+    /// A pod by UUID (prefix), or else, when the argument can name one (a file, a name
+    /// with a `/` or `.`, an image ID), an image.
+    private static func debugTarget(_ argument: String, pods: PodStore) throws(PodError) -> PodDebug.Target {
+        do throws(PodError) {
+            return .pod(try pods.resolve(argument))
+        } catch {
+            let image = argument.contains("/") || argument.contains(".") || argument.hasPrefix("sha512-") || access(argument, F_OK) == 0
+            if case .noMatch = error, image { return .image(argument) }
+            throw .invalid("problem retrieving pod: \(error)")
         }
     }
 

@@ -189,22 +189,6 @@ static char *pod_tok(struct parser *ps, struct plan *plan, const char *rec) {
     return full;
 }
 
-// Overlay mount options split on `,` and `:`; a backslash escapes them.
-static size_t overlay_escape(char *out, const char *path) {
-    size_t n = 0;
-    for (const char *c = path; *c; c++) {
-        if (*c == '\\' || *c == ',' || *c == ':') {
-            if (out)
-                out[n] = '\\';
-            n++;
-        }
-        if (out)
-            out[n] = *c;
-        n++;
-    }
-    return n;
-}
-
 static unsigned long long num(struct parser *ps, const char *rec, int base, unsigned long long max) {
     char *t = tok(ps, rec), *e;
     // strtoull accepts signs and blanks; the plan has none.
@@ -368,23 +352,24 @@ static void parse_overlay(struct parser *ps, struct plan *plan, const char *kw) 
         bad("\"overlay\": %zu lower layers (1 to %d)", lowers, OVERLAY_MAX_LOWERS);
     // Checked and measured first, then copied: nothing allocated before a failure.
     struct parser probe = *ps;
-    size_t n = strlen("lowerdir=,upperdir=,workdir=") + overlay_escape(NULL, upper) + overlay_escape(NULL, work) + 1;
+    size_t n =
+        strlen("lowerdir=,upperdir=,workdir=") + pod_overlay_escape(NULL, upper) + pod_overlay_escape(NULL, work) + 1;
     for (size_t i = 0; i < lowers; i++) {
         const char *lower = tok(&probe, kw);
         if (!plan_path_is_clean(lower) || !strcmp(lower, "/"))
             bad("\"overlay\": lower layer \"%s\" is not a clean absolute path", lower);
-        n += overlay_escape(NULL, lower) + 1;
+        n += pod_overlay_escape(NULL, lower) + 1;
     }
     char *data = own(plan, malloc(n)), *p = stpcpy(data, "lowerdir=");
     for (size_t i = 0; i < lowers; i++) {
         if (i)
             *p++ = ':';
-        p += overlay_escape(p, tok(ps, kw));
+        p += pod_overlay_escape(p, tok(ps, kw));
     }
     p = stpcpy(p, ",upperdir=");
-    p += overlay_escape(p, upper);
+    p += pod_overlay_escape(p, upper);
     p = stpcpy(p, ",workdir=");
-    p += overlay_escape(p, work);
+    p += pod_overlay_escape(p, work);
     *p = 0;
     s->src = "overlay";
     s->fstype = "overlay";

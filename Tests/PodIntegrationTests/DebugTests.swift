@@ -225,6 +225,41 @@ extension Pods {
             #expect(later.out == "prepared\n", "\(later)")
         }
 
+        /// Exited pods and bare images: throwaway sessions on the app's files, in
+        /// namespaces of their own; the app is not run and nothing is kept.
+        @Test(.timeLimit(.minutes(5)))
+        func throwawaySessions() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let mountsBefore = hostMountPoints()
+            let uuidFile = world.scratch.file("exited")
+            let run = world.rkt(["run", "--uuid-file-save=\(uuidFile)", world.image, "--exec", "/bin/sh", "--", "-c", "echo left > /root/state"])
+            #expect(run.code == 0, "\(run)")
+            let uuid = try #require(readText(uuidFile))
+            let upper = world.data + "/pods/run/\(uuid)/overlay/busybox/upper/root/state"
+            #expect(readText(upper) == "left\n")
+
+            // What the app left, seen; a change to it, thrown away.
+            let seen = world.rkt("debug", "--image=\(world.image)", uuid, "--", "cat", "/target/root/state")
+            #expect(seen.code == 0 && seen.out == "left\n", "\(seen)")
+            #expect(seen.err.contains("throwaway session") && seen.err.contains("the app is not run"), "the session says so: \(seen)")
+            let change = world.rkt("debug", "--image=\(world.image)", uuid, "--", "sh", "-c", "echo changed > /target/root/state; ps")
+            #expect(change.code == 0 && !change.out.contains("/bin/sh -c echo left"), "the app does not run: \(change)")
+            #expect(readText(upper) == "left\n", "the pod's files are not changed")
+            let again = world.rkt("debug", "--image=\(world.image)", "--chroot", uuid, "--", "cat", "/root/state")
+            #expect(again.out == "left\n", "--chroot: the app's root is the session's: \(again)")
+            let status = world.rkt("status", uuid)
+            #expect(status.outLines.contains { $0.hasPrefix("debugged=") }, "\(status)")
+
+            // A bare image, by file: a fresh root of it; the session's own network.
+            let minimal = try shippedImage("minimal-app", in: world.scratch.path)
+            let bare = world.rkt("debug", "--image=\(world.image)", minimal, "--", "sh", "-c", "ls /target/bin; hostname; cat /proc/net/dev | grep -c :")
+            #expect(bare.code == 0 && bare.out == "minimal-app\nrkt-debug\n1\n", "only loopback: \(bare)")
+            #expect(hostMountPoints() == mountsBefore, "nothing stays mounted on the host")
+            #expect(directoryEntries(world.data + "/debug/sessions").isEmpty)
+        }
+
         @Test(.timeLimit(.minutes(5)))
         func badInput() throws {
             guard preconditionsMet() else { return }
@@ -258,11 +293,6 @@ extension Pods {
             }
             #expect(readText("/proc/\(initPID)/mountinfo") == mountsBefore)
 
-            let uuidFile = world.scratch.file("exited")
-            #expect(world.rkt(["run", "--uuid-file-save=\(uuidFile)", world.image, "--exec", "/bin/true"]).code == 0)
-            let exited = try #require(readText(uuidFile))
-            let notRunning = world.rkt("debug", "--image=\(world.image)", exited, "--", "true")
-            #expect(notRunning.code == 254 && notRunning.err == "debug: pod \"\(exited)\" isn't currently running\n", "\(notRunning)")
         }
     }
 }

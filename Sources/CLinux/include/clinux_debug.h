@@ -1,7 +1,9 @@
 #ifndef CLINUX_DEBUG_H
 #define CLINUX_DEBUG_H
 // `rkt debug`: a session in a running pod's namespaces with a tools image's
-// files, in a mount namespace of its own so nothing of it reaches the pod.
+// files, in a mount namespace of its own so nothing of it reaches the pod; or a
+// throwaway session, in namespaces of its own, on an app's files as an exited
+// pod left them or as an image has them.
 #include <stddef.h>
 
 /// Where the session's root comes from.
@@ -17,13 +19,22 @@ enum {
 
 /// What `clinux_debug_session` sets up and runs.
 struct clinux_debug_spec {
-    int pid;              ///< host pid of the pod's init
+    int pid;              ///< host pid of the pod's init; 0: a throwaway session
     const char *approot;  ///< the app's root in the pod, e.g. "/opt/stage2/app/rootfs"
-    int mode;             ///< CLINUX_DEBUG_TOOLS_ROOT or CLINUX_DEBUG_APP_ROOT
-    /// The tools overlay's options (host paths, escaped for overlayfs): lowerdir
-    /// (the tools image's tree), upperdir and workdir (empty directories, one file
-    /// system).
-    const char *tools_lower, *tools_upper, *tools_work;
+    /// Throwaway sessions: the app's files as an overlay (`target_layers`, top
+    /// first, NULL-terminated; the session's writes in `target_upper`); the
+    /// session's root is assembled on `mount_point` (an empty host directory: only
+    /// the session's mount namespace sees what is mounted there), with its own
+    /// /dev, /proc and /sys, and the session gets `hostname` and a network
+    /// namespace with only loopback.
+    const char *const *target_layers;
+    const char *target_upper, *target_work;
+    const char *mount_point;
+    const char *hostname;
+    int mode;  ///< CLINUX_DEBUG_TOOLS_ROOT or CLINUX_DEBUG_APP_ROOT
+    /// The tools overlay (host paths): the tools image's tree below, the session's
+    /// writes in `tools_upper` (`tools_work`: an empty directory on its file system).
+    const char *tools_tree, *tools_upper, *tools_work;
     const char *tools_dir;  ///< CLINUX_DEBUG_APP_ROOT: where the tools appear, e.g. "/.rkt-debug"
     const char *cwd;        ///< working directory in the session's root
     char *const *argv;      ///< NULL-terminated; argv[0] is searched in the PATH of envp
@@ -34,8 +45,10 @@ struct clinux_debug_spec {
     unsigned long long caps;  ///< capability bounding set, bit n = capability n
     /// -1, or a pty pair (from the app's devpts instance): the command gets the
     /// slave as its controlling terminal and stdio, the terminal on stdin and
-    /// stdout is relayed to the master.
+    /// stdout is relayed to the master. Throwaway sessions: -1, and `make_pty`
+    /// asks for one from the session's own devpts.
     int pty_master, pty_slave;
+    int make_pty;
     /// -1, or a file the session's first process appends "pid=N\nmntns=N\n" to
     /// (the host pid of the session's reaper, its mount namespace's inode).
     int record_fd;

@@ -6,6 +6,7 @@
 // fork and exec of multithreaded processes); and the console relay of an
 // interactive app or debug session.
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,10 @@ int pod_limit_caps(uint64_t mask, const char **failed);
 /// Ends this process by signal `sig` (as a child it waited for did), with no
 /// core file; `_exit(128 + sig)` if the signal does not kill.
 _Noreturn void pod_die_by_signal(int sig);
+
+/// Writes `path` to `out` (when not NULL) as one value of an overlayfs option:
+/// `\`, `,` and `:` escaped with a backslash. Returns the length written (no NUL).
+size_t pod_overlay_escape(char *out, const char *path);
 
 /// Puts the terminal on stdin (if any) in raw mode until exit (atexit restores
 /// it) and gives the pty `master` its window size; makes `master` non-blocking.
