@@ -1,4 +1,4 @@
-# Sourced by examples 04-07: tools, a patched copy of the app image, and starting a pod.
+# Sourced by examples 04-10: tools, a patched copy of the app image, and starting a pod.
 # RKT and ACTOOL name the binaries (default: on PATH); RKT_DIR another rkt data directory.
 set -euo pipefail
 RKT=${RKT:-rkt}

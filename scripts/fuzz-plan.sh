@@ -13,7 +13,7 @@ clang=clang
 out=out/fuzz/plan
 mkdir -p "$out/corpus"
 # (gold warns about every ASan symbol it cannot export: noise)
-"$clang" -g -O1 -fsanitize=fuzzer,address -w -I Sources/CPodCommon/include Tests/Fuzz/plan_fuzz.c Sources/rkt-stage1/plan.c \
+"$clang" -g -O1 -fsanitize=fuzzer,address -w -I Sources/CPodCommon/include Tests/Fuzz/plan_fuzz.c Sources/rkt-stage1/plan.c Sources/CPodCommon/pod_common.c \
     -o "$out/plan_fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
 # New inputs go to out/ (not the checked-in corpus); -jobs=1 keeps to one core.
 "$out/plan_fuzz" -max_total_time="$seconds" -max_len=8192 -timeout=5 -print_final_stats=1 \

@@ -128,6 +128,36 @@ send exit\n
 wait 0
 EOF
 step "an interactive shell in stage1 (sudo nsenter -m -u -i -p -t $child)" -- python3 "$repo/scripts/lib/ptydrive.py" "$work/stage1.pty" -- nsenter -m -u -i -p -t "$child"
+# --- Debugging without a restart (past the guide): rkt debug and rkt bind ----------------
+# On the same running, unpatched pod: a session with the tools image's files in the
+# app's namespaces, then the guide's `machinectl bind`, as rkt bind.
+step "rkt debug: ps in a session in the running app's namespaces" -- rkt "${rktdir[@]}" --insecure-options=image debug --image=debug-image.aci "$short" -- ps
+check "rkt debug -- ps" "/bin/minimal-app"
+app_before=$(app_pid "$uuid")
+cat > "$work/debug.pty" <<'EOF'
+expect #
+send ps\n
+expect minimal-app
+send timeout -s INT 3 strace -p $(pidof minimal-app) 2>&1 | head -n 3\n
+expect attached
+send gdb -p $(pidof minimal-app) --batch -ex 'info inferiors' 2>&1 | grep process\n
+expect native
+send ls /target/bin\n
+expect minimal-app
+send exit 0\n
+wait 0
+EOF
+step "rkt debug: an interactive session, strace and gdb attached from inside (on a pty)" -- python3 "$repo/scripts/lib/ptydrive.py" "$work/debug.pty" -- rkt "${rktdir[@]}" --insecure-options=image debug --image=debug-image.aci "$short"
+check "rkt debug (interactive)" "attached"
+step "rkt status says the pod was debugged" -- rkt "${rktdir[@]}" status "$short"
+check "rkt status (debugged)" "^debugged="
+step "the app kept running, untouched (same host pid)" -- bash -c "echo before: $app_before, after: $(app_pid "$uuid"); [ $app_before = $(app_pid "$uuid") ]"
+step "a host directory with a static busybox" -- bash -c "mkdir -p $work/tools && cp /bin/busybox $work/tools/ && ls $work/tools"
+step "rkt bind (machinectl bind): the tools into the running app" -- rkt "${rktdir[@]}" bind --mkdir "$short" "$work/tools" "/opt/stage2/$app/rootfs/tools"
+step "rkt enter with the bound busybox" -- rkt "${rktdir[@]}" enter "$short" /tools/busybox sh -c 'echo a shell from /tools; /tools/busybox ps'
+check "rkt enter /tools/busybox" "minimal-app"
+step "rkt unbind" -- rkt "${rktdir[@]}" unbind "$short" "/opt/stage2/$app/rootfs/tools"
+fails "the bound tools are gone" "not found|no such file" -- rkt "${rktdir[@]}" enter "$short" /tools/busybox true
 step "stop the unpatched pod" -- rkt "${rktdir[@]}" stop "$uuid"
 for _ in $(seq 50); do rkt "${rktdir[@]}" status "$uuid" | grep -q '^state=exited' && break; sleep 0.1; done
 

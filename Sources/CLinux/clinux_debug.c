@@ -406,6 +406,28 @@ static void kill_session(void) {
     }
 }
 
+// What `ps` shows for the reaper (a fork of rkt: it would show rkt's command line):
+// its name, and its argument area overwritten (PR_SET_NAME, /proc/self/stat's
+// arg_start and arg_end, fields 48 and 49).
+static void name_reaper(void) {
+    static const char name[] = "rkt-debug-session";
+    prctl(PR_SET_NAME, name, 0, 0, 0);
+    char text[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0)
+        close(fd);
+    char *p = n > 0 ? (text[n] = 0, strrchr(text, ')')) : NULL;
+    unsigned long start = 0, end = 0;
+    for (int field = 2; p && *p && field < 49; p++)  // p at the space before field field+1
+        if (*p == ' ' && ++field >= 48)
+            (field == 48 ? &start : &end)[0] = strtoul(p + 1, NULL, 10);
+    if (start && end > start + sizeof name) {
+        memset((void *)start, 0, end - start);
+        memcpy((void *)start, name, sizeof name);
+    }
+}
+
 // The second process, in the pod's pid namespace: forks the command, reaps
 // everything of the session, and ends it (every process of it killed) when the
 // command ends, or on SIGTERM (the first process relays stop signals and dies
@@ -418,6 +440,7 @@ static _Noreturn void session_reaper(const struct clinux_debug_spec *s, int errf
     if (s->pid == 0 && (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
                         mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
         child_report(errfd, CLINUX_DEBUG_STEP_ROOT);  // the pid namespace's first process: its own /proc
+    name_reaper();
     if (s->pty_master >= 0)
         close(s->pty_master);
     pid_t command = fork();
