@@ -8,7 +8,11 @@
 # 3. Rendering that app for `rkt prepare`: with nothing cached, with its layers cached
 #    (what a new dependency costs: the tree is composed again), and all cached, vs
 #    extracting the app's tar with `tar -x`.
-# 4. RSS of stage1 (supervisor + pod init) of a running pod.
+# 4. Debugging a running pod: `rkt debug UUID -- /bin/true` (tools image cached) vs
+#    `rkt enter UUID /bin/true` on the same pod, on the busybox pod and on the SIZE MiB
+#    app's pod (it must not depend on the app's size); `rkt run --debug-image` of cached
+#    images vs a plain cached `rkt run`.
+# 5. RSS of stage1 (supervisor + pod init) of a running pod.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20 size=256
@@ -90,6 +94,32 @@ render "prepare, layers cached, tree composed again" "rm -rf $cas/tree/*"
 render "prepare, tree cached" "true"
 bash -c "$rm_prepared"
 rm -rf "$work/big.tar" "$work/untar"
+
+echo "== debugging a running pod, median of $runs runs (targets: debug within 2x of enter, independent of the app's size; --debug-image within 10% of a plain run)"
+start_pod() { # image uuid-file: a pod that sleeps, left running
+    ("$rkt" --dir="$store" run --uuid-file-save="$2" "$1" --exec /bin/sleep -- 600 >/dev/null 2>&1 &)
+    for _ in $(seq 100); do [ -s "$2" ] && "$rkt" --dir="$store" status "$(cat "$2")" 2>/dev/null | grep -q '^pid=' && break; sleep 0.1; done
+    sleep 0.3
+    cat "$2"
+}
+small_pod=$(start_pod "$busybox_id" "$work/small.uuid")
+big_pod=$(start_pod "$big_id" "$work/big.uuid")
+# The tools image: busybox, rendered once (the first session), cached from then on.
+"$rkt" --dir="$store" debug --image="$busybox_id" "$small_pod" -- /bin/true >/dev/null 2>&1
+compare "rkt debug -- /bin/true vs rkt enter (busybox pod)" \
+    "$rkt --dir=$store debug --image=$busybox_id $small_pod -- /bin/true" "$rkt --dir=$store enter $small_pod /bin/true"
+compare "rkt debug -- /bin/true vs rkt enter (${size} MiB app)" \
+    "$rkt --dir=$store debug --image=$busybox_id $big_pod -- /bin/true" "$rkt --dir=$store enter $big_pod /bin/true"
+compare "rkt debug -- /bin/true: ${size} MiB app vs busybox pod" \
+    "$rkt --dir=$store debug --image=$busybox_id $big_pod -- /bin/true" "$rkt --dir=$store debug --image=$busybox_id $small_pod -- /bin/true"
+"$rkt" --dir="$store" stop --force "$small_pod" "$big_pod" >/dev/null
+"$rkt" --dir="$store" run --debug-image="$busybox_id" "$big_id" >/dev/null 2>&1   # renders nothing new: both trees cached
+sleep 1   # the stopped pods' teardown is over
+"$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
+compare "rkt run --debug-image (cached) vs plain rkt run" \
+    "$rkt --dir=$store run --debug-image=$busybox_id $big_id" "$rkt --dir=$store run $big_id"
+sleep 0.5
+"$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 
 echo "== stage1 memory of a running pod (target: under 4 MiB)"
 ("$rkt" --dir="$store" run --uuid-file-save="$work/uuid" "$busybox_id" --exec /bin/sleep -- 30 >/dev/null 2>&1 &)

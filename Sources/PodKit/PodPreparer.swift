@@ -250,7 +250,10 @@ public struct PodPreparer {
         debug("Writing image manifest")
         try copy(tree.path + "/manifest", to: info + "/manifest")
         try PodFiles.write(Data(tree.id.utf8), to: info + "/treeStoreID")
-        if let debugTree { try PodFiles.write(Data(debugTree.id.utf8), to: info + "/" + Pod.debugTreeFile) }
+        // (The app's own tree already holds the files when both are the same image.)
+        if let debugTree, debugTree.id != tree.id {
+            try PodFiles.write(Data(debugTree.id.utf8), to: info + "/" + Pod.debugTreeFile)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let json = try? encoder.encode(runtime) else { throw .invalid("cannot encode app \(runtime.name)") }

@@ -215,6 +215,10 @@ extension Pods {
             #expect(manifest.out.contains("\"id\": \"\(appID.prefix(80))"), "the pod runs the app's own image: \(manifest) \(images)")
             #expect(!manifest.out.contains("debug-tools"), "the tools are not an app of the pod: \(manifest)")
 
+            // The app's own image as its debug image: one layer, not the same tree twice.
+            let same = world.rkt("run", "--debug-image=\(world.image)", world.image, "--exec", "/bin/true")
+            #expect(same.code == 0, "\(same)")
+
             // prepare takes it too, and run-prepared keeps it.
             let prepared = world.rkt("prepare", "--quiet", "--debug-image=example.com/debug-tools", minimal)
             let uuid = prepared.out.trimmingCharacters(in: .whitespacesAndNewlines)
