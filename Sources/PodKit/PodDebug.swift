@@ -251,6 +251,13 @@ public enum PodDebug {
         return (state.debuggedAt, sessions)
     }
 
+    /// Clears what throwaway sessions on images left when their `rkt debug` was killed
+    /// (`rkt gc` calls it; a pod's sessions go with the pod).
+    public static func sweepImageSessions(dataDirectory: String) {
+        guard access(dataDirectory + "/debug", F_OK) == 0, let state = try? PodDebugState(directory: dataDirectory + "/debug") else { return }
+        state.sweep(podInit: nil)
+    }
+
     /// The app to debug: `name`, or the pod's only app.
     static func appName(_ name: String?, in pod: Pod) throws(PodError) -> String {
         let names = pod.appNames()

@@ -341,6 +341,7 @@ extension Rkt {
             out: { console.out($0 + "\n") })
         cleaner.mark(expirePrepared: expire, now: WallClock.nanoseconds())
         if flags.bool("mark-only") { return 0 }
+        PodDebug.sweepImageSessions(dataDirectory: context.dataDirectory)
         return cleaner.sweep(gracePeriod: grace, graceText: flags.string("grace-period"), now: WallClock.nanoseconds()) ? 0 : Rkt.failure
     }
 }

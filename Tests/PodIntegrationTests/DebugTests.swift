@@ -260,8 +260,22 @@ extension Pods {
             let minimal = try shippedImage("minimal-app", in: world.scratch.path)
             let bare = world.rkt("debug", "--image=\(world.image)", minimal, "--", "sh", "-c", "ls /target/bin; hostname; cat /proc/net/dev | grep -c :")
             #expect(bare.code == 0 && bare.out == "minimal-app\nrkt-debug\n1\n", "only loopback: \(bare)")
-            #expect(hostMountPoints() == mountsBefore, "nothing stays mounted on the host")
             #expect(directoryEntries(world.data + "/debug/sessions").isEmpty)
+
+            // Killed: its processes go with it (the reaper is the session's PID 1), and
+            // rkt gc clears the directory it left.
+            let killed = try world.start(["debug", "--image=\(world.image)", minimal, "--", "sleep", "100"])
+            #expect(poll(timeout: 10) { !directoryEntries(world.data + "/debug/sessions").isEmpty })
+            #expect(poll(timeout: 10) { (try? String(contentsOfFile: "/proc/\(killed.pid)/task/\(killed.pid)/children", encoding: .utf8))?.isEmpty == false })
+            kill(killed.pid, SIGKILL)
+            _ = killed.wait(timeout: 10)
+            let sleeping = {
+                directoryEntries("/proc").filter { Int32($0) != nil && readText("/proc/\($0)/cmdline") == "sleep\u{0}100\u{0}" }
+            }
+            #expect(poll(timeout: 5) { sleeping().isEmpty }, "the session's processes die with it: \(sleeping())")
+            #expect(world.rkt("gc", "--grace-period=0s").code == 0)
+            #expect(directoryEntries(world.data + "/debug/sessions").isEmpty, "gc clears a killed session's directory")
+            #expect(poll(timeout: 5) { hostMountPoints() == mountsBefore }, "nothing stays mounted on the host")
         }
 
         @Test(.timeLimit(.minutes(5)))
