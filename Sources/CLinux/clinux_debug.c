@@ -55,6 +55,18 @@ static int check(int code, int errfd, int step) {
     return code;
 }
 
+// Creates the file system configured on the fsopen context `fs` (closed) and
+// returns it as a detached mount; `step` is reported on failure.
+static int create_mount(int fs, int step, int errfd) {
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        child_report(errfd, step);
+    int mount = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+    if (mount < 0)
+        child_report(errfd, step);
+    close(fs);
+    return mount;
+}
+
 // A detached overlay mount (nothing attached on the host): `lowers` (top first,
 // NULL-terminated) below, `upper` above; `step` is reported on failure. Each lower
 // layer is its own "lowerdir+" (Linux 6.8), which takes any path; older kernels get
@@ -96,13 +108,7 @@ static int detached_overlay(const char *const *lowers, const char *upper, const 
         if (fsconfig(fs, FSCONFIG_SET_STRING, dirs[i][0], escaped, 0) < 0)
             child_report(errfd, step);
     }
-    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        child_report(errfd, step);
-    int mount = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-    if (mount < 0)
-        child_report(errfd, step);
-    close(fs);
-    return mount;
+    return create_mount(fs, step, errfd);
 }
 
 // A new file system `type` (tmpfs, devpts), detached, with the string options in
@@ -114,13 +120,7 @@ static int detached_fs(const char *type, const char *const *options, int errfd) 
     for (const char *const *o = options; o && *o; o += 2)
         if (fsconfig(fs, o[1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o[0], o[1], 0) < 0)
             child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
-    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
-    int mount = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-    if (mount < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_ROOT);
-    close(fs);
-    return mount;
+    return create_mount(fs, CLINUX_DEBUG_STEP_ROOT, errfd);
 }
 
 // An empty tmpfs, detached: the root of a session that shows the app's root.

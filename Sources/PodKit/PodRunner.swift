@@ -64,15 +64,7 @@ public struct PodRunner {
 
     /// Fetches what is missing and prepares the pod; it is left in `prepare/`, locked.
     public func prepare(_ request: Request) throws(PodError) -> (Pod, PodLock) {
-        let store: ImageStore
-        do {
-            store = try ImageStore(directory: pods.dataDirectory)
-        } catch {
-            throw .store(error)
-        }
-        let log = self.log
-        let fetcher = Fetcher(store: store, options: request.fetch, log: { log($0) }, stdout: { _ in })
-        let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
+        let (store, fetcher, trees) = try imageSources(request.fetch)
         var pod = PodRequest(stage1Binary: try Self.stage1Binary(request.stage1Path))
         for image in request.images {
             let record = try Self.record(image.reference, signature: image.signature, store: store, fetcher: fetcher)
@@ -101,6 +93,21 @@ public struct PodRunner {
         return (prepared, lock)
     }
 
+    /// The store, a fetcher with `options` (diagnostics to the log), and the tree store
+    /// that fetches missing dependencies with it.
+    private func imageSources(_ options: FetchOptions) throws(PodError) -> (ImageStore, Fetcher, TreeStore) {
+        let store: ImageStore
+        do {
+            store = try ImageStore(directory: pods.dataDirectory)
+        } catch {
+            throw .store(error)
+        }
+        let log = self.log
+        let fetcher = Fetcher(store: store, options: options, log: { log($0) }, stdout: { _ in })
+        let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
+        return (store, fetcher, trees)
+    }
+
     /// The stored image `reference` names, as `rkt run` takes it: an image ID (prefix), or
     /// what the fetcher takes (a file, a URL, a name), fetched per the pull policy.
     static func record(_ reference: String, signature: String?, store: ImageStore, fetcher: Fetcher) throws(PodError) -> ImageRecord {
@@ -120,14 +127,7 @@ public struct PodRunner {
     /// A tools image (`rkt debug --image`): in the store (fetched as `rkt run` would),
     /// checked for this machine, and rendered with its dependencies.
     public func renderedImage(_ reference: String, fetch options: FetchOptions) throws(PodError) -> (ImageManifest, RenderedTree) {
-        let store: ImageStore
-        do {
-            store = try ImageStore(directory: pods.dataDirectory)
-        } catch {
-            throw .store(error)
-        }
-        let log = self.log
-        let fetcher = Fetcher(store: store, options: options, log: { log($0) }, stdout: { _ in })
+        let (store, fetcher, trees) = try imageSources(options)
         let record = try Self.record(reference, signature: nil, store: store, fetcher: fetcher)
         let manifest: ImageManifest
         do throws(StoreError) {
@@ -136,7 +136,6 @@ public struct PodRunner {
             throw .store(error)
         }
         try PodPreparer.checkPlatform(manifest)
-        let trees = TreeStore(store: store, dependencyFetcher: { dependency in _ = try fetcher.fetchDependency(dependency) })
         do throws(RenderError) {
             return (manifest, try trees.render(key: record.key))
         } catch {
