@@ -46,16 +46,21 @@ let package = Package(
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
         .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem"]),
+        // Pod networks through CNI plugins: `--net` lists, net.d definitions, plugin calls,
+        // the network namespace, net-info.json, port forwarding, tear-down records.
+        .target(name: "PodNetwork", dependencies: ["CPodCommon", "GoCompat", "GoJSON", "LinuxSystem"]),
         // Pods: rkt's pod directories and states, stage0's prepare, the stage1 plan and
         // handover, enter's view of an app, gc.
-        .target(name: "PodKit", dependencies: ["GoCompat", "ImageFetch", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem"]),
+        .target(
+            name: "PodKit",
+            dependencies: ["GoCompat", "ImageFetch", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem", "PodNetwork"]),
         // What both command lines share: the console and its output sinks.
         .target(name: "CLISupport", dependencies: ["GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "CLISupport", "LinuxSystem"]),
+        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(libarchive-dev libssl-dev zlib1g-dev pkg-config gzip bzip2 xz-utils tar hyperfine time libcurl4 curl gpgv gpg python3 openssl
     # images/ (make images) and the runtime
     busybox-static strace gdb gcc libc6-dev make file patchelf util-linux procps
+    # pod networks: the CNI plugins rkt calls, and what they call (iptables) or tests use (ip)
+    containernetworking-plugins iptables iproute2
     # scripts/check-format.sh (swift-format comes with the toolchain)
     clang-format)
 missing=()

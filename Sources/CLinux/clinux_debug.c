@@ -3,6 +3,7 @@
 
 #include "clinux_child.h"
 #include "pod_common.h"
+#include "pod_net.h"
 #include "root_path.h"
 
 #include <dirent.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
@@ -258,20 +258,6 @@ static void build_root(const struct clinux_debug_spec *s, int tools, int errfd) 
     close(pod);
 }
 
-// Throwaway sessions: the loopback interface of the session's own network
-// namespace, up.
-static void loopback_up(int errfd) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr = {0};
-    strcpy(ifr.ifr_name, "lo");
-    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
-    close(fd);
-}
-
 // Throwaway sessions: /dev as stage1 gives an app (a tmpfs with the usual nodes,
 // its own devpts instance, /dev/shm) at `dev` inside `root`.
 static void make_dev(int root, const char *dev, int errfd) {
@@ -317,7 +303,8 @@ static void build_throwaway_root(const struct clinux_debug_spec *s, int tools, i
         child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
     if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
-    loopback_up(errfd);
+    if (pod_loopback_up() < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
     int point = open(s->mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (point < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_ROOT);

@@ -5,6 +5,7 @@ import GoCompat
 import ImageKit
 import ImageRender
 import LinuxSystem
+import PodNetwork
 
 /// `rkt gc` and `rkt rm`: marking dead pods as garbage and deleting them, mounts first.
 ///
@@ -29,6 +30,11 @@ public struct PodCleaner {
         for pod in pods.pods(in: [.run]) where pod.state == .exited {
             log("gc: moving pod \(goQuote(pod.uuid)) to garbage")
             _ = try? moveLocked(pod, to: .exitedGarbage, state: .exitedGarbage)
+        }
+        // A pod whose stage1 died without tearing its network down (SIGKILL, a crash)
+        // gives its addresses and rules back now, not after the grace period.
+        for pod in pods.pods(in: [.exitedGarbage, .garbage, .prepare, .prepared]) where pod.state != .preparing {
+            releaseNetwork(pod)
         }
         for pod in pods.pods(in: [.prepare]) where pod.state == .abortedPrepare {
             log("gc: moving failed prepare \(goQuote(pod.uuid)) to garbage")
@@ -62,6 +68,17 @@ public struct PodCleaner {
         return ok
     }
 
+    /// Tears down what is left of the pod's network, under its lock (a pod that is starting
+    /// or running holds it and is left alone).
+    func releaseNetwork(_ pod: Pod) {
+        guard access(pod.path + "/netns", F_OK) == 0 || access(pod.path + "/net/teardown", F_OK) == 0,
+            let lock = try? PodLock.take(pod.path, exclusive: true)
+        else { return }
+        defer { withExtendedLifetime(lock) {} }
+        let log = self.log
+        PodNetwork.teardown(pod: pod.path, log: { log("gc: " + $0) })
+    }
+
     /// Takes the pod's lock (so a pod coming alive is left alone) and renames it.
     @discardableResult
     func moveLocked(_ pod: Pod, to folder: PodFolder, state: PodState) throws(PodError) -> Pod? {
@@ -77,6 +94,8 @@ public struct PodCleaner {
             throw .invalid("pod \(goQuote(pod.uuid)) is locked")
         }
         defer { withExtendedLifetime(lock) {} }
+        let log = self.log
+        PodNetwork.teardown(pod: pod.path, force: true, log: { log("gc: " + $0) })
         for mountPoint in Self.mounts(under: pod.path).reversed() {
             let code = clinux_umount_detach(mountPoint)
             if code != 0 && code != EINVAL && code != ENOENT {

@@ -5,6 +5,7 @@ import ImageKit
 import ImageRender
 import ImageStore
 import LinuxSystem
+import PodNetwork
 
 /// Why a pod operation failed; `description` is the text rkt prints after the command's prefix.
 public enum PodError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
@@ -23,6 +24,8 @@ public enum PodError: SystemFailure, Sendable, Equatable, CustomStringConvertibl
     case render(RenderError)
     /// Getting an image into the store failed (rkt's wrapped chain; `--debug` prints it whole).
     case fetch(FetchError)
+    /// The pod's network could not be set up.
+    case network(NetworkError)
     /// `--uuid-file` could not be read (rkt's `status` exits 1 on this, not 254).
     case unreadableUUIDFile(ImageKitError)
     /// A string bound for a process (path, argv, environment) or for stage1's plan holds a
@@ -42,6 +45,7 @@ public enum PodError: SystemFailure, Sendable, Equatable, CustomStringConvertibl
         case let .store(error): return error.description
         case let .render(error): return error.description
         case let .fetch(error): return error.description
+        case let .network(error): return "networking: \(error)"
         case let .unreadableUUIDFile(cause): return "unable to resolve UUID from file: \(cause)"
         case let .nulByte(app?, field): return "app \(goQuote(app)): \(field) contains a NUL byte"
         case let .nulByte(nil, field): return "\(field) contains a NUL byte"

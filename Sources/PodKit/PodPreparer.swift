@@ -46,6 +46,8 @@ public struct PodRequest: Sendable {
     public var caps: (retain: [String]?, remove: [String]?) = (nil, nil)
     /// `--debug-image`: a stored image rendered below every app's own files.
     public var debugImageKey: String?
+    /// `--port`: host ports for ports the apps declare (the pod manifest's `ports`).
+    public var ports: [ExposedPort] = []
 
     public init(stage1Binary: String) { self.stage1Binary = stage1Binary }
 }
@@ -89,7 +91,7 @@ public struct PodPreparer {
         debug("Writing pod manifest")
         var manifest = PodManifest(
             apps: runtimeApps, volumes: volumes.isEmpty ? nil : volumes,
-            isolators: nil, annotations: [], ports: [])
+            isolators: nil, annotations: [], ports: request.ports)
         do throws(ManifestError) {
             manifest.acVersion = try SemVer(RktRelease.version)
             manifest.annotations = [Annotation(name: try ACIdentifier("coreos.com/rkt/stage1/mutable"), value: "false")]

@@ -7,6 +7,7 @@ import ImageKit
 import ImageRender
 import ImageStore
 import LinuxSystem
+import PodNetwork
 
 /// `rkt run`, `rkt prepare` and `rkt run-prepared` once their flags are parsed: gets the
 /// images into the store, prepares the pod, and hands over to stage1. The command line
@@ -46,6 +47,8 @@ public struct PodRunner {
         public var uuidFile = ""
         /// `--debug-image`: what `rkt run` takes; its files go below every app's own.
         public var debugImage: String?
+        /// `--port`.
+        public var ports: [ExposedPort] = []
         public var fetch: FetchOptions
 
         public init(fetch: FetchOptions) { self.fetch = fetch }
@@ -77,6 +80,7 @@ public struct PodRunner {
         }
         pod.volumes = request.volumes
         pod.mounts = request.mounts
+        pod.ports = request.ports
         if let path = request.podManifest { try apply(podManifest: path, to: &pod, store: store) }
         pod.environment = request.environment
         pod.allCapabilities = request.allCapabilities
@@ -193,12 +197,42 @@ public struct PodRunner {
             log("\(commandName): group \"rkt\" not found, will use default gid when rendering images")
         }
         let launcher = Stage1Launcher(pods: pods)
+        var current = pod
         do throws(PodError) {
-            let running = try launcher.ready(pod, options: options)
-            if debug { log("stage0: Execing stage1 for pod \(running.uuid)") }
-            return launcher.exec(running, lock: lock, debug: debug)
-        } catch {
+            let network = try setUpNetwork(pod, options: options)
+            current = try launcher.ready(pod, options: options, network: network)
+            if debug { log("stage0: Execing stage1 for pod \(current.uuid)") }
+            let error = launcher.exec(current, lock: lock, debug: debug)
+            PodNetwork.teardown(pod: current.path, force: true, log: log)
             return error
+        } catch {
+            PodNetwork.teardown(pod: (try? pods.resolve(current.uuid))?.path ?? current.path, force: true, log: log)
+            return error
+        }
+    }
+
+    /// The pod's own network (nil with `--net=host`): its namespace made and every network
+    /// set up through the plugins, before stage1 starts.
+    func setUpNetwork(_ pod: Pod, options: RuntimeOptions) throws(PodError) -> PodNetwork.Joined? {
+        guard options.networks.isContained else {
+            guard (pod.manifest()?.ports ?? []).isEmpty else {
+                throw .invalid("--port needs a network of its own: it cannot be used with --net=host")
+            }
+            return nil
+        }
+        var settings = PodNetwork.Settings(list: options.networks, localConfig: options.localConfig)
+        settings.timeout = options.pluginTimeout
+        settings.ports = try PodPorts.forwarded(pod, others: pods.pods(in: [.run]).filter { $0.state == .running })
+        let log = self.log
+        let debug = self.debug
+        do throws(NetworkError) {
+            let joined = try PodNetwork(pod: pod.path, uuid: pod.uuid, log: log, debug: debug).setup(settings)
+            if debug {
+                for info in joined.infos { log("networking: \(info.netName): \(info.ifName) \(info.ip ?? "-") via \(info.pluginPath)") }
+            }
+            return joined
+        } catch {
+            throw .network(error)
         }
     }
 

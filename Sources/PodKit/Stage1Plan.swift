@@ -2,16 +2,16 @@ import Glibc
 import GoCompat
 import ImageKit
 import LinuxSystem
+import PodNetwork
 
 /// How a pod runs, chosen at `run`/`run-prepared` time (kept in `runtime-config`).
 public struct RuntimeOptions: Codable, Sendable {
-    public enum Network: String, Codable, Sendable {
-        /// The host's network namespace (rkt's `--net=host`; also what `default` means here).
-        case host
-        /// A private network namespace with only loopback.
-        case none
-    }
-    public var network: Network = .host
+    /// `--net`: the networks the pod joins (`default` unless given).
+    public var networks = NetworkList()
+    /// `--local-config`: where user networks are defined (`net.d`).
+    public var localConfig = "/etc/rkt"
+    /// How long one CNI plugin call may take.
+    public var pluginTimeout: Duration = PodNetwork.defaultTimeout
     public var hostname: String = ""
     public var interactive: Bool = false
     public var debug: Bool = false
@@ -37,6 +37,19 @@ public struct RuntimeOptions: Codable, Sendable {
         if !dnsSearch.isEmpty { text += "search \(dnsSearch.joined(separator: " "))\n" }
         if !dnsOptions.isEmpty { text += "options \(dnsOptions.joined(separator: " "))\n" }
         if !dnsDomain.isEmpty { text += "domain \(dnsDomain)\n" }
+        return text
+    }
+
+    /// Whether any `--dns*` flag was given (then the networks' DNS settings are ignored).
+    public var dnsGiven: Bool { !(dns.isEmpty && dnsSearch.isEmpty && dnsOptions.isEmpty && dnsDomain.isEmpty) }
+
+    /// rkt's resolv.conf from a network's DNS settings (`common.MakeResolvConf`).
+    public static func resolvConf(_ dns: CNIResult.DNS, comment: String) -> String {
+        var text = "# \(comment)\n\n"
+        if !dns.search.isEmpty { text += "search \(dns.search.joined(separator: " "))\n" }
+        for server in dns.nameservers { text += "nameserver \(server)\n" }
+        if !dns.options.isEmpty { text += "options \(dns.options.joined(separator: " "))\n" }
+        if !dns.domain.isEmpty { text += "domain \(dns.domain)\n" }
         return text
     }
 
@@ -118,21 +131,22 @@ public struct Stage1Plan {
 
     /// The plan for `pod` with `apps`, run with `options`. `trees` maps an app name to the
     /// rendered rootfs its overlay uses as lower layers, top first (the app's image, then
-    /// a `--debug-image`'s); `volumes` a volume name to its host
+    /// a `--debug-image`'s); `netns` the network namespace file the pod joins (nil: the
+    /// host's); `volumes` a volume name to its host
     /// source (and read-only, recursive flags). Pure: what it needs to know of the host and
     /// the images comes in `facts` (`HostFacts.probe` looks), so the same inputs always
     /// give the same plan.
     public static func make(
         uuid: String, apps: [AppRuntime], trees: [String: [String]], volumes: [String: VolumeSource],
-        etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, consoleApp: String?,
+        etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, netns: String? = nil, consoleApp: String?,
         stdin: Stdin, facts: HostFacts
     ) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = PodPath.stage1Rootfs
-        try plan.record("version", ["3"])
+        try plan.record("version", ["4"])
         try plan.record("root", [root])
         try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + uuid : options.hostname])
-        try plan.record("net", [options.network.rawValue])
+        try plan.record("net", [netns ?? "host"])
         try plan.record("ipc", [options.hostIPC ? "host" : "private"])
         try plan.mount(root, root, "", bind, make: .none)
         try plan.mount("proc", root + "/proc", "proc", nosuid | nodev | noexec)

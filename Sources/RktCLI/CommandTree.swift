@@ -13,6 +13,8 @@ struct FlagSpec {
     let kind: Kind
     let defaultValue: String
     let usage: String
+    /// The value of a bare `--f` (pflag's NoOptDefVal): then a value is only taken as `--f=V`.
+    var bareValue: String? = nil
 }
 
 extension FlagSpec {
@@ -30,6 +32,14 @@ extension FlagSpec {
     static func list(_ name: String, _ usage: String) -> FlagSpec {
         FlagSpec(name: name, kind: .list, defaultValue: "", usage: usage)
     }
+
+    /// A repeatable flag whose value comes only as `--f=V`; a bare `--f` means `bare`.
+    static func optionalList(_ name: String, bare: String, _ usage: String) -> FlagSpec {
+        FlagSpec(name: name, kind: .list, defaultValue: "", usage: usage, bareValue: bare)
+    }
+
+    /// Whether a bare `--f` takes the next word as its value.
+    var takesNextWord: Bool { (kind == .string || kind == .list) && bareValue == nil }
 
     /// A value only as `--f=V`; a bare `--f` means `true`.
     static func optional(_ name: String, default value: String, _ usage: String) -> FlagSpec {
@@ -185,6 +195,7 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
         case .optional:
             parsed.set(name, value ?? "true")
         case .string, .list:
+            if value == nil, let bare = spec.bareValue { value = bare }
             if value == nil {
                 guard i < args.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
                 value = args[i]

@@ -7,6 +7,7 @@ import GoJSON
 import ImageKit
 import LinuxSystem
 import PodKit
+import PodNetwork
 
 extension Rkt {
     static let listCommand = RktCommand(
@@ -117,7 +118,10 @@ extension Rkt {
             let manifest = pod.manifest()
             let apps = manifest?.apps ?? []
             let created = pod.createdAt
-            let podCells = [pod.state.rawValue, created == 0 ? (full ? "" : GoFormats.relative(nanoseconds: 0, now: now)) : time(created), time(pod.startedAt), ""]
+            let podCells = [
+                pod.state.rawValue, created == 0 ? (full ? "" : GoFormats.relative(nanoseconds: 0, now: now)) : time(created),
+                time(pod.startedAt), NetworkInfo.summary(podNetworks(pod)),
+            ]
             if apps.isEmpty {
                 text += ([full ? pod.uuid : String(pod.uuid.prefix(8)), "-", "-"] + (full ? ["-"] : []) + podCells).joined(separator: "\t") + "\n"
                 continue
@@ -137,6 +141,12 @@ extension Rkt {
     }
 
     /// rkt's `lib.Pod` JSON (api v1alpha): pod times in seconds, app times in nanoseconds.
+    /// The networks rkt shows for a pod: those in its `net-info.json` while it runs or once
+    /// it exited.
+    static func podNetworks(_ pod: Pod) -> [NetworkInfo] {
+        pod.state == .running || pod.state == .exited ? NetworkInfo.load(pod: pod.path) : []
+    }
+
     static func podJSON(_ pod: Pod) -> JSONValue {
         let manifest = pod.manifest()
         let apps = manifest?.apps ?? []
@@ -144,8 +154,10 @@ extension Rkt {
         var members = [
             JSONMember(key: "name", value: .string(pod.uuid)),
             JSONMember(key: "state", value: .string(pod.state.rawValue)),
-            JSONMember(key: "app_names", value: .array(apps.map { .string($0.name.value) })),
         ]
+        let networks = podNetworks(pod)
+        if !networks.isEmpty { members.append(JSONMember(key: "networks", value: .array(networks.map(\.json)))) }
+        members.append(JSONMember(key: "app_names", value: .array(apps.map { .string($0.name.value) })))
         let appValues: [JSONValue] = apps.map { app in
             let code = pod.exitCode(app: app.name.value)
             let state: String
@@ -218,7 +230,7 @@ extension Rkt {
         }
         var lines = ["state=\(pod.state.rawValue)", "created=\(GoFormats.timestamp(nanoseconds: pod.createdAt))"]
         if pod.startedAt != 0 { lines.append("started=\(GoFormats.timestamp(nanoseconds: pod.startedAt))") }
-        if pod.state == .running || pod.state == .exited { lines.append("networks=") }
+        if pod.state == .running || pod.state == .exited { lines.append("networks=" + NetworkInfo.summary(podNetworks(pod))) }
         if pod.state.hasRun, let pid = pod.supervisorPID {
             lines.append("pid=\(pid)")
             lines.append("exited=\(pod.state == .exited || pod.state == .exitedGarbage)")

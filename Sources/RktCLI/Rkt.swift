@@ -147,7 +147,7 @@ public enum Rkt {
             if arg == "--" { return nil }
             guard arg.hasPrefix("-"), arg.count > 1 else { return i }
             let name = arg.drop { $0 == "-" }
-            if !name.contains("="), flags.contains(where: { $0.name == name && ($0.kind == .string || $0.kind == .list) }) { i += 1 }
+            if !name.contains("="), flags.contains(where: { $0.name == name && $0.takesNextWord }) { i += 1 }
             i += 1
         }
         return nil

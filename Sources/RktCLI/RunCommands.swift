@@ -9,6 +9,7 @@ import ImageRender
 import ImageStore
 import LinuxSystem
 import PodKit
+import PodNetwork
 
 extension Rkt {
     /// Flags `run` and `prepare` share (rkt-runtime.md §1.2).
@@ -35,7 +36,7 @@ extension Rkt {
         .bool("no-store", "fetch images, ignoring the local store"),
         .bool("store-only", "use only available images in the store (do not discover or download from remote URLs)"),
         .string("pod-manifest", "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
-        .list("port", "ports to expose on the host (accepted; the pod shares the host's network)"),
+        .list("port", "ports to expose on the host (requires contained network). Syntax: --port=NAME:[HOSTIP:]HOSTPORT"),
         .list("user-annotation", "pod-level user annotations (accepted)"),
         .list("user-label", "pod-level user labels (accepted)"),
         .string("debug-image", "a tools image whose files every app gets below its own, at run time (the app's image is not changed)"),
@@ -44,7 +45,10 @@ extension Rkt {
     /// Flags only `run` and `run-prepared` take.
     static let launchFlags: [FlagSpec] = [
         .bool("interactive", "run pod interactively. If true, only one image may be supplied."),
-        .string("net", default: "default", "configure the pod's networking: host (or default), none"),
+        .optionalList(
+            "net", bare: "default",
+            "configure the pod's networking. Optionally, pass a list of user-configured networks to load and set arguments to pass to each network, respectively. Syntax: --net[=n[:args], ...]"
+        ),
         .string("hostname", "pod's hostname. If empty, it will be \"rkt-$PODUUID\""),
         .list("dns", "name servers to write in /etc/resolv.conf; \"host\" for the host's file, \"none\" for none"),
         .list("dns-search", "DNS search domains to write in /etc/resolv.conf"),
@@ -185,12 +189,19 @@ extension Rkt {
             _ = context.usageError("invalid argument \(goQuote(other)) for --ipc: allowed values are auto, private, parent")
             return nil
         }
-        switch flags.string("net") {
-        case "default", "host", "": options.network = .host
-        case "none": options.network = .none
-        case let other:
-            context.console.error("\(context.name): networking: unsupported network \(goQuote(other)) (this stage1 has host, default and none)")
+        do throws(NetworkError) {
+            options.networks = try NetworkList(parsing: flags.list("net"))
+        } catch {
+            _ = context.usageError("invalid argument \(goQuote(flags.list("net").last ?? "")) for \(goQuote("--net")) flag: \(error)")
             return nil
+        }
+        options.localConfig = flags.string("local-config")
+        if let text = getenv("RKT_NET_PLUGIN_TIMEOUT").map({ String(cString: $0) }) {
+            guard let nanoseconds = try? GoDuration.parse(text), nanoseconds > 0 else {
+                context.console.error("\(context.name): RKT_NET_PLUGIN_TIMEOUT: invalid duration \(goQuote(text))")
+                return nil
+            }
+            options.pluginTimeout = .nanoseconds(nanoseconds)
         }
         return options
     }
@@ -289,6 +300,12 @@ extension Rkt {
         request.stage1Path = flags.string("stage1-path")
         request.uuidFile = flags.string("uuid-file-save")
         request.debugImage = flags.string("debug-image").isEmpty ? nil : flags.string("debug-image")
+        do throws(PodError) {
+            request.ports = try flags.list("port").map { (text) throws(PodError) in try PodPorts.parse(rktFlag: text) }
+        } catch {
+            _ = context.usageError("invalid argument for \(goQuote("--port")) flag: \(error)")
+            return nil
+        }
         return request
     }
 }
@@ -307,7 +324,7 @@ struct ImageArgument {
         "oom-score-adj", "seccomp", "memory", "cpu", "cpu-shares", "stdin",
         "stdout", "stderr", "private-users",
     ]
-    static let listFlags: Set<String> = ["environment", "mount", "user-annotation", "user-label", "port"]
+    static let listFlags: Set<String> = ["environment", "mount", "user-annotation", "user-label"]
     static let boolFlags: Set<String> = ["readonly-rootfs"]
 
     /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`. A flag after an image that is not
@@ -343,7 +360,7 @@ struct ImageArgument {
                         throw UsageError(message: "unknown flag: --\(name)")
                     }
                     podWords.append(word)
-                    if value == nil, spec.kind == .string || spec.kind == .list, i < words.count {
+                    if value == nil, spec.takesNextWord, i < words.count {
                         podWords.append(words[i])
                         i += 1
                     }

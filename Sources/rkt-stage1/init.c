@@ -10,7 +10,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -169,18 +168,6 @@ static void run_step(const struct plan *plan, const struct step *s) {
         break;
     }
     }
-}
-
-static void loopback_up(void) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr = {0};
-    strcpy(ifr.ifr_name, "lo");
-    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        fail("get flags of", "lo");
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-        fail("bring up", "lo");
-    close(fd);
 }
 
 static void enter_root(const char *root) {
@@ -493,15 +480,14 @@ static void take_signals(sigset_t *set) {
 // 3. Namespaces (nothing mounted here may propagate to the host), hostname,
 // loopback, then the plan's steps. Returns an fd of /dev/null for the apps.
 static int setup_namespaces(struct plan *plan) {
-    int flags = CLONE_NEWNS | CLONE_NEWUTS | (plan->ipc_host ? 0 : CLONE_NEWIPC) | (plan->net_none ? CLONE_NEWNET : 0);
+    // The network namespace (the host's, or the pod's that the supervisor joined) is inherited.
+    int flags = CLONE_NEWNS | CLONE_NEWUTS | (plan->ipc_host ? 0 : CLONE_NEWIPC);
     if (unshare(flags) < 0)
         fail("unshare", NULL);
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
         fail("make mounts slave", "/");
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
         fail("sethostname", plan->hostname);
-    if (plan->net_none)
-        loopback_up();
     int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (nullfd < 0)
         fail("open", "/dev/null");

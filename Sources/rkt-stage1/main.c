@@ -2,25 +2,116 @@
 // rkt-stage1, exec'd by `rkt run` as `stage1/rootfs/init [--debug] UUID` in
 // the pod directory. This process is the pod's supervisor: it reads the plan,
 // creates the pod's init (PID 1 of a new pid namespace, see init.c), relays
-// the console if an app has one, and exits with the init's exit code.
+// the console if an app has one, and exits with the init's exit code. A pod
+// with its own network runs in the namespace stage0 made (so that `nsenter -n
+// -t PID` on this process sees it too), and this process tears the network
+// down through the CNI plugins, from the host's namespace, when the pod ends.
 #include "stage1.h"
 
+#include "pod_net.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 bool debug;
 
+// The host's network namespace, while this process is in the pod's (-1: it is not),
+// and the file of the pod's.
+static int host_netns = -1;
+static const char *pod_netns;
+
+// The pod is over: its networks go. The plugins take tens of milliseconds, so a
+// child (in the host's pid and network namespaces, holding nothing of the pod
+// but its tear-down lock) does it while this process reports the pod's end; rkt
+// gc and rm wait for that lock before they look.
+static int finish(int code) {
+    const char *netns = pod_netns;
+    if (host_netns < 0)
+        return code;
+    // The pod's pid namespace, whose init is gone, takes no new process.
+    int pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (pidns < 0 || setns(pidns, CLONE_NEWPID) < 0 || setns(host_netns, CLONE_NEWNET) < 0) {
+        fprintf(stderr, "stage1: return to the host's namespaces: %s; the network is left for rkt gc\n",
+                strerror(errno));
+        return code;
+    }
+    close(pidns);
+    close(host_netns);
+    host_netns = -1;
+    // The namespace's file goes now (the host's mount table is as it was when rkt run
+    // returns); the child holds the namespace open for the plugins.
+    int nsfd = open(netns, O_RDONLY);
+    if (nsfd < 0) {
+        pod_net_teardown(AT_FDCWD, NULL, 0, "stage1: ", 2, -1);
+        return code;
+    }
+    int removed = pod_netns_remove(netns);
+    if (removed)
+        fprintf(stderr, "stage1: remove network namespace %s: %s\n", netns, strerror(removed));
+    char path[64];  // the namespace as the plugins reach it, through this process's descriptor
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)getpid(), nsfd);
+    int locked[2];
+    pid_t pid = pipe2(locked, 0) == 0 ? fork() : -1;
+    if (pid == 0) {
+        setsid();  // not in the terminal's process group: Ctrl-C at the shell does not cut it short
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
+        // Keeps only stdio, the namespace and the pipe (not the pod's lock).
+        int low = nsfd < locked[1] ? nsfd : locked[1], high = nsfd < locked[1] ? locked[1] : nsfd;
+        if (low > 3)
+            syscall(SYS_close_range, 3, low - 1, 0);
+        if (high > low + 1)
+            syscall(SYS_close_range, low + 1, high - 1, 0);
+        syscall(SYS_close_range, high + 1, ~0U, 0);
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)getpid(), nsfd);
+        _exit(pod_net_teardown(AT_FDCWD, removed ? NULL : path, 0, "stage1: ", 2, locked[1]) ? 1 : 0);
+    }
+    if (pid < 0) {
+        pod_net_teardown(AT_FDCWD, removed ? NULL : path, 0, "stage1: ", 2, -1);
+        close(nsfd);
+        return code;
+    }
+    close(nsfd);
+    close(locked[1]);
+    char byte;
+    while (read(locked[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    close(locked[0]);
+    return code;
+}
+
 static _Noreturn void die(const char *what) {
     fprintf(stderr, "stage1: %s: %s\n", what, strerror(errno));
-    exit(254);
+    exit(finish(254));
+}
+
+// Joins the pod's network namespace, keeping a way back for the tear-down.
+static void join_network(const char *netns) {
+    int fd = open(netns, O_RDONLY | O_CLOEXEC);
+    host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || host_netns < 0 || setns(fd, CLONE_NEWNET) < 0) {
+        fprintf(stderr, "stage1: join network namespace %s: %s\n", netns, strerror(errno));
+        if (host_netns >= 0)
+            close(host_netns);
+        host_netns = -1;
+        pod_net_teardown(AT_FDCWD, NULL, 0, "stage1: ", 2, -1);
+        exit(254);
+    }
+    close(fd);
+    pod_netns = netns;
 }
 
 // `--check-plan FILE`: parses the plan as a pod would and prints it one token
@@ -89,6 +180,8 @@ int main(int argc, char **argv) {
     }
     if (debug)
         fprintf(stderr, "stage1: pod %s: %zu apps, root %s\n", uuid, plan.napps, plan.root);
+    if (plan.netns)
+        join_network(plan.netns);
 
     int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
     if (sigfd < 0)
@@ -121,6 +214,6 @@ int main(int argc, char **argv) {
     }
     int status = pod_console_relay(pid, sigfd, master);
     if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
+        return finish(128 + WTERMSIG(status));
+    return finish(WEXITSTATUS(status));
 }

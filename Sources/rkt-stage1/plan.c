@@ -7,11 +7,13 @@
 // the pod are relative to the pod directory (stage1's working directory when it
 // starts, or the `base` given to plan_parse) and made absolute as they are read:
 // the plan names no place the pod will have, only places in it.
-//   version 3                        first
+//   version 4                        first
 //   root PATH                        second: the stage1 rootfs, in the pod (stage1/rootfs)
 //   Global records, before the first `app`:
 //   hostname NAME                    empty: keep the host's
-//   net host|none                    none: own network namespace, only lo (up)
+//   net host|PATH                    PATH: the network namespace stage0 made
+//                                    (a clean absolute path, bound to an nsfs
+//                                    file): the supervisor and the pod join it
 //   ipc private|host                 default private; host: the host's IPC
 //                                    namespace (rkt's --ipc=parent)
 //   mount SRC TARGET FSTYPE FLAGS DATA MK
@@ -384,8 +386,8 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
     } else if (!strcmp(kw, "net")) {
         once(seen, R_NET, kw, NULL);
         char *n = tok(ps, kw);
-        if (!strcmp(n, "none"))
-            plan->net_none = true;
+        if (n[0] == '/' && plan_path_is_clean(n) && strcmp(n, "/"))
+            plan->netns = n;
         else if (strcmp(n, "host"))
             bad("bad net \"%s\"", n);
     } else if (!strcmp(kw, "ipc")) {
@@ -470,7 +472,7 @@ static void parse(struct parser *ps, struct plan *plan) {
     if (strcmp(tok(ps, "version"), "version"))
         bad("does not start with \"version\"");
     char *v = tok(ps, "version");
-    if (strcmp(v, "3"))
+    if (strcmp(v, "4"))
         bad("unsupported version \"%s\"", v);
     if (strcmp(tok(ps, "root"), "root"))
         bad("\"root\" is not the second record");

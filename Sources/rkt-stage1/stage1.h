@@ -55,8 +55,8 @@ struct app {
 struct plan {
     const char *root;      // the stage1 rootfs, absolute (the pod directory + stage1/rootfs)
     const char *hostname;  // NULL = leave as is
-    bool net_none;
-    bool ipc_host;  // keep the host's IPC namespace
+    const char *netns;     // the network namespace file to join; NULL = the host's
+    bool ipc_host;         // keep the host's IPC namespace
     struct step *steps;
     size_t nsteps;
     struct app *apps;

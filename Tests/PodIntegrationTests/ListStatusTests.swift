@@ -43,10 +43,11 @@ extension Pods {
             #expect(list.code == 0, "\(list)")
             let legend = ["UUID", "APP", "IMAGE NAME", "STATE", "CREATED", "STARTED", "NETWORKS"]
             if list.outLines.count == 2,
-                let cells = captures(list.outLines[1], #"([0-9a-f]{8})\t+busybox\t+example\.com/busybox:1\.35\.0\t+running\t+\#(humanTime)\t+\#(humanTime)\t+"#)
+                let cells = captures(
+                    list.outLines[1], #"([0-9a-f]{8})\t+busybox\t+example\.com/busybox:1\.35\.0\t+running\t+\#(humanTime)\t+\#(humanTime)\t+(\#(defaultNetworkPattern))"#)
             {
                 #expect(cells[0] == short, "short UUID: \(list)")
-                let expected = goTabwriter([legend, [short, "busybox", "example.com/busybox:1.35.0", "running", cells[1], cells[2], ""]])
+                let expected = goTabwriter([legend, [short, "busybox", "example.com/busybox:1.35.0", "running", cells[1], cells[2], cells[3]]])
                 #expect(list.out == expected, "rkt list must be Go-tabwriter aligned:\n\(list.out.debugDescription)\nexpected:\n\(expected.debugDescription)")
             } else {
                 Issue.record("rkt list: expected a legend and one `\(short) busybox example.com/busybox:1.35.0 running TIME TIME` row: \(list)")
@@ -54,9 +55,9 @@ extension Pods {
 
             // --no-legend: the row alone, aligned on its own.
             let noLegend = world.rkt("list", "--no-legend")
-            if let cells = captures(noLegend.out, #"[0-9a-f]{8}\t+busybox\t+\S+\t+running\t+\#(humanTime)\t+\#(humanTime)\t+\n"#) {
+            if let cells = captures(noLegend.out, #"[0-9a-f]{8}\t+busybox\t+\S+\t+running\t+\#(humanTime)\t+\#(humanTime)\t+(\#(defaultNetworkPattern))\n"#) {
                 #expect(
-                    noLegend.out == goTabwriter([[short, "busybox", "example.com/busybox:1.35.0", "running", cells[0], cells[1], ""]]),
+                    noLegend.out == goTabwriter([[short, "busybox", "example.com/busybox:1.35.0", "running", cells[0], cells[1], cells[2]]]),
                     "list --no-legend: \(noLegend.out.debugDescription)")
             } else {
                 Issue.record("rkt list --no-legend: \(noLegend)")
@@ -68,7 +69,8 @@ extension Pods {
             if full.outLines.count == 2,
                 let cells = captures(
                     full.outLines[1],
-                    #"(\#(uuidPattern))\t+busybox\t+example\.com/busybox:1\.35\.0\t+(sha512-[0-9a-f]{12})\t+running\t+(\#(goTimePattern))\t+(\#(goTimePattern))\t+"#)
+                    #"(\#(uuidPattern))\t+busybox\t+example\.com/busybox:1\.35\.0\t+(sha512-[0-9a-f]{12})\t+running\t+(\#(goTimePattern))\t+(\#(goTimePattern))\t+(\#(defaultNetworkPattern))"#
+                )
             {
                 #expect(cells[0] == pod.uuid, "\(full)")
                 #expect(cells[1] == imageID, "image ID column: \(cells[1]) vs the image's \(imageID)")
@@ -76,7 +78,7 @@ extension Pods {
                     fullLegend,
                     [
                         pod.uuid, "busybox", "example.com/busybox:1.35.0", imageID, "running",
-                        cells[2], cells[4], "",
+                        cells[2], cells[4], cells[6],
                     ],
                 ])
                 #expect(full.out == expected, "rkt list --full alignment:\n\(full.out.debugDescription)\nexpected:\n\(expected.debugDescription)")
@@ -110,7 +112,7 @@ extension Pods {
                 #expect(lines[0] == "state=running")
                 #expect(matches(lines[1], "created=" + goTimePattern), "\(lines[1])")
                 #expect(matches(lines[2], "started=" + goTimePattern), "\(lines[2])")
-                #expect(lines[3] == "networks=")
+                #expect(matches(lines[3], "networks=" + defaultNetworkPattern), "\(lines[3])")
                 #expect(lines[4] == "pid=\(pod.process.pid)", "\(lines[4])")
                 #expect(lines[5] == "exited=false")
             }

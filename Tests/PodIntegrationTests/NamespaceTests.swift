@@ -34,7 +34,8 @@ extension Pods {
             for kind in ["pid", "mnt", "uts", "ipc"] {
                 #expect(namespace("\(initPID)", kind) != namespace("self", kind), "init must have its own \(kind) namespace")
             }
-            #expect(namespace("\(initPID)", "net") == namespace("self", "net"), "default net: the host's network namespace")
+            #expect(namespace("\(initPID)", "net") != namespace("self", "net"), "default net: the pod's own network namespace")
+            #expect(namespace("\(initPID)", "net") == namespace("\(pid)", "net"), "the supervisor is in the pod's network namespace")
 
             // The init's child is the app, chrooted into its rootfs inside stage1.
             let apps = children(of: initPID)

@@ -18,7 +18,7 @@ extension Pods {
             #expect(lines[0] == "state=exited", sourceLocation: sourceLocation)
             #expect(matches(lines[1], "created=" + goTimePattern), "\(lines[1])", sourceLocation: sourceLocation)
             #expect(matches(lines[2], "started=" + goTimePattern), "\(lines[2])", sourceLocation: sourceLocation)
-            #expect(lines[3] == "networks=", sourceLocation: sourceLocation)
+            #expect(matches(lines[3], "networks=" + defaultNetworkPattern), "\(lines[3])", sourceLocation: sourceLocation)
             #expect(matches(lines[4], "pid=[1-9][0-9]*"), "\(lines[4])", sourceLocation: sourceLocation)
             #expect(lines[5] == "exited=true", sourceLocation: sourceLocation)
             #expect(lines[6] == "app-\(app)=\(code)", sourceLocation: sourceLocation)

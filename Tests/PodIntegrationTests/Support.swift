@@ -24,6 +24,8 @@ let defaultCapabilityMask = "00000000a80425fb"
 
 /// A Go time printed with layout `2006-01-02 15:04:05.999 -0700 MST`.
 let goTimePattern = #"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{0,2}[1-9])? [+-]\d{4} \S+"#
+/// What rkt shows for a pod on the default network.
+let defaultNetworkPattern = #"default:ip4=172\.16\.28\.\d{1,3}"#
 let uuidPattern = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 func matches(_ text: String, _ pattern: String) -> Bool {

@@ -53,8 +53,8 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         try expectGolden(plan, "one-app-defaults")
     }
 
-    /// Two apps and everything a plan can say: every kernel path restricted, a private
-    /// network and the host's IPC, resolv.conf, volumes (a recursive read-only directory,
+    /// Two apps and everything a plan can say: every kernel path restricted, the pod's own
+    /// network namespace and the host's IPC, resolv.conf, volumes (a recursive read-only directory,
     /// a file, an empty volume), a read-only rootfs, handlers, supplementary groups,
     /// oom score, no_new_privs and an interactive console app.
     @Test func twoAppsWithEverything() throws {
@@ -76,7 +76,6 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         web.workingDirectory = "/srv"
         let tools = runtime("tools")
         var options = RuntimeOptions()
-        options.network = .none
         options.hostIPC = true
         options.hostname = "podhost"
         options.dns = ["10.0.0.1"]
@@ -101,7 +100,7 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
                 // As with --debug-image: the app's tree, then the tools' below it.
                 "tools": ["/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs", "/var/lib/rkt/cas/tree/deps-sha512-dd/rootfs"],
             ],
-            volumes: volumes, etc: etc, options: options, consoleApp: "web", stdin: .inherit,
+            volumes: volumes, etc: etc, options: options, netns: "/run/netns/cni-5a1e0c7e-0000-4000-8000-000000000001", consoleApp: "web", stdin: .inherit,
             facts: facts)
         try expectGolden(plan, "two-apps-everything")
     }

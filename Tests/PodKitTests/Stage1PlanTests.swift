@@ -106,7 +106,7 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
         let root = "stage1/rootfs"
         let app = ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "end"]
         func plan(_ globals: [String], app appRecords: [String] = app) -> [UInt8] {
-            (["version", "3", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
+            (["version", "4", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
         }
         let target = root + "/opt/stage2/a/rootfs"
         let good = try checkPlan(
@@ -142,6 +142,11 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
             (plan(["overlay", "overlay/a", "overlay/a/upper", "overlay/a/work", "1", "/t/rootfs"]), "is outside the pod's root"),
             (plan(["readonly", "/"]), "is not relative to the pod"),
             (plan(["frobnicate", "x"]), #"unknown keyword "frobnicate""#),
+            (plan(["net", "none"]), #"bad net "none""#),
+            (plan(["net", "run/netns/x"]), #"bad net "run/netns/x""#),
+            (plan(["net", "/run/netns/../x"]), #"bad net "/run/netns/../x""#),
+            (plan(["net", "/"]), #"bad net "/""#),
+            (plan(["net", "host", "net", "/run/netns/x"]), "net"),
             (plan([], app: ["app", "a", "approot", "/", "exec", "1", "/bin/sh", "end"]), #"approot "/" is not"#),
             (
                 plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "env", "1", "noequals", "end"]),
@@ -156,9 +161,9 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
                     ]), #"unknown keyword "mount" in app a"#
             ),
             (plan([], app: app + ["mount"]), "data after end"),
-            (tokens("version", "3", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
-            (tokens("version", "3", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
-            (tokens("version", "3", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
+            (tokens("version", "4", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
+            (tokens("version", "4", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
+            (tokens("version", "4", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
             (tokens("version", "1", "root", root, "end"), #"unsupported version "1""#),
             (Array(plan([]).dropLast()), "does not end with a NUL"),
             (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "9", "/bin/sh", "end"]), "missing token"),
