@@ -13,6 +13,12 @@
 #    app's pod (it must not depend on the app's size); `rkt run --debug-image` of cached
 #    images vs a plain cached `rkt run`.
 # 5. RSS of stage1 (supervisor + pod init) of a running pod.
+# 6. Pod networks: `rkt run --exec /bin/true` of the cached busybox with `--net=default`
+#    (a private namespace, the ptp and host-local plugins, masquerade) vs the same with
+#    `--net=host`; then 100 pods started one after another and gc: what is left
+#    (leases, veths, NAT rules, namespaces) must be nothing.
+# Sections 1, 2 and 4 run with --net=host: they time what the namespaces and the
+# overlay cost, which section 6 adds the network to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20 size=256
@@ -70,11 +76,11 @@ compare() { # label ours baseline
 }
 echo "== pod start-up, median of $runs runs (target: under 50 ms)"
 compare "rkt run --exec /bin/true (busybox, cached)" \
-    "$rkt --dir=$store run $busybox_id --exec /bin/true" "$baseline"
+    "$rkt --dir=$store run --net=host $busybox_id --exec /bin/true" "$baseline"
 compare "rkt run (${size} MiB app + tools dep, cached)" \
-    "$rkt --dir=$store run $big_id" "$baseline"
+    "$rkt --dir=$store run --net=host $big_id" "$baseline"
 compare "rkt run busybox.aci (by file: hashes it again)" \
-    "$rkt --dir=$store --insecure-options=image run $work/busybox.aci --exec /bin/true" "$baseline"
+    "$rkt --dir=$store --insecure-options=image run --net=host $work/busybox.aci --exec /bin/true" "$baseline"
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 
 echo "== rendering the ${size} MiB app + tools for rkt prepare, median of $runs runs"
@@ -97,7 +103,7 @@ rm -rf "$work/big.tar" "$work/untar"
 
 echo "== debugging a running pod, median of $runs runs (targets: debug within 2x of enter, independent of the app's size; --debug-image within 10% of a plain run)"
 start_pod() { # image uuid-file: a pod that sleeps, left running
-    ("$rkt" --dir="$store" run --uuid-file-save="$2" "$1" --exec /bin/sleep -- 600 >/dev/null 2>&1 &)
+    ("$rkt" --dir="$store" run --net=host --uuid-file-save="$2" "$1" --exec /bin/sleep -- 600 >/dev/null 2>&1 &)
     for _ in $(seq 100); do [ -s "$2" ] && "$rkt" --dir="$store" status "$(cat "$2")" 2>/dev/null | grep -q '^pid=' && break; sleep 0.1; done
     sleep 0.3
     cat "$2"
@@ -113,11 +119,11 @@ compare "rkt debug -- /bin/true vs rkt enter (${size} MiB app)" \
 compare "rkt debug -- /bin/true: ${size} MiB app vs busybox pod" \
     "$rkt --dir=$store debug --image=$busybox_id $big_pod -- /bin/true" "$rkt --dir=$store debug --image=$busybox_id $small_pod -- /bin/true"
 "$rkt" --dir="$store" stop --force "$small_pod" "$big_pod" >/dev/null
-"$rkt" --dir="$store" run --debug-image="$busybox_id" "$big_id" >/dev/null 2>&1   # renders nothing new: both trees cached
+"$rkt" --dir="$store" run --net=host --debug-image="$busybox_id" "$big_id" >/dev/null 2>&1   # renders nothing new: both trees cached
 sleep 1   # the stopped pods' teardown is over
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 compare "rkt run --debug-image (cached) vs plain rkt run" \
-    "$rkt --dir=$store run --debug-image=$busybox_id $big_id" "$rkt --dir=$store run $big_id"
+    "$rkt --dir=$store run --net=host --debug-image=$busybox_id $big_id" "$rkt --dir=$store run --net=host $big_id"
 sleep 0.5
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 
@@ -131,3 +137,29 @@ sup_kb=$(ps -o rss= -p "$ppid") init_kb=$(ps -o rss= -p "$init")
 awk -v s="$sup_kb" -v i="$init_kb" 'BEGIN{ printf "%-52s %6.2f MiB (supervisor %.2f + init %.2f)\n", "stage1 RSS", (s+i)/1024, s/1024, i/1024 }'
 "$rkt" --dir="$store" stop --force "$(cat "$work/uuid")" >/dev/null
 { wait; } 2>/dev/null || true
+
+echo "== pod networks, median of $runs runs (target: --net=default within 3x of --net=host)"
+leftovers() { # leases veths nat-rules namespaces, of the default network
+    local leases veths rules netns
+    leases=$(find /var/lib/cni/networks/default -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | wc -l)
+    veths=$(ip -o link | grep -c ' veth' || true)
+    rules=$(iptables -t nat -S | grep -c -- '-j CNI-' || true)
+    netns=$(find /run/netns -name 'cni-*' 2>/dev/null | wc -l)
+    echo "leases $leases, veths $veths, NAT rules $rules, namespaces $netns"
+}
+before=$(leftovers)
+# Each run's tear-down ends after rkt run returns; --prepare lets the previous one end.
+hyperfine --style none -N -w 3 -r "$runs" --prepare "sleep 0.2" --export-csv "$work/r.csv" \
+    "$rkt --dir=$store run --net=default $busybox_id --exec /bin/true" \
+    "$rkt --dir=$store run --net=host $busybox_id --exec /bin/true" >/dev/null 2>&1
+awk -F, -v label="rkt run --net=default vs --net=host (idle between)" 'NR==2{ours=$4} NR==3{base=$4} END{
+    printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f\n", label, ours*1000, base*1000, ours/base }' "$work/r.csv"
+compare "rkt run --net=default vs --net=host (back to back)" \
+    "$rkt --dir=$store run --net=default $busybox_id --exec /bin/true" "$rkt --dir=$store run --net=host $busybox_id --exec /bin/true"
+"$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
+start=$(date +%s%N)
+for _ in $(seq 100); do "$rkt" --dir="$store" run "$busybox_id" --exec /bin/true >/dev/null 2>&1; done
+end=$(date +%s%N)
+"$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
+awk -v t="$(( (end - start) / 1000000 ))" 'BEGIN{ printf "%-52s %7.1f ms per pod\n", "100 pods on the default network, one after another", t/100 }'
+printf "%-52s before: %s\n%-52s after gc: %s\n" "what the default network leaves" "$before" "" "$(leftovers)"

@@ -477,12 +477,15 @@ static void write_record(int fd, pid_t reaper, int proc) {
 static _Noreturn void session_builder(const void *arg, int errfd) {
     const struct debug_args *a = arg;
     const struct clinux_debug_spec *s = a->spec;
+    // The signals first: the caller's handlers are inherited, and one of them taking
+    // the SIGTERM of the caller's death (below) would lose it. Blocked, it waits for
+    // the relay.
+    sigset_t signals;
+    session_signals(&signals);
+    pod_reset_signals(&signals);  // the caller ignores SIGINT and SIGQUIT: not we
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
     if (getppid() != a->caller)
         _exit(254);
-    sigset_t signals;
-    session_signals(&signals);
-    pod_reset_signals(&signals);                                 // the caller ignores SIGINT and SIGQUIT: not we
     int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);  // the host's
     if (proc < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_NAMESPACES);
