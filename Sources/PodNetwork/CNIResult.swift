@@ -16,6 +16,13 @@ public struct CNIResult: Sendable, Equatable {
         public var search: [String] = []
         public var options: [String] = []
         public var isEmpty: Bool { nameservers.isEmpty && domain.isEmpty && search.isEmpty && options.isEmpty }
+
+        public init(nameservers: [String] = [], domain: String = "", search: [String] = [], options: [String] = []) {
+            self.nameservers = nameservers
+            self.domain = domain
+            self.search = search
+            self.options = options
+        }
     }
 
     public init() {}
