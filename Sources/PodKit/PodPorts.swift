@@ -29,16 +29,19 @@ public enum PodPorts {
 
     /// The pod's forwarded ports: each exposed port matched by name with an app's port, as
     /// rkt's stage1 does, then checked against each other, other running pods and the host.
-    public static func forwarded(_ pod: Pod, others: [Pod]) throws(PodError) -> [ForwardedPort] {
+    /// `others` (the running pods) is only asked for when the pod forwards a port.
+    public static func forwarded(_ pod: Pod, others: () -> [Pod]) throws(PodError) -> [ForwardedPort] {
         let ports = try forwardedPorts(of: pod)
+        guard !ports.isEmpty else { return [] }
+        let taken = others().filter { $0.uuid != pod.uuid }.flatMap { other in
+            ((try? forwardedPorts(of: other)) ?? []).map { (other.uuid, $0) }
+        }
         for (index, port) in ports.enumerated() {
             for earlier in ports[..<index] where conflicts(port, earlier) {
                 throw .invalid("port \(port.hostDescription) already mapped to pod port \(earlier.podPort)")
             }
-            for other in others where other.uuid != pod.uuid {
-                for taken in (try? forwardedPorts(of: other)) ?? [] where conflicts(port, taken) {
-                    throw .invalid("port \(port.hostDescription) is already forwarded to pod \(other.uuid)")
-                }
+            for (uuid, other) in taken where conflicts(port, other) {
+                throw .invalid("port \(port.hostDescription) is already forwarded to pod \(uuid)")
             }
             if let problem = hostPortTaken(port) { throw .invalid("port \(port.hostDescription) is in use on the host: \(problem)") }
         }

@@ -222,7 +222,8 @@ public struct PodRunner {
         }
         var settings = PodNetwork.Settings(list: options.networks, localConfig: options.localConfig)
         settings.timeout = options.pluginTimeout
-        settings.ports = try PodPorts.forwarded(pod, others: pods.pods(in: [.run]).filter { $0.state == .running })
+        let pods = self.pods
+        settings.ports = try PodPorts.forwarded(pod) { pods.pods(in: [.run]).filter { $0.state == .running } }
         let log = self.log
         let debug = self.debug
         do throws(NetworkError) {

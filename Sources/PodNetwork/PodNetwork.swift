@@ -106,7 +106,7 @@ public struct PodNetwork {
                 try write(network.bytes, to: call.conf)
                 record.calls.append(call)
                 try write(record.bytes, to: TeardownRecord.fileName)
-                let output = try run(call, command: "ADD", network: network.name, netns: netns, settings: settings)
+                let output = try run(call, command: "ADD", network: network.name, netns: netns, as: record)
                 let result: CNIResult
                 do {
                     result = try CNIResult(parsing: output, ifName: call.ifName)
@@ -122,7 +122,7 @@ public struct PodNetwork {
                     let portmap = try forwarding.call(after: result, ifName: call.ifName, netns: netns, pod: self)
                     record.calls.append(portmap)
                     try write(record.bytes, to: TeardownRecord.fileName)
-                    _ = try run(portmap, command: "ADD", network: network.name, netns: netns, settings: settings)
+                    _ = try run(portmap, command: "ADD", network: network.name, netns: netns, as: record)
                 }
             }
             try write(NetworkInfo.encode(joined.infos), to: NetworkInfo.fileName)
@@ -154,12 +154,12 @@ public struct PodNetwork {
         return failures == 0
     }
 
-    /// Runs one plugin call; its stdout, or the error it reported.
-    func run(_ call: PluginCall, command: String, network: String, netns: String, settings: Settings) throws(NetworkError) -> [UInt8] {
+    /// Runs one plugin call with the container, plugin path and timeout of `record` (those
+    /// the tear-down's DEL gets too); its stdout, or the error it reported.
+    func run(_ call: PluginCall, command: String, network: String, netns: String, as record: TeardownRecord) throws(NetworkError) -> [UInt8] {
         let vars = [
-            "CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(uuid)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(call.ifName)",
-            "CNI_ARGS=\(call.args)",
-            "CNI_PATH=\(Self.pluginDirectories(localConfig: settings.localConfig).joined(separator: ":"))",
+            "CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(record.container)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(call.ifName)",
+            "CNI_ARGS=\(call.args)", "CNI_PATH=\(record.path)",
         ]
         let input: FileDescriptor
         let output: TemporaryFile
@@ -172,9 +172,9 @@ public struct PodNetwork {
         var cVars: [UnsafeMutablePointer<CChar>?] = vars.map { strdup($0) } + [nil]
         defer { for pointer in cVars { free(pointer) } }
         var status: Int32 = 0
-        let code = pod_net_plugin(call.plugin, &cVars, input.raw, output.fd, 2, Self.milliseconds(settings.timeout), &status)
+        let code = pod_net_plugin(call.plugin, &cVars, input.raw, output.fd, 2, Self.milliseconds(record.timeout), &status)
         if code == ETIMEDOUT {
-            throw .pluginFailed(network: network, command: command, message: "plugin \(call.plugin) did not finish within \(settings.timeout)")
+            throw .pluginFailed(network: network, command: command, message: "plugin \(call.plugin) did not finish within \(record.timeout)")
         }
         guard code == 0 else { throw .system(SystemError("exec", call.plugin, code: code)) }
         let bytes: [UInt8]

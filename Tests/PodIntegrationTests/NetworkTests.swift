@@ -35,6 +35,13 @@ struct HostNetworkState: Equatable, CustomStringConvertible {
 
 let cniDataDirectory = "/var/lib/cni/networks"
 
+/// Expects the host's network state to be `before` again (links in `ignoringLinks` aside).
+func expectHostAsBefore(_ before: HostNetworkState, ignoringLinks: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) {
+    var after = HostNetworkState.read()
+    after.links.removeAll { ignoringLinks.contains($0) }
+    #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)", sourceLocation: sourceLocation)
+}
+
 /// Runs a host program (iproute2, iptables, busybox) to completion.
 @discardableResult
 func hostCommand(_ argv: [String], timeout: TimeInterval = 30) -> RunResult {
@@ -164,8 +171,7 @@ extension Pods {
                 let exited = pod.status()
                 #expect(networkAddress(exited, "default") == ip, "an exited pod still shows its network: \(exited)")
                 world.rkt("gc", "--grace-period=0s")
-                let after = HostNetworkState.read()
-                #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before)
             }
         }
 
@@ -195,8 +201,7 @@ extension Pods {
                 world.rkt("gc", "--grace-period=0s")
                 let statuses = world.allPodDirectories()
                 #expect(statuses.isEmpty, "\(statuses)")
-                let after = HostNetworkState.read()
-                #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before)
             }
         }
 
@@ -234,9 +239,7 @@ extension Pods {
                 #expect(world.rkt("stop", pod.uuid).code == 0)
                 #expect(pod.waitExited(timeout: 20))
                 world.rkt("gc", "--grace-period=0s")
-                var after = HostNetworkState.read()
-                after.links.removeAll { $0 == "rkttest0" }  // the bridge plugin keeps its bridge
-                #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before, ignoringLinks: ["rkttest0"])  // the bridge plugin keeps its bridge
             }
         }
 
@@ -281,8 +284,7 @@ extension Pods {
                 #expect(world.rkt("stop", pod.uuid).code == 0)
                 #expect(pod.waitExited(timeout: 20))
                 world.rkt("gc", "--grace-period=0s")
-                let after = HostNetworkState.read()
-                #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before)
             }
         }
 
@@ -311,8 +313,7 @@ extension Pods {
                 let rules = hostCommand(["/usr/sbin/iptables", "-t", "nat", "-S"]).out
                 #expect(!rules.contains(pod.uuid), "no rule of the pod is left: \(rules)")
                 removePortmapChains(keeping: before)
-                let after = HostNetworkState.read()
-                #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before)
             }
         }
 
@@ -394,8 +395,7 @@ extension Pods {
                 #expect(world.rkt("stop", holder.uuid).code == 0)
                 #expect(holder.waitExited(timeout: 20))
                 world.rkt("gc", "--grace-period=0s", "--expire-prepared=0s")
-                let after = HostNetworkState.read()
-                #expect(after == before, "the host after gc:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before)
             }
         }
 
@@ -422,8 +422,7 @@ extension Pods {
                 for pod in pods { #expect(pod.waitExited(timeout: 30), "\(pod.status())") }
                 let gc = world.rkt("gc", "--grace-period=0s")
                 #expect(gc.code == 0, "\(gc)")
-                let after = HostNetworkState.read()
-                #expect(after == before, "the host after gc of 20 pods:\n\(after)\nbefore:\n\(before)")
+                expectHostAsBefore(before)
             }
         }
     }
