@@ -15,6 +15,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // zlib, only to find where a gzip member ends (libarchive does not say).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libseccomp, to compile apps' syscall filters (stage0; stage1 only loads them).
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // What the pod's init (rkt-stage1) and `rkt enter` (CLinux) both do to a process about
         // to become an app's: signal reset, capability limits, dying by a child's signal.
         .target(name: "CPodCommon"),
@@ -49,18 +51,22 @@ let package = Package(
         // Pod networks through CNI plugins: `--net` lists, net.d definitions, plugin calls,
         // the network namespace, net-info.json, port forwarding, tear-down records.
         .target(name: "PodNetwork", dependencies: ["CPodCommon", "GoCompat", "GoJSON", "LinuxSystem"]),
+        // Pods' cgroups: the host's hierarchies (v1 or v2), rkt's layout, apps' limits, removal.
+        .target(name: "Cgroups", dependencies: ["LinuxSystem"]),
+        // Apps' seccomp filters: rkt's isolator rules and syscall groups, compiled to BPF.
+        .target(name: "Seccomp", dependencies: ["AppcSchema", "CSeccomp", "GoCompat", "LinuxSystem"]),
         // Pods: rkt's pod directories and states, stage0's prepare, the stage1 plan and
         // handover, enter's view of an app, gc.
         .target(
             name: "PodKit",
-            dependencies: ["GoCompat", "ImageFetch", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem", "PodNetwork"]),
+            dependencies: ["GoCompat", "ImageFetch", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "CLinux", "LinuxSystem", "PodNetwork", "Seccomp", "Cgroups"]),
         // What both command lines share: the console and its output sinks.
         .target(name: "CLISupport", dependencies: ["GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
         .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "CLISupport", "LinuxSystem"]),
+        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "Cgroups", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes
@@ -84,9 +90,11 @@ let package = Package(
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
         .testTarget(name: "ImageFetchTests", dependencies: ["fetch-child", "GoCompat", "ImageFetch", "ImageStore", "ImageKit", "AppcSchema", "TestSupport"]),
         .testTarget(name: "ImageRenderTests", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "TestSupport"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "AppcSchema", "LinuxSystem"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "ImageKit", "TestSupport"]),
         // The plan builder's golden plans and the Swift writer against stage1's reader (`rkt-stage1 --check-plan`); no root.
-        .testTarget(name: "PodKitTests", dependencies: ["PodKit", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PodKitTests", dependencies: ["PodKit", "Seccomp", "Cgroups", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "RktCLITests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageKit", "TestSupport"]),
         // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
         .testTarget(name: "PodIntegrationTests", dependencies: ["GoCompat", "PodKit", "ImageKit", "CLISupport", "TestSupport"]),

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int clinux_open_unnamed(const char *dir, int access, mode_t mode) {
@@ -16,6 +17,10 @@ int clinux_rename_noreplace(const char *from, const char *to) {
 
 int clinux_mkostemp_cloexec(char *template_path) {
     return mkostemp(template_path, O_CLOEXEC);
+}
+
+const char *clinux_errno_name(int code) {
+    return strerrorname_np(code);
 }
 
 int clinux_tmpfile_unsupported(int error_number) {

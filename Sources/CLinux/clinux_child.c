@@ -107,7 +107,8 @@ int child_take_credentials(unsigned long long caps, size_t ngroups, const gid_t 
     return 0;
 }
 
-_Noreturn void child_exec(char *const *argv, char *const *envp, int errfd, int exec_step) {
+_Noreturn void child_exec(char *const *argv, char *const *envp, const void *seccomp, size_t seccomp_size, int errfd,
+                          int exec_step, int seccomp_step) {
     if (errfd < 3)  // keep it clear of the stdio fds (when the caller had them closed)
         errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 3);
     if (errfd > 3)
@@ -115,6 +116,9 @@ _Noreturn void child_exec(char *const *argv, char *const *envp, int errfd, int e
     syscall(SYS_close_range, errfd + 1, ~0U, 0);
     pod_reset_signals(NULL);
     environ = (char **)envp;  // execvp searches the PATH found here
+    // Last before exec: nothing done for the command is filtered.
+    if (seccomp && pod_seccomp_install(seccomp, seccomp_size) < 0)
+        child_report(errfd, seccomp_step);
     execvp(argv[0], argv);
     child_report(errfd, exec_step);
 }

@@ -32,8 +32,10 @@ void child_join_pod(int pid, bool all, int errfd, int step);
 /// order that works for a root process becoming any user. Returns 0 or -1 (errno).
 int child_take_credentials(unsigned long long caps, size_t ngroups, const gid_t *groups, gid_t gid, uid_t uid);
 
-/// Closes every fd but stdio and `errfd`, resets the signals and execvp's argv
-/// with exactly `envp` (its PATH is searched); reports `exec_step` on failure.
-_Noreturn void child_exec(char *const *argv, char *const *envp, int errfd, int exec_step);
+/// Closes every fd but stdio and `errfd`, resets the signals, installs the seccomp
+/// filter `seccomp` (`seccomp_size` bytes; NULL: none) and execvp's argv with exactly
+/// `envp` (its PATH is searched); reports `seccomp_step` or `exec_step` on failure.
+_Noreturn void child_exec(char *const *argv, char *const *envp, const void *seccomp, size_t seccomp_size, int errfd,
+                          int exec_step, int seccomp_step);
 
 #endif

@@ -343,7 +343,7 @@ static _Noreturn void session_command(const struct clinux_debug_spec *s, int err
         child_report(errfd, CLINUX_DEBUG_STEP_CHDIR);
     if (child_take_credentials(s->caps, s->ngroups, (const gid_t *)s->groups, s->gid, s->uid) < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_CREDENTIALS);
-    child_exec(s->argv, s->envp, errfd, CLINUX_DEBUG_STEP_EXEC);
+    child_exec(s->argv, s->envp, NULL, 0, errfd, CLINUX_DEBUG_STEP_EXEC, CLINUX_DEBUG_STEP_EXEC);
 }
 
 static unsigned long long namespace_inode(const char *path) {

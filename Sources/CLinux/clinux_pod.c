@@ -28,7 +28,7 @@ int clinux_umount_detach(const char *path) {
 static _Noreturn void enter_exec(const struct clinux_enter_spec *s, int errfd) {
     if (child_take_credentials(s->caps, s->ngroups, (const gid_t *)s->groups, s->gid, s->uid) < 0)
         child_report(errfd, CLINUX_ENTER_STEP_CREDENTIALS);
-    child_exec(s->argv, s->envp, errfd, CLINUX_ENTER_STEP_EXEC);
+    child_exec(s->argv, s->envp, s->seccomp, s->seccomp_size, errfd, CLINUX_ENTER_STEP_EXEC, CLINUX_ENTER_STEP_SECCOMP);
 }
 
 // The first child: joins the pod, forks the command (a pid namespace applies

@@ -2,6 +2,8 @@
 #include "pod_common.h"
 
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -37,6 +39,12 @@ int pod_limit_caps(uint64_t mask, const char **failed) {
     }
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     return 0;
+}
+
+int pod_seccomp_install(const void *program, size_t size) {
+    struct sock_fprog prog = {.len = (unsigned short)(size / sizeof(struct sock_filter)),
+                              .filter = (struct sock_filter *)program};
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
 _Noreturn void pod_die_by_signal(int sig) {

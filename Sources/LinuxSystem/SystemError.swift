@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// A system call that failed: what was done, to which path, the errno, and what it was
@@ -53,6 +54,24 @@ public func errnoText(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "errno \(code)" }
         return String(cString: text).lowercased()
     }
+}
+
+/// errno names as C and `man 3 errno` spell them (`EPERM`), glibc's own plus the
+/// aliases glibc does not name (`EWOULDBLOCK`, `EDEADLOCK`, `ENOTSUP`).
+public enum ErrnoName {
+    /// The value of `name`, or nil when no errno is called that.
+    public static func value(of name: String) -> Int32? { table[name] }
+
+    /// The name of `code` (the primary one for values with aliases), or nil.
+    public static func name(of code: Int32) -> String? { clinux_errno_name(code).map { String(cString: $0) } }
+
+    private static let table: [String: Int32] = {
+        var table: [String: Int32] = ["EWOULDBLOCK": EAGAIN, "EDEADLOCK": EDEADLK, "ENOTSUP": EOPNOTSUPP]
+        for code in Int32(1)..<4096 {
+            if let name = name(of: code) { table[name] = code }
+        }
+        return table
+    }()
 }
 
 /// A module's error type that carries system errors as its `.system` case, cause intact.

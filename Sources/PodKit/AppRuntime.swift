@@ -1,9 +1,11 @@
 import AppcSchema
+import Cgroups
 import Foundation
 import Glibc
 import GoCompat
 import ImageKit
 import LinuxSystem
+import Seccomp
 
 /// Everything stage1 needs to start one app, and `rkt enter` to join it: computed once
 /// at prepare time from the image, the pod manifest and the command line, and kept in
@@ -30,9 +32,31 @@ public struct AppRuntime: Codable, Sendable, Equatable {
     /// appc event handlers, run as root in the app's root: before the app, after it ended.
     public var preStart: [String]?
     public var postStop: [String]?
+    /// The app's seccomp filter; nil: none (`@appc.io/all` retained). Enforced unless the
+    /// pod runs with `--insecure-options=seccomp`. (Optional also for pods prepared before.)
+    public var seccomp: SeccompFilter?
+    /// The app's cgroup limits, from its `resource/*` and `os/linux/cpu-shares` isolators.
+    public var resources: AppResources?
 
     /// The `rkt/env/APP` file: one `KEY=VALUE` per line.
     public var environmentFile: String { environment.map { $0 + "\n" }.joined() }
+
+    /// The seccomp program the app runs under (nil: none): its filter's, unless `enabled`
+    /// is false (`--insecure-options=seccomp`).
+    public func seccompProgram(enabled: Bool) throws(PodError) -> [UInt8]? {
+        guard enabled, let seccomp else { return nil }
+        do throws(SeccompError) {
+            return try seccomp.program()
+        } catch {
+            throw .invalid(error.description)
+        }
+    }
+
+    /// Whether the app gets no_new_privs: its isolator's say, or, as rkt's stage1 forced
+    /// it, whenever a seccomp filter applies to an app that is not root.
+    public func noNewPrivileges(seccomp enabled: Bool) -> Bool {
+        noNewPrivileges || (enabled && seccomp != nil && uid != 0)
+    }
 }
 
 /// A volume mounted into an app.
@@ -107,7 +131,7 @@ public struct AppRuntimeBuilder {
     /// The runtime of `app` (the pod manifest's app, overrides already applied).
     public func build(
         name: String, app: App, mounts: [Mount], environment overrides: EnvironmentOverrides,
-        allCapabilities: Bool, retain: [String]?, remove: [String]?
+        allCapabilities: Bool
     ) throws(PodError) -> AppRuntime {
         guard let exec = app.exec, !exec.isEmpty else {
             throw .invalid("image for app \(goQuote(name)) has an empty \"exec\" (try --exec=BINARY)")
@@ -128,22 +152,34 @@ public struct AppRuntimeBuilder {
         var argv = exec
         argv[0] = try resolveExecutable(exec[0], path: path)
         let cwd = app.workingDirectory.isEmpty ? "/" : app.workingDirectory
-        // Capabilities given on the command line replace the image's isolators (rkt's rule).
+        // The command line's settings are isolators by now (PodPreparer.applyOverrides).
         var caps = try Capabilities.mask(Capabilities.defaultSet)
         var noNewPrivileges = false
         var oomScoreAdj: Int?
+        var resources = AppResources()
         for isolator in app.isolators {
             switch isolator.value {
-            case .capabilitiesRetainSet(let set) where retain == nil && remove == nil: caps = try Capabilities.mask(set)
-            case .capabilitiesRemoveSet(let set) where retain == nil && remove == nil: caps &= ~(try Capabilities.mask(set))
+            case .capabilitiesRetainSet(let set): caps = try Capabilities.mask(set)
+            case .capabilitiesRemoveSet(let set): caps &= ~(try Capabilities.mask(set))
             case .noNewPrivileges(let flag): noNewPrivileges = flag
             case .oomScoreAdj(let value): oomScoreAdj = value
+            case .memory(let limits):
+                resources.memoryLimit = try Self.amount(limits.limit, scale: 0, app: name, isolator: isolator, minimum: AppResources.minimumMemory) ?? resources.memoryLimit
+                resources.memoryRequest = try Self.amount(limits.request, scale: 0, app: name, isolator: isolator) ?? resources.memoryRequest
+            case .cpu(let limits):
+                resources.cpuLimit = try Self.amount(limits.limit, scale: 3, app: name, isolator: isolator, minimum: AppResources.minimumCPU) ?? resources.cpuLimit
+                resources.cpuRequest = try Self.amount(limits.request, scale: 3, app: name, isolator: isolator) ?? resources.cpuRequest
+            case .cpuShares(let shares): resources.cpuShares = shares
             default: break
             }
         }
-        if let retain { caps = try Capabilities.mask(retain) }
-        if let remove { caps &= ~(try Capabilities.mask(remove)) }
         if allCapabilities { caps = Capabilities.all }
+        let seccomp: SeccompFilter?
+        do throws(SeccompError) {
+            seccomp = try SeccompFilter.forApp(name, isolators: app.isolators)
+        } catch {
+            throw .invalid(error.description)
+        }
         // appc: a mount (volume at a path) serves the mount point at the same path; a mount
         // point without one takes the volume of its own name (made empty if the pod has none).
         var appMounts: [AppMount] = []
@@ -170,7 +206,29 @@ public struct AppRuntimeBuilder {
             supplementaryGIDs: app.supplementaryGIDs.map { UInt32(truncatingIfNeeded: $0) },
             workingDirectory: cwd, capabilities: caps, mounts: appMounts, readOnlyRootfs: false,
             noNewPrivileges: noNewPrivileges, oomScoreAdj: oomScoreAdj,
-            preStart: try handler("pre-start"), postStop: try handler("post-stop"))
+            preStart: try handler("pre-start"), postStop: try handler("post-stop"), seccomp: seccomp,
+            resources: resources.isEmpty ? nil : resources)
+    }
+
+    /// A `resource/*` quantity scaled (0: units, 3: milli-units), checked: not negative,
+    /// and for a limit at least `minimum`.
+    static func amount(
+        _ quantity: ResourceQuantity?, scale: Int, app: String, isolator: Isolator, minimum: Int64? = nil
+    ) throws(PodError) -> Int64? {
+        guard let quantity else { return nil }
+        let value = quantity.scaled(scale)
+        let unit = scale == 0 ? "bytes" : "millicores"
+        let kind = minimum == nil ? "request" : "limit"
+        if value < 0 {
+            throw .invalid("app \(goQuote(app)): \(isolator.name.value): \(kind) \(quantity.text) is negative")
+        }
+        if let minimum, value < minimum {
+            let hint = scale == 0 ? "such as --memory=16M" : "such as --cpu=100m"
+            throw .invalid(
+                "app \(goQuote(app)): \(isolator.name.value): limit \(quantity.text) (\(value) \(unit)) is too low; the least is \(minimum) \(unit) (try a reasonable value, \(hint))"
+            )
+        }
+        return value
     }
 
     // MARK: Environment

@@ -54,6 +54,8 @@ public enum PodPath {
     }
     /// An empty volume's directory.
     public static func volume(_ name: String) -> String { "volumes/" + name }
+    /// The list of the pod's cgroup directories (host paths), for rm and gc.
+    public static let cgroups = "cgroups"
     /// A file of the pod's /etc in stage1 (resolv.conf, hosts, hostname as rkt names them).
     public static func stage1Etc(_ name: String) -> String { stage1Rootfs + "/etc/" + name }
 }

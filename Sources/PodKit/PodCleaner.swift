@@ -1,4 +1,5 @@
 import CLinux
+import Cgroups
 import Foundation
 import Glibc
 import GoCompat
@@ -96,6 +97,11 @@ public struct PodCleaner {
         defer { withExtendedLifetime(lock) {} }
         let log = self.log
         PodNetwork.teardown(pod: pod.path, force: true, log: { log("gc: " + $0) })
+        do throws(CgroupError) {
+            try PodCgroups.remove(record: pod.path + "/" + PodPath.cgroups, uuid: pod.uuid)
+        } catch {
+            throw .invalid("cannot remove the pod's cgroups: \(error)")
+        }
         for mountPoint in Self.mounts(under: pod.path).reversed() {
             let code = clinux_umount_detach(mountPoint)
             if code != 0 && code != EINVAL && code != ENOENT {
@@ -108,31 +114,6 @@ public struct PodCleaner {
 
     /// Mount points at or below `path` in this process's mount namespace, in mount order.
     static func mounts(under path: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-        var found: [String] = []
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { continue }
-            let point = unescapeMountPath(String(fields[4]))
-            if point == path || point.hasPrefix(path + "/") { found.append(point) }
-        }
-        return found
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-    static func unescapeMountPath(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "\\"), input.count >= 3,
-                let value = UInt8(String(decoding: input.prefix(3), as: UTF8.self), radix: 8)
-            {
-                bytes.append(value)
-                input = input.dropFirst(3)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        MountInfo.current().map(\.mountPoint).filter { $0 == path || $0.hasPrefix(path + "/") }
     }
 }

@@ -213,7 +213,7 @@ public enum PodDebug {
             let name = request.app ?? String(manifest.name.value.split(separator: "/").last ?? "app")
             let app = manifest.app ?? App(user: "0", group: "0")
             let runtime = try AppRuntimeBuilder(rootfs: tree.rootfs).build(
-                name: name, app: app, mounts: [], environment: EnvironmentOverrides(), allCapabilities: false, retain: nil, remove: nil)
+                name: name, app: app, mounts: [], environment: EnvironmentOverrides(), allCapabilities: false)
             return Subject(
                 app: name, runtime: runtime, initPID: nil, layers: [tree.rootfs], hostname: "rkt-debug",
                 state: try PodDebugState(directory: pods.dataDirectory + "/debug"),

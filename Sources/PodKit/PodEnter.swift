@@ -11,7 +11,7 @@ import LinuxSystem
 public enum PodEnter {
     /// The step at which entering failed, as `clinux_pod_enter` reports it.
     public enum Step: Int32, Sendable {
-        case spawn, namespaces, chroot, chdir, credentials, exec
+        case spawn, namespaces, chroot, chdir, credentials, exec, seccomp
 
         init(reported value: Int32) {
             switch value {
@@ -20,6 +20,7 @@ public enum PodEnter {
             case Int32(CLINUX_ENTER_STEP_CHDIR): self = .chdir
             case Int32(CLINUX_ENTER_STEP_CREDENTIALS): self = .credentials
             case Int32(CLINUX_ENTER_STEP_EXEC): self = .exec
+            case Int32(CLINUX_ENTER_STEP_SECCOMP): self = .seccomp
             default: self = .spawn
             }
         }
@@ -33,6 +34,7 @@ public enum PodEnter {
             case .chdir: return "changing directory"
             case .credentials: return "setting the app's credentials"
             case .exec: return "executing \(goQuote(command))"
+            case .seccomp: return "installing the app's seccomp filter"
             }
         }
     }
@@ -65,11 +67,12 @@ public enum PodEnter {
     }
 
     /// Runs `command` in app `runtime` of the pod whose init is `initPID`, with exactly
-    /// `environment`, and waits for it. Returns what a shell would: the exit code, or
+    /// `environment` and under the app's seccomp filter `seccomp` (its program; nil:
+    /// none), and waits for it. Returns what a shell would: the exit code, or
     /// 128 + the signal that ended it.
     public static func run(
         _ command: [String], app runtime: AppRuntime, initPID: Int32,
-        environment: [String]
+        environment: [String], seccomp: [UInt8]? = nil
     ) throws(PodError) -> Int32 {
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
@@ -84,22 +87,27 @@ public enum PodEnter {
         }
         var groups = runtime.supplementaryGIDs.map { UInt32($0) }
         var failedStep: Int32 = 0
+        let program = seccomp ?? []
         let status: Int32 = argv.withUnsafeMutableBufferPointer { argvBuffer in
             envp.withUnsafeMutableBufferPointer { envBuffer in
                 groups.withUnsafeMutableBufferPointer { groupBuffer in
-                    var spec = clinux_enter_spec()
-                    spec.pid = initPID
-                    spec.approot = UnsafePointer(root)
-                    spec.cwd = UnsafePointer(cwd)
-                    spec.argv = UnsafePointer(argvBuffer.baseAddress)
-                    spec.envp = UnsafePointer(envBuffer.baseAddress)
-                    spec.uid = runtime.uid
-                    spec.gid = runtime.gid
-                    spec.ngroups = groupBuffer.count
-                    spec.groups = UnsafePointer(groupBuffer.baseAddress)
-                    spec.caps = runtime.capabilities
-                    OpenFileLimit.restore()  // the command gets the user's limit, not rkt's raised one
-                    return clinux_pod_enter(&spec, &failedStep)
+                    program.withUnsafeBytes { programBuffer in
+                        var spec = clinux_enter_spec()
+                        spec.pid = initPID
+                        spec.approot = UnsafePointer(root)
+                        spec.cwd = UnsafePointer(cwd)
+                        spec.argv = UnsafePointer(argvBuffer.baseAddress)
+                        spec.envp = UnsafePointer(envBuffer.baseAddress)
+                        spec.uid = runtime.uid
+                        spec.gid = runtime.gid
+                        spec.ngroups = groupBuffer.count
+                        spec.groups = UnsafePointer(groupBuffer.baseAddress)
+                        spec.caps = runtime.capabilities
+                        spec.seccomp = seccomp == nil ? nil : programBuffer.baseAddress
+                        spec.seccomp_size = programBuffer.count
+                        OpenFileLimit.restore()  // the command gets the user's limit, not rkt's raised one
+                        return clinux_pod_enter(&spec, &failedStep)
+                    }
                 }
             }
         }

@@ -6,6 +6,7 @@ import ImageKit
 import ImageRender
 import ImageStore
 import LinuxSystem
+import Seccomp
 
 /// One app of a pod to prepare: the stored image and the command line's per-app flags.
 public struct AppRequest: Sendable {
@@ -26,10 +27,51 @@ public struct AppRequest: Sendable {
     public var readOnlyRootfs: Bool = false
     /// `--oom-score-adj` (overrides the image's isolator).
     public var oomScoreAdj: Int?
+    /// `--memory` and `--cpu`: a `resource/*` limit (and request) added after the image's.
+    public var memory: ResourceQuantity?
+    public var cpu: ResourceQuantity?
+    /// `--cpu-shares` (replaces the image's isolator).
+    public var cpuShares: Int?
+    /// `--seccomp=mode=remove|retain[,errno=NAME],CALL...` (replaces the image's sets).
+    public var seccomp: SeccompOverride?
     /// A pod manifest's `app`: replaces the image's app as a whole.
     public var app: App?
 
     public init(imageKey: String) { self.imageKey = imageKey }
+}
+
+/// rkt's `--seccomp` flag: `mode=remove|retain`, an optional `errno=NAME`, and the calls
+/// or groups of the set, comma-separated in any order.
+public struct SeccompOverride: Sendable, Equatable {
+    public var mode: SeccompFilter.Mode
+    public var errno: String
+    public var set: [String]
+
+    /// Parses the flag's value with rkt's rules (`common/apps.SeccompOverride`).
+    public static func parse(rktFlag text: String) throws(PodError) -> SeccompOverride {
+        var mode: SeccompFilter.Mode?
+        var errno = ""
+        var set: [String] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false)
+            if parts.count == 2 {
+                switch parts[0] {
+                case "mode":
+                    guard let value = SeccompFilter.Mode(rawValue: String(parts[1])) else {
+                        throw .invalid("--seccomp: invalid seccomp mode \(goQuote(String(parts[1]))) (mode=remove or mode=retain)")
+                    }
+                    mode = value
+                case "errno": errno = String(parts[1])
+                default: throw .invalid("--seccomp: invalid seccomp override \(goQuote(item)) (mode=..., errno=... or a syscall)")
+                }
+            } else {
+                set.append(item)
+            }
+        }
+        guard let mode else { throw .invalid("--seccomp: invalid seccomp mode: missing mode=remove or mode=retain") }
+        guard !set.isEmpty, !set.contains("") else { throw .invalid("--seccomp: the set of syscalls is empty") }
+        return SeccompOverride(mode: mode, errno: errno, set: set)
+    }
 }
 
 /// The whole pod to prepare.
@@ -164,6 +206,7 @@ public struct PodPreparer {
         if let group = request.group { app.group = group }
         if let gids = request.supplementaryGIDs { app.supplementaryGIDs = gids }
         if let cwd = request.workingDirectory { app.workingDirectory = cwd }
+        if request.app == nil { try Self.applyOverrides(to: &app, request, pod: pod) }
         for (key, value) in request.environment {
             if let index = app.environment.firstIndex(where: { $0.name == key }) {
                 app.environment[index].value = value
@@ -185,15 +228,50 @@ public struct PodPreparer {
         let mounts = pod.mounts + request.mounts
         var runtime = try AppRuntimeBuilder(rootfs: tree.rootfs).build(
             name: name.value, app: app, mounts: mounts, environment: pod.environment,
-            allCapabilities: pod.allCapabilities, retain: request.capsRetain ?? pod.caps.retain,
-            remove: request.capsRemove ?? pod.caps.remove)
+            allCapabilities: pod.allCapabilities)
         runtime.readOnlyRootfs = request.readOnlyRootfs
-        if let oom = request.oomScoreAdj { runtime.oomScoreAdj = oom }
         let image = RuntimeImage(name: manifest.name, id: try imageHash(request.imageKey), labels: manifest.labels)
         let runtimeApp = RuntimeApp(
             name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
             mounts: request.mounts)
         return (runtimeApp, runtime, tree)
+    }
+
+    /// rkt's stage0 `prepareIsolators`: the command line's per-app settings become isolators
+    /// of the app, so the pod manifest shows what the app runs with. `--memory` and `--cpu`
+    /// are appended (the last of a kind wins); the others replace the image's of their kind.
+    static func applyOverrides(to app: inout App, _ request: AppRequest, pod: PodRequest) throws(PodError) {
+        func isolator(_ name: String, _ value: IsolatorValue) throws(PodError) -> Isolator {
+            do throws(ManifestError) {
+                return try Isolator(name: try ACIdentifier(name), value: value)
+            } catch {
+                throw .invalid("app \(goQuote(request.name ?? "")): \(name): \(error)")
+            }
+        }
+        func replace(_ names: [String], with new: Isolator) {
+            app.isolators.removeAll { names.contains($0.name.value) }
+            app.isolators.append(new)
+        }
+        if let memory = request.memory {
+            app.isolators.append(try isolator(IsolatorName.resourceMemory, .memory(ResourceLimits(request: memory, limit: memory))))
+        }
+        if let cpu = request.cpu {
+            app.isolators.append(try isolator(IsolatorName.resourceCPU, .cpu(ResourceLimits(request: cpu, limit: cpu))))
+        }
+        if let shares = request.cpuShares { replace([IsolatorName.cpuShares], with: try isolator(IsolatorName.cpuShares, .cpuShares(shares))) }
+        if let oom = request.oomScoreAdj { replace([IsolatorName.oomScoreAdj], with: try isolator(IsolatorName.oomScoreAdj, .oomScoreAdj(oom))) }
+        let retain = request.capsRetain ?? pod.caps.retain, remove = request.capsRemove ?? pod.caps.remove
+        if retain != nil, remove != nil { throw .invalid("error: cannot use both --caps-retain and --caps-remove on the same image") }
+        let capsNames = [IsolatorName.capabilitiesRetainSet, IsolatorName.capabilitiesRemoveSet]
+        if let retain { replace(capsNames, with: try isolator(IsolatorName.capabilitiesRetainSet, .capabilitiesRetainSet(retain))) }
+        if let remove { replace(capsNames, with: try isolator(IsolatorName.capabilitiesRemoveSet, .capabilitiesRemoveSet(remove))) }
+        if let seccomp = request.seccomp {
+            let set = SeccompSet(set: seccomp.set, errno: seccomp.errno)
+            let name = seccomp.mode == .retain ? IsolatorName.seccompRetainSet : IsolatorName.seccompRemoveSet
+            replace(
+                [IsolatorName.seccompRemoveSet, IsolatorName.seccompRetainSet],
+                with: try isolator(name, seccomp.mode == .retain ? .seccompRetainSet(set) : .seccompRemoveSet(set)))
+        }
     }
 
     /// Whether an image runs here: os and arch labels present, valid, and this machine's.

@@ -1,4 +1,5 @@
 import AppcSchema
+import Cgroups
 import Foundation
 import Glibc
 import GoCompat
@@ -32,6 +33,16 @@ public struct Stage1Launcher {
             throw .invalid("cannot read app \(goQuote(name)) of pod \(goQuote(pod.uuid)): \(path)")
         }
         return runtime
+    }
+
+    /// Whether `pod`'s apps run under their seccomp filters, as its `runtime-config` says
+    /// (false for a pod launched before filters existed: its apps run without one).
+    public static func seccompEnabled(_ pod: Pod) -> Bool {
+        struct Config: Decodable { var seccomp: Bool? }
+        guard let data = FileManager.default.contents(atPath: pod.path + "/runtime-config"),
+            let config = try? JSONDecoder().decode(Config.self, from: data)
+        else { return false }
+        return config.seccomp ?? false
     }
 
     /// Everything up to the exec, separately so that it can fail cleanly: moves `pod`
@@ -77,11 +88,27 @@ public struct Stage1Launcher {
         let etc = try etcFiles(pod, options: options, network: network)
         // The app's own files decide what stage1 adds to them (/etc/mtab, /etc/hosts).
         let facts = try HostFacts.probe(trees: trees.compactMapValues(\.first), volumes: volumes)
+        // The pod's cgroups: a missing controller fails here, before anything is made.
+        let cgroups = PodCgroups(uuid: pod.uuid, apps: runtimes.map(\.name), host: CgroupHost.probe())
+        let limits = Dictionary(uniqueKeysWithValues: runtimes.compactMap { app in app.resources.map { (app.name, $0) } })
+        do throws(CgroupError) {
+            try cgroups.check(limits)
+        } catch {
+            throw .invalid(error.description)
+        }
+        let usesCgroups = !cgroups.host.hierarchies.isEmpty
         let plan = try Stage1Plan.make(
             uuid: pod.uuid, apps: runtimes, trees: trees, volumes: volumes, etc: etc,
-            options: options, netns: network?.netns, consoleApp: consoleApp, stdin: options.interactive ? .inherit : .null,
-            facts: facts)
+            options: options, netns: network?.netns, cgroups: usesCgroups ? cgroups : nil, consoleApp: consoleApp,
+            stdin: options.interactive ? .inherit : .null, facts: facts)
         let running = try pods.move(pod, to: .run, state: .running)
+        if usesCgroups {
+            do throws(CgroupError) {
+                try cgroups.create(limits: limits, record: running.path + "/" + PodPath.cgroups)
+            } catch {
+                throw .invalid("cannot make the pod's cgroups: \(error)")
+            }
+        }
         try PodFiles.write(Data(plan.bytes), to: running.path + "/stage1/plan")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import GoCompat
 import ImageKit
@@ -27,6 +28,8 @@ public struct RuntimeOptions: Codable, Sendable {
     /// rkt's default stage1 makes kernel knobs in /proc read-only and hides /sys/firmware and
     /// a few /proc files; `--insecure-options=paths` turns that off.
     public var restrictPaths = true
+    /// Apps run under their seccomp filters; `--insecure-options=seccomp` turns that off.
+    public var seccomp = true
     public init() {}
 
     /// The pod's resolv.conf from the `--dns*` flags, as rkt's stage0 writes it, or nil when
@@ -130,22 +133,23 @@ public struct Stage1Plan {
     /// The plan for `pod` with `apps`, run with `options`. `trees` maps an app name to the
     /// rendered rootfs its overlay uses as lower layers, top first (the app's image, then
     /// a `--debug-image`'s); `netns` the network namespace file the pod joins (nil: the
-    /// host's); `volumes` a volume name to its host
+    /// host's); `cgroups` the pod's cgroups (nil: none); `volumes` a volume name to its host
     /// source (and read-only, recursive flags). Pure: what it needs to know of the host and
     /// the images comes in `facts` (`HostFacts.probe` looks), so the same inputs always
     /// give the same plan.
     public static func make(
         uuid: String, apps: [AppRuntime], trees: [String: [String]], volumes: [String: VolumeSource],
-        etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, netns: String? = nil, consoleApp: String?,
-        stdin: Stdin, facts: HostFacts
+        etc: PodEtcFiles = PodEtcFiles(), options: RuntimeOptions, netns: String? = nil, cgroups: PodCgroups? = nil,
+        consoleApp: String?, stdin: Stdin, facts: HostFacts
     ) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = PodPath.stage1Rootfs
-        try plan.record("version", ["4"])
+        try plan.record("version", ["5"])
         try plan.record("root", [root])
         try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + uuid : options.hostname])
         try plan.record("net", [netns ?? "host"])
         try plan.record("ipc", [options.hostIPC ? "host" : "private"])
+        if let cgroups { try plan.record("cgroup", [String(cgroups.initDirectories.count)] + cgroups.initDirectories) }
         try plan.mount(root, root, "", bind, make: .none)
         try plan.mount("proc", root + "/proc", "proc", nosuid | nodev | noexec)
         for app in apps {
@@ -162,6 +166,7 @@ public struct Stage1Plan {
             try plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
             try plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
             if options.restrictPaths { try plan.restrictPaths(in: target, existing: facts.kernelPaths) }
+            if let cgroups { try plan.addCgroups(cgroups.appView(app.name), at: target + "/sys/fs/cgroup") }
             try plan.addDevices(at: target + "/dev")
             try plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
@@ -215,8 +220,14 @@ public struct Stage1Plan {
             }
             try plan.record("user", [String(app.uid), String(app.gid), String(app.supplementaryGIDs.count)] + app.supplementaryGIDs.map(String.init))
             try plan.record("caps", [String(app.capabilities, radix: 16)])
-            try plan.record("nonewprivs", [app.noNewPrivileges ? "1" : "0"])
+            try plan.record("nonewprivs", [app.noNewPrivileges(seccomp: options.seccomp) ? "1" : "0"])
             if let oom = app.oomScoreAdj { try plan.record("oom", [String(oom)]) }
+            if let directories = cgroups?.appDirectories(app.name) {
+                try plan.record("cgroup", [String(directories.count)] + directories)
+            }
+            if let program = try app.seccompProgram(enabled: options.seccomp) {
+                try plan.record("seccomp", [ImageID.hexString(program)])
+            }
             if let command = app.preStart { try plan.record("prestart", [String(command.count)] + command) { _ in "pre-start handler" } }
             if let command = app.postStop { try plan.record("poststop", [String(command.count)] + command) { _ in "post-stop handler" } }
             try plan.record("stdin", [(consoleApp == app.name ? Stdin.console : stdin).rawValue])
@@ -246,6 +257,24 @@ public struct Stage1Plan {
         if existing.contains("/sys/firmware") {
             try mount("tmpfs", root + "/sys/firmware", "tmpfs", Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, "mode=000", make: .none)
         }
+    }
+
+    /// The app's own cgroups at /sys/fs/cgroup (over the read-only sysfs), read-only, as
+    /// rkt's stage1 showed them: each v1 hierarchy by its host name (a link for each other
+    /// controller it has), or the unified hierarchy as /sys/fs/cgroup itself.
+    mutating func addCgroups(_ view: [(directory: String, name: String, aliases: [String])], at root: String) throws(PodError) {
+        if view.count == 1, view[0].name.isEmpty {
+            try mount(view[0].directory, root, "", Self.bind, make: .none)
+            try mount("", root, "", Self.remount | Self.bind | Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, make: .none)
+            return
+        }
+        try mount("tmpfs", root, "tmpfs", Self.nosuid | Self.nodev | Self.noexec, "mode=755", make: .none)
+        for (directory, name, aliases) in view where !name.isEmpty {
+            try mount(directory, root + "/" + name, "", Self.bind, make: .directory)
+            try mount("", root + "/" + name, "", Self.remount | Self.bind | Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, make: .none)
+            for alias in aliases { try record("symlink", [name, root + "/" + alias]) }
+        }
+        try mount("", root, "", Self.remount | Self.rdonly | Self.nosuid | Self.nodev | Self.noexec, "mode=755", make: .none)
     }
 
     /// appc's device set (appc-spec.md §7.4) on a fresh tmpfs, with the pod's own devpts.

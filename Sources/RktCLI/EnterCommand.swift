@@ -15,7 +15,7 @@ extension Rkt {
 
     /// rkt enter with coreos semantics (PATH lookup inside the app) and without rkt's
     /// CVE-2019-10144/10145/10147: the command gets the app's credentials, capability
-    /// bounding set and no_new_privs, and no host file descriptors.
+    /// bounding set, no_new_privs and seccomp filter, and no host file descriptors.
     private static func enter(_ context: RktContext) -> Int32 {
         let flags = context.flags
         guard geteuid() == 0 else { return context.fail("cannot run as unprivileged user") }
@@ -57,7 +57,8 @@ extension Rkt {
                     "cannot run \(goQuote(command[0])) in app \(goQuote(app)): not found in its PATH (\(path)); the image has no such command — add a tools image as a dependency (actool patch-manifest --add-dependency)"
                 )
             }
-            return try PodEnter.run(command, app: runtime, initPID: pid, environment: environment)
+            let seccomp = try runtime.seccompProgram(enabled: Stage1Launcher.seccompEnabled(pod))
+            return try PodEnter.run(command, app: runtime, initPID: pid, environment: environment, seccomp: seccomp)
         } catch {
             return context.fail("\(error)")
         }

@@ -1,5 +1,6 @@
 import AppcSchema
 import CLISupport
+import Cgroups
 import Foundation
 import Glibc
 import GoCompat
@@ -84,6 +85,10 @@ extension Rkt {
               --mount=volume=NAME,target=PATH\ta volume in this app (repeatable)
               --caps-retain=CAP,...\tcapability bounding set of this app
               --caps-remove=CAP,...\tcapabilities removed from this app's set
+              --memory=QUANTITY\tmemory limit of this app (16Mi, 50M, 1G): OOM-killed past it
+              --cpu=QUANTITY\tCPU limit of this app in cores (500m = half a core), a CFS quota
+              --cpu-shares=N\trelative CPU weight of this app (2 to 262144)
+              --seccomp=mode=remove|retain[,errno=ENAME],SYSCALL,...\tthis app's syscall filter (replaces the image's)
               --readonly-rootfs\tmount the app's root file system read-only
               --signature=FILE\tsignature of this image
 
@@ -173,6 +178,7 @@ extension Rkt {
             return nil
         }
         options.restrictPaths = !insecure.contains(.paths)
+        options.seccomp = !insecure.contains(.seccomp)
         options.dns = flags.list("dns").flatMap { $0.split(separator: ",").map(String.init) }
         options.dnsSearch = flags.list("dns-search").flatMap { $0.split(separator: ",").map(String.init) }
         options.dnsOptions = flags.list("dns-opt").flatMap { $0.split(separator: ",").map(String.init) }
@@ -387,6 +393,15 @@ struct ImageArgument {
         return (result, podWords)
     }
 
+    /// A `--memory` or `--cpu` value: a resource quantity (`16M`, `42Mi`, `500m`).
+    static func quantity(_ text: String, flag: String) throws(PodError) -> ResourceQuantity {
+        do throws(ManifestError) {
+            return try ResourceQuantity(text)
+        } catch {
+            throw .invalid("invalid --\(flag) value \(goQuote(text)): \(error)")
+        }
+    }
+
     /// The app's settings from the image's flags (its key is filled in once it is stored).
     func request() throws(PodError) -> AppRequest {
         var request = AppRequest(imageKey: "")
@@ -412,6 +427,23 @@ struct ImageArgument {
             }
             request.oomScoreAdj = value
         }
+        if let text = flags["memory"] {
+            let quantity = try Self.quantity(text, flag: "memory")
+            // rkt's check: less than 4 KiB is most likely --memory=16m (milli-bytes) for 16M.
+            let bytes = quantity.scaled(0)
+            if bytes < AppResources.minimumMemory {
+                throw PodError.invalid("memory limit of \(bytes) bytes too low. Try a reasonable value, such as --memory=16M")
+            }
+            request.memory = quantity
+        }
+        if let text = flags["cpu"] { request.cpu = try Self.quantity(text, flag: "cpu") }
+        if let text = flags["cpu-shares"] {
+            guard let shares = Int(text), (2...262144).contains(shares) else {
+                throw PodError.invalid("--cpu-shares must be an integer from 2 to 262144 (given \(goQuote(text)))")
+            }
+            request.cpuShares = shares
+        }
+        if let text = flags["seccomp"] { request.seccomp = try SeccompOverride.parse(rktFlag: text) }
         request.readOnlyRootfs = flags["readonly-rootfs"].flatMap(Strconv.parseBool) ?? false
         return request
     }

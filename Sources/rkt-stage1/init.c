@@ -212,6 +212,43 @@ static void limit_caps(uint64_t mask) {
         fail(failed, NULL);
 }
 
+// Moves the calling process into the cgroups whose cgroup.procs are open as `fds`.
+static void join_cgroups(const struct app *app) {
+    for (size_t i = 0; i < app->ncgroups; i++)
+        if (write(app->cgroup_fds[i], "0", 1) != 1) {
+            fprintf(stderr, "stage1: app %s: join cgroup %s: %s\n", app->name, app->cgroups[i], strerror(errno));
+            _exit(254);
+        }
+}
+
+// The capabilities the init itself uses once the pod is set up: to give each app its
+// own mount and cgroup namespaces and credentials (SYS_ADMIN, SYS_CHROOT, SETUID,
+// SETGID, SETPCAP), set its oom_score_adj (SYS_RESOURCE), reach its working directory
+// whatever its mode (DAC_OVERRIDE, DAC_READ_SEARCH) and stop it (KILL).
+#define INIT_CAPS                                                                                                      \
+    (1ULL << CAP_SYS_ADMIN | 1ULL << CAP_SYS_CHROOT | 1ULL << CAP_SETUID | 1ULL << CAP_SETGID | 1ULL << CAP_SETPCAP |  \
+     1ULL << CAP_SYS_RESOURCE | 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_DAC_READ_SEARCH | 1ULL << CAP_KILL)
+
+// The init keeps what it uses and what its apps get (their sets are within its own):
+// bounding, permitted and effective sets alike, as rkt's stage1 ran with nspawn's set
+// plus the apps' isolators rather than with every capability.
+static void limit_init_caps(const struct plan *plan) {
+    uint64_t mask = INIT_CAPS;
+    for (size_t i = 0; i < plan->napps; i++)
+        mask |= plan->apps[i].caps;
+    limit_caps(mask);
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0)
+        fail("capget", NULL);
+    for (int i = 0; i < 2; i++) {
+        data[i].permitted &= (uint32_t)(mask >> (32 * i));
+        data[i].effective &= (uint32_t)(mask >> (32 * i));
+    }
+    if (syscall(SYS_capset, &header, data) < 0)
+        fail("capset", NULL);
+}
+
 #define POSTSTOP_TIMEOUT_MS STOP_GRACE_MS
 
 // uid 0, gid 0, no supplementary groups: the event handlers' credentials.
@@ -278,6 +315,13 @@ static void run_prestart(const struct app *app, bool tty) {
 
 // In the forked app process: becomes the app and execs it.
 static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
+    join_cgroups(app);
+    // Its own mount namespace (the init's mounts, receiving what is mounted there later,
+    // sending nothing back) and cgroup namespace (its cgroup is its root).
+    if (unshare(CLONE_NEWNS | (app->ncgroups ? CLONE_NEWCGROUP : 0)) < 0)
+        fail("unshare", NULL);
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        fail("make mounts slave", "/");
     setsid();
     if (app->has_oom) {
         // Lowering it needs CAP_SYS_RESOURCE: before the uid changes.
@@ -336,6 +380,9 @@ static _Noreturn void exec_app(const struct app *app, int nullfd, int pty) {
     if (setresuid(app->uid, app->uid, app->uid) < 0)
         fail("setresuid", NULL);
     pod_reset_signals(NULL);
+    // Last, so that nothing the init does for the app is filtered; exec must be allowed.
+    if (app->seccomp && pod_seccomp_install(app->seccomp, app->seccomp_size) < 0)
+        fail("install seccomp filter", NULL);
     execve(app->argv[0], app->argv, app->envp);
     fprintf(stderr, "stage1: app %s: can't execute \"%s\": %s\n", app->name, app->argv[0], strerror(errno));
     _exit(254);
@@ -387,6 +434,7 @@ static pid_t start_poststop(const struct app *app, int nullfd, int out) {
         fprintf(stderr, "stage1: app %s: post-stop: fork: %s\n", app->name, strerror(errno));
     if (pid != 0)
         return pid < 0 ? 0 : pid;
+    join_cgroups(app);
     setsid();
     pod_reset_signals(NULL);
     signal(SIGTERM, SIG_IGN);
@@ -657,14 +705,45 @@ static _Noreturn void reap_until_done(struct reaper *r) {
     exit(r->stopping ? 0 : r->first_code);
 }
 
+// 3a. The pod's cgroups (host paths): the init joins its own, and opens each app's
+// cgroup.procs for the app to join once the host's paths are out of sight.
+static void open_cgroups(struct plan *plan) {
+    for (size_t i = 0; i < plan->ncgroups; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/cgroup.procs", plan->cgroups[i]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1)
+            fail("join cgroup", plan->cgroups[i]);
+        close(fd);
+    }
+    for (size_t i = 0; i < plan->napps; i++) {
+        struct app *app = &plan->apps[i];
+        if (!app->ncgroups)
+            continue;
+        app->cgroup_fds = malloc(app->ncgroups * sizeof *app->cgroup_fds);
+        if (!app->cgroup_fds)
+            fail("allocate", NULL);
+        for (size_t j = 0; j < app->ncgroups; j++) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/cgroup.procs", app->cgroups[j]);
+            if ((app->cgroup_fds[j] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+                fail("open", path);
+        }
+    }
+}
+
 _Noreturn void pod_init(struct plan *plan, int sock) {
     die_with_supervisor(sock);
     struct reaper r = {.plan = plan, .kill_deadline = -1, .console_out = -1};
     take_signals(&r.signals);
+    open_cgroups(plan);
     r.nullfd = setup_namespaces(plan);
 
-    // 4. The stage1 rootfs becomes /.
+    // 4. The stage1 rootfs becomes /; what is mounted in it later (rkt debug's tools)
+    // reaches the apps' own mount namespaces.
     enter_root(plan->root);
+    if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0)
+        fail("make mounts shared", "/");
     int pty = plan->console ? open_console(plan->console, sock) : -1;
     close(sock);
     // The console app's post-stop writes to its pty: the init keeps a slave
@@ -677,6 +756,7 @@ _Noreturn void pod_init(struct plan *plan, int sock) {
             fail("open", path);
     }
 
+    limit_init_caps(plan);
     r.running = start_apps(plan, r.nullfd, pty);
     reap_until_done(&r);
 }

@@ -7,7 +7,7 @@
 // the pod are relative to the pod directory (stage1's working directory when it
 // starts, or the `base` given to plan_parse) and made absolute as they are read:
 // the plan names no place the pod will have, only places in it.
-//   version 4                        first
+//   version 5                        first
 //   root PATH                        second: the stage1 rootfs, in the pod (stage1/rootfs)
 //   Global records, before the first `app`:
 //   hostname NAME                    empty: keep the host's
@@ -16,6 +16,8 @@
 //                                    file): the supervisor and the pod join it
 //   ipc private|host                 default private; host: the host's IPC
 //                                    namespace (rkt's --ipc=parent)
+//   cgroup N DIR...                  the init's cgroups (1..16 clean absolute host
+//                                    directories): it joins them first thing
 //   mount SRC TARGET FSTYPE FLAGS DATA MK
 //                                    mount(2); FLAGS decimal MS_* bits; MK d:
 //                                    mkdir -p TARGET, f: create it, -: nothing
@@ -46,6 +48,13 @@
 //   stdin null|inherit|console       default null; console for one app at most
 //   nonewprivs 0|1                   PR_SET_NO_NEW_PRIVS; default 0
 //   oom N                            oom_score_adj, -1000..1000; default: inherited
+//   cgroup N DIR...                  the app's cgroups (as the init's); its
+//                                    process (and post-stop handler) joins them
+//                                    before anything else; default: the init's
+//   seccomp HEX                      a seccomp filter (classic BPF, `struct sock_filter`
+//                                    entries in hex, 1..4096 of them) installed
+//                                    after the credentials, just before exec (not
+//                                    for the event handlers); default: none
 //   prestart N PATH ARG...           appc pre-start handler, PATH absolute in the
 //                                    app's root; runs before the app as root
 //                                    (uid 0, gid 0, no groups) with the app's
@@ -242,6 +251,28 @@ static struct step *new_step(struct plan *plan, enum step_kind kind) {
     return s;
 }
 
+// The value of a lower-case hex digit, or -1.
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// The most cgroup hierarchies a plan names (Linux has fewer than 16 controllers).
+#define PLAN_MAX_CGROUPS 16
+
+// `cgroup N DIR...`: clean absolute directories, not "/".
+static char **cgroup_dirs(struct parser *ps, const char *kw, size_t *n) {
+    *n = count(ps, kw);
+    if (*n == 0 || *n > PLAN_MAX_CGROUPS)
+        bad("\"cgroup\": %zu directories (1 to %d)", *n, PLAN_MAX_CGROUPS);
+    struct parser probe = *ps;
+    for (size_t i = 0; i < *n; i++) {
+        const char *dir = tok(&probe, kw);
+        if (!plan_path_is_clean(dir) || !strcmp(dir, "/"))
+            bad("\"cgroup\": \"%s\" is not a clean absolute path", dir);
+    }
+    return strings(ps, kw, *n);
+}
+
 // Bits for "seen" checks: a record of each kind at most once (per app for app records).
 enum {
     R_APPROOT = 1u << 0,
@@ -255,6 +286,8 @@ enum {
     R_OOM = 1u << 8,
     R_PRESTART = 1u << 9,
     R_POSTSTOP = 1u << 10,
+    R_SECCOMP = 1u << 14,
+    R_CGROUP = 1u << 15,
     // pod records
     R_HOSTNAME = 1u << 11,
     R_NET = 1u << 12,
@@ -274,7 +307,7 @@ static void end_app(const struct app *app, unsigned seen) {
         bad("app %s has no exec", app->name);
 }
 
-static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen, const char *kw) {
+static void parse_app_record(struct parser *ps, struct plan *plan, struct app *app, unsigned *seen, const char *kw) {
     if (!strcmp(kw, "approot")) {
         once(seen, R_APPROOT, kw, app->name);
         app->approot = abs_tok(ps, kw);
@@ -333,6 +366,24 @@ static void parse_app_record(struct parser *ps, struct app *app, unsigned *seen,
     } else if (!strcmp(kw, "nonewprivs")) {
         once(seen, R_NNP, kw, app->name);
         app->no_new_privs = num(ps, kw, 10, 1);
+    } else if (!strcmp(kw, "cgroup")) {
+        once(seen, R_CGROUP, kw, app->name);
+        app->cgroups = cgroup_dirs(ps, kw, &app->ncgroups);
+    } else if (!strcmp(kw, "seccomp")) {
+        once(seen, R_SECCOMP, kw, app->name);
+        const char *hex = tok(ps, kw);
+        size_t n = strlen(hex);
+        if (n == 0 || n % 16 || n / 16 > 4096)
+            bad("app %s: seccomp filter of %zu hex digits (16 per instruction, 1 to 4096 instructions)", app->name, n);
+        unsigned char *program = (unsigned char *)own(plan, malloc(n / 2));
+        for (size_t i = 0; i < n; i += 2) {
+            int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+            if (hi < 0 || lo < 0)
+                bad("app %s: bad hex digit in seccomp filter", app->name);
+            program[i / 2] = (unsigned char)(hi << 4 | lo);
+        }
+        app->seccomp = program;
+        app->seccomp_size = n / 2;
     } else if (!strcmp(kw, "oom")) {
         once(seen, R_OOM, kw, app->name);
         app->has_oom = true;
@@ -397,6 +448,9 @@ static void parse_global_record(struct parser *ps, struct plan *plan, unsigned *
             plan->ipc_host = true;
         else if (strcmp(i, "private"))
             bad("bad ipc \"%s\"", i);
+    } else if (!strcmp(kw, "cgroup")) {
+        once(seen, R_CGROUP, kw, NULL);
+        plan->cgroups = cgroup_dirs(ps, kw, &plan->ncgroups);
     } else if (!strcmp(kw, "overlay")) {
         parse_overlay(ps, plan, kw);
     } else if (!strcmp(kw, "mount")) {
@@ -455,7 +509,10 @@ void plan_free(struct plan *plan) {
         free(a->prestart);
         free(a->poststop);
         free(a->groups);
+        free(a->cgroups);
+        free(a->cgroup_fds);
     }
+    free(plan->cgroups);
     free(plan->apps);
     free(plan->steps);
     for (size_t i = 0; i < plan->nowned; i++)
@@ -472,7 +529,7 @@ static void parse(struct parser *ps, struct plan *plan) {
     if (strcmp(tok(ps, "version"), "version"))
         bad("does not start with \"version\"");
     char *v = tok(ps, "version");
-    if (strcmp(v, "4"))
+    if (strcmp(v, "5"))
         bad("unsupported version \"%s\"", v);
     if (strcmp(tok(ps, "root"), "root"))
         bad("\"root\" is not the second record");
@@ -503,7 +560,7 @@ static void parse(struct parser *ps, struct plan *plan) {
             app->caps = UINT64_MAX;
             app_seen = 0;
         } else if (app)
-            parse_app_record(ps, app, &app_seen, kw);
+            parse_app_record(ps, plan, app, &app_seen, kw);
         else
             parse_global_record(ps, plan, &seen, kw);
     }

@@ -44,7 +44,12 @@ struct app {
     enum stdin_mode stdin_mode;
     bool no_new_privs;
     bool has_oom;
-    int oom;                    // oom_score_adj, if has_oom
+    int oom;         // oom_score_adj, if has_oom
+    char **cgroups;  // cgroup directories to join, or NULL (then the init's)
+    size_t ncgroups;
+    int *cgroup_fds;            // their cgroup.procs, opened by the init before pivot_root
+    const void *seccomp;        // the filter program (owned by the plan), or NULL
+    size_t seccomp_size;        // its size in bytes
     pid_t pid;                  // main process while it runs, else 0
     sigset_t sent;              // signals the init sent it to stop it
     pid_t poststop_pid;         // post-stop handler while it runs, else 0
@@ -57,6 +62,8 @@ struct plan {
     const char *hostname;  // NULL = leave as is
     const char *netns;     // the network namespace file to join; NULL = the host's
     bool ipc_host;         // keep the host's IPC namespace
+    char **cgroups;        // the init's cgroup directories, or NULL
+    size_t ncgroups;
     struct step *steps;
     size_t nsteps;
     struct app *apps;

@@ -30,12 +30,15 @@ func ticks(_ output: String) -> [Int] {
     }
 }
 
-/// Processes in `pod`'s pid namespace that are not in its init's mount namespace: what a
-/// debug session runs (apps and `rkt enter` are in the init's).
+/// Processes in `pod`'s pid namespace that are neither in its init's mount namespace nor
+/// in an app's: what a debug session runs (`rkt enter` joins the init's).
 func sessionProcesses(podInit: Int32) -> [Int32] {
     let podPID = readLink("/proc/\(podInit)/ns/pid"), podMount = readLink("/proc/\(podInit)/ns/mnt")
+    // Each app has a mount namespace of its own too (the init's children).
+    let appMounts = Set(children(of: podInit).compactMap { readLink("/proc/\($0)/ns/mnt") })
     return directoryEntries("/proc").compactMap { Int32($0) }.filter { pid in
-        pid != podInit && readLink("/proc/\(pid)/ns/pid") == podPID && readLink("/proc/\(pid)/ns/mnt") != podMount
+        guard pid != podInit, readLink("/proc/\(pid)/ns/pid") == podPID, let mount = readLink("/proc/\(pid)/ns/mnt") else { return false }
+        return mount != podMount && !appMounts.contains(mount)
     }
 }
 

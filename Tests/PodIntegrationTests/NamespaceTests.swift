@@ -43,7 +43,13 @@ extension Pods {
             let app = apps[0]
             #expect(fileExists("/proc/\(app)/root/bin/busybox"), "/proc/APP/root/bin/busybox")
             #expect(namespace("\(app)", "pid") == namespace("\(initPID)", "pid"), "the app shares the init's pid namespace")
-            #expect(namespace("\(app)", "mnt") == namespace("\(initPID)", "mnt"), "the app shares the init's mount namespace")
+            // Its own mount and cgroup namespaces, as each app had under rkt's systemd (TestMountNSApp).
+            #expect(namespace("\(app)", "mnt") != namespace("\(initPID)", "mnt"), "the app has its own mount namespace")
+            #expect(namespace("\(app)", "mnt") != namespace("self", "mnt"), "the app has its own mount namespace")
+            #expect(namespace("\(app)", "cgroup") != namespace("\(initPID)", "cgroup"), "the app has its own cgroup namespace")
+            // The init keeps only what it uses and what its apps get.
+            #expect(procStatus(initPID, "CapBnd") == initCapabilityMask, "init CapBnd: \(procStatus(initPID, "CapBnd") ?? "?")")
+            #expect(procStatus(initPID, "CapEff") == initCapabilityMask, "init CapEff: \(procStatus(initPID, "CapEff") ?? "?")")
             let appArgv = (readText("/proc/\(app)/cmdline") ?? "").split(separator: "\0").map(String.init)
             #expect(appArgv == ["/bin/sleep", "30"], "app cmdline: \(appArgv)")
             #expect(procStatus(app, "CapBnd") == defaultCapabilityMask, "app CapBnd: \(procStatus(app, "CapBnd") ?? "?")")

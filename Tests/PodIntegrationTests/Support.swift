@@ -22,6 +22,17 @@ let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /// appc's default capability bounding set (14 caps) as /proc/PID/status prints it.
 let defaultCapabilityMask = "00000000a80425fb"
 
+/// The pod init's capabilities with apps of the default set: those plus what the init
+/// uses (SYS_ADMIN, SYS_CHROOT, SETUID, SETGID, SETPCAP, SYS_RESOURCE, DAC_OVERRIDE,
+/// DAC_READ_SEARCH, KILL), within what this host's bounding set has.
+let initCapabilityMask: String = {
+    let used: UInt64 = 1 << 21 | 1 << 18 | 1 << 7 | 1 << 6 | 1 << 8 | 1 << 24 | 1 << 1 | 1 << 2 | 1 << 5
+    let host = procStatus(getpid(), "CapBnd").flatMap { UInt64($0, radix: 16) } ?? ~0
+    let mask = (UInt64(defaultCapabilityMask, radix: 16)! | used) & host
+    let hex = String(mask, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}()
+
 /// A Go time printed with layout `2006-01-02 15:04:05.999 -0700 MST`.
 let goTimePattern = #"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{0,2}[1-9])? [+-]\d{4} \S+"#
 /// What rkt shows for a pod on the default network.
@@ -351,6 +362,11 @@ final class PodWorld: @unchecked Sendable {
         let pod = RunningPod(uuid: uuid, process: process, world: self)
         guard pod.pid != nil else { throw PodTestError("no pid= in status: \(status)") }
         return pod
+    }
+
+    /// `rkt [GLOBAL] run --net=host IMAGE [APP FLAGS] --exec /bin/sh -- -c LINE` to completion.
+    func runShell(_ line: String, app: [String] = [], global: [String] = [], image: String? = nil) -> RunResult {
+        rkt(global + ["run", "--net=host", image ?? self.image] + app + ["--exec", "/bin/sh", "--", "-c", line])
     }
 
     func podDirectories(_ folder: String) -> [String] { directoryEntries(data + "/pods/" + folder) }

@@ -1,4 +1,6 @@
+import Cgroups
 import Foundation
+import Seccomp
 import TestSupport
 import Testing
 
@@ -56,7 +58,8 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
     /// Two apps and everything a plan can say: every kernel path restricted, the pod's own
     /// network namespace and the host's IPC, resolv.conf, volumes (a recursive read-only directory,
     /// a file, an empty volume), a read-only rootfs, handlers, supplementary groups,
-    /// oom score, no_new_privs and an interactive console app.
+    /// oom score, no_new_privs, a seccomp filter (and an app without), cgroups in two v1
+    /// hierarchies (one with two controllers) and an interactive console app.
     @Test func twoAppsWithEverything() throws {
         var web = runtime(
             "web", exec: ["/usr/bin/httpd", "-f", "-p", "8080"],
@@ -74,7 +77,8 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         web.oomScoreAdj = -500
         web.noNewPrivileges = true
         web.workingDirectory = "/srv"
-        let tools = runtime("tools")
+        web.seccomp = SeccompFilter(mode: .remove, set: ["reboot"], syscalls: ["reboot"], errno: "EPERM")
+        let tools = runtime("tools")  // no filter
         var options = RuntimeOptions()
         options.hostIPC = true
         options.hostname = "podhost"
@@ -100,8 +104,14 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
                 // As with --debug-image: the app's tree, then the tools' below it.
                 "tools": ["/var/lib/rkt/cas/tree/deps-sha512-cc/rootfs", "/var/lib/rkt/cas/tree/deps-sha512-dd/rootfs"],
             ],
-            volumes: volumes, etc: etc, options: options, netns: "/run/netns/cni-5a1e0c7e-0000-4000-8000-000000000001", consoleApp: "web", stdin: .inherit,
-            facts: facts)
+            volumes: volumes, etc: etc, options: options, netns: "/run/netns/cni-5a1e0c7e-0000-4000-8000-000000000001",
+            cgroups: PodCgroups(
+                uuid: uuid, apps: ["web", "tools"],
+                host: CgroupHost(hierarchies: [
+                    CgroupHierarchy(mountPoint: "/sys/fs/cgroup/cpu,cpuacct", controllers: ["cpu", "cpuacct"], ownPath: "/", unified: false),
+                    CgroupHierarchy(mountPoint: "/sys/fs/cgroup/memory", controllers: ["memory"], ownPath: "/user.slice", unified: false),
+                ])),
+            consoleApp: "web", stdin: .inherit, facts: facts)
         try expectGolden(plan, "two-apps-everything")
     }
 

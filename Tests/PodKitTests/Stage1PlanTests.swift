@@ -106,7 +106,7 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
         let root = "stage1/rootfs"
         let app = ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "end"]
         func plan(_ globals: [String], app appRecords: [String] = app) -> [UInt8] {
-            (["version", "4", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
+            (["version", "5", "root", root] + globals + appRecords).flatMap { Array($0.utf8) + [0] }
         }
         let target = root + "/opt/stage2/a/rootfs"
         let good = try checkPlan(
@@ -161,9 +161,27 @@ private func tokens(_ values: String...) -> [UInt8] { values.flatMap { Array($0.
                     ]), #"unknown keyword "mount" in app a"#
             ),
             (plan([], app: app + ["mount"]), "data after end"),
-            (tokens("version", "4", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
-            (tokens("version", "4", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
-            (tokens("version", "4", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
+            (
+                plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "seccomp", "abc", "end"]),
+                "app a: seccomp filter of 3 hex digits"
+            ),
+            (
+                plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "seccomp", "0600000000000g00", "end"]),
+                "app a: bad hex digit in seccomp filter"
+            ),
+            (
+                plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "seccomp", String(repeating: "0", count: 16 * 4097), "end"]),
+                "seccomp filter of 65552 hex digits"
+            ),
+            (
+                plan(
+                    [],
+                    app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "1", "/bin/sh", "seccomp", "0600000000000000", "seccomp", "0600000000000000", "end"]),
+                #"duplicate "seccomp" in app a"#
+            ),
+            (tokens("version", "5", "hostname", "x", "root", root, "end"), #""root" is not the second record"#),
+            (tokens("version", "5", "root", "/p/stage1/rootfs", "end"), #""root": path "/p/stage1/rootfs" is not relative to the pod"#),
+            (tokens("version", "5", "root", "stage1/../..", "end"), #""root": path "stage1/../.." is not clean"#),
             (tokens("version", "1", "root", root, "end"), #"unsupported version "1""#),
             (Array(plan([]).dropLast()), "does not end with a NUL"),
             (plan([], app: ["app", "a", "approot", "/opt/stage2/a/rootfs", "exec", "9", "/bin/sh", "end"]), "missing token"),

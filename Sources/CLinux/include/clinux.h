@@ -27,4 +27,7 @@ int clinux_copy_rest(int in, long long offset, int out);
 /// errno of the failure.
 int clinux_copy_sparse(int in, int out, long long size);
 
+/// The symbolic name of errno value `code` ("EPERM"), or NULL if it has none.
+const char *clinux_errno_name(int code);
+
 #endif

@@ -17,6 +17,8 @@ struct clinux_enter_spec {
     size_t ngroups;  ///< supplementary groups
     const unsigned *groups;
     unsigned long long caps;  ///< capability bounding set, bit n = capability n
+    const void *seccomp;      ///< the app's seccomp filter (`struct sock_filter` entries), or NULL
+    size_t seccomp_size;      ///< its size in bytes
 };
 
 /// Steps reported in `*failed_step` when `clinux_pod_enter` returns -errno.
@@ -27,6 +29,7 @@ enum {
     CLINUX_ENTER_STEP_CHDIR = 3,        ///< chdir to cwd
     CLINUX_ENTER_STEP_CREDENTIALS = 4,  ///< groups, gid, uid, capabilities, no_new_privs
     CLINUX_ENTER_STEP_EXEC = 5,         ///< execvp (ENOENT: not found in PATH)
+    CLINUX_ENTER_STEP_SECCOMP = 6,      ///< installing the seccomp filter
 };
 
 /// Runs argv inside the pod as a process of the app, with the caller's stdin,

@@ -19,6 +19,10 @@ void pod_reset_signals(const sigset_t *mask);
 /// Returns 0, or -1 with errno set and `*failed` naming the call that failed.
 int pod_limit_caps(uint64_t mask, const char **failed);
 
+/// Installs seccomp filter `program` (`size` bytes of `struct sock_filter`) on the
+/// calling thread: needs no_new_privs or CAP_SYS_ADMIN. Returns 0, or -1 with errno set.
+int pod_seccomp_install(const void *program, size_t size);
+
 /// Ends this process by signal `sig` (as a child it waited for did), with no
 /// core file; `_exit(128 + sig)` if the signal does not kill.
 _Noreturn void pod_die_by_signal(int sig);
