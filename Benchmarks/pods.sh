@@ -17,6 +17,11 @@
 #    (a private namespace, the ptp and host-local plugins, masquerade) vs the same with
 #    `--net=host`; then 100 pods started one after another and gc: what is left
 #    (leases, veths, NAT rules, namespaces) must be nothing.
+# 7. Isolators: a cached `rkt run --exec /bin/true` with the default seccomp filter and
+#    a memory and CPU limit vs the same with --insecure-options=seccomp and no limits
+#    (target: at most 5 ms more); the pod's cgroups themselves vs a run on a host
+#    without cgroup hierarchies (a mount namespace with an empty /sys/fs/cgroup); and
+#    what gc leaves of the pods' cgroups (must be nothing).
 # Sections 1, 2 and 4 run with --net=host: they time what the namespaces and the
 # overlay cost, which section 6 adds the network to.
 set -euo pipefail
@@ -167,3 +172,21 @@ end=$(date +%s%N)
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 awk -v t="$(( (end - start) / 1000000 ))" 'BEGIN{ printf "%-52s %7.1f ms per pod\n", "100 pods on the default network, one after another", t/100 }'
 printf "%-52s before: %s\n%-52s after gc: %s\n" "what the default network leaves" "$before" "" "$(leftovers)"
+
+echo "== isolators, median of $runs runs (target: filter and limits at most 5 ms over neither)"
+pod_cgroups() { find /sys/fs/cgroup -maxdepth 6 -name 'machine-rkt*' 2>/dev/null | wc -l; }
+cgroups_before=$(pod_cgroups)
+plain="$rkt --dir=$store run --net=host $busybox_id --exec /bin/true"
+confined="$rkt --dir=$store run --net=host $busybox_id --memory=64Mi --cpu=500m --exec /bin/true"
+hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/r.csv" \
+    "$confined" "$rkt --dir=$store --insecure-options=seccomp run --net=host $busybox_id --exec /bin/true" >/dev/null 2>&1
+awk -F, -v label="seccomp + --memory --cpu vs insecure seccomp, no limits" 'NR==2{ours=$4} NR==3{base=$4} END{
+    printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f   +%.1f ms\n", label, ours*1000, base*1000, ours/base, (ours-base)*1000 }' "$work/r.csv"
+# Both in a mount namespace of their own; the baseline's has no cgroup hierarchy mounted.
+hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/r.csv" \
+    "unshare -m --propagation private sh -c '$plain'" \
+    "unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup && $plain'" >/dev/null 2>&1
+awk -F, -v label="the pod's cgroups (4 hierarchies) vs no cgroups" 'NR==2{ours=$4} NR==3{base=$4} END{
+    printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f   +%.1f ms\n", label, ours*1000, base*1000, ours/base, (ours-base)*1000 }' "$work/r.csv"
+"$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
+printf "%-52s before: %s, after gc: %s\n" "pods' cgroup directories" "$cgroups_before" "$(pod_cgroups)"

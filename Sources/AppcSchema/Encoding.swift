@@ -98,6 +98,9 @@ extension Annotation {
 }
 
 extension Isolator {
+    /// `{"name": NAME, "value": VALUE}`, as a manifest writes it.
+    public var manifestJSON: JSONValue { (try? marshal()) ?? .null }
+
     func marshal() throws -> JSONValue {
         jsonObject([("name", try name.marshal()), ("value", rawValue.map { .raw($0) } ?? .null)])
     }

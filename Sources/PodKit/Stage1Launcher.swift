@@ -45,6 +45,23 @@ public struct Stage1Launcher {
         return config.seccomp ?? false
     }
 
+    /// The isolators app `app` of `pod` runs with: the pod manifest's (the command line's
+    /// included), with the seccomp filter it really gets: rkt's default one spelled out
+    /// when the app has none, none when the pod runs with `--insecure-options=seccomp`.
+    public static func isolators(of pod: Pod, app: RuntimeApp) -> [Isolator] {
+        var isolators = app.app?.isolators ?? []
+        let seccompNames = [IsolatorName.seccompRemoveSet, IsolatorName.seccompRetainSet]
+        // A pod not started yet will run filtered unless its run says otherwise.
+        if pod.startedAt != 0, !seccompEnabled(pod) {
+            isolators.removeAll { seccompNames.contains($0.name.value) }
+        } else if !isolators.contains(where: { seccompNames.contains($0.name.value) }),
+            let isolator = (try? runtime(of: pod, app: app.name.value))?.seccomp?.isolator
+        {
+            isolators.append(isolator)
+        }
+        return isolators
+    }
+
     /// Everything up to the exec, separately so that it can fail cleanly: moves `pod`
     /// into `run/`, writes the plan, `runtime-config` and `ppid`. Returns the pod as it is now.
     /// `network` is what the pod joins when it has a network of its own.

@@ -177,6 +177,9 @@ extension Rkt {
             }
             if let code { fields.append(JSONMember(key: "exit_code", value: .number(String(code)))) }
             fields.append(JSONMember(key: "image_id", value: .string(app.image.id.description)))
+            // Past rkt's lib.App: what the app runs confined by.
+            let isolators = Stage1Launcher.isolators(of: pod, app: app)
+            if !isolators.isEmpty { fields.append(JSONMember(key: "isolators", value: .array(isolators.map(\.manifestJSON)))) }
             return .object(fields)
         }
         members.append(JSONMember(key: "apps", value: .array(appValues)))

@@ -36,6 +36,14 @@ public struct SeccompFilter: Codable, Sendable, Equatable {
         self.errno = errno
     }
 
+    /// The isolator that sets this filter (rkt's default spelled out as the remove set it is).
+    public var isolator: Isolator? {
+        let set = SeccompSet(set: set, errno: errno)
+        let name = mode == .retain ? IsolatorName.seccompRetainSet : IsolatorName.seccompRemoveSet
+        guard let identifier = try? ACIdentifier(name) else { return nil }
+        return try? Isolator(name: identifier, value: mode == .retain ? .seccompRetainSet(set) : .seccompRemoveSet(set))
+    }
+
     /// rkt's filter for apps without a seccomp isolator.
     public static let rktDefault = SeccompFilter(mode: .remove, set: ["@rkt/default-blacklist"], syscalls: SyscallGroups.rktBlacklist, errno: "")
 
@@ -80,7 +88,7 @@ public struct SeccompFilter: Codable, Sendable, Equatable {
                     throw fail(.unusableGroup(entry))
                 case "@appc.io/empty":
                     if mode == .remove {
-                        return SeccompFilter(mode: .retain, set: set.set, syscalls: SyscallGroups.rktWhitelist, errno: set.errno)
+                        return SeccompFilter(mode: .retain, set: ["@rkt/default-whitelist"], syscalls: SyscallGroups.rktWhitelist, errno: set.errno)
                     }
                     continue
                 default:

@@ -81,5 +81,27 @@ extension Pods {
             let interfaces = links.outLines.dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
             #expect(interfaces == ["lo"], "--net=none: only lo: \(links)")
         }
+
+        /// The init keeps the capabilities its apps get (rkt's TestCaps, stage1 side):
+        /// CAP_NET_ADMIN only when an app retains it.
+        @Test(.timeLimit(.minutes(3)))
+        func initKeepsTheAppsCapabilities() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let netAdmin: UInt64 = 1 << 12
+            for (flags, expected) in [([String](), false), (["--caps-retain=CAP_NET_ADMIN,CAP_NET_BIND_SERVICE"], true)] {
+                let pod = try world.startPod(runFlags: ["--net=host"], appFlags: flags + ["--exec", "/bin/sleep", "--", "30"])
+                let supervisor = try #require(pod.pid)
+                let initPID = try #require(children(of: supervisor).first)
+                let bounding = procStatus(initPID, "CapBnd").flatMap { UInt64($0, radix: 16) } ?? 0
+                #expect((bounding & netAdmin != 0) == expected, "\(flags): init CapBnd \(String(bounding, radix: 16))")
+                let app = try #require(children(of: initPID).first)
+                let appBounding = procStatus(app, "CapBnd").flatMap { UInt64($0, radix: 16) } ?? 0
+                #expect((appBounding & netAdmin != 0) == expected, "\(flags): app CapBnd \(String(appBounding, radix: 16))")
+                _ = world.rkt("stop", "--force", pod.uuid)
+                _ = pod.process.wait(timeout: 20)
+            }
+        }
     }
 }

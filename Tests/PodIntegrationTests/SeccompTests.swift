@@ -64,6 +64,35 @@ extension Pods {
             #expect(manifest.out.contains("os/linux/seccomp-re"), "\(manifest)")
         }
 
+        /// `rkt status --format=json` shows the isolators each app runs with: the pod
+        /// manifest's (the command line's included) and the seccomp filter it really gets.
+        @Test(.timeLimit(.minutes(3)))
+        func statusShowsTheIsolators() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            // The app's `isolators`, as JSON values (member order aside).
+            func isolators(_ global: [String], _ app: [String]) -> NSArray {
+                let uuidFile = world.scratch.file("uuid-\(world.scratch.next())")
+                let run = world.rkt(global + ["run", "--net=host", "--uuid-file-save=" + uuidFile, world.image] + app + ["--exec", "/bin/true"])
+                #expect(run.code == 0, "\(run)")
+                let uuid = (readText(uuidFile) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let status = world.rkt("status", "--format=json", uuid).out
+                let pod = try? JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any]
+                let apps = pod?["apps"] as? [[String: Any]]
+                return (apps?.first?["isolators"] as? NSArray) ?? []
+            }
+            func json(_ text: String) -> NSArray { (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSArray) ?? [] }
+            #expect(isolators([], []) == json(#"[{"name":"os/linux/seccomp-remove-set","value":{"set":["@rkt/default-blacklist"],"errno":""}}]"#))
+            #expect(isolators(["--insecure-options=image,seccomp"], []) == [])
+            let both = isolators([], ["--memory=32Mi", "--seccomp=mode=retain,errno=EPERM,@docker/default-whitelist"])
+            #expect(
+                both
+                    == json(
+                        #"[{"name":"resource/memory","value":{"default":false,"request":"32Mi","limit":"32Mi"}},{"name":"os/linux/seccomp-retain-set","value":{"set":["@docker/default-whitelist"],"errno":"EPERM"}}]"#
+                    ), "\(both)")
+        }
+
         @Test(.timeLimit(.minutes(3)))
         func enterRunsUnderTheAppsFilter() throws {
             guard preconditionsMet() else { return }
