@@ -86,12 +86,14 @@ public struct PodManifest: Manifest, Hashable {
         }
         try level.finish()
         guard kind == .podManifest else { throw DecodeFailure.invalid(ACKind.podManifest.missingError) }
+        if let error = Volume.duplicateError(pm.volumes ?? []) { throw DecodeFailure.invalid(error) }
         pm.acKind = .podManifest
         return pm
     }
 
     public func marshalTree() throws -> JSONValue {
         try check(acKind == .podManifest ? nil : ACKind.podManifest.missingError)
+        try check(Volume.duplicateError(volumes ?? []))
         return jsonObject([
             ("acVersion", try acVersion.marshal()),
             ("acKind", .string(acKind.rawValue)),
@@ -509,5 +511,16 @@ public struct ExposedPort: Hashable, Sendable {
 extension NetIP {
     init(bytes: [UInt8]) {
         self.bytes = bytes
+    }
+}
+
+extension Volume {
+    /// The pod manifest's `duplicate volume name %q` (volume names are its unique key).
+    public static func duplicateError(_ volumes: [Volume]) -> String? {
+        var seen: Set<String> = []
+        for volume in volumes where !seen.insert(volume.name.value).inserted {
+            return "duplicate volume name \(goQuote(volume.name.value))"
+        }
+        return nil
     }
 }

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -419,10 +420,15 @@ static void name_reaper(void) {
 // everything of the session, and ends it (every process of it killed) when the
 // command ends, or on SIGTERM (the first process relays stop signals and dies
 // with the caller: its death comes here as SIGTERM). Exits as the command did.
-static _Noreturn void session_reaper(const struct clinux_debug_spec *s, int errfd, const sigset_t *signals) {
+// `alive` is the read end of a pipe whose write end only the first process holds: its
+// end of file says the first process is gone (getppid cannot: the parent lives outside
+// this pid namespace, so it reads 0 before the parent's death and after it alike).
+static _Noreturn void session_reaper(const struct clinux_debug_spec *s, int errfd, const sigset_t *signals, int alive) {
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-    if (getppid() != 0)  // the first process (outside this pid namespace) is gone already
+    struct pollfd gone = {alive, POLLIN, 0};
+    if (poll(&gone, 1, 0) != 0)  // the first process died before the line above took effect
         _exit(254);
+    close(alive);
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (s->pid == 0 && (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
                         mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
@@ -512,11 +518,17 @@ static _Noreturn void session_builder(const void *arg, int errfd) {
     session.pty_master = master;
     session.pty_slave = slave;
     s = &session;
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) < 0)
+        child_report(errfd, CLINUX_DEBUG_STEP_SPAWN);
     pid_t reaper = fork();
     if (reaper < 0)
         child_report(errfd, CLINUX_DEBUG_STEP_SPAWN);
-    if (reaper == 0)
-        session_reaper(s, errfd, &signals);
+    if (reaper == 0) {
+        close(alive[1]);
+        session_reaper(s, errfd, &signals, alive[0]);
+    }
+    close(alive[0]);  // alive[1] stays open while this process lives
     write_record(s->record_fd, reaper, proc);
     if (s->pty_slave >= 0)
         close(s->pty_slave);

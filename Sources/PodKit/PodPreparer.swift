@@ -114,6 +114,7 @@ public struct PodPreparer {
         for volume in request.volumes where volume.source.utf8.contains(0) {
             throw .nulByte(app: nil, field: "volume \(goQuote(volume.name.value)) source")
         }
+        if let error = Volume.duplicateError(request.volumes) { throw .invalid("error setting up stage0: \(error)") }
         let (pod, lock) = try pods.create(uuid: request.uuid ?? PodStore.newUUID())
         var runtimeApps: [RuntimeApp] = []
         var names: Set<String> = []

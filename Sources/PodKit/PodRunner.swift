@@ -174,7 +174,7 @@ public struct PodRunner {
             app.readOnlyRootfs = runtimeApp.readOnlyRootFS
             apps.append(app)
         }
-        guard !apps.isEmpty else { throw .invalid("pod manifest \(goQuote(path)) has no apps") }
+        guard !apps.isEmpty else { throw .invalid("pod must contain at least one application") }
         pod.apps = apps
         pod.volumes = manifest.volumes ?? []
     }
@@ -273,19 +273,28 @@ extension EnvironmentOverrides {
         return (String(text[..<eq]), String(text[text.index(after: eq)...]))
     }
 
-    /// `--set-env-file`: `NAME=VALUE` lines; blank lines and `#` comments skipped.
-    public static func assignments(inFile path: String) throws(PodError) -> [(String, String)] {
+    /// `--set-env-file`: `NAME=VALUE` lines, as rkt reads them: empty lines and lines
+    /// starting with `#` or `;` skipped, anything else must have a name; a name set twice
+    /// (in this file or an earlier one: `seen`) is refused.
+    public static func assignments(inFile path: String, seen: inout Set<String>) throws(PodError) -> [(String, String)] {
         let bytes: [UInt8]
         do {
             bytes = try Files.readFile(path, limit: 16 << 20)
         } catch {
-            throw .invalid("cannot read environment file \(goQuote(path)): \(errnoText(error.code))")
+            throw .invalid("open \(path): \(errnoText(error.code))")
         }
         var result: [(String, String)] = []
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            result.append(try assignment(trimmed))
+        for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            guard let eq = line.firstIndex(of: "="), eq != line.startIndex else {
+                throw .invalid("environment variable must be specified as name=value (file \(goQuote(path)))")
+            }
+            let name = String(line[..<eq])
+            guard seen.insert(name).inserted else {
+                throw .invalid("environment variable \(goQuote(name)) already set (file \(goQuote(path)))")
+            }
+            result.append((name, String(line[line.index(after: eq)...])))
         }
         return result
     }

@@ -147,9 +147,14 @@ public struct Stage1Launcher {
         } else if let text = options.resolvConf ?? (options.dnsGiven ? nil : fromNetwork) {
             files.resolvConf = PodPath.stage1Etc("rkt-resolv.conf")
             try PodFiles.write(Data(text.utf8), to: pod.path + "/" + PodPath.stage1Etc("rkt-resolv.conf"))
+        } else if network == nil, !options.dnsGiven, access("/etc/resolv.conf", R_OK) == 0 {
+            // On the host's network with no DNS asked for, the host's resolver is the one that
+            // works (as systemd-nspawn, rkt's stage1, copied it): for apps whose image has none.
+            files.resolvConf = "/etc/resolv.conf"
+            files.resolvConfIfMissing = true
         }
         let hostname = options.hostname.isEmpty ? "rkt-" + pod.uuid : options.hostname
-        if options.hostsEntries == ["host"] {
+        if options.hostHosts {
             files.hosts = "/etc/hosts"
             files.forceHosts = true
         } else {

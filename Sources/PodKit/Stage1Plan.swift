@@ -1,3 +1,4 @@
+import AppcSchema
 import Cgroups
 import Glibc
 import GoCompat
@@ -55,15 +56,70 @@ public struct RuntimeOptions: Codable, Sendable {
     }
 
     /// The pod's /etc/hosts (rkt's prepare-app lines, with the pod's hostname), then the
-    /// `--hosts-entry` entries.
+    /// `--hosts-entry` entries, one line per address with its names in the order given.
     public func hosts(hostname: String) -> String {
         var text = "127.0.0.1 localhost localhost.domain localhost4 localhost4.localdomain4 \(hostname)\n"
         text += "::1 localhost localhost.domain localhost6 localhost6.localdomain6 \(hostname)\n"
+        var addresses: [String] = []
+        var names: [String: [String]] = [:]
         for entry in hostsEntries {
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { text += "\(parts[0]) \(parts[1])\n" }
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if names[parts[0]] == nil { addresses.append(parts[0]) }
+            names[parts[0], default: []].append(parts[1])
         }
+        if !addresses.isEmpty { text += "\n# Added by rkt run --hosts-entry\n" }
+        for address in addresses { text += address + " " + (names[address] ?? []).joined(separator: " ") + "\n" }
         return text
+    }
+
+    /// Whether the apps get the host's /etc/hosts (`--hosts-entry=host`, maybe repeated).
+    public var hostHosts: Bool { !hostsEntries.isEmpty && hostsEntries.allSatisfy { $0 == "host" } }
+
+    /// rkt's `parseDNSFlags`: the `--dns`, `--dns-search`, `--dns-opt`, `--dns-domain` and
+    /// `--hosts-entry` values as given (each flag's values, comma lists not yet split),
+    /// checked as rkt checks them and kept; a problem is rkt's `error with dns flags` line.
+    public mutating func setDNS(
+        dns given: [String], search: [String], options: [String], domain: String, hostsEntries entries: [String]
+    ) throws(PodError) {
+        func fail(_ message: String) -> PodError { .invalid("error with dns flags: " + message) }
+        var servers: [String] = []
+        var mode = "default"
+        for value in given {
+            if value == "host" || value == "none" {
+                if given.count > 1 { throw fail("no other --dns options allowed when --dns=\(value) is passed") }
+                mode = value
+                servers = [value]
+                break
+            }
+            for address in value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+                guard (try? NetIP(address)) != nil else { throw fail("Invalid IP passed to --dns: \(address)") }
+                servers.append(address)
+            }
+        }
+        if !search.isEmpty || !options.isEmpty || !domain.isEmpty, mode != "default" {
+            throw fail("Cannot call --dns-opt, --dns-search, or --dns-domain with --dns=\(mode)")
+        }
+        var hosts: [String] = []
+        var hostMode = false
+        for entry in entries {
+            if entry == "host" {
+                hostMode = true
+                continue
+            }
+            for item in entry.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw fail("Did not understand --hosts-entry \(item)") }
+                guard (try? NetIP(String(parts[0]))) != nil else { throw fail("Invalid IP passed to --hosts-entry: \(parts[0])") }
+                hosts.append(item)
+            }
+        }
+        if hostMode, !hosts.isEmpty { throw fail("cannot pass --hosts-entry=host with multiple hosts-entries") }
+        dns = servers
+        dnsSearch = search.flatMap { $0.split(separator: ",").map(String.init) }
+        dnsOptions = options.flatMap { $0.split(separator: ",").map(String.init) }
+        dnsDomain = domain
+        hostsEntries = hostMode ? ["host"] : hosts
     }
 }
 
@@ -71,6 +127,9 @@ public struct RuntimeOptions: Codable, Sendable {
 public struct PodEtcFiles: Sendable {
     /// Bound on /etc/resolv.conf (read-only) when set.
     public var resolvConf: String?
+    /// Bound only into apps whose image has no /etc/resolv.conf (the host's, on the host's
+    /// network, when no DNS was asked for).
+    public var resolvConfIfMissing = false
     /// Bound on /etc/hosts: always when `forceHosts`, else only into apps without one.
     public var hosts: String?
     public var forceHosts = false
@@ -170,7 +229,7 @@ public struct Stage1Plan {
             try plan.addDevices(at: target + "/dev")
             try plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
-            if let resolv = etc.resolvConf {
+            if let resolv = etc.resolvConf, !etc.resolvConfIfMissing || !image.hasEtcResolvConf {
                 try plan.mount(resolv, target + "/etc/resolv.conf", "", bind, make: .file)
                 try plan.mount("", target + "/etc/resolv.conf", "", remount | bind | rdonly, make: .none)
             }
@@ -337,7 +396,7 @@ public struct HostFacts: Sendable {
             facts.images[app] = ImageFacts(
                 hasEtcDirectory: image.isDirectory("/etc"),
                 hasEtcMtab: image.exists("/etc/mtab", followLast: false),
-                hasEtcHosts: image.exists("/etc/hosts"))
+                hasEtcHosts: image.exists("/etc/hosts"), hasEtcResolvConf: image.exists("/etc/resolv.conf"))
         }
         for volume in volumes.values where volume.checkSource {
             var info = stat()
@@ -357,11 +416,13 @@ public struct ImageFacts: Sendable, Equatable {
     /// `/etc/mtab`, the link itself.
     public var hasEtcMtab = false
     public var hasEtcHosts = false
+    public var hasEtcResolvConf = false
 
-    public init(hasEtcDirectory: Bool = false, hasEtcMtab: Bool = false, hasEtcHosts: Bool = false) {
+    public init(hasEtcDirectory: Bool = false, hasEtcMtab: Bool = false, hasEtcHosts: Bool = false, hasEtcResolvConf: Bool = false) {
         self.hasEtcDirectory = hasEtcDirectory
         self.hasEtcMtab = hasEtcMtab
         self.hasEtcHosts = hasEtcHosts
+        self.hasEtcResolvConf = hasEtcResolvConf
     }
 }
 

@@ -196,9 +196,21 @@ extension Rkt {
         }
         var removed = 0
         var failed = false
+        // As rkt: every argument is resolved first, and an image named twice (by ID and by
+        // name, or twice) is removed once.
+        var records: [ImageRecord] = []
         for argument in flags.arguments {
             do {
                 let record = try resolveImage(argument, in: store)
+                if !records.contains(where: { $0.key == record.key }) { records.append(record) }
+            } catch {
+                // rkt reports a name it cannot find without failing the command.
+                context.console.error("rm: \(error)")
+                if argument.hasPrefix(ImageID.algorithmPrefix) { failed = true }
+            }
+        }
+        for record in records {
+            do {
                 if !flags.bool("force"), let user = try dependent(of: record, in: store) {
                     context.console.error("rm: image \(goQuote(record.key)) is a dependency of \(displayName(user)) (\(user.key)); use --force to remove it anyway")
                     failed = true
@@ -209,9 +221,8 @@ extension Rkt {
                 context.console.out("successfully removed aci for image: \(goQuote(record.key))\n")
                 removed += 1
             } catch {
-                // rkt reports a name it cannot find without failing the command.
                 context.console.error("rm: \(error)")
-                if argument.hasPrefix(ImageID.algorithmPrefix) { failed = true }
+                failed = true
             }
         }
         if removed > 0 { context.console.error("rm: \(removed) image(s) successfully removed") }

@@ -30,6 +30,11 @@ struct RktContext {
             console.error("\(name): --dir must be an absolute path (given \(goQuote(dataDirectory)))")
             return false
         }
+        // A global flag is checked as it is parsed, whatever the command (cobra and pflag).
+        guard Rkt.insecureOptions(self) != nil else {
+            _ = usage()
+            return false
+        }
         return true
     }
 

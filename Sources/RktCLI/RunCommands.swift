@@ -179,11 +179,14 @@ extension Rkt {
         }
         options.restrictPaths = !insecure.contains(.paths)
         options.seccomp = !insecure.contains(.seccomp)
-        options.dns = flags.list("dns").flatMap { $0.split(separator: ",").map(String.init) }
-        options.dnsSearch = flags.list("dns-search").flatMap { $0.split(separator: ",").map(String.init) }
-        options.dnsOptions = flags.list("dns-opt").flatMap { $0.split(separator: ",").map(String.init) }
-        options.dnsDomain = flags.string("dns-domain")
-        options.hostsEntries = flags.list("hosts-entry").flatMap { $0.split(separator: ",").map(String.init) }
+        do throws(PodError) {
+            try options.setDNS(
+                dns: flags.list("dns"), search: flags.list("dns-search"), options: flags.list("dns-opt"),
+                domain: flags.string("dns-domain"), hostsEntries: flags.list("hosts-entry"))
+        } catch {
+            _ = context.fail("\(error)")
+            return nil
+        }
         if flags.bool("private-users") {
             context.console.error("\(context.name): --private-users is not supported by this stage1")
             return nil
@@ -239,7 +242,9 @@ extension Rkt {
                 ]
                 let globals = Set(globalFlags.map(\.name))
                 if !apps.isEmpty || !merged.given.subtracting(podOnly).subtracting(globals).isEmpty {
-                    throw UsageError(message: "conflicting flags set with --pod-manifest (see --help)")
+                    // rkt's one line, not a usage page.
+                    _ = context.fail("conflicting flags set with --pod-manifest (see --help)")
+                    return nil
                 }
             }
             guard let final = context.replacingFlags(merged) else { return nil }
@@ -292,9 +297,24 @@ extension Rkt {
             if !podManifest.isEmpty { request.podManifest = podManifest }
             request.environment.inherit = flags.bool("inherit-env")
             request.environment.set = try flags.list("set-env").map(EnvironmentOverrides.assignment)
-            for file in flags.list("set-env-file") { request.environment.fromFiles += try EnvironmentOverrides.assignments(inFile: file) }
         } catch {
             _ = context.fail("\(error)")
+            return nil
+        }
+        var seen: Set<String> = []
+        for file in flags.list("set-env-file") {
+            do throws(PodError) {
+                request.environment.fromFiles += try EnvironmentOverrides.assignments(inFile: file, seen: &seen)
+            } catch {
+                _ = context.usageError("invalid argument \(goQuote(file)) for \(goQuote("--set-env-file")) flag: \(error)")
+                return nil
+            }
+        }
+        // rkt's Apps.Validate: every --mount names a declared volume.
+        let declared = Set(request.volumes.map(\.name.value))
+        for mount in request.mounts + request.images.flatMap(\.app.mounts) where !declared.contains(mount.volume.value) {
+            _ = context.fail(
+                "error parsing app image arguments: dangling mount point \(goQuote(mount.path)): volume \(goQuote(mount.volume.value)) not found")
             return nil
         }
         request.allCapabilities = insecure.contains(.capabilities)

@@ -1,0 +1,65 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+extension Pods {
+    /// rkt's behaviours past the guide that need a pod (rkt's TestDNS, TestEtcHosts,
+    /// TestVolumeMount, TestPodManifestWithEmptyApps).
+    @Suite struct RktBehaviour {
+        /// DNS for each network mode: on the host's network, with no --dns, an app whose image
+        /// has no resolv.conf gets the host's (read-only); an image's own file wins; a pod
+        /// network without DNS settings leaves the image's; --dns=none leaves it too.
+        @Test(.timeLimit(.minutes(2)))
+        func resolvConfPerNetworkMode() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let host = try #require(readText("/etc/resolv.conf"))
+            let onHost = world.runShell("cat /etc/resolv.conf; echo x >> /etc/resolv.conf 2>/dev/null || echo read-only")
+            #expect(onHost.code == 0 && onHost.out == host + "read-only\n", "\(onHost)")
+            let image = world.scratch.file("own-resolv.aci")
+            try writeBusyboxImage(image, files: ["etc/resolv.conf": "nameserver 192.0.2.53\n"])
+            #expect(world.runShell("cat /etc/resolv.conf", image: image).out == "nameserver 192.0.2.53\n")
+            let none = world.runShell("cat /etc/resolv.conf", global: ["--dns=none"])
+            #expect(none.code != 0, "--dns=none: the image's, which has none: \(none)")
+            let contained = world.rkt(["run", "--net=none", world.image, "--exec", "/bin/cat", "--", "/etc/resolv.conf"])
+            #expect(contained.code != 0, "a pod network without DNS settings: \(contained)")
+        }
+
+        /// --hosts-entry names of one address on one line; --hosts-entry=host twice is still
+        /// the host's file (TestEtcHosts).
+        @Test(.timeLimit(.minutes(2)))
+        func hostsEntries() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let grouped = world.runShell(
+                "cat /etc/hosts", global: ["--hosts-entry=198.51.100.0=host1,198.51.100.1=host2", "--hosts-entry=198.51.100.0=host3"])
+            #expect(grouped.code == 0, "\(grouped)")
+            #expect(grouped.out.hasSuffix("\n# Added by rkt run --hosts-entry\n198.51.100.0 host1 host3\n198.51.100.1 host2\n"), "\(grouped.out)")
+            let twice = world.runShell("cat /etc/hosts", global: ["--hosts-entry=host", "--hosts-entry=host"])
+            #expect(twice.code == 0 && twice.out == readText("/etc/hosts"), "\(twice)")
+        }
+
+        /// A duplicate --volume name (TestVolumeMount) and a pod manifest without apps
+        /// (TestPodManifestWithEmptyApps) are refused, and no pod is left to run.
+        @Test(.timeLimit(.minutes(2)))
+        func refusedPods() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let source = world.scratch.mkdir("vol")
+            let duplicate = world.rkt([
+                "run", "--volume=test,kind=host,source=\(source)", "--mount=volume=test,target=/a", "--volume=test,kind=empty",
+                "--mount=volume=test,target=/b", world.image, "--exec", "/bin/true",
+            ])
+            #expect(duplicate.code == 254 && duplicate.err.contains("duplicate volume name \"test\""), "\(duplicate)")
+            let manifest = world.scratch.file("empty.json")
+            try #"{"acVersion":"0.8.11","acKind":"PodManifest","apps":[]}"#.write(toFile: manifest, atomically: true, encoding: .utf8)
+            let empty = world.rkt(["run", "--pod-manifest=\(manifest)"])
+            #expect(empty.code == 254 && empty.err.hasSuffix("run: pod must contain at least one application\n"), "\(empty)")
+            #expect(world.podDirectories("run").isEmpty)
+        }
+    }
+}

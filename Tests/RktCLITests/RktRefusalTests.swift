@@ -1,0 +1,96 @@
+import Foundation
+import ImageKit
+import ImageStore
+import TestSupport
+import Testing
+
+/// What rkt refuses, and how (issue: rkt as its users know it): the exact lines and exit
+/// codes of rkt 1.30 for invocations that must fail before any pod is made (run in-process).
+struct RktRefusalTests {
+    /// rkt's parseDNSFlags (rkt/run.go): `run: error with dns flags: ...`, exit 254.
+    @Test(arguments: [
+        (["--dns=bogus"], "Invalid IP passed to --dns: bogus"),
+        (["--dns=8.8.8.8,1.2.3"], "Invalid IP passed to --dns: 1.2.3"),
+        (["--dns=host", "--dns=8.8.8.8"], "no other --dns options allowed when --dns=host is passed"),
+        (["--dns=none", "--dns=host"], "no other --dns options allowed when --dns=none is passed"),
+        (["--dns=host", "--dns-search=example.com"], "Cannot call --dns-opt, --dns-search, or --dns-domain with --dns=host"),
+        (["--dns=none", "--dns-domain=example.com"], "Cannot call --dns-opt, --dns-search, or --dns-domain with --dns=none"),
+        (["--hosts-entry=notanip=foo"], "Invalid IP passed to --hosts-entry: notanip"),
+        (["--hosts-entry=10.0.0.1"], "Did not understand --hosts-entry 10.0.0.1"),
+        (["--hosts-entry=host", "--hosts-entry=10.0.0.1=db"], "cannot pass --hosts-entry=host with multiple hosts-entries"),
+    ])
+    func dnsFlags(flags: [String], message: String) {
+        let s = Scratch()
+        defer { s.remove() }
+        let result = rkt(s.file("data"), arguments: ["run"] + flags + ["example.com/none"])
+        #expect(result.code == 254 && result.out.isEmpty, "\(result)")
+        #expect(result.err == "run: error with dns flags: \(message)\n", "\(result)")
+    }
+
+    /// rkt's Apps.Validate: a --mount of a volume nobody declared (TestVolumeMount).
+    @Test func danglingMount() {
+        let s = Scratch()
+        defer { s.remove() }
+        let pod = rkt(s.file("data"), "run", "--mount=volume=data,target=/data", "example.com/none")
+        #expect(pod.code == 254)
+        #expect(pod.err == "run: error parsing app image arguments: dangling mount point \"/data\": volume \"data\" not found\n", "\(pod)")
+        let app = rkt(s.file("data"), "prepare", "--volume=other,kind=empty", "example.com/none", "--mount=volume=data,target=/d")
+        #expect(app.err == "prepare: error parsing app image arguments: dangling mount point \"/d\": volume \"data\" not found\n", "\(app)")
+    }
+
+    /// One line, not a usage page (TestRunConflictingFlags).
+    @Test func podManifestConflicts() {
+        let s = Scratch()
+        defer { s.remove() }
+        let result = rkt(s.file("data"), "run", "--pod-manifest=/nonexistent", "--set-env=A=B")
+        #expect(result.code == 254 && result.out.isEmpty)
+        #expect(result.err == "run: conflicting flags set with --pod-manifest (see --help)\n", "\(result)")
+    }
+
+    /// A bad global flag is refused as it is parsed, whatever the command.
+    @Test(arguments: [["list"], ["version"], ["image", "list"], ["gc"]])
+    func insecureOptionsEverywhere(command: [String]) {
+        let s = Scratch()
+        defer { s.remove() }
+        let result = rkt(s.file("data"), arguments: ["--insecure-options=bogus"] + command)
+        #expect(result.code == 254, "\(result)")
+        #expect(result.err.hasPrefix("Error: invalid argument \"bogus\" for --insecure-options=bogus: "), "\(result)")
+    }
+
+    /// `--set-env-file` as rkt reads it (TestEnv): `#` and `;` comments skipped, names required and unique.
+    @Test func environmentFiles() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let bad = s.file("bad.env")
+        try "# comment\n;another\n=novalue\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let malformed = rkt(s.file("data"), "run", "--set-env-file=\(bad)", "example.com/none")
+        #expect(malformed.code == 254)
+        #expect(
+            malformed.err.hasPrefix(
+                "Error: invalid argument \"\(bad)\" for \"--set-env-file\" flag: environment variable must be specified as name=value (file \"\(bad)\")\n"
+            ), "\(malformed)")
+        let first = s.file("a.env"), second = s.file("b.env")
+        try "# set by a\nA=1\n;B=ignored\n\nC=x=y\n".write(toFile: first, atomically: true, encoding: .utf8)
+        try "A=2\n".write(toFile: second, atomically: true, encoding: .utf8)
+        let twice = rkt(s.file("data"), "run", "--set-env-file=\(first)", "--set-env-file=\(second)", "example.com/none")
+        #expect(twice.err.contains("environment variable \"A\" already set (file \"\(second)\")"), "\(twice)")
+    }
+
+    /// `image rm` of one image named twice, by ID and by name, removes it once and exits 0
+    /// (TestImageRunRmDuplicate, TestImagePrepareRmDuplicate).
+    @Test func imageRemovedOnceWhenNamedTwice() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let dir = s.file("data")
+        let store = try ImageStore(directory: dir)
+        let a = try store.importImage(from: try s.image("a.aci", name: "example.com/a"))
+        let b = try store.importImage(from: try s.image("b.aci", name: "example.com/b"))
+        let byBoth = rkt(dir, "image", "rm", a.key, "example.com/a", String(a.key.prefix(20)))
+        #expect(byBoth.code == 0, "\(byBoth)")
+        #expect(byBoth.out == "successfully removed aci for image: \"\(a.key)\"\n")
+        #expect(byBoth.err == "rm: 1 image(s) successfully removed\n")
+        let sameID = rkt(dir, "image", "rm", b.key, b.key)
+        #expect(sameID.code == 0 && sameID.out == "successfully removed aci for image: \"\(b.key)\"\n", "\(sameID)")
+        #expect(try store.records().isEmpty)
+    }
+}
