@@ -160,7 +160,10 @@ public final class Fetcher {
                     do {
                         fetched = try fetchDependency(dependency)
                     } catch let error as FetchError {
-                        throw error
+                        throw Self.missingDependency(error, dependency, of: manifest.name.value)
+                    } catch let error as StoreError {
+                        if case .hashMismatch = error { throw error }
+                        throw Self.missingDependency(FetchError(error.description), dependency, of: manifest.name.value)
                     } catch {
                         throw FetchError("\(error)")
                     }
@@ -170,6 +173,18 @@ public final class Fetcher {
         } catch {
             throw Fetcher.fetchError(error)
         }
+    }
+
+    /// A dependency that could not be had: the line users see (the innermost message) names
+    /// it, the image that needs it, and how to put it in the store.
+    static func missingDependency(_ error: FetchError, _ dependency: Dependency, of image: String) -> FetchError {
+        let name = dependency.imageName.description
+        let how =
+            dependency.imageID.map { "rkt fetch the .aci file whose ID is \($0.description)" }
+            ?? "rkt fetch \(name), or rkt fetch the .aci file that holds it"
+        return FetchError(
+            chain: error.chain.dropLast()
+                + ["\(error.message): dependency \(goQuote(name)) of image \(goQuote(image)) is not in the store and could not be fetched; fetch it first: \(how)"])
     }
 
     // MARK: Dispatch

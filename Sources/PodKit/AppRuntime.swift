@@ -190,7 +190,8 @@ public struct AppRuntimeBuilder {
                     readOnly: mountPoint.readOnly))
         }
         for mount in mounts {
-            let readOnly = app.mountPoints.first { $0.path == mount.path }?.readOnly ?? false
+            // rkt: the mount point of the volume's name gives the default (the volume's own readOnly wins).
+            let readOnly = app.mountPoints.first { $0.name.value == mount.volume.value }?.readOnly ?? false
             appMounts.append(
                 AppMount(
                     volume: mount.volume.value, path: try resolveInRoot(mount.path, app: name),

@@ -237,6 +237,37 @@ public struct PodRunner {
         }
     }
 
+    /// What rkt-stage1 says of itself (`Sources/rkt-stage1/main.c`): the plan version it reads.
+    static let stage1Marker = Array("rkt-stage1: reads stage1/plan version ".utf8)
+
+    /// Refuses, before any pod is made, a `--stage1-path` that is not an rkt-stage1 reading
+    /// this rkt's plans: an ACI (rkt's stage1 images need systemd-nspawn), a stale
+    /// rkt-stage1, or any other file.
+    static func checkStage1(_ path: String) throws(PodError) {
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.readFile(path, limit: 256 << 20)
+        } catch {
+            throw .invalid("stage1 \(goQuote(path)): \(error)")
+        }
+        if let start = bytes.firstRange(of: stage1Marker)?.upperBound {
+            let version = String(decoding: bytes[start...].prefix { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)
+            guard version == Stage1Plan.version else {
+                throw .invalid(
+                    "stage1 \(goQuote(path)) is an rkt-stage1 for plan version \(version), and this rkt writes version \(Stage1Plan.version): use the rkt-stage1 built with this rkt"
+                )
+            }
+            guard access(path, X_OK) == 0 else { throw .invalid("stage1 executable \(goQuote(path)): \(errnoText(errno))") }
+            return
+        }
+        if let summary = try? ImageSummary.read(path: path) {
+            throw .invalid(
+                "stage1 \(goQuote(path)) is an ACI (\(summary.manifest.name.value)): this rkt runs only its own stage1, the rkt-stage1 executable built with it; rkt's stage1 images (coreos, fly, kvm) need systemd-nspawn or a hypervisor and cannot run here"
+            )
+        }
+        throw .invalid("stage1 \(goQuote(path)) is not an rkt-stage1 executable (the stage1 this rkt runs is the rkt-stage1 built with it)")
+    }
+
     /// Whether /etc/group has `name`, read directly: getgrnam would load NSS modules, a
     /// few ms on every run.
     static func hostHasGroup(_ name: String) -> Bool {
@@ -249,7 +280,7 @@ public struct PodRunner {
     public static func stage1Binary(_ given: String) throws(PodError) -> String {
         let chosen = given.isEmpty ? (getenv("RKT_STAGE1").map { String(cString: $0) } ?? "") : given
         if !chosen.isEmpty {
-            guard access(chosen, X_OK) == 0 else { throw .invalid("stage1 executable \(goQuote(chosen)): \(errnoText(errno))") }
+            try checkStage1(chosen)
             return chosen
         }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))

@@ -86,7 +86,7 @@ public struct Stage1Launcher {
         var volumes: [String: VolumeSource] = [:]
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "host" {
             volumes[volume.name.value] = VolumeSource(
-                source: volume.source, readOnly: volume.readOnly ?? false,
+                source: volume.source, readOnly: volume.readOnly,
                 recursive: volume.recursive ?? true)
         }
         for volume in pod.manifest()?.volumes ?? [] where volume.kind == "empty" {
@@ -98,7 +98,7 @@ public struct Stage1Launcher {
                 chown(directory, uid_t(volume.uid ?? 0), gid_t(volume.gid ?? 0))
             }
             volumes[volume.name.value] = VolumeSource(
-                source: relative, readOnly: volume.readOnly ?? false, recursive: false, checkSource: false)
+                source: relative, readOnly: volume.readOnly, recursive: false, checkSource: false)
         }
         let terminal = isatty(0) == 1
         let consoleApp = options.interactive && terminal ? runtimes[0].name : nil

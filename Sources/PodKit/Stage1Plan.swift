@@ -142,6 +142,9 @@ public struct PodEtcFiles: Sendable {
 /// described in `Sources/rkt-stage1`. Every decision (which mounts, which devices, the
 /// apps' credentials) is made here; stage1 only performs it.
 public struct Stage1Plan {
+    /// The plan format's version (stage1's reader takes exactly this one).
+    static let version = "5"
+
     /// The records in order: a keyword and its values.
     private(set) var records: [(keyword: String, values: [String])] = []
 
@@ -203,7 +206,7 @@ public struct Stage1Plan {
     ) throws(PodError) -> Stage1Plan {
         var plan = Stage1Plan()
         let root = PodPath.stage1Rootfs
-        try plan.record("version", ["5"])
+        try plan.record("version", [version])
         try plan.record("root", [root])
         try plan.record("hostname", [options.hostname.isEmpty ? "rkt-" + uuid : options.hostname])
         try plan.record("net", [netns ?? "host"])
@@ -223,9 +226,14 @@ public struct Stage1Plan {
                 try plan.record("symlink", ["../proc/self/mounts", target + "/etc/mtab"])
             }
             try plan.mount("proc", target + "/proc", "proc", nosuid | nodev | noexec)
-            try plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec)
-            if options.restrictPaths { try plan.restrictPaths(in: target, existing: facts.kernelPaths) }
-            if let cgroups { try plan.addCgroups(cgroups.appView(app.name), at: target + "/sys/fs/cgroup") }
+            // As rkt's stage1: sysfs only for an app without mount points at or below /sys
+            // (a volume there is what the app asked for instead).
+            let sysfs = !app.mounts.contains { $0.path == "/sys" || $0.path.hasPrefix("/sys/") }
+            if sysfs { try plan.mount("sysfs", target + "/sys", "sysfs", rdonly | nosuid | nodev | noexec) }
+            if options.restrictPaths {
+                try plan.restrictPaths(in: target, existing: sysfs ? facts.kernelPaths : facts.kernelPaths.filter { !$0.hasPrefix("/sys/") })
+            }
+            if let cgroups, sysfs { try plan.addCgroups(cgroups.appView(app.name), at: target + "/sys/fs/cgroup") }
             try plan.addDevices(at: target + "/dev")
             try plan.mount("tmpfs", target + "/tmp", "tmpfs", nosuid | nodev, "mode=1777")
             // Before the volumes: a volume on /etc shows its own files, as in rkt.
@@ -258,7 +266,8 @@ public struct Stage1Plan {
                 ) { value in
                     value == volume.source ? "volume \(goQuote(mount.volume)) source" : "mount \(goQuote(mount.volume)) path"
                 }
-                if volume.readOnly || mount.readOnly {
+                // rkt's rule: the volume's readOnly, when it has one, over the mount point's.
+                if volume.readOnly ?? mount.readOnly {
                     if volume.recursive {
                         try plan.record("readonly", [target + mount.path])
                     } else {
@@ -356,11 +365,12 @@ public struct Stage1Plan {
 /// A host volume as the pod uses it.
 public struct VolumeSource: Sendable {
     public var source: String
-    public var readOnly: Bool
+    /// The volume's `readOnly`; nil: not said (the mount point's decides).
+    public var readOnly: Bool?
     public var recursive: Bool
     /// Host volumes must exist now; an empty volume's directory moves with the pod.
     public var checkSource: Bool
-    public init(source: String, readOnly: Bool, recursive: Bool, checkSource: Bool = true) {
+    public init(source: String, readOnly: Bool?, recursive: Bool, checkSource: Bool = true) {
         self.source = source
         self.readOnly = readOnly
         self.recursive = recursive

@@ -38,20 +38,37 @@ extension Rkt {
         run: { context in
             let flags = context.flags
             guard !flags.arguments.isEmpty else { return context.usage() }
+            // rkt's image verify: a tree that fails is rendered again; one never rendered
+            // (we render on first use) needs no verification.
+            let store: ImageStore
             do {
-                let store = try context.openStore()
-                let trees = TreeStore(store: store)
-                for argument in flags.arguments {
-                    let record = try resolveImage(argument, in: store)
-                    // rkt renders on fetch; we render on first use, so make sure the tree exists.
-                    _ = try trees.render(key: record.key)
-                    _ = try trees.verify(key: record.key)
-                    context.console.out("successfully verified checksum for image: \(goQuote(record.name)) (\(goQuote(record.key)))\n")
-                }
-                return 0
+                store = try context.openStore()
             } catch {
-                return context.fail("\(error)")
+                return context.fail("cannot open store: \(error)")
             }
+            let trees = TreeStore(store: store)
+            for argument in flags.arguments {
+                let record: ImageRecord
+                do {
+                    record = try resolveImage(argument, in: store)
+                } catch {
+                    return context.fail("unable to resolve store key for image \(argument): \(error)")
+                }
+                do throws(RenderError) {
+                    _ = try trees.verify(key: record.key)
+                    context.console.out("successfully verified checksum for image: \(goQuote(argument)) (\(goQuote(record.key)))\n")
+                } catch .notRendered {
+                    context.console.out("image \(goQuote(argument)) not rendered; no verification needed\n")
+                } catch {
+                    context.console.out("tree cache verification failed for image \(argument): \(error);  rebuilding...\n")
+                    do {
+                        _ = try trees.render(key: record.key, rebuild: true)
+                    } catch {
+                        return context.fail("unable to repair cache for image \(argument): \(error)")
+                    }
+                }
+            }
+            return 0
         })
 
     static let imageGC = RktCommand(

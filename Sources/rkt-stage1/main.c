@@ -26,6 +26,10 @@
 
 bool debug;
 
+// What rkt reads to know a --stage1-path is an rkt-stage1, and which plans it reads
+// (PodRunner.checkStage1): keep the version in step with plan.c.
+__attribute__((used)) static const char stage1_marker[] = "rkt-stage1: reads stage1/plan version 5";
+
 // The host's network namespace, while this process is in the pod's (-1: it is not),
 // and the file of the pod's.
 static int host_netns = -1;

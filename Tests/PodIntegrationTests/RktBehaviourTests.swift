@@ -61,5 +61,34 @@ extension Pods {
             #expect(empty.code == 254 && empty.err.hasSuffix("run: pod must contain at least one application\n"), "\(empty)")
             #expect(world.podDirectories("run").isEmpty)
         }
+
+        /// sysfs only for an app without mount points at or below /sys (TestVolumeSysfs);
+        /// a volume's readOnly over its mount point's (rkt's stage1 mount rule).
+        @Test(.timeLimit(.minutes(2)))
+        func volumesUnderSysAndReadOnly() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            func image(_ mountPoints: String) throws -> String {
+                let path = world.scratch.file("mp-\(world.scratch.next()).aci")
+                try writeBusyboxImage(
+                    path, manifest: busyboxManifest.replacingOccurrences(of: #""group":"0"}"#, with: #""group":"0","mountPoints":\#(mountPoints)}"#))
+                return path
+            }
+            #expect(world.runShell("ls -ld /sys/class").out.hasPrefix("drwxr-xr-x"))
+            let emptySys = try image(#"[{"name":"sysdir","path":"/sys","readOnly":false}]"#)
+            let empty = world.runShell("ls /sys/class", image: emptySys)
+            #expect(empty.code != 0 && empty.err.contains("No such file or directory"), "an empty volume at /sys: \(empty)")
+            let classDevice = try image(#"[{"name":"sysdir","path":"/sys/class","readOnly":false}]"#)
+            let device = world.runShell("ls -l /sys/class", global: ["--volume=sysdir,kind=host,source=/dev/null,readOnly=false"], image: classDevice)
+            #expect(device.code == 0 && device.out.hasPrefix("crw-rw-rw-"), "/dev/null at /sys/class: \(device)")
+
+            let readOnlyPoint = try image(#"[{"name":"data","path":"/data","readOnly":true}]"#)
+            let source = world.scratch.mkdir("data")
+            let kept = world.runShell("touch /data/x", global: ["--volume=data,kind=host,source=\(source)"], image: readOnlyPoint)
+            #expect(kept.code != 0, "the mount point's readOnly when the volume says nothing: \(kept)")
+            let overridden = world.runShell("touch /data/x", global: ["--volume=data,kind=host,source=\(source),readOnly=false"], image: readOnlyPoint)
+            #expect(overridden.code == 0 && fileExists(source + "/x"), "the volume's readOnly=false wins: \(overridden)")
+        }
     }
 }

@@ -85,7 +85,7 @@ private func expectGolden(_ plan: Stage1Plan, _ name: String, sourceLocation: So
         options.dns = ["10.0.0.1"]
         let volumes = [
             "data": VolumeSource(source: "/srv/data", readOnly: true, recursive: true),
-            "conf": VolumeSource(source: "/etc/httpd.conf", readOnly: false, recursive: false),
+            "conf": VolumeSource(source: "/etc/httpd.conf", readOnly: nil, recursive: false),
             "scratch": VolumeSource(source: "volumes/scratch", readOnly: false, recursive: false, checkSource: false),
         ]
         let facts = HostFacts(

@@ -1,4 +1,5 @@
 import Foundation
+import ImageRender
 import ImageStore
 import TestSupport
 import Testing
@@ -31,9 +32,21 @@ struct RenderCommandTests {
         defer { s.remove() }
         let dir = s.file("data")
         let app = try ImageStore(directory: dir).importImage(from: try s.image("a.aci", name: "example.com/app", files: ["app": "x"]))
+        // rkt's TestImageVerify: not rendered yet (we render on first use), then rendered
+        // and verified, then damaged: rendered again.
+        let unrendered = rkt(dir, "image", "verify", "example.com/app")
+        #expect(unrendered.code == 0 && unrendered.out == "image \"example.com/app\" not rendered; no verification needed\n", "\(unrendered)")
+        _ = try TreeStore(store: try ImageStore(directory: dir)).render(key: app.key)
         let verified = rkt(dir, "image", "verify", "example.com/app")
         #expect(verified.code == 0)
         #expect(verified.out == "successfully verified checksum for image: \"example.com/app\" (\"\(app.key)\")\n")
+        let tree = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/cas/tree").first { $0.hasPrefix("deps-") })
+        try "damaged".write(toFile: dir + "/cas/tree/" + tree + "/rootfs/app", atomically: false, encoding: .utf8)
+        let damaged = rkt(dir, "image", "verify", String(app.key.prefix(20)))
+        #expect(damaged.code == 0 && damaged.out.hasPrefix("tree cache verification failed for image \(app.key.prefix(20)): "), "\(damaged)")
+        #expect(damaged.out.hasSuffix(";  rebuilding...\n"), "\(damaged)")
+        #expect(rkt(dir, "image", "verify", app.key).out.hasPrefix("successfully verified checksum"), "repaired")
+        #expect(try String(contentsOfFile: dir + "/cas/tree/" + tree + "/rootfs/app", encoding: .utf8) == "x")
         let kept = rkt(dir, "image", "gc")
         #expect(kept.code == 0)
         #expect(kept.err.contains("gc: removed treestore \"deps-sha512-"))

@@ -93,4 +93,43 @@ struct RktRefusalTests {
         #expect(sameID.code == 0 && sameID.out == "successfully removed aci for image: \"\(b.key)\"\n", "\(sameID)")
         #expect(try store.records().isEmpty)
     }
+
+    /// `--stage1-path` takes only an rkt-stage1 that reads this rkt's plans; anything else is
+    /// refused, naming the file, before a pod is made.
+    @Test func stage1Path() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let dir = s.file("data")
+        let image = try s.image("a.aci", name: "example.com/a")
+        let stage1Image = try s.image("stage1.aci", name: "coreos.com/rkt/stage1-coreos")
+        let data = s.file("data.bin")
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: data))
+        chmod(data, 0o755)
+        let cases: [(String, String)] = [
+            ("/bin/true", "prepare: stage1 \"/bin/true\" is not an rkt-stage1 executable"),
+            (data, "prepare: stage1 \"\(data)\" is not an rkt-stage1 executable"),
+            (stage1Image, "prepare: stage1 \"\(stage1Image)\" is an ACI (coreos.com/rkt/stage1-coreos): this rkt runs only its own stage1"),
+            (s.file("missing"), "prepare: stage1 \"\(s.file("missing"))\": "),
+        ]
+        for (path, message) in cases {
+            let result = rkt(dir, "--insecure-options=image", "prepare", "--stage1-path=\(path)", image)
+            #expect(result.code == 254 && result.err.hasPrefix(message), "\(path): \(result)")
+            #expect(result.err.split(separator: "\n").count == 1, "one line: \(result)")
+        }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: dir + "/pods/prepare")) ?? [] == [], "no pod was made")
+    }
+
+    /// A dependency that is not in the store and cannot be fetched is named, with how to
+    /// fetch it (discovery tries the loopback address the name gives, where nothing listens).
+    @Test func missingDependencyIsNamed() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let image = try s.image("app.aci", name: "example.com/app", extra: #","dependencies":[{"imageName":"127.0.0.1/missing-tools"}]"#)
+        let result = rkt(s.file("data"), "--insecure-options=image", "fetch", image)
+        #expect(result.code == 254 && result.out.isEmpty)
+        #expect(
+            result.err
+                == "fetch: discovery failed: dependency \"127.0.0.1/missing-tools\" of image \"example.com/app\" is not in the store and could not be fetched; fetch it first: rkt fetch 127.0.0.1/missing-tools, or rkt fetch the .aci file that holds it\n",
+            "\(result)")
+    }
 }
