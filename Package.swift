@@ -96,7 +96,7 @@ let package = Package(
         // The plan builder's golden plans and the Swift writer against stage1's reader (`rkt-stage1 --check-plan`); no root.
         .testTarget(name: "PodKitTests", dependencies: ["PodKit", "Seccomp", "Cgroups", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
-            name: "RktCLITests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageRender", "ImageKit", "TestSupport"]),
+            name: "RktCLITests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageRender", "ImageKit", "LinuxSystem", "TestSupport"]),
         // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
         .testTarget(name: "PodIntegrationTests", dependencies: ["GoCompat", "PodKit", "ImageKit", "CLISupport", "TestSupport"]),
         .testTarget(name: "ActoolCLITests", dependencies: ["GoCompat", "ActoolCLI", "CLISupport", "ImageKit", "CArchive", "TestSupport"]),

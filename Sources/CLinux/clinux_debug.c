@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "clinux_debug.h"
+#include "clinux_render.h"
 
 #include "clinux_child.h"
 #include "pod_common.h"
@@ -69,47 +70,14 @@ static int create_mount(int fs, int step, int errfd) {
 }
 
 // A detached overlay mount (nothing attached on the host): `lowers` (top first,
-// NULL-terminated) below, `upper` above; `step` is reported on failure. Each lower
-// layer is its own "lowerdir+" (Linux 6.8), which takes any path; older kernels get
-// one "lowerdir" option (fsconfig takes strings of at most 256 bytes).
+// NULL-terminated) below, `upper` above; `step` is reported on failure.
 static int detached_overlay(const char *const *lowers, const char *upper, const char *work, int step, int errfd) {
-    int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-    if (fs < 0)
+    int mount = clinux_overlay_mount(lowers, upper, work);
+    if (mount < 0) {
+        errno = -mount;
         child_report(errfd, step);
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[0], 0) == 0) {
-        for (size_t i = 1; lowers[i]; i++)
-            if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
-                child_report(errfd, step);
-    } else {
-        size_t n = 1;
-        for (size_t i = 0; lowers[i]; i++)
-            n += pod_overlay_escape(NULL, lowers[i]) + 1;
-        char *option = malloc(n), *p = option;
-        if (!option)
-            child_report(errfd, step);
-        for (size_t i = 0; lowers[i]; i++) {
-            if (i)
-                *p++ = ':';
-            p += pod_overlay_escape(p, lowers[i]);
-        }
-        *p = 0;
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", option, 0) < 0)
-            child_report(errfd, step);
-        free(option);
     }
-    // upperdir and workdir are unescaped by overlayfs.
-    const char *dirs[][2] = {{"upperdir", upper}, {"workdir", work}};
-    for (size_t i = 0; i < 2; i++) {
-        char escaped[2 * 4096 + 1];
-        if (strlen(dirs[i][1]) >= 4096) {
-            errno = ENAMETOOLONG;
-            child_report(errfd, step);
-        }
-        escaped[pod_overlay_escape(escaped, dirs[i][1])] = 0;
-        if (fsconfig(fs, FSCONFIG_SET_STRING, dirs[i][0], escaped, 0) < 0)
-            child_report(errfd, step);
-    }
-    return create_mount(fs, step, errfd);
+    return mount;
 }
 
 // A new file system `type` (tmpfs, devpts), detached, with the string options in

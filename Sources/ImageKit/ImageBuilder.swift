@@ -27,16 +27,46 @@ public enum ImageBuilder {
         } catch {
             throw .failed("Layout failed validation: \(error)")
         }
+        let file = try openOutput(output, options: options)
+        defer { file.discard() }
+
+        try write(
+            manifest: GoPath.clean(layout + "/manifest"), into: file, output: output, options: options, walkerRoot: Array(layout.utf8)
+        ) { walker throws(ImageKitError) in
+            try walker.walk()
+        }
+    }
+
+    /// An image of manifest file `manifestPath` and the tree at `rootfs` (any directory: an
+    /// app's root seen through a detached mount's `/proc/self/fd/N`, say) into `output`.
+    /// The same archive `build` writes; the manifest is not checked against the files.
+    public static func build(manifestPath: String, rootfs: String, output: String, options: Options) throws(ImageKitError) {
+        let ext = fileExtension(output)
+        guard ext == ".aci" else { throw .failed("Extension must be .aci (given \(ext))") }
+        let file = try openOutput(output, options: options)
+        defer { file.discard() }
+        try write(manifest: manifestPath, into: file, output: output, options: options, walkerRoot: Array(rootfs.utf8)) {
+            walker throws(ImageKitError) in
+            try walker.visit(Array(rootfs.utf8), as: Array("rootfs".utf8))
+        }
+    }
+
+    /// The image's file, out of sight until committed; an existing one is refused unless
+    /// `options.overwrite`.
+    private static func openOutput(_ output: String, options: Options) throws(ImageKitError) -> AtomicFile {
         if !options.overwrite, pathExists(output) { throw .failed("Target file exists (try --overwrite)") }
-        let file: AtomicFile
         do {
-            file = try AtomicFile(path: output)
+            return try AtomicFile(path: output)
         } catch {
             throw .failed("Unable to open target \(output): \(goOpenError(error, output))")
         }
-        defer { file.discard() }
+    }
 
-        let manifestPath = GoPath.clean(layout + "/manifest")
+    /// The manifest (canonical, first, in its own gzip member), then what `walk` archives.
+    private static func write(
+        manifest manifestPath: String, into file: AtomicFile, output: String, options: Options, walkerRoot: [UInt8],
+        walk: (LayoutWalker) throws(ImageKitError) -> Void
+    ) throws(ImageKitError) {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readFile(manifestPath, limit: ImageValidator.manifestLimit)
@@ -62,7 +92,7 @@ public enum ImageBuilder {
         } catch {
             throw .failed("Unable to open target \(output): \(error)")
         }
-        let walker = LayoutWalker(root: Array(layout.utf8), writer: writer, options: options)
+        let walker = LayoutWalker(root: walkerRoot, writer: writer, options: options)
         do {
             var header = ACIWriter.Header(name: Array("manifest".utf8), kind: .regular, mode: 0o644)
             if options.fixedTime == nil {
@@ -74,7 +104,7 @@ public enum ImageBuilder {
                 header.mtime = walker.time(of: stat())
             }
             try writer.writeManifest(canonical, header: header)
-            try walker.walk()
+            try walk(walker)
         } catch {
             throw .failed("Error walking rootfs: \(error)")
         }
@@ -134,12 +164,12 @@ private final class LayoutWalker {
 
     func walk() throws(ImageKitError) {
         for name in try FileSystem.sortedEntryNames(of: root) where name != Array("manifest".utf8) {
-            try visit(relative: name)
+            try visit(root + [0x2f] + name, as: name)
         }
     }
 
-    private func visit(relative: [UInt8]) throws(ImageKitError) {
-        let full = root + [0x2f] + relative
+    /// The file at `full` (and what is below it) as archive entry `relative`.
+    func visit(_ full: [UInt8], as relative: [UInt8]) throws(ImageKitError) {
         var info = stat()
         guard FileSystem.lstat(full, &info) else {
             throw .system(SystemError("lstat", String(decoding: full, as: UTF8.self)))
@@ -169,7 +199,7 @@ private final class LayoutWalker {
             header.kind = .directory
             try writer.write(header)
             for name in try FileSystem.sortedEntryNames(of: full) {
-                try visit(relative: relative + [0x2f] + name)
+                try visit(full + [0x2f] + name, as: relative + [0x2f] + name)
             }
         case S_IFLNK:
             header.kind = .symlink(target: try FileSystem.readLink(full))

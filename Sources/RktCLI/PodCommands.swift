@@ -61,6 +61,51 @@ extension Rkt {
         ],
         run: { context in stop(context) })
 
+    static let exportCommand = RktCommand(
+        name: "export", summary: "Export an app from an exited pod to an ACI file", usage: "[--app=APPNAME] UUID OUTPUT_ACI_FILE",
+        flags: [
+            .string("app", "name of the app to export within the specified pod"),
+            .bool("overwrite", "overwrite output ACI"),
+        ],
+        run: { context in exportApp(context) })
+
+    /// rkt's export: exited pods only, one app (named, or the only one).
+    private static func exportApp(_ context: RktContext) -> Int32 {
+        let flags = context.flags
+        guard flags.arguments.count == 2 else { return context.usage() }
+        let output = flags.arguments[1]
+        guard ImageBuilder.fileExtension(output) == ".aci" else {
+            return context.fail("extension must be .aci (given \(output))")
+        }
+        let pod: Pod
+        do throws(PodError) {
+            pod = try PodStore(dataDirectory: context.dataDirectory).resolve(flags.arguments[0])
+        } catch {
+            return context.fail("problem retrieving pod: \(error)")
+        }
+        guard pod.state == .exited || pod.state == .exitedGarbage else {
+            return context.fail("pod is not exited. Only exited pods can be exported")
+        }
+        let names = pod.appNames()
+        var app = flags.string("app")
+        if app.isEmpty {
+            if names.count > 1 {
+                context.console.error("export: pod contains multiple apps:")
+                for name in names { context.console.error("export: \t\(name)") }
+                return context.fail("unable to find app: specify app using \"rkt export --app= ...\"")
+            }
+            guard let only = names.first else { return context.fail("unable to find app: pod contains zero apps") }
+            app = only
+        }
+        guard names.contains(app) else { return context.fail("unable to find app: app \(app) is not present in pod") }
+        do throws(PodError) {
+            try PodExport.export(pod, app: app, dataDirectory: context.dataDirectory, to: output, overwrite: flags.bool("overwrite"))
+            return 0
+        } catch {
+            return context.fail("\(error)")
+        }
+    }
+
     static let removeCommand = RktCommand(
         name: "rm", summary: "Remove all files and resources associated with an exited pod", usage: "--uuid-file=FILE | UUID ...",
         flags: [.uuidFile],

@@ -70,7 +70,7 @@ public enum Rkt {
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
         subcommands: [
-            bindCommand, catManifestCommand, debugCommand, enterCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
+            bindCommand, catManifestCommand, completionCommand, debugCommand, enterCommand, exportCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
             removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, unbindCommand, versionCommand,
         ])
 

@@ -90,5 +90,37 @@ extension Pods {
             let overridden = world.runShell("touch /data/x", global: ["--volume=data,kind=host,source=\(source),readOnly=false"], image: readOnlyPoint)
             #expect(overridden.code == 0 && fileExists(source + "/x"), "the volume's readOnly=false wins: \(overridden)")
         }
+
+        /// `rkt export`: an exited pod's app as an ACI that actool validates and that runs,
+        /// with what the app changed; nothing mounted on the host meanwhile.
+        @Test(.timeLimit(.minutes(2)))
+        func exportAnExitedApp() throws {
+            guard preconditionsMet() else { return }
+            let world = try PodWorld()
+            defer { world.cleanup() }
+            let mountsBefore = hostMountPoints()
+            let uuidFile = world.scratch.file("uuid")
+            let run = world.rkt([
+                "run", "--net=host", "--uuid-file-save=\(uuidFile)", world.image, "--exec", "/bin/sh", "--", "-c", "echo left > /root/state",
+            ])
+            #expect(run.code == 0, "\(run)")
+            let uuid = try #require(readText(uuidFile))
+            let output = world.scratch.file("exported.aci")
+            let exported = world.rkt("export", uuid, output)
+            #expect(exported.code == 0 && exported.out.isEmpty && exported.err.isEmpty, "\(exported)")
+            let validate = try ChildProcess(buildDirectory + "/actool", ["validate", output], scratch: world.scratch).wait(timeout: 30)
+            #expect(validate.code == 0, "actool validate: \(validate)")
+            let again = world.rkt("run", "--net=host", output, "--exec", "/bin/cat", "--", "/root/state")
+            #expect(again.code == 0 && again.out == "left\n", "the exported image runs, with the app's change: \(again)")
+            #expect(hostMountPoints() == mountsBefore, "nothing stays mounted on the host")
+
+            #expect(world.rkt("export", uuid, output).err.contains("Target file exists (try --overwrite)"))
+            #expect(world.rkt("export", "--overwrite", uuid, output).code == 0)
+            let badName = world.rkt("export", uuid, world.scratch.file("out.tar"))
+            #expect(badName.code == 254 && badName.err == "export: extension must be .aci (given \(world.scratch.file("out.tar")))\n", "\(badName)")
+            let pod = try world.startPod(runFlags: ["--net=host"])
+            let running = world.rkt("export", pod.uuid, world.scratch.file("running.aci"))
+            #expect(running.code == 254 && running.err == "export: pod is not exited. Only exited pods can be exported\n", "\(running)")
+        }
     }
 }

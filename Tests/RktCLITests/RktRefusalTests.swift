@@ -1,6 +1,7 @@
 import Foundation
 import ImageKit
 import ImageStore
+import LinuxSystem
 import TestSupport
 import Testing
 
@@ -131,5 +132,30 @@ struct RktRefusalTests {
             result.err
                 == "fetch: discovery failed: dependency \"127.0.0.1/missing-tools\" of image \"example.com/app\" is not in the store and could not be fetched; fetch it first: rkt fetch 127.0.0.1/missing-tools, or rkt fetch the .aci file that holds it\n",
             "\(result)")
+    }
+
+    /// `rkt completion bash`: rkt's messages, and a script bash takes that completes
+    /// subcommands and flags of this command tree.
+    @Test func completion() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let dir = s.file("data")
+        #expect(rkt(dir, "completion").err == "completion: shell type is not specified\n")
+        #expect(rkt(dir, "completion", "bash", "zsh").err == "completion: too many arguments, only shell type is expected\n")
+        let zsh = rkt(dir, "completion", "zsh")
+        #expect(zsh.code == 254 && zsh.err == "completion: 'zsh' shell is not supported\n")
+        let script = rkt(dir, "completion", "bash")
+        #expect(script.code == 0)
+        let path = s.file("rkt.bash")
+        try script.out.write(toFile: path, atomically: true, encoding: .utf8)
+        let probe = """
+            source \(path)
+            complete() { :; }
+            for line in "rkt ima" "rkt image l" "rkt run --ne" "rkt --dir=/x st"; do
+                read -ra COMP_WORDS <<< "$line"; COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _rkt 2>/dev/null; echo "${COMPREPLY[*]}"
+            done
+            """
+        let result = try Subprocess.run(["/bin/bash", "-c", probe])
+        #expect(result.stdoutText == "image\nlist\n--net=\nstatus stop\n", "\(result)")
     }
 }

@@ -18,6 +18,11 @@ unsigned long long clinux_makedev(unsigned int major_number, unsigned int minor_
 unsigned int clinux_major(unsigned long long dev);
 unsigned int clinux_minor(unsigned long long dev);
 
+/// A detached overlay mount, attached nowhere (it goes with its last descriptor):
+/// `lowers` (top first, NULL-terminated) below `upper`, with `work`. Returns a mount
+/// descriptor (its files are reached through /proc/self/fd/N) or -errno.
+int clinux_overlay_mount(const char *const *lowers, const char *upper, const char *work);
+
 /// The O_PATH open flag (a handle for *at calls that needs no read permission).
 int clinux_o_path(void);
 
