@@ -74,10 +74,17 @@ big_id=$("$rkt" --dir="$store" --insecure-options=image fetch --full "$work/big.
 
 rootfs=$store/cas/tree/$(ls "$store/cas/tree" | head -1)/rootfs
 baseline="unshare --fork --pid --mount --uts --ipc chroot $rootfs /bin/true"
-compare() { # label ours baseline
+# One line for the two commands hyperfine timed last ($work/r.csv): with "diff", also
+# how many ms the first took over the second.
+report() { # label [diff]
+    awk -F, -v label="$1" -v diff="${2:-}" 'NR==2{ours=$4} NR==3{base=$4} END{
+        printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f", label, ours*1000, base*1000, ours/base
+        if (diff != "") printf "   +%.1f ms", (ours-base)*1000
+        printf "\n" }' "$work/r.csv"
+}
+compare() { # label ours baseline [diff]
     hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/r.csv" "$2" "$3" >/dev/null 2>&1
-    awk -F, -v label="$1" 'NR==2{ours=$4} NR==3{base=$4} END{
-        printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f\n", label, ours*1000, base*1000, ours/base }' "$work/r.csv"
+    report "$1" "${4:-}"
 }
 echo "== pod start-up, median of $runs runs (target: under 50 ms)"
 compare "rkt run --exec /bin/true (busybox, cached)" \
@@ -97,8 +104,7 @@ render() { # label prepare-command
     hyperfine --style none -N -w 1 -r "$runs" --export-csv "$work/r.csv" \
         --prepare "bash -c '$rm_prepared; $2'" "$rkt --dir=$store prepare $big_id" \
         --prepare "rm -rf $work/untar/rootfs" "tar -xf $work/big.tar -C $work/untar" >/dev/null 2>&1
-    awk -F, -v label="$1" 'NR==2{ours=$4} NR==3{base=$4} END{
-        printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f\n", label, ours*1000, base*1000, ours/base }' "$work/r.csv"
+    report "$1"
 }
 render "prepare, nothing rendered (tar -x baseline)" "rm -rf $cas/tree/* $cas/layers/*"
 render "prepare, layers cached, tree composed again" "rm -rf $cas/tree/*"
@@ -159,8 +165,7 @@ before=$(leftovers)
 hyperfine --style none -N -w 3 -r "$runs" --prepare "sleep 0.2" --export-csv "$work/r.csv" \
     "$rkt --dir=$store run --net=default $busybox_id --exec /bin/true" \
     "$rkt --dir=$store run --net=host $busybox_id --exec /bin/true" >/dev/null 2>&1
-awk -F, -v label="rkt run --net=default vs --net=host (idle between)" 'NR==2{ours=$4} NR==3{base=$4} END{
-    printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f\n", label, ours*1000, base*1000, ours/base }' "$work/r.csv"
+report "rkt run --net=default vs --net=host (idle between)"
 # Back to back, each run's tear-down (some 60 ms of plugins and iptables, at nice 19)
 # overlaps the next run's start on 2 cores.
 compare "rkt run --net=default vs --net=host (back to back)" \
@@ -178,15 +183,11 @@ pod_cgroups() { find /sys/fs/cgroup -maxdepth 6 -name 'machine-rkt*' 2>/dev/null
 cgroups_before=$(pod_cgroups)
 plain="$rkt --dir=$store run --net=host $busybox_id --exec /bin/true"
 confined="$rkt --dir=$store run --net=host $busybox_id --memory=64Mi --cpu=500m --exec /bin/true"
-hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/r.csv" \
-    "$confined" "$rkt --dir=$store --insecure-options=seccomp run --net=host $busybox_id --exec /bin/true" >/dev/null 2>&1
-awk -F, -v label="seccomp + --memory --cpu vs insecure seccomp, no limits" 'NR==2{ours=$4} NR==3{base=$4} END{
-    printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f   +%.1f ms\n", label, ours*1000, base*1000, ours/base, (ours-base)*1000 }' "$work/r.csv"
+compare "seccomp + --memory --cpu vs insecure seccomp, no limits" \
+    "$confined" "$rkt --dir=$store --insecure-options=seccomp run --net=host $busybox_id --exec /bin/true" diff
 # Both in a mount namespace of their own; the baseline's has no cgroup hierarchy mounted.
-hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/r.csv" \
+compare "the pod's cgroups (4 hierarchies) vs no cgroups" \
     "unshare -m --propagation private sh -c '$plain'" \
-    "unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup && $plain'" >/dev/null 2>&1
-awk -F, -v label="the pod's cgroups (4 hierarchies) vs no cgroups" 'NR==2{ours=$4} NR==3{base=$4} END{
-    printf "%-52s ours %7.1f ms   baseline %7.1f ms   ratio %.2f   +%.1f ms\n", label, ours*1000, base*1000, ours/base, (ours-base)*1000 }' "$work/r.csv"
+    "unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup && $plain'" diff
 "$rkt" --dir="$store" gc --grace-period=0s >/dev/null 2>&1
 printf "%-52s before: %s, after gc: %s\n" "pods' cgroup directories" "$cgroups_before" "$(pod_cgroups)"

@@ -206,6 +206,21 @@ public struct PodStore: Sendable {
 
     public func folderPath(_ folder: PodFolder) -> String { podsDirectory + "/" + folder.rawValue }
 
+    /// The root directories of the rendered trees app `name` of `pod` runs from, top first
+    /// (its image's, then a `--debug-image`'s); each must still be in the tree store.
+    /// `hint` ends the message of a tree that is gone.
+    public func appTrees(of pod: Pod, app name: String, hint: String = "") throws(PodError) -> [String] {
+        let ids = pod.treeStoreIDs(app: name)
+        guard !ids.isEmpty else { throw .invalid("pod \(goQuote(pod.uuid)): no tree for app \(name)") }
+        return try ids.map { (id) throws(PodError) in
+            let rootfs = dataDirectory + "/cas/tree/" + id + "/rootfs"
+            guard access(rootfs, F_OK) == 0 else {
+                throw .invalid("the rendered image of app \(goQuote(name)) is gone (\(id))\(hint)")
+            }
+            return rootfs
+        }
+    }
+
     /// Makes the pods folders (0750, as rkt).
     func makeFolders() throws(PodError) {
         for path in [dataDirectory, podsDirectory] + PodFolder.allCases.map(folderPath) {

@@ -194,12 +194,7 @@ public enum PodDebug {
                             : "the app's root (live), the tools at \(toolsDirectory)"))
             case .exited, .exitedGarbage:
                 // The app's files as it left them: its overlay's upper directory over its trees.
-                var layers = [pod.path + "/" + PodPath.overlay(app).upper]
-                for id in pod.treeStoreIDs(app: app) {
-                    let rootfs = pods.dataDirectory + "/cas/tree/" + id + "/rootfs"
-                    guard access(rootfs, F_OK) == 0 else { throw .invalid("the rendered image of app \(goQuote(app)) is gone (\(id))") }
-                    layers.append(rootfs)
-                }
+                let layers = [pod.path + "/" + PodPath.overlay(app).upper] + (try pods.appTrees(of: pod, app: app))
                 return Subject(
                     app: app, runtime: runtime, initPID: nil, layers: layers, hostname: "rkt-" + pod.uuid, state: state,
                     banner:

@@ -1,6 +1,5 @@
 import CLinux
 import Glibc
-import GoCompat
 import ImageKit
 import LinuxSystem
 
@@ -11,11 +10,8 @@ import LinuxSystem
 /// The app's overlay is mounted again detached (`clinux_overlay_mount`): attached nowhere,
 /// read through `/proc/self/fd/N`, gone with this process whatever happens to it.
 public enum PodExport {
-    public static func export(_ pod: Pod, app: String, dataDirectory: String, to output: String, overwrite: Bool) throws(PodError) {
-        let lowers = pod.treeStoreIDs(app: app).map { dataDirectory + "/cas/tree/" + $0 + "/rootfs" }
-        guard !lowers.isEmpty, lowers.allSatisfy({ access($0, F_OK) == 0 }) else {
-            throw .invalid("the rendered image of app \(goQuote(app)) is gone; the pod cannot be exported")
-        }
+    public static func export(_ pod: Pod, app: String, pods: PodStore, to output: String, overwrite: Bool) throws(PodError) {
+        let lowers = try pods.appTrees(of: pod, app: app, hint: "; the pod cannot be exported")
         let overlay = PodPath.overlay(app)
         let upper = pod.path + "/" + overlay.upper, work = pod.path + "/" + overlay.work
         var layers: [UnsafePointer<CChar>?] = lowers.map { UnsafePointer(strdup($0)) } + [nil]

@@ -267,11 +267,8 @@ public struct PodPreparer {
         if let retain { replace(capsNames, with: try isolator(IsolatorName.capabilitiesRetainSet, .capabilitiesRetainSet(retain))) }
         if let remove { replace(capsNames, with: try isolator(IsolatorName.capabilitiesRemoveSet, .capabilitiesRemoveSet(remove))) }
         if let seccomp = request.seccomp {
-            let set = SeccompSet(set: seccomp.set, errno: seccomp.errno)
-            let name = seccomp.mode == .retain ? IsolatorName.seccompRetainSet : IsolatorName.seccompRemoveSet
-            replace(
-                [IsolatorName.seccompRemoveSet, IsolatorName.seccompRetainSet],
-                with: try isolator(name, seccomp.mode == .retain ? .seccompRetainSet(set) : .seccompRemoveSet(set)))
+            let value = seccomp.mode.isolatorValue(SeccompSet(set: seccomp.set, errno: seccomp.errno))
+            replace([IsolatorName.seccompRemoveSet, IsolatorName.seccompRetainSet], with: try isolator(seccomp.mode.isolatorName, value))
         }
     }
 

@@ -71,15 +71,7 @@ public struct Stage1Launcher {
         if options.interactive && runtimes.count > 1 { throw .invalid("interactive option only supports pods with one app") }
         var trees: [String: [String]] = [:]
         for app in runtimes {
-            let ids = pod.treeStoreIDs(app: app.name)
-            guard !ids.isEmpty else { throw .invalid("pod \(goQuote(pod.uuid)): no tree for app \(app.name)") }
-            trees[app.name] = try ids.map { (id) throws(PodError) in
-                let rootfs = pods.dataDirectory + "/cas/tree/" + id + "/rootfs"
-                guard access(rootfs, F_OK) == 0 else {
-                    throw .invalid("the rendered image of app \(goQuote(app.name)) is gone (\(id)); prepare the pod again")
-                }
-                return rootfs
-            }
+            trees[app.name] = try pods.appTrees(of: pod, app: app.name, hint: "; prepare the pod again")
         }
         // The plan names places in the pod relative to it, so it is made before the pod
         // moves to run/, and a bad volume or tree fails before the pod moves.

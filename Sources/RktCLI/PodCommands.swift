@@ -77,9 +77,10 @@ extension Rkt {
         guard ImageBuilder.fileExtension(output) == ".aci" else {
             return context.fail("extension must be .aci (given \(output))")
         }
+        let pods = PodStore(dataDirectory: context.dataDirectory)
         let pod: Pod
         do throws(PodError) {
-            pod = try PodStore(dataDirectory: context.dataDirectory).resolve(flags.arguments[0])
+            pod = try pods.resolve(flags.arguments[0])
         } catch {
             return context.fail("problem retrieving pod: \(error)")
         }
@@ -99,7 +100,7 @@ extension Rkt {
         }
         guard names.contains(app) else { return context.fail("unable to find app: app \(app) is not present in pod") }
         do throws(PodError) {
-            try PodExport.export(pod, app: app, dataDirectory: context.dataDirectory, to: output, overwrite: flags.bool("overwrite"))
+            try PodExport.export(pod, app: app, pods: pods, to: output, overwrite: flags.bool("overwrite"))
             return 0
         } catch {
             return context.fail("\(error)")

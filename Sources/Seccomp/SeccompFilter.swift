@@ -19,6 +19,14 @@ public struct SeccompFilter: Codable, Sendable, Equatable {
         case remove
         /// Only the calls are allowed (a whitelist).
         case retain
+
+        /// The name of the isolator that sets a filter of this mode.
+        public var isolatorName: String { self == .retain ? IsolatorName.seccompRetainSet : IsolatorName.seccompRemoveSet }
+
+        /// The value of that isolator for `set`.
+        public func isolatorValue(_ set: SeccompSet) -> IsolatorValue {
+            self == .retain ? .seccompRetainSet(set) : .seccompRemoveSet(set)
+        }
     }
 
     public var mode: Mode
@@ -38,10 +46,8 @@ public struct SeccompFilter: Codable, Sendable, Equatable {
 
     /// The isolator that sets this filter (rkt's default spelled out as the remove set it is).
     public var isolator: Isolator? {
-        let set = SeccompSet(set: set, errno: errno)
-        let name = mode == .retain ? IsolatorName.seccompRetainSet : IsolatorName.seccompRemoveSet
-        guard let identifier = try? ACIdentifier(name) else { return nil }
-        return try? Isolator(name: identifier, value: mode == .retain ? .seccompRetainSet(set) : .seccompRemoveSet(set))
+        guard let identifier = try? ACIdentifier(mode.isolatorName) else { return nil }
+        return try? Isolator(name: identifier, value: mode.isolatorValue(SeccompSet(set: set, errno: errno)))
     }
 
     /// rkt's filter for apps without a seccomp isolator.
@@ -74,8 +80,7 @@ public struct SeccompFilter: Codable, Sendable, Equatable {
         if sets.count > 1 {
             throw sets.contains(where: { $0.0 != mode }) ? .bothSets(app: app) : .tooMany(app: app)
         }
-        let isolatorName = mode == .remove ? IsolatorName.seccompRemoveSet : IsolatorName.seccompRetainSet
-        func fail(_ problem: SeccompError.Problem) -> SeccompError { .invalid(app: app, isolator: isolatorName, problem) }
+        func fail(_ problem: SeccompError.Problem) -> SeccompError { .invalid(app: app, isolator: mode.isolatorName, problem) }
         if !set.errno.isEmpty, ErrnoName.value(of: set.errno) == nil { throw fail(.unknownErrno(set.errno)) }
         var calls: [String] = []
         var seen: Set<String> = []
