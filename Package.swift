@@ -48,6 +48,8 @@ let package = Package(
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
         .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem"]),
+        // rkt's configuration directories (auth.d, paths.d, stage1.d), merged as rkt merges them.
+        .target(name: "RktConfig", dependencies: ["GoCompat", "GoJSON", "LinuxSystem"]),
         // Pod networks through CNI plugins: `--net` lists, net.d definitions, plugin calls,
         // the network namespace, net-info.json, port forwarding, tear-down records.
         .target(name: "PodNetwork", dependencies: ["CPodCommon", "GoCompat", "GoJSON", "LinuxSystem"]),
@@ -66,7 +68,8 @@ let package = Package(
         .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
-        .target(name: "RktCLI", dependencies: ["GoCompat", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "Cgroups", "CLISupport", "LinuxSystem"]),
+        .target(
+            name: "RktCLI", dependencies: ["GoCompat", "RktConfig", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "Cgroups", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes

@@ -126,6 +126,8 @@ public struct DiscoveryTransport: Sendable {
     public var insecureTLS: Bool
     /// Connect to this port instead of the scheme's default.
     public var port: UInt?
+    /// `Authorization` values by host, sent with discovery requests (rkt's `auth.d`).
+    public var authorization: [String: String] = [:]
 
     /// A transport policy; the defaults are HTTPS only, verified, default port.
     public init(allowHTTP: Bool = false, insecureTLS: Bool = false, port: UInt? = nil) {
@@ -233,7 +235,8 @@ public enum Discovery {
             if let port = transport.port, port != 0 { host += ":\(port)" }
             return scheme + "://" + host + path + "?ac-discovery=1"
         }
-        let client = HTTPClient(insecureTLS: transport.insecureTLS, allowHTTP: transport.allowHTTP)
+        let client = HTTPClient(
+            insecureTLS: transport.insecureTLS, allowHTTP: transport.allowHTTP, authorization: transport.authorization, authorizeHTTP: true)
         var result: Result<[UInt8], FetchError> = attempt(client, url("https"))
         if case .failure = result, transport.allowHTTP {
             result = attempt(client, url("http"))

@@ -36,6 +36,9 @@ public struct FetchOptions: Sendable {
     /// Fetch the image's dependencies too, by name and labels (rkt's `WithDeps`, on for
     /// fetch, run and prepare).
     public var withDependencies = true
+    /// `Authorization` header values by host (`host` or `host:port`), from rkt's `auth.d`:
+    /// sent with discovery requests and with HTTPS image and signature downloads.
+    public var authorization: [String: String] = [:]
     /// Ignore HTTP cache lifetimes (rkt's `NoCache`).
     public var noCache = false
     /// Port for meta discovery instead of 443/80 (tests and private registries).
@@ -303,9 +306,11 @@ public final class Fetcher {
     }
 
     private var transport: DiscoveryTransport {
-        DiscoveryTransport(
+        var transport = DiscoveryTransport(
             allowHTTP: options.insecure.contains(.http), insecureTLS: options.insecure.contains(.tls),
             port: options.discoveryPort)
+        transport.authorization = options.authorization
+        return transport
     }
 
     /// rkt's `nameFetcher.Hash`.
@@ -446,7 +451,9 @@ public final class Fetcher {
     }
 
     private var client: HTTPClient {
-        HTTPClient(insecureTLS: options.insecure.contains(.tls), allowHTTP: options.insecure.contains(.http))
+        HTTPClient(
+            insecureTLS: options.insecure.contains(.tls), allowHTTP: options.insecure.contains(.http),
+            authorization: options.authorization)
     }
 
     /// Plain HTTP needs `--insecure-options=http`.

@@ -214,6 +214,11 @@ struct HTTPClient {
     var allowHTTP = true
     /// Extra request headers (`Name: value`).
     var headers: [String] = []
+    /// `Authorization` values by URL host (`host` or `host:port`), from rkt's `auth.d`.
+    var authorization: [String: String] = [:]
+    /// Send `authorization` over plain HTTP too (appc discovery does; image and signature
+    /// downloads send credentials only over HTTPS, as rkt does).
+    var authorizeHTTP = false
 
     static let userAgent = "rkt/" + RktRelease.version
 
@@ -241,6 +246,7 @@ struct HTTPClient {
         var errorBuffer = [CChar](repeating: 0, count: 512)
         var list: OpaquePointer? = nil
         for header in headers { list = curl.slistAppend(list, header) }
+        if let value = credentials(for: url) { list = curl.slistAppend(list, "Authorization: " + value) }
         defer { if list != nil { curl.slistFree(list) } }
 
         let protocols = allowHTTP ? 3 : 2  // CURLPROTO_HTTP | CURLPROTO_HTTPS
@@ -292,6 +298,17 @@ struct HTTPClient {
         return HTTPResponse(
             status: status, etag: transfer.headers["etag"], cacheControl: transfer.headers["cache-control"],
             bytes: transfer.written)
+    }
+
+    /// The `Authorization` value for `url`'s host, if the scheme allows sending it. libcurl
+    /// drops the header when a redirect leaves the host.
+    func credentials(for url: String) -> String? {
+        guard !authorization.isEmpty, let schemeEnd = url.range(of: "://") else { return nil }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "https" || (scheme == "http" && authorizeHTTP) else { return nil }
+        var host = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        return authorization[String(host)]
     }
 
     /// GETs a small document into memory; any status other than 200 is `bad HTTP status code: N`.

@@ -1,4 +1,5 @@
 import CCrypto
+import GoCompat
 import ImageKit
 
 /// The little of OpenPGP (RFC 4880) this module reads itself: ASCII armor, packet
@@ -58,9 +59,9 @@ enum OpenPGP {
             }
             base64 += line
         }
-        guard let bytes = decodeBase64(base64) else { throw FetchError("openpgp: invalid data: bad base64") }
+        guard let bytes = Base64.decode(base64) else { throw FetchError("openpgp: invalid data: bad base64") }
         if let checksum {
-            guard let expected = decodeBase64(checksum), expected.count == 3 else {
+            guard let expected = Base64.decode(checksum), expected.count == 3 else {
                 throw FetchError("openpgp: invalid data: bad armor checksum")
             }
             let crc = crc24(bytes)
@@ -233,29 +234,6 @@ enum OpenPGP {
             }
         }
         return crc & 0xFFFFFF
-    }
-
-    static func decodeBase64(_ text: String) -> [UInt8]? {
-        var table = [Int16](repeating: -1, count: 256)
-        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(c)] = Int16(i)
-        }
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for c in text.utf8 {
-            if c == UInt8(ascii: "=") { break }
-            if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") { continue }
-            let v = table[Int(c)]
-            guard v >= 0 else { return nil }
-            buffer = buffer << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(buffer >> UInt32(bits) & 0xff))
-            }
-        }
-        return out
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

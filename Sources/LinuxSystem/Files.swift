@@ -159,6 +159,13 @@ public enum Files {
         return String(path[path.index(after: slash)...])
     }
 
+    /// `path` with every symlink resolved (Go's `filepath.EvalSymlinks` on an absolute path).
+    public static func realPath(_ path: String) throws(SystemError) -> String {
+        guard let resolved = realpath(path, nil) else { throw SystemError("realpath", path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// `path` made absolute against the current directory and cleaned (Go's `filepath.Abs`).
     public static func absolute(_ path: String) throws(SystemError) -> String {
         if path.hasPrefix("/") { return GoPath.clean(path) }

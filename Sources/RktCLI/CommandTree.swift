@@ -15,6 +15,16 @@ struct FlagSpec {
     let usage: String
     /// The value of a bare `--f` (pflag's NoOptDefVal): then a value is only taken as `--f=V`.
     var bareValue: String? = nil
+    /// pflag's `MarkDeprecated` message: using the flag prints
+    /// `Flag --NAME has been deprecated, MESSAGE` on stderr; help pages leave it out.
+    var deprecated: String? = nil
+
+    /// The same flag, deprecated with `message`.
+    func deprecated(_ message: String) -> FlagSpec {
+        var flag = self
+        flag.deprecated = message
+        return flag
+    }
 }
 
 extension FlagSpec {
@@ -51,6 +61,11 @@ extension FlagSpec {
     /// `--format` of `list` and `status`.
     static let format = FlagSpec.string(
         "format", "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs")
+    /// `--store-only` of fetch, run and prepare (deprecated for `--pull-policy=never`).
+    static let storeOnly = FlagSpec.bool("store-only", "use only available images in the store (do not discover or download from remote URLs)")
+        .deprecated("please use --pull-policy=never")
+    /// `--no-store` of fetch, run and prepare (deprecated for `--pull-policy=update`).
+    static let noStore = FlagSpec.bool("no-store", "fetch images ignoring the local store").deprecated("please use --pull-policy=update")
     /// `--pretty-print` of the cat-manifest commands.
     static let prettyPrint = FlagSpec.bool("pretty-print", default: true, "apply indent to format the output")
 }
@@ -63,6 +78,8 @@ struct ParsedFlags {
     var arguments: [String] = []
     /// Arguments after a `--` (passed through untouched, e.g. to an app).
     var passThrough: [String] = []
+    /// What pflag prints on stderr as it parses (deprecated flags), in order.
+    var notices: [String] = []
 
     init(specs: [FlagSpec]) {
         self.specs = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -75,10 +92,45 @@ struct ParsedFlags {
     func bool(_ name: String) -> Bool { string(name) == "true" }
     func isGiven(_ name: String) -> Bool { given.contains(name) }
 
-    mutating func set(_ name: String, _ value: String) {
+    /// Replaces a given value (an absolute path for a relative one), keeping it given.
+    mutating func replaceValue(_ name: String, _ value: String) {
+        values[name] = value
+    }
+
+    mutating func set(_ name: String, _ value: String, spelling: String? = nil) {
         values[name] = value
         given.insert(name)
         if specs[name]?.kind == .list { lists[name, default: []].append(value) }
+        if let spelling { spellings[name + "\u{0}" + value] = spelling }
+    }
+
+    /// Folds in the flags `other` was given (list values appended, others replaced).
+    mutating func merge(_ other: ParsedFlags) {
+        for name in other.given.sorted() {
+            if other.specs[name]?.kind == .list {
+                for value in other.list(name) { set(name, value) }
+            } else {
+                set(name, other.string(name))
+            }
+        }
+        spellings.merge(other.spellings) { _, new in new }
+        notices += other.notices
+    }
+
+    /// How each value was written on the command line (`--net=a:b` or `--net`), by flag and value.
+    private var spellings: [String: String] = [:]
+
+    /// pflag's message for a value its flag refuses: `invalid argument "V" for ARG: REASON`,
+    /// where ARG is the command-line word that carried the flag (`--net=a:b`, or `--net`
+    /// when the value was the next word).
+    func invalidArgument(_ name: String, _ value: String, _ reason: String) -> String {
+        let spelling = spellings[name + "\u{0}" + value] ?? "--\(name)=\(value)"
+        return "invalid argument \(goQuote(value)) for \(spelling): \(reason)"
+    }
+
+    /// `invalidArgument` for the flag's (last) value.
+    func invalidArgument(_ name: String, _ reason: String) -> String {
+        invalidArgument(name, string(name), reason)
     }
 }
 
@@ -174,6 +226,9 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
         }
         let long = arg.hasPrefix("--")
         var name = String(arg.dropFirst(long ? 2 : 1))
+        if long, name.isEmpty || name.hasPrefix("-") || name.hasPrefix("=") {
+            throw UsageError(message: "bad flag syntax: \(arg)")
+        }
         var value: String?
         if let eq = name.firstIndex(of: "=") {
             value = String(name[name.index(after: eq)...])
@@ -189,20 +244,21 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
         case .bool:
             let text = value ?? "true"
             guard let flag = Strconv.parseBool(text) else {
-                throw UsageError(message: "invalid argument \(goQuote(text)) for \(goQuote("--" + name)) flag: \(Strconv.syntaxError("ParseBool", text))")
+                throw UsageError(message: "invalid argument \(goQuote(text)) for \(arg): \(Strconv.syntaxError("ParseBool", text))")
             }
             parsed.set(name, flag ? "true" : "false")
         case .optional:
-            parsed.set(name, value ?? "true")
+            parsed.set(name, value ?? "true", spelling: arg)
         case .string, .list:
             if value == nil, let bare = spec.bareValue { value = bare }
             if value == nil {
-                guard i < args.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
+                guard i < args.count else { throw UsageError(message: "flag needs an argument: \(arg)") }
                 value = args[i]
                 i += 1
             }
-            parsed.set(name, value ?? "")
+            parsed.set(name, value ?? "", spelling: arg)
         }
+        if let message = spec.deprecated { parsed.notices.append("Flag --\(name) has been deprecated, \(message)") }
     }
     return parsed
 }

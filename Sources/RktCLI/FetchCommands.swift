@@ -4,6 +4,7 @@ import GoCompat
 import ImageFetch
 import ImageKit
 import ImageStore
+import RktConfig
 
 extension Rkt {
     static let fetchCommand = RktCommand(
@@ -11,7 +12,8 @@ extension Rkt {
         flags: [
             .bool("full", "print the full image hash after fetching"),
             .string("signature", "local signature file to use in validating the preceding image"),
-            .string("pull-policy", default: "update", "when to pull an image: new, update or never"),
+            .string("pull-policy", default: "update", "when to pull an image"),
+            .storeOnly, .noStore,
         ],
         run: { context in fetch(context) })
 
@@ -36,18 +38,44 @@ extension Rkt {
         }
     }
 
+    /// What fetching needs from the command line and the configuration: the pull policy
+    /// (`--pull-policy`, or the deprecated `--store-only`/`--no-store`), the trust settings
+    /// and `auth.d`'s credentials. Nil, with the message printed, if they are not usable.
+    static func fetchOptions(_ context: RktContext, insecure: InsecureOptions, signature: String?) -> FetchOptions? {
+        let flags = context.flags
+        if flags.bool("store-only") && flags.bool("no-store") {
+            _ = context.fail("both --store-only and --no-store specified")
+            return nil
+        }
+        let policyText = flags.bool("store-only") ? "never" : flags.bool("no-store") ? "update" : flags.string("pull-policy")
+        guard let policy = PullPolicy(rawValue: policyText) else {
+            _ = context.usageError(flags.invalidArgument("pull-policy", "unknown pull policy"))
+            return nil
+        }
+        let config: RktConfig
+        do throws(ConfigError) {
+            config = try context.configuration()
+        } catch {
+            _ = context.fail("cannot get configuration: \(error.message)")
+            return nil
+        }
+        var options = FetchOptions(
+            insecure: insecure, pullPolicy: policy, signature: signature,
+            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
+            debug: context.debug, progress: isatty(2) == 1)
+        options.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+        options.authorization = config.authPerHost.compactMapValues(\.authorization)
+        return options
+    }
+
     private static func fetch(_ context: RktContext) -> Int32 {
         let flags = context.flags
         guard !flags.arguments.isEmpty else { return context.fail("must provide at least one image") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
-        guard let policy = PullPolicy(rawValue: flags.string("pull-policy")) else {
-            return context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy=\(flags.string("pull-policy")): unknown pull policy")
-        }
-        var options = FetchOptions(
-            insecure: insecure, pullPolicy: policy, signature: flags.string("signature").isEmpty ? nil : flags.string("signature"),
-            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
-            debug: context.debug, progress: isatty(2) == 1)
-        options.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+        guard
+            let options = fetchOptions(
+                context, insecure: insecure, signature: flags.string("signature").isEmpty ? nil : flags.string("signature"))
+        else { return Rkt.failure }
         do {
             let store = try context.openStore()
             let console = context.console

@@ -3,6 +3,8 @@ import Glibc
 import GoCompat
 import ImageKit
 import ImageStore
+import LinuxSystem
+import RktConfig
 
 /// What every command gets: the global flags, the output, and the store (opened on demand).
 struct RktContext {
@@ -13,9 +15,51 @@ struct RktContext {
     /// The command being run and its path (`image list`), for usage texts.
     let command: RktCommand
     let path: String
+    /// The data directory (`--dir`, else `paths.d`'s, else `/var/lib/rkt`, symlinks
+    /// resolved), or why the configuration that names it cannot be read.
+    private let resolvedDataDirectory: Result<String, ConfigError>
 
-    var dataDirectory: String { flags.string("dir") }
+    init(flags: ParsedFlags, console: Console, name: String, command: RktCommand, path: String) {
+        var flags = flags
+        // rkt's directory flags are made absolute as they are parsed (`absDir`).
+        for name in Rkt.directoryFlags where flags.isGiven(name) && !flags.string(name).isEmpty {
+            if let absolute = try? Files.absolute(flags.string(name)) { flags.replaceValue(name, absolute) }
+        }
+        self.flags = flags
+        self.console = console
+        self.name = name
+        self.command = command
+        self.path = path
+        resolvedDataDirectory = Self.dataDirectory(flags)
+    }
+
+    var dataDirectory: String { (try? resolvedDataDirectory.get()) ?? Rkt.defaultDataDirectory }
     var debug: Bool { flags.bool("debug") }
+
+    /// The configuration directories, in the order they override each other.
+    var configDirectories: [String] {
+        [flags.string("system-config"), flags.string("local-config")] + (flags.string("user-config").isEmpty ? [] : [flags.string("user-config")])
+    }
+
+    /// rkt's merged configuration (system, local, user).
+    func configuration() throws(ConfigError) -> RktConfig {
+        try RktConfig.load(directories: configDirectories)
+    }
+
+    /// rkt's `calculateDataDir`.
+    private static func dataDirectory(_ flags: ParsedFlags) -> Result<String, ConfigError> {
+        var directory = flags.isGiven("dir") ? flags.string("dir") : ""
+        if directory.isEmpty {
+            let directories = [flags.string("system-config"), flags.string("local-config")] + (flags.string("user-config").isEmpty ? [] : [flags.string("user-config")])
+            do {
+                let configured = try RktConfig.load(directories: directories).dataDirectory
+                directory = configured.isEmpty ? Rkt.defaultDataDirectory : configured
+            } catch {
+                return .failure(error)
+            }
+        }
+        return .success((try? Files.realPath(directory)) ?? directory)
+    }
 
     /// The same command with other final flags (`run`/`prepare` fold in the flags found
     /// among their images); nil, with the message printed, if they are not usable.
@@ -26,13 +70,18 @@ struct RktContext {
 
     /// Whether the global flags are usable; prints why not.
     func checked() -> Bool {
-        guard dataDirectory.hasPrefix("/") else {
-            console.error("\(name): --dir must be an absolute path (given \(goQuote(dataDirectory)))")
+        for name in Rkt.directoryFlags where flags.isGiven(name) && flags.string(name).isEmpty {
+            _ = usageError("invalid argument \"\" for --\(name)=: \"\" is not a valid directory")
             return false
         }
         // A global flag is checked as it is parsed, whatever the command (cobra and pflag).
         guard Rkt.insecureOptions(self) != nil else {
             _ = usage()
+            return false
+        }
+        // Commands that use the data directory fail when the configuration naming it is bad.
+        if !Rkt.commandsWithoutDataDirectory.contains(path), case .failure(let error) = resolvedDataDirectory {
+            console.error("\(name): cannot get configuration: \(error.message)")
             return false
         }
         return true
@@ -54,6 +103,12 @@ public enum Rkt {
     /// rkt exits 254 for every failure of its own.
     static let failure: Int32 = 254
 
+    static let defaultDataDirectory = "/var/lib/rkt"
+    /// The global flags that name directories (rkt's `absDir` values).
+    static let directoryFlags = ["dir", "system-config", "local-config", "user-config"]
+    /// Commands that never touch the data directory, so a bad `paths.d` does not stop them.
+    static let commandsWithoutDataDirectory: Set<String> = ["version", "config", "completion", "trust"]
+
     static let globalFlags: [FlagSpec] = [
         .string("dir", default: "/var/lib/rkt", "rkt data directory"),
         .string(
@@ -70,7 +125,8 @@ public enum Rkt {
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
         subcommands: [
-            bindCommand, catManifestCommand, completionCommand, debugCommand, enterCommand, exportCommand, fetchCommand, gcCommand, imageCommand, listCommand, prepareCommand,
+            bindCommand, catManifestCommand, completionCommand, configCommand, debugCommand, enterCommand, exportCommand, fetchCommand, gcCommand, imageCommand, listCommand,
+            prepareCommand,
             removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, unbindCommand, versionCommand,
         ])
 
@@ -125,13 +181,14 @@ public enum Rkt {
             return .exit(0)
         }
         let parsed: ParsedFlags
-        do {
+        do throws(UsageError) {
             parsed = try parseFlags(rest, specs: command.flags, interspersed: command.interspersed)
         } catch {
             console.error("Error: \(error.message)")
             console.out(command.usageText(path: path.joined(separator: " ")))
             return .exit(failure)
         }
+        for notice in parsed.notices { console.errText(notice + "\n") }
         guard let run = command.run else {
             console.out(command.usageText(path: path.joined(separator: " ")))
             return .exit(path.isEmpty && rest.isEmpty ? 0 : failure)

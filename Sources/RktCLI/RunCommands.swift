@@ -21,7 +21,7 @@ extension Rkt {
         .list("set-env-file", "path to an environment variables file"),
         .bool("inherit-env", "inherit all environment variables not set by apps"),
         .string("uuid-file-save", "write out pod UUID to specified file"),
-        .string("pull-policy", default: "new", "when to pull an image: new, update or never"),
+        .string("pull-policy", default: "new", "when to pull an image"),
         .list("signature", "local signature file to use in validating the preceding image"),
         .string("caps-retain", "a comma-separated list of capabilities to retain"),
         .string("caps-remove", "a comma-separated list of capabilities to remove"),
@@ -34,8 +34,7 @@ extension Rkt {
         .bool("quiet", "suppress superfluous output on stdout, print only the UUID on success"),
         .string("cap-retain", "deprecated spelling of --caps-retain"),
         .string("cap-remove", "deprecated spelling of --caps-remove"),
-        .bool("no-store", "fetch images, ignoring the local store"),
-        .bool("store-only", "use only available images in the store (do not discover or download from remote URLs)"),
+        .noStore, .storeOnly,
         .string("pod-manifest", "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
         .list("port", "ports to expose on the host (requires contained network). Syntax: --port=NAME:[HOSTIP:]HOSTPORT"),
         .list("user-annotation", "pod-level user annotations (accepted)"),
@@ -201,7 +200,7 @@ extension Rkt {
         do throws(NetworkError) {
             options.networks = try NetworkList(parsing: flags.list("net"))
         } catch {
-            _ = context.usageError("invalid argument \(goQuote(flags.list("net").last ?? "")) for \(goQuote("--net")) flag: \(error)")
+            _ = context.usageError(flags.invalidArgument("net", flags.list("net").last ?? "", "\(error)"))
             return nil
         }
         options.localConfig = flags.string("local-config")
@@ -227,13 +226,8 @@ extension Rkt {
             let words = flags.arguments + (flags.passThrough.isEmpty ? [] : ["--"] + flags.passThrough)
             let (apps, podWords) = try ImageArgument.parse(words, podFlags: context.command.flags + globalFlags)
             let extra = try parseFlags(podWords, specs: context.command.flags)
-            for name in extra.given.sorted() {
-                if extra.specs[name]?.kind == .list {
-                    for value in extra.list(name) { merged.set(name, value) }
-                } else {
-                    merged.set(name, extra.string(name))
-                }
-            }
+            for notice in extra.notices { context.console.errText(notice + "\n") }
+            merged.merge(extra)
             if !merged.string("pod-manifest").isEmpty {
                 let podOnly: Set<String> = [
                     "pod-manifest", "interactive", "net", "no-overlay", "uuid-file-save", "quiet",
@@ -275,16 +269,7 @@ extension Rkt {
             _ = context.fail("interactive option only supports one image")
             return nil
         }
-        let policyText = flags.bool("store-only") ? "never" : flags.bool("no-store") ? "update" : flags.string("pull-policy")
-        guard let policy = PullPolicy(rawValue: policyText) else {
-            _ = context.usageError("invalid argument \(goQuote(flags.string("pull-policy"))) for --pull-policy: unknown pull policy")
-            return nil
-        }
-        var fetch = FetchOptions(
-            insecure: insecure, pullPolicy: policy, signature: nil,
-            systemConfig: flags.string("system-config"), localConfig: flags.string("local-config"),
-            debug: context.debug, progress: isatty(2) == 1)
-        fetch.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
+        guard let fetch = fetchOptions(context, insecure: insecure, signature: nil) else { return nil }
         var request = PodRunner.Request(fetch: fetch)
         do throws(PodError) {
             let signatures = flags.list("signature")
@@ -306,7 +291,7 @@ extension Rkt {
             do throws(PodError) {
                 request.environment.fromFiles += try EnvironmentOverrides.assignments(inFile: file, seen: &seen)
             } catch {
-                _ = context.usageError("invalid argument \(goQuote(file)) for \(goQuote("--set-env-file")) flag: \(error)")
+                _ = context.usageError(flags.invalidArgument("set-env-file", file, "\(error)"))
                 return nil
             }
         }
@@ -326,11 +311,13 @@ extension Rkt {
         request.stage1Path = flags.string("stage1-path")
         request.uuidFile = flags.string("uuid-file-save")
         request.debugImage = flags.string("debug-image").isEmpty ? nil : flags.string("debug-image")
-        do throws(PodError) {
-            request.ports = try flags.list("port").map { (text) throws(PodError) in try PodPorts.parse(rktFlag: text) }
-        } catch {
-            _ = context.usageError("invalid argument for \(goQuote("--port")) flag: \(error)")
-            return nil
+        for text in flags.list("port") {
+            do throws(PodError) {
+                request.ports.append(try PodPorts.parse(rktFlag: text))
+            } catch {
+                _ = context.usageError(flags.invalidArgument("port", text, "\(error)"))
+                return nil
+            }
         }
         return request
     }

@@ -353,7 +353,7 @@ extension Pods {
                 expectFailure(["--net=nosuch", world.image], "run: networking: networks not found: nosuch")
                 let badList = world.rkt(["run", "--net=a:b:c", world.image])
                 #expect(
-                    badList.code == 254 && badList.err.contains(#"Error: invalid argument "a:b:c" for "--net" flag: network "a" provided with invalid arguments: [b c]"#),
+                    badList.code == 254 && badList.err.contains(#"Error: invalid argument "a:b:c" for --net=a:b:c: network "a" provided with invalid arguments: [b c]"#),
                     "\(badList)")
                 let malformed = try config(["20-bad.conf": "{ not json"])
                 expectFailure(["--local-config=\(malformed)", world.image], "20-bad.conf: invalid character 'n' looking for beginning of object key string")

@@ -1,4 +1,5 @@
 import CLISupport
+import Foundation
 import Testing
 
 @testable import RktCLI
@@ -72,8 +73,8 @@ import Testing
         #expect(apps.first?.args == ["-c", "true"])
     }
 
-    /// `--dir` must be absolute wherever it is written.
-    @Test func relativeDirAfterTheImageIsRefused() {
+    /// A relative `--dir` is taken from the current directory wherever it is written (rkt's `absDir`).
+    @Test func relativeDirAfterTheImageIsMadeAbsolute() {
         final class Buffer: @unchecked Sendable { var text = "" }
         let err = Buffer()
         let console = Console(out: { _ in }, err: { err.text += String(decoding: $0, as: UTF8.self) })
@@ -81,7 +82,8 @@ import Testing
             Issue.record("not parsed as a command")
             return
         }
-        #expect(Rkt.imageArguments(context) == nil)
-        #expect(err.text == "prepare: --dir must be an absolute path (given \"relative\")\n")
+        let parsed = Rkt.imageArguments(context)
+        #expect(parsed?.0.dataDirectory == FileManager.default.currentDirectoryPath + "/relative")
+        #expect(err.text == "")
     }
 }

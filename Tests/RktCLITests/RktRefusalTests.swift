@@ -68,7 +68,7 @@ struct RktRefusalTests {
         #expect(malformed.code == 254)
         #expect(
             malformed.err.hasPrefix(
-                "Error: invalid argument \"\(bad)\" for \"--set-env-file\" flag: environment variable must be specified as name=value (file \"\(bad)\")\n"
+                "Error: invalid argument \"\(bad)\" for --set-env-file=\(bad): environment variable must be specified as name=value (file \"\(bad)\")\n"
             ), "\(malformed)")
         let first = s.file("a.env"), second = s.file("b.env")
         try "# set by a\nA=1\n;B=ignored\n\nC=x=y\n".write(toFile: first, atomically: true, encoding: .utf8)
