@@ -192,20 +192,6 @@ private let progressCallback: @convention(c) (UnsafeMutableRawPointer?, Int64, I
     return 0
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s.removeFirst() }
-        while let l = s.last, chars.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String { String(self).trimmingCharacters(in: set) }
-}
-
 /// A blocking HTTP(S) GET client with rkt's transport policy.
 struct HTTPClient {
     /// Accept any TLS certificate (`--insecure-options=tls`).

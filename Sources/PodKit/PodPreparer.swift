@@ -34,6 +34,11 @@ public struct AppRequest: Sendable {
     public var cpuShares: Int?
     /// `--seccomp=mode=remove|retain[,errno=NAME],CALL...` (replaces the image's sets).
     public var seccomp: SeccompOverride?
+    /// `--annotation`: the runtime app's annotations (an image's own are kept).
+    public var annotations: [String: String] = [:]
+    /// `--user-annotation` and `--user-label`: replace the app's.
+    public var userAnnotations: [String: String]?
+    public var userLabels: [String: String]?
     /// A pod manifest's `app`: replaces the image's app as a whole.
     public var app: App?
 
@@ -85,7 +90,6 @@ public struct PodRequest: Sendable {
     public var allCapabilities = false
     public var uuid: String?
     public var stage1Binary: String
-    public var caps: (retain: [String]?, remove: [String]?) = (nil, nil)
     /// `--debug-image`: a stored image rendered below every app's own files.
     public var debugImageKey: String?
     /// `--port`: host ports for ports the apps declare (the pod manifest's `ports`).
@@ -232,9 +236,17 @@ public struct PodPreparer {
             allCapabilities: pod.allCapabilities)
         runtime.readOnlyRootfs = request.readOnlyRootfs
         let image = RuntimeImage(name: manifest.name, id: try imageHash(request.imageKey), labels: manifest.labels)
+        var annotations: [Annotation] = []
+        for (key, value) in request.annotations.sorted(by: { $0.key < $1.key }) {
+            do throws(ManifestError) {
+                annotations.append(try Annotation(name: key, value: value))
+            } catch {
+                throw .invalid("error parsing annotation key \(goQuote(key)): \(error)")
+            }
+        }
         let runtimeApp = RuntimeApp(
             name: name, image: image, app: app, readOnlyRootFS: request.readOnlyRootfs,
-            mounts: request.mounts)
+            mounts: request.mounts, annotations: annotations)
         return (runtimeApp, runtime, tree)
     }
 
@@ -260,8 +272,10 @@ public struct PodPreparer {
             app.isolators.append(try isolator(IsolatorName.resourceCPU, .cpu(ResourceLimits(request: cpu, limit: cpu))))
         }
         if let shares = request.cpuShares { replace([IsolatorName.cpuShares], with: try isolator(IsolatorName.cpuShares, .cpuShares(shares))) }
+        if let userAnnotations = request.userAnnotations { app.userAnnotations = userAnnotations }
+        if let userLabels = request.userLabels { app.userLabels = userLabels }
         if let oom = request.oomScoreAdj { replace([IsolatorName.oomScoreAdj], with: try isolator(IsolatorName.oomScoreAdj, .oomScoreAdj(oom))) }
-        let retain = request.capsRetain ?? pod.caps.retain, remove = request.capsRemove ?? pod.caps.remove
+        let retain = request.capsRetain, remove = request.capsRemove
         if retain != nil, remove != nil { throw .invalid("error: cannot use both --caps-retain and --caps-remove on the same image") }
         let capsNames = [IsolatorName.capabilitiesRetainSet, IsolatorName.capabilitiesRemoveSet]
         if let retain { replace(capsNames, with: try isolator(IsolatorName.capabilitiesRetainSet, .capabilitiesRetainSet(retain))) }

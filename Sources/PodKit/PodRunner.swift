@@ -40,7 +40,6 @@ public struct PodRunner {
         public var mounts: [Mount] = []
         public var environment = EnvironmentOverrides()
         public var allCapabilities = false
-        public var caps: (retain: [String]?, remove: [String]?) = (nil, nil)
         /// `--stage1-path` (else `$RKT_STAGE1`, else beside this program, else on PATH).
         public var stage1Path = ""
         /// `--uuid-file-save`.
@@ -84,7 +83,6 @@ public struct PodRunner {
         if let path = request.podManifest { try apply(podManifest: path, to: &pod, store: store) }
         pod.environment = request.environment
         pod.allCapabilities = request.allCapabilities
-        pod.caps = request.caps
         let debugLine: (String) -> Void = debug ? { log("stage0: " + $0) } : { _ in }
         let (prepared, lock) = try PodPreparer(pods: pods, store: store, trees: trees, debug: debugLine).prepare(pod)
         if !request.uuidFile.isEmpty {

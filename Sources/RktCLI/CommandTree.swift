@@ -18,12 +18,49 @@ struct FlagSpec {
     /// pflag's `MarkDeprecated` message: using the flag prints
     /// `Flag --NAME has been deprecated, MESSAGE` on stderr; help pages leave it out.
     var deprecated: String? = nil
+    /// Left out of help pages (pflag's `MarkHidden`).
+    var hidden = false
+    /// rkt's per-app flag: it belongs to the image before it (`IMAGE --exec=X`), and before
+    /// any image it is refused with `--NAME must follow an image`.
+    var perApp = false
+    /// The flag's pflag type is not `string` (one of rkt's own value types: durations,
+    /// option lists, directories): help shows its default unquoted.
+    var plainDefault = false
 
     /// The same flag, deprecated with `message`.
     func deprecated(_ message: String) -> FlagSpec {
         var flag = self
         flag.deprecated = message
         return flag
+    }
+
+    /// The same flag, left out of help pages.
+    func hiddenFromHelp() -> FlagSpec {
+        var flag = self
+        flag.hidden = true
+        return flag
+    }
+
+    /// The same flag with a value type of rkt's own (its default shown unquoted).
+    func plain() -> FlagSpec {
+        var flag = self
+        flag.plainDefault = true
+        return flag
+    }
+
+    /// The same flag as a per-app flag (rkt shows no default: there is no app yet).
+    func forApp() -> FlagSpec {
+        FlagSpec(name: name, kind: kind, defaultValue: "", usage: usage, perApp: true, plainDefault: true)
+    }
+
+    /// The flag's line in a help page (rkt's `rktFlagUsages`): `--NAME=DEFAULT`, the default
+    /// quoted for pflag `string` flags, in brackets for flags that need no value
+    /// (`--debug[=false]`, `--net[=default]`), then a tab and the usage.
+    var helpLine: String {
+        let bracketed = (kind == .bool && !perApp) || kind == .optional || bareValue != nil
+        let quoted = (kind == .string || kind == .optional) && !plainDefault
+        let value = "=" + (quoted ? goQuote(defaultValue) : defaultValue)
+        return "      --\(name)" + (bracketed ? "[\(value)]" : value) + "\t\(usage)\n"
     }
 }
 
@@ -43,9 +80,10 @@ extension FlagSpec {
         FlagSpec(name: name, kind: .list, defaultValue: "", usage: usage)
     }
 
-    /// A repeatable flag whose value comes only as `--f=V`; a bare `--f` means `bare`.
+    /// A repeatable flag whose value comes only as `--f=V`; a bare `--f`, like none at all,
+    /// means `bare` (rkt's `--net`).
     static func optionalList(_ name: String, bare: String, _ usage: String) -> FlagSpec {
-        FlagSpec(name: name, kind: .list, defaultValue: "", usage: usage, bareValue: bare)
+        FlagSpec(name: name, kind: .list, defaultValue: bare, usage: usage, bareValue: bare)
     }
 
     /// Whether a bare `--f` takes the next word as its value.
@@ -58,9 +96,14 @@ extension FlagSpec {
 
     /// `--uuid-file`, as every pod command takes it.
     static let uuidFile = FlagSpec.string("uuid-file", "read pod UUID from file instead of argument")
-    /// `--format` of `list` and `status`.
-    static let format = FlagSpec.string(
-        "format", "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs")
+    /// `--format` of `list` and `image list`.
+    static let listFormat = FlagSpec.string(
+        "format", "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"
+    ).plain()
+    /// `--format` of `status` (its usage is worded differently in rkt).
+    static let statusFormat = FlagSpec.string(
+        "format", "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"
+    ).plain()
     /// `--store-only` of fetch, run and prepare (deprecated for `--pull-policy=never`).
     static let storeOnly = FlagSpec.bool("store-only", "use only available images in the store (do not discover or download from remote URLs)")
         .deprecated("please use --pull-policy=never")
@@ -149,17 +192,21 @@ struct RktCommand: Sendable {
     /// False for commands whose arguments carry flags of their own (`run IMAGE --exec X`):
     /// flag parsing stops at the first argument, as cobra's `SetInterspersed(false)`.
     var interspersed = true
-    /// More usage text, shown after the flags (e.g. `run`'s per-image flags).
-    var details = ""
+    /// The help page's DESCRIPTION (cobra's `Long`); none when empty.
+    var long = ""
+    /// Left out of the help pages' command lists (`image fetch`, rkt's copy of `fetch`).
+    var hidden = false
     /// The command's body; its flags are `context.flags`, the final ones.
     let run: (@Sendable (_ context: RktContext) -> Int32)?
 
     init(
-        name: String, summary: String, usage: String, flags: [FlagSpec] = [], subcommands: [RktCommand] = [],
-        interspersed: Bool = true, details: String = "", run: (@Sendable (RktContext) -> Int32)? = nil
+        name: String, summary: String, usage: String, long: String = "", flags: [FlagSpec] = [],
+        subcommands: [RktCommand] = [], interspersed: Bool = true, hidden: Bool = false,
+        run: (@Sendable (RktContext) -> Int32)? = nil
     ) {
         self.interspersed = interspersed
-        self.details = details
+        self.long = long
+        self.hidden = hidden
         self.name = name
         self.summary = summary
         self.usage = usage
@@ -173,35 +220,6 @@ struct RktCommand: Sendable {
         if let exact = subcommands.first(where: { $0.name == word }) { return exact }
         let matches = subcommands.filter { $0.name.hasPrefix(word) }
         return matches.count == 1 ? matches.first : nil
-    }
-
-    func usageText(path: String) -> String {
-        var text = "Usage:\n  rkt \(path) \(usage)\n"
-        if !subcommands.isEmpty {
-            text += "\nAvailable Commands:\n"
-            var entries = subcommands.map { ($0.name, $0.summary) }
-            if path.isEmpty { entries = (entries + [("help", "Help about any command")]).sorted { $0.0 < $1.0 } }
-            for (name, summary) in entries { text += "  \(name.padding(18)) \(summary)\n" }
-        }
-        if !flags.isEmpty {
-            text += "\nFlags:\n"
-            for flag in flags.sorted(by: { $0.name < $1.name }) {
-                let value = flag.kind == .bool ? "" : "=" + (flag.defaultValue.isEmpty ? (flag.kind == .list ? "[]" : "string") : flag.defaultValue)
-                text += "      --\(flag.name)\(value)\t\(flag.usage)\n"
-            }
-        }
-        if !details.isEmpty { text += "\n" + details }
-        text += "\nGlobal Flags:\n"
-        for flag in Rkt.globalFlags.sorted(by: { $0.name < $1.name }) {
-            text += "      --\(flag.name)=\(flag.defaultValue)\t\(flag.usage)\n"
-        }
-        return TabWriter.format(text)
-    }
-}
-
-extension String {
-    func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }
 
@@ -239,6 +257,12 @@ func parseFlags(_ args: [String], specs: [FlagSpec], interspersed: Bool = true) 
                 throw UsageError(message: "unknown shorthand flag: '\(name.prefix(1))' in \(arg)")
             }
             throw UsageError(message: "unknown flag: --\(name)")
+        }
+        if spec.perApp {
+            // rkt's per-app values refuse to be set before an image (`--caps-remove` says caps-retain, as rkt does).
+            let text = value ?? (spec.kind == .bool || i >= args.count ? "true" : args[i])
+            let subject = ["caps-remove", "cap-retain", "cap-remove"].contains(name) ? "caps-retain" : name
+            throw UsageError(message: "invalid argument \(goQuote(text)) for \(arg): --\(subject) must follow an image")
         }
         switch spec.kind {
         case .bool:

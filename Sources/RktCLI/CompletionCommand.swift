@@ -1,6 +1,25 @@
 extension Rkt {
     static let completionCommand = RktCommand(
         name: "completion", summary: "Output shell completion code for the specified shell", usage: "SHELL",
+        long: """
+            This command outputs completion code for the specified shell. The generated
+            code must be evaluated to provide interactive completion of rkt sub-commands.
+            This can be done by sourcing it from the .bash_profile.
+
+            Save completion code in a home directory and then include it in .bash_profile
+            script:
+
+            \t$ rkt completion bash > $HOME/.rkt.bash.inc
+            \t$ printf '
+            # rkt shell completion
+            source "$HOME/.rkt.bash.inc"
+            ' >> $HOME/.bash_profile
+            \t$ source $HOME/.bash_profile
+
+            Alternatively, include the completion code directly into the launched shell:
+
+            \t$ source <(rkt completion bash)
+            """,
         run: { context in completion(context) })
 
     /// rkt's `completion SHELL`: its messages for a missing, extra or unknown shell.
@@ -20,12 +39,13 @@ extension Rkt {
         var cases = ""
         var paths: [String] = []
         func add(_ command: RktCommand, path: [String]) {
-            let flags = (command.flags + globalFlags).map { "--" + $0.name + ($0.kind == .bool ? "" : "=") }.sorted()
-            let words = command.subcommands.map(\.name).sorted() + flags
+            let flags = (command.flags + globalFlags).filter { !$0.hidden && $0.deprecated == nil }.map { "--" + $0.name + ($0.kind == .bool ? "" : "=") }.sorted()
+            let visible = command.subcommands.filter { !$0.hidden }
+            let words = visible.map(\.name).sorted() + flags
             let key = path.joined(separator: " ")
             if !key.isEmpty { paths.append(key) }
             cases += "        \"\(key)\") words=\"\(words.joined(separator: " "))\" ;;\n"
-            for sub in command.subcommands { add(sub, path: path + [sub.name]) }
+            for sub in visible { add(sub, path: path + [sub.name]) }
         }
         add(root, path: [])
         return """

@@ -9,6 +9,12 @@ import PodKit
 extension Rkt {
     static let enterCommand = RktCommand(
         name: "enter", summary: "Enter the namespaces of an app within a rkt pod", usage: "[--app=APPNAME] UUID [CMD [ARGS ...]]",
+        long: """
+            UUID should be the UUID of a running pod.
+
+            By default the CMD that is run is /bin/bash, providing the user with shell
+            access to the running pod.
+            """,
         flags: [.string("app", "name of the app to enter within the specified pod")],
         interspersed: false,
         run: { context in enter(context) })

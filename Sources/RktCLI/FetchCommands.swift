@@ -9,16 +9,35 @@ import RktConfig
 extension Rkt {
     static let fetchCommand = RktCommand(
         name: "fetch", summary: "Fetch image(s) and store them in the local store", usage: "IMAGE_URL...",
+        long: """
+            Locates and downloads remote ACIs and their attached signatures.
+
+            If the ACI is available in the local store, the image will not be fetched
+            again.
+            """,
         flags: [
             .bool("full", "print the full image hash after fetching"),
-            .string("signature", "local signature file to use in validating the preceding image"),
+            .string("signature", "local signature file to use in validating the preceding image").plain(),
             .string("pull-policy", default: "update", "when to pull an image"),
             .storeOnly, .noStore,
         ],
         run: { context in fetch(context) })
 
     static let trustCommand = RktCommand(
-        name: "trust", summary: "Trust a key for image verification", usage: "[--prefix PREFIX] [--root] [PUBKEY ...]",
+        name: "trust", summary: "Trust a key for image verification",
+        usage: "[--prefix=PREFIX] [--insecure-allow-http] [--skip-fingerprint-review] [--root] [PUBKEY ...]",
+        long: """
+            Adds keys to the local keystore for use in verifying signed images.
+
+            PUBKEY may be either a local file or URL.
+
+            PREFIX scopes the applicability of PUBKEY to image names sharing PREFIX.
+
+            Meta discovery of PUBKEY at PREFIX will be attempted if no PUBKEY is specified.
+
+            To trust a key for all images instead of for specific images, --root can be
+            specified. Path to a key file must be given (no discovery).
+            """,
         flags: [
             .string("prefix", "prefix to limit trust to"),
             .bool("root", "add root key from filesystem without a prefix"),

@@ -11,29 +11,56 @@ import LinuxSystem
 extension Rkt {
     static let imageCommand = RktCommand(
         name: "image", summary: "Operate on image(s) in the local store", usage: "[command]",
-        subcommands: [imageCatManifest, imageExport, imageExtract, imageGC, imageList, imageRender, imageRemove, imageVerify])
+        long: """
+            This subcommand operates on image(s) in the local store.
+
+            The "cat-manifest", "export", "extract", "render", and "rm" subcommands
+            take the ID or image name to reference images in the local store.
+
+            The ID can be specified using the long or short version, i.e. "sha512-78c08a541997",
+            or "sha512-78c08a5419979fff71e615f27aad75b84362a3cd9a13703b9d47ec27d1cfd029".
+
+            The image name can be specified including the version tag as stored in the local store,
+            i.e. "quay.io/coreos/etcd:latest", or "quay.io/coreos/etcd:v3.0.13".
+
+            The version tag may be left out, i.e. "quay.io/coreos/etcd".
+            In case of ambiguity, the least recently fetched image with this name will be chosen.
+            """,
+        subcommands: [imageFetch, imageCatManifest, imageExport, imageExtract, imageGC, imageList, imageRender, imageRemove, imageVerify])
+
+    /// rkt's hidden copy of `fetch` under `image`.
+    static let imageFetch = RktCommand(
+        name: "fetch", summary: fetchCommand.summary, usage: fetchCommand.usage, long: fetchCommand.long, flags: fetchCommand.flags,
+        hidden: true, run: fetchCommand.run)
 
     static let imageList = RktCommand(
-        name: "list", summary: "List images in the local store", usage: "[flags]",
+        name: "list", summary: "List images in the local store", usage: "",
+        long: "Optionally, allows the user to specify the fields and sort order.",
         flags: [
-            .string("fields", default: "id,name,size,importtime,lastused", "comma-separated list of fields to display. Accepted values: id, name, importtime, lastused, size"),
+            .string(
+                "fields", default: "id,name,size,importtime,lastused",
+                #"comma-separated list of fields to display. Accepted values: "id", "name", "size", "importtime", "lastused""#
+            ).plain(),
             .bool("full", "use long output format"),
             .bool("no-legend", "suppress a legend with the list"),
-            .string("order", default: "asc", "choose the sorting order if at least one sort field is provided (--sort). Accepted values: asc, desc"),
+            .string("order", default: "asc", #"choose the sorting order if at least one sort field is provided (--sort). Accepted values: "asc", "desc""#).plain(),
             .string(
-                "sort", default: "importtime", "sort the output according to the provided comma-separated list of fields. Accepted values: id, name, importtime, lastused, size"),
-            .string("format", "choose the output format. Allowed format includes 'json', 'json-pretty'. If empty, then the result is printed as key value pairs"),
+                "sort", default: "importtime",
+                #"sort the output according to the provided comma-separated list of fields. Accepted values: "name", "importtime", "lastused", "size""#
+            ).plain(),
+            .listFormat,
         ],
         run: { context in listImages(context) })
 
     static let imageRemove = RktCommand(
         name: "rm", summary: "Remove one or more images with the given IDs or image names from the local store",
-        usage: "IMAGE...",
+        usage: "IMAGE...", long: "Unlike image gc, image rm allows users to remove specific images.",
         flags: [.bool("force", "remove images even when another stored image depends on them")],
         run: { context in removeImages(context) })
 
     static let imageCatManifest = RktCommand(
         name: "cat-manifest", summary: "Inspect and print the image manifest", usage: "IMAGE",
+        long: "IMAGE should be a string referencing an image; either a ID or an image name.",
         flags: [.prettyPrint],
         run: { context in
             let flags = context.flags
@@ -50,7 +77,13 @@ extension Rkt {
         })
 
     static let imageExport = RktCommand(
-        name: "export", summary: "Export a stored image to an aci file", usage: "IMAGE OUTPUT_ACI_FILE",
+        name: "export", summary: "Export a stored image to an ACI file", usage: "IMAGE OUTPUT_ACI_FILE",
+        long: """
+            IMAGE should be a string referencing an image: either an ID or an image name.
+
+            Note that images must be fetched prior to running export and that this command
+            always returns uncompressed ACIs
+            """,
         flags: [.bool("overwrite", "overwrite output ACI")],
         run: { context in
             let flags = context.flags
@@ -95,18 +128,12 @@ extension Rkt {
 
     private static func listImages(_ context: RktContext) -> Int32 {
         let flags = context.flags
-        let known = ["id", "name", "importtime", "lastused", "size"]
-        let fields = flags.string("fields").split(separator: ",").map(String.init)
-        for field in fields where !known.contains(field) {
-            return context.usageError("invalid argument \(goQuote(flags.string("fields"))) for --fields=\(flags.string("fields")): unknown option \(goQuote(field))")
-        }
-        let sortFields = flags.string("sort").split(separator: ",").map(String.init)
-        for field in sortFields where !known.contains(field) {
-            return context.usageError("invalid argument \(goQuote(flags.string("sort"))) for --sort=\(flags.string("sort")): unknown option \(goQuote(field))")
-        }
-        guard ["asc", "desc"].contains(flags.string("order")) else {
-            return context.usageError("invalid argument \(goQuote(flags.string("order"))) for --order=\(flags.string("order")): unknown option \(goQuote(flags.string("order")))")
-        }
+        guard let fields = context.optionList("fields", permitted: ["id", "name", "size", "importtime", "lastused"]),
+            let sortFields = context.optionList("sort", permitted: ["name", "importtime", "lastused", "size"]),
+            let format = context.outputFormat()
+        else { return Rkt.failure }
+        let order = flags.string("order").lowercased()
+        guard ["asc", "desc"].contains(order) else { return context.usageError(flags.invalidArgument("order", "wrong sort order")) }
         var records: [ImageRecord]
         do {
             records = try context.openStore().records()
@@ -122,8 +149,8 @@ extension Rkt {
                 return sized
             }
         }
-        let sorted = sortRecords(records, by: sortFields, descending: flags.string("order") == "desc")
-        switch flags.string("format") {
+        let sorted = sortRecords(records, by: sortFields, descending: order == "desc")
+        switch format {
         case "json", "json-pretty":
             let items: [JSONValue] = sorted.map { record in
                 .object([
@@ -135,13 +162,11 @@ extension Rkt {
                 ])
             }
             let compact = items.isEmpty ? Array("null".utf8) : GoJSON.encodeCompact(.array(items))
-            let text = flags.string("format") == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact
+            let text = format == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact
             context.console.out(text + [0x0a])
             return 0
-        case "":
-            break
         default:
-            return context.usageError("invalid argument \(goQuote(flags.string("format"))) for --format=\(flags.string("format")): unknown option")
+            break
         }
         let full = flags.bool("full")
         let now = WallClock.nanoseconds()

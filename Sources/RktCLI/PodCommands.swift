@@ -11,32 +11,41 @@ import PodNetwork
 
 extension Rkt {
     static let listCommand = RktCommand(
-        name: "list", summary: "List pods", usage: "",
+        name: "list", summary: "List pods", usage: "", long: "Displays a table of information about the pods.",
         flags: [
             .bool("full", "use long output format"),
             .bool("no-legend", "suppress a legend with the list"),
-            .format,
+            .listFormat,
         ],
         run: { context in listPods(context) })
 
     static let statusCommand = RktCommand(
-        name: "status", summary: "Check the status of a rkt pod", usage: "--uuid-file=FILE | UUID",
+        name: "status", summary: "Check the status of a rkt pod", usage: "[--wait=bool|timeout] [--wait-ready=bool|timeout] --uuid-file=FILE | UUID",
+        long: """
+            Prints assorted information about the pod such as its state, pid and exit status.
+
+            The --wait and --wait-ready flags accept boolean or timeout values. If set to true, wait indefinitely. If set to false, don't wait at all.
+            They can also be set to a duration. If the duration is less than zero, wait indefinitely. If the duration is zero, don't wait at all.
+            """,
         flags: [
             .optional("wait", default: "false", "toggles waiting for the pod to finish. Use the output to determine the actual terminal state."),
             .optional("wait-ready", default: "false", "toggles waiting until the pod is ready."),
-            .format,
+            .statusFormat,
             .uuidFile,
         ],
         run: { context in status(context) })
 
     static let catManifestCommand = RktCommand(
-        name: "cat-manifest", summary: "Inspect and print the pod manifest", usage: "--uuid-file=FILE | UUID",
+        name: "cat-manifest", summary: "Inspect and print the pod manifest", usage: "--uuid-file=FILE | UUID ...",
+        long: "UUID should be the UUID of a pod",
         flags: [
             .prettyPrint,
             .uuidFile,
         ],
         run: { context in
             let flags = context.flags
+            // rkt: a UUID file, or exactly one UUID; else the usage.
+            guard !flags.string("uuid-file").isEmpty || flags.arguments.count == 1 else { return context.usage() }
             let pod: Pod
             do throws(PodError) {
                 pod = try resolvePod(context)
@@ -63,6 +72,7 @@ extension Rkt {
 
     static let exportCommand = RktCommand(
         name: "export", summary: "Export an app from an exited pod to an ACI file", usage: "[--app=APPNAME] UUID OUTPUT_ACI_FILE",
+        long: "UUID should be the uuid of an exited pod.",
         flags: [
             .string("app", "name of the app to export within the specified pod"),
             .bool("overwrite", "overwrite output ACI"),
@@ -109,15 +119,29 @@ extension Rkt {
 
     static let removeCommand = RktCommand(
         name: "rm", summary: "Remove all files and resources associated with an exited pod", usage: "--uuid-file=FILE | UUID ...",
+        long: "Unlike gc, rm allows users to remove specific pods.",
         flags: [.uuidFile],
         run: { context in remove(context) })
 
     static let gcCommand = RktCommand(
-        name: "gc", summary: "Garbage collect rkt pods no longer in use", usage: "",
+        name: "gc", summary: "Garbage collect rkt pods no longer in use", usage: "[--grace-period=duration] [--expire-prepared=duration]",
+        long: """
+            This is intended to be run periodically from a timer or cron job.
+
+            Garbage collection is a 2-step process. First, stopped pods are moved to the
+            garbage by one invocation of the gc command. A subsequent invocation will clean
+            up the pod, assuming the pod has been in the garbage for more time than the
+            specified grace period.
+
+            Use --grace-period=0s to effectively disable the grace-period.
+            """,
         flags: [
-            .string("grace-period", default: "30m0s", "duration to wait before discarding inactive pods from garbage"),
-            .string("expire-prepared", default: "24h0m0s", "duration to wait before expiring prepared pods"),
-            .bool("mark-only", "if set to true, then the exited/aborted pods are moved to the garbage directories without actually deleting them"),
+            .string("grace-period", default: "30m0s", "duration to wait before discarding inactive pods from garbage").plain(),
+            .string("expire-prepared", default: "24h0m0s", "duration to wait before expiring prepared pods").plain(),
+            .bool(
+                "mark-only",
+                "if set to true, then the exited/aborted pods will be moved to the garbage directories without actually deleting them, this is useful for marking the exit time of a pod"
+            ),
         ],
         run: { context in gc(context) })
 
@@ -136,16 +160,13 @@ extension Rkt {
 
     private static func listPods(_ context: RktContext) -> Int32 {
         let flags = context.flags
+        guard let format = context.outputFormat() else { return Rkt.failure }
         let pods = PodStore(dataDirectory: context.dataDirectory).pods()
-        let format = flags.string("format")
-        switch format {
-        case "json", "json-pretty":
+        if format != "" {
             let items = pods.map(podJSON)
             let compact = items.isEmpty ? Array("null".utf8) : GoJSON.encodeCompact(.array(items))
             context.console.out((format == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
             return 0
-        case "": break
-        default: return context.usageError("invalid argument \(goQuote(format)) for --format=\(format): unknown option")
         }
         let full = flags.bool("full")
         let now = WallClock.nanoseconds()
@@ -238,6 +259,13 @@ extension Rkt {
 
     private static func status(_ context: RktContext) -> Int32 {
         let flags = context.flags
+        guard let format = context.outputFormat() else { return Rkt.failure }
+        // rkt: a UUID file and no UUID, or one UUID and no file; else the usage.
+        let hasFile = !flags.string("uuid-file").isEmpty
+        guard (hasFile && flags.arguments.isEmpty) || (!hasFile && flags.arguments.count == 1) else { return context.usage() }
+        guard let wait = waitDuration(flags.string("wait")), let waitReady = waitDuration(flags.string("wait-ready")) else {
+            return context.usage()
+        }
         var pod: Pod
         do throws(PodError) {
             pod = try resolvePod(context)
@@ -249,9 +277,6 @@ extension Rkt {
             return context.fail("problem retrieving pod: \(error)")
         }
         let pods = PodStore(dataDirectory: context.dataDirectory)
-        guard let wait = waitDuration(flags.string("wait")), let waitReady = waitDuration(flags.string("wait-ready")) else {
-            return context.usageError("invalid argument for --wait / --wait-ready: a boolean or a duration")
-        }
         if let waitReady {
             let deadline = waitReady < 0 ? Int64.max : WallClock.nanoseconds() + waitReady
             while !pod.isReady {
@@ -269,13 +294,10 @@ extension Rkt {
                 pod = reloaded
             }
         }
-        switch flags.string("format") {
-        case "json", "json-pretty":
+        if format != "" {
             let compact = GoJSON.encodeCompact(podJSON(pod))
-            context.console.out((flags.string("format") == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
+            context.console.out((format == "json-pretty" ? GoJSON.indent(compact, indent: "\t") : compact) + [0x0a])
             return 0
-        case "": break
-        default: return context.usageError("invalid argument \(goQuote(flags.string("format"))) for --format: unknown option")
         }
         var lines = ["state=\(pod.state.rawValue)", "created=\(GoFormats.timestamp(nanoseconds: pod.createdAt))"]
         if pod.startedAt != 0 { lines.append("started=\(GoFormats.timestamp(nanoseconds: pod.startedAt))") }

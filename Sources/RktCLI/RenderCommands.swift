@@ -9,6 +9,12 @@ import PodKit
 extension Rkt {
     static let imageExtract = RktCommand(
         name: "extract", summary: "Extract a stored image to a directory", usage: "IMAGE OUTPUT_DIR",
+        long: """
+            IMAGE should be a string referencing an image: either a ID or an image name.
+
+            Note that in order to make cleaning up easy (just rm -rf), extract does not use
+            overlayfs or any other mechanism.
+            """,
         flags: [
             .bool("overwrite", "overwrite output directory"),
             .bool("rootfs-only", "extract rootfs only"),
@@ -22,6 +28,15 @@ extension Rkt {
 
     static let imageRender = RktCommand(
         name: "render", summary: "Render a stored image to a directory with all its dependencies", usage: "IMAGE OUTPUT_DIR",
+        long: """
+            IMAGE should be a string referencing an image: either a ID or an image name.
+
+            This differs from extract in that the rendered image is in the state the app
+            would see when running in rkt, dependencies and all.
+
+            Note that in order to make cleaning up easy (just rm -rf), this does not use
+            overlayfs or any other mechanism.
+            """,
         flags: [
             .bool("overwrite", "overwrite output directory"),
             .bool("rootfs-only", "render rootfs only"),
@@ -35,6 +50,11 @@ extension Rkt {
 
     static let imageVerify = RktCommand(
         name: "verify", summary: "Verify one or more rendered images in the local store", usage: "IMAGE...",
+        long: """
+            Verify is able to check that, based on the stored hash value, a rendered image on disk has not changed.
+
+            This command may be used if the user suspects disk corruption might have damaged the rkt store.
+            """,
         run: { context in
             let flags = context.flags
             guard !flags.arguments.isEmpty else { return context.usage() }
@@ -72,8 +92,14 @@ extension Rkt {
         })
 
     static let imageGC = RktCommand(
-        name: "gc", summary: "Garbage collect local store", usage: "[flags]",
-        flags: [.string("grace-period", default: "24h0m0s", "duration to wait since an image was last used before removing it")],
+        name: "gc", summary: "Garbage collect local store", usage: "",
+        long: """
+            This is intended to be run periodically from a timer or cron job.
+
+            The default grace period is 24h. Use --grace-period=0s to effectively disable
+            the grace-period.
+            """,
+        flags: [.string("grace-period", default: "24h0m0s", "duration to wait since an image was last used before removing it").plain()],
         run: { context in
             let flags = context.flags
             let grace: Int64

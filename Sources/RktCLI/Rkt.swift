@@ -15,6 +15,8 @@ struct RktContext {
     /// The command being run and its path (`image list`), for usage texts.
     let command: RktCommand
     let path: String
+    /// Nothing but command words was given (`rkt status`): help pages list `-h, --help`.
+    var bare = false
     /// The data directory (`--dir`, else `paths.d`'s, else `/var/lib/rkt`, symlinks
     /// resolved), or why the configuration that names it cannot be read.
     private let resolvedDataDirectory: Result<String, ConfigError>
@@ -64,7 +66,8 @@ struct RktContext {
     /// The same command with other final flags (`run`/`prepare` fold in the flags found
     /// among their images); nil, with the message printed, if they are not usable.
     func replacingFlags(_ flags: ParsedFlags) -> RktContext? {
-        let context = RktContext(flags: flags, console: console, name: name, command: command, path: path)
+        var context = RktContext(flags: flags, console: console, name: name, command: command, path: path)
+        context.bare = bare
         return context.checked() ? context : nil
     }
 
@@ -110,25 +113,32 @@ public enum Rkt {
     static let commandsWithoutDataDirectory: Set<String> = ["version", "config", "completion", "trust"]
 
     static let globalFlags: [FlagSpec] = [
-        .string("dir", default: "/var/lib/rkt", "rkt data directory"),
+        .string("dir", default: "/var/lib/rkt", "rkt data directory").plain(),
         .string(
             "insecure-options", default: "none",
             "comma-separated list of security features to disable. Allowed values: \"none\", \"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", \"seccomp\", \"all-fetch\", \"all-run\", \"all\""
-        ),
+        ).plain(),
         .bool("debug", "print out more debug information to stderr"),
-        .string("local-config", default: "/etc/rkt", "local configuration directory"),
-        .string("system-config", default: "/usr/lib/rkt", "system configuration directory"),
-        .string("user-config", "user configuration directory"),
+        .string("local-config", default: "/etc/rkt", "local configuration directory").plain(),
+        .string("system-config", default: "/usr/lib/rkt", "system configuration directory").plain(),
+        .string("user-config", "user configuration directory").plain(),
         .bool("trust-keys-from-https", "automatically trust gpg keys fetched from https"),
     ]
 
     static let root = RktCommand(
         name: "rkt", summary: "rkt, the application container runner", usage: "[command]",
+        long: "A CLI for running app containers on Linux.\n\nTo get the help on any specific command, run \"rkt help command\".",
         subcommands: [
             bindCommand, catManifestCommand, completionCommand, configCommand, debugCommand, enterCommand, exportCommand, fetchCommand, gcCommand, imageCommand, listCommand,
             prepareCommand,
             removeCommand, runCommand, runPreparedCommand, statusCommand, stopCommand, trustCommand, unbindCommand, versionCommand,
-        ])
+        ],
+        run: { context in
+            // rkt's `runMissingCommand`: the help page, exit 2 (invalid argument).
+            context.console.error("rkt: missing command")
+            context.console.out(helpPage(path: [], showsHelpFlag: context.bare))
+            return 2
+        })
 
     /// Runs rkt with `arguments` (the first is the program name); returns the exit code.
     public static func main(arguments: [String], console: Console = .standard()) -> Int32 {
@@ -145,39 +155,37 @@ public enum Rkt {
         case run(@Sendable (RktContext) -> Int32, RktContext)
     }
 
-    /// Finds the command, parses its flags and builds its context.
+    /// Finds the command, parses its flags and builds its context, as cobra does: `rkt help
+    /// [COMMAND...]` and `--help` print the command's help page (exit 0), as does a command
+    /// group given no known subcommand; rkt with no command says so and exits 2; an unknown
+    /// command is one `Error:` line with cobra's suggestions.
     static func parse(arguments: [String], console: Console) -> Invocation {
         var command = root
         var path: [String] = []
         var rest = Array(arguments.dropFirst())
-        // cobra's `rkt help [COMMAND...]`: the command's usage, exit 0.
-        if let index = commandWordIndex(rest, flags: globalFlags), rest[index] == "help" {
-            var target = root
-            var targetPath: [String] = []
-            for word in rest[(index + 1)...] where !word.hasPrefix("-") {
-                guard let next = target.subcommand(word) else { break }
-                target = next
-                targetPath.append(next.name)
-            }
-            console.out(target.usageText(path: targetPath.joined(separator: " ")))
-            return .exit(0)
+        if let index = commandWordIndex(rest, flags: globalFlags), "help".hasPrefix(rest[index]), root.subcommand(rest[index]) == nil {
+            return help(Array(rest[(index + 1)...]), console: console)
         }
         // Walk down the command tree: the first non-flag words name subcommands.
         while !command.subcommands.isEmpty, let index = commandWordIndex(rest, flags: command.flags + globalFlags) {
             guard let next = command.subcommand(rest[index]) else {
-                if command.run != nil { break }
-                console.error("Error: unknown command \(goQuote(rest[index])) for \(goQuote((["rkt"] + path).joined(separator: " ")))")
-                console.out(command.usageText(path: path.joined(separator: " ")))
+                guard path.isEmpty else { break }
+                // cobra's `Find` error, only for rkt itself: a group takes any word and shows its help.
+                console.error("Error: unknown command \(goQuote(rest[index])) for \"rkt\"\(suggestions(for: rest[index]))")
+                console.error("Run 'rkt --help' for usage.")
                 return .exit(failure)
             }
             rest.remove(at: index)
             command = next
             path.append(next.name)
         }
-        // `-h`/`--help` among the command's own flags: its usage, exit 0 (cobra).
+        // Nothing but command words: cobra's help flag is part of the page (see `helpPage`).
+        let bare = rest.isEmpty
+        let page = helpPage(path: path, showsHelpFlag: bare)
+        // `-h`/`--help` among the command's own flags: its help page, exit 0.
         let ownFlags = command.interspersed ? rest.prefix { $0 != "--" } : rest.prefix { $0.hasPrefix("-") && $0 != "--" }
         if ownFlags.contains("--help") || ownFlags.contains("-h") {
-            console.out(command.usageText(path: path.joined(separator: " ")))
+            console.out(page)
             return .exit(0)
         }
         let parsed: ParsedFlags
@@ -185,19 +193,68 @@ public enum Rkt {
             parsed = try parseFlags(rest, specs: command.flags, interspersed: command.interspersed)
         } catch {
             console.error("Error: \(error.message)")
-            console.out(command.usageText(path: path.joined(separator: " ")))
+            console.out(page)
+            // cobra prints the usage it captured (none: rkt's usage goes to stdout) and a newline.
+            console.errText("\n")
             return .exit(failure)
         }
         for notice in parsed.notices { console.errText(notice + "\n") }
         guard let run = command.run else {
-            console.out(command.usageText(path: path.joined(separator: " ")))
-            return .exit(path.isEmpty && rest.isEmpty ? 0 : failure)
+            console.out(page)
+            return .exit(0)
         }
-        let context = RktContext(
+        var context = RktContext(
             flags: parsed, console: console, name: path.last ?? "rkt", command: command,
             path: path.joined(separator: " "))
+        context.bare = bare
         guard context.checked() else { return .exit(failure) }
         return .run(run, context)
+    }
+
+    /// cobra's `help [COMMAND...]`: the command's help page, without its help flag; an
+    /// unknown command is an unknown help topic, followed by rkt's own page. Exit 0.
+    private static func help(_ words: [String], console: Console) -> Invocation {
+        var command = root
+        var path: [String] = []
+        let topics = words.filter { !$0.hasPrefix("-") }
+        for word in topics {
+            guard let next = command.subcommand(word) else {
+                if path.isEmpty {
+                    console.errText("Unknown help topic [" + topics.map { "`\($0)`" }.joined(separator: " ") + "].")
+                    console.out(helpPage(path: [], showsHelpFlag: false))
+                    return .exit(0)
+                }
+                break
+            }
+            command = next
+            path.append(next.name)
+        }
+        console.out(helpPage(path: path, showsHelpFlag: false))
+        return .exit(0)
+    }
+
+    /// cobra's "Did you mean this?" list: commands within two edits of `word`, or starting with it.
+    private static func suggestions(for word: String) -> String {
+        let typed = Array(word.lowercased().utf8)
+        let available: [RktCommand] = root.subcommands.filter { !$0.hidden && ($0.run != nil || !$0.subcommands.isEmpty) }
+        let names: [String] = available.map { $0.name }
+        let matches = names.filter { name in
+            levenshtein(typed, Array(name.lowercased().utf8)) <= 2 || name.lowercased().hasPrefix(word.lowercased())
+        }
+        guard !matches.isEmpty else { return "" }
+        return "\n\nDid you mean this?\n" + matches.map { "\t\($0)\n" }.joined()
+    }
+
+    private static func levenshtein(_ s: [UInt8], _ t: [UInt8]) -> Int {
+        var previous = Array(0...t.count)
+        for i in 1...max(s.count, 1) where !s.isEmpty {
+            var current = [i] + Array(repeating: 0, count: t.count)
+            for j in 1...max(t.count, 1) where !t.isEmpty {
+                current[j] = s[i - 1] == t[j - 1] ? previous[j - 1] : min(previous[j], current[j - 1], previous[j - 1]) + 1
+            }
+            previous = current
+        }
+        return s.isEmpty ? t.count : previous[t.count]
     }
 
     /// Where the next command word is: the first argument that is neither a flag nor a
@@ -217,6 +274,7 @@ public enum Rkt {
 
     static let versionCommand = RktCommand(
         name: "version", summary: "Print the version and exit", usage: "",
+        long: "Print the version of rkt, and various build and configuration information.",
         run: { context in
             context.console.out("rkt Version: \(RktRelease.version)\nappc Version: \(RktRelease.appcVersion)\nGo Version: go1.19.8\nGo OS/Arch: linux/amd64\nFeatures: \n")
             return 0
@@ -230,9 +288,9 @@ extension RktContext {
         return usage()
     }
 
-    /// Missing or extra arguments: the usage on stdout.
+    /// Missing or extra arguments: the help page on stdout.
     func usage() -> Int32 {
-        console.out(command.usageText(path: path))
+        console.out(Rkt.helpPage(path: path.isEmpty ? [] : path.split(separator: " ").map(String.init), showsHelpFlag: bare))
         return Rkt.failure
     }
 }

@@ -13,89 +13,137 @@ import PodKit
 import PodNetwork
 
 extension Rkt {
-    /// Flags `run` and `prepare` share (rkt-runtime.md §1.2).
-    static let podFlags: [FlagSpec] = [
-        .list("volume", "volumes to make available in the pod"),
-        .list("mount", "mount point binding a volume to a path within an app"),
-        .list("set-env", "an environment variable to set for apps in the form name=value"),
-        .list("set-env-file", "path to an environment variables file"),
-        .bool("inherit-env", "inherit all environment variables not set by apps"),
-        .string("uuid-file-save", "write out pod UUID to specified file"),
-        .string("pull-policy", default: "new", "when to pull an image"),
-        .list("signature", "local signature file to use in validating the preceding image"),
-        .string("caps-retain", "a comma-separated list of capabilities to retain"),
-        .string("caps-remove", "a comma-separated list of capabilities to remove"),
-        .string("stage1-path", "path to the stage1 executable (this rkt's rkt-stage1)"),
-        .string("stage1-url", "URL to an image to use as stage1 (not supported)"),
-        .string("stage1-name", "name of an image to use as stage1 (not supported)"),
-        .string("stage1-hash", "hash of an image to use as stage1 (not supported)"),
-        .string("stage1-from-dir", "filename of an image in stage1 images directory to use as stage1 (not supported)"),
-        .bool("no-overlay", "disable overlay filesystem (accepted; overlay is always used)"),
-        .bool("quiet", "suppress superfluous output on stdout, print only the UUID on success"),
-        .string("cap-retain", "deprecated spelling of --caps-retain"),
-        .string("cap-remove", "deprecated spelling of --caps-remove"),
-        .noStore, .storeOnly,
-        .string("pod-manifest", "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
-        .list("port", "ports to expose on the host (requires contained network). Syntax: --port=NAME:[HOSTIP:]HOSTPORT"),
-        .list("user-annotation", "pod-level user annotations (accepted)"),
-        .list("user-label", "pod-level user labels (accepted)"),
-        .string("debug-image", "a tools image whose files every app gets below its own, at run time (the app's image is not changed)"),
+    /// rkt's per-app flags (`addAppFlags`, `addIsolatorFlags` and `--signature`): each
+    /// applies to the image before it; before any image, rkt refuses it.
+    static let appFlags: [FlagSpec] = [
+        .string("signature", "local signature file to use in validating the preceding image").forApp(),
+        .string("exec", "override the exec command for the preceding image").forApp(),
+        .string("working-dir", "override the working directory of the preceding image").forApp(),
+        .bool("readonly-rootfs", "if set, the app's rootfs will be mounted read-only").forApp(),
+        .string("user", "user override for the preceding image (example: '--user=user')").forApp(),
+        .string("group", "group override for the preceding image (example: '--group=group')").forApp(),
+        .string("supplementary-gids", "supplementary group IDs override for the preceding image (examples: '--supplementary-gids=1024,2048'")
+            .forApp(),
+        .string("name", "set the name of the app (example: '--name=foo'). If not set, then the app name default to the image's name").forApp(),
+        .list("annotation", "set the app's annotations (example: '--annotation=foo=bar')").forApp(),
+        .list("user-annotation", "set the app's annotations (example: '--user-annotation=foo=bar')").forApp(),
+        .list("user-label", "set the app's labels (example: '--user-label=foo=bar')").forApp(),
+        .list("environment", "set the app's environment variables (example: '--environment=foo=bar')").forApp(),
+        .string("memory", "memory limit for the preceding image (example: '--memory=16Mi', '--memory=50M', '--memory=1G')").forApp(),
+        .string("cpu", "cpu limit for the preceding image (example: '--cpu=500m')").forApp(),
+        .string("cpu-shares", "cpu-shares assigns the specified CPU time share weight (example: '--cpu-shares=2048')").forApp(),
+        .string("caps-retain", "capability to retain (example: '--caps-retain=CAP_SYS_ADMIN')").forApp(),
+        .string("caps-remove", "capability to remove (example: '--caps-remove=CAP_MKNOD')").forApp(),
+        .string("seccomp", "seccomp filter override (example: '--seccomp mode=retain,errno=EPERM,chmod,chown')").forApp(),
+        .string("oom-score-adj", "oom-score-adj isolator override").forApp(),
+        .string("cap-retain", "capability to retain (example: '--caps-retain=CAP_SYS_ADMIN')").forApp().deprecated("use --caps-retain instead"),
+        .string("cap-remove", "capability to remove (example: '--caps-remove=CAP_MKNOD')").forApp().deprecated("use --caps-remove instead"),
     ]
 
-    /// Flags only `run` and `run-prepared` take.
-    static let launchFlags: [FlagSpec] = [
-        .bool("interactive", "run pod interactively. If true, only one image may be supplied."),
-        .optionalList(
-            "net", bare: "default",
-            "configure the pod's networking. Optionally, pass a list of user-configured networks to load and set arguments to pass to each network, respectively. Syntax: --net[=n[:args], ...]"
-        ),
-        .string("hostname", "pod's hostname. If empty, it will be \"rkt-$PODUUID\""),
-        .list("dns", "name servers to write in /etc/resolv.conf; \"host\" for the host's file, \"none\" for none"),
+    /// The stage1 flags of run and prepare (`addStage1ImageFlags`).
+    static let stage1Flags: [FlagSpec] = [
+        .string("stage1-url", "URL to an image to use as stage1").plain(),
+        .string("stage1-path", "absolute or relative path to an image to use as stage1").plain(),
+        .string("stage1-name", "name of an image to use as stage1").plain(),
+        .string("stage1-hash", "hash of an image to use as stage1").plain(),
+        .string("stage1-from-dir", "filename of an image in stage1 images directory to use as stage1").plain(),
+    ]
+
+    /// Flags `run` and `prepare` share.
+    static let podFlags: [FlagSpec] =
+        stage1Flags + appFlags + [
+            .list("volume", "volumes to make available in the pod"),
+            .list("mount", "mount point binding a volume to a path within an app"),
+            .list("set-env", "environment variable to set for all the apps in the form key=value, this will be overridden by --environment"),
+            .bool("inherit-env", "inherit all environment variables not set by apps"),
+            .string("pull-policy", default: "new", "when to pull an image"),
+            .bool("no-overlay", "disable overlay filesystem"),
+            .bool("private-users", "run within user namespaces."),
+            .noStore, .storeOnly,
+            .string("debug-image", "a tools image whose files every app gets below its own, at run time (the app's image is not changed)"),
+        ]
+
+    /// The DNS and hosts flags of run and run-prepared.
+    static let dnsFlags: [FlagSpec] = [
+        .list("dns", "name servers to write in /etc/resolv.conf. Pass 'host' to use host's resolv.conf. Pass 'none' to ignore CNI DNS config"),
         .list("dns-search", "DNS search domains to write in /etc/resolv.conf"),
         .list("dns-opt", "DNS options to write in /etc/resolv.conf"),
         .string("dns-domain", "DNS domain to write in /etc/resolv.conf"),
-        .list("hosts-entry", "entries to add to the pod-wide /etc/hosts (IP=HOSTNAME); \"host\" for the host's file"),
-        .bool("mds-register", "register pod with metadata service (accepted; there is no metadata service)"),
-        .string("ipc", default: "auto", "IPC namespace: auto or private (the pod's own), parent (the host's)"),
-        .bool("private-users", "run within user namespaces (not supported)"),
+        .list("hosts-entry", "Entries to add to the pod-wide /etc/hosts. Pass 'host' to use the host's /etc/hosts"),
+        .string("hostname", "pod's hostname. If empty, it will be \"rkt-$PODUUID\""),
+        .string("ipc", "whether to stay in the host IPC namespace. Syntax: --ipc=[auto|private|parent]"),
     ]
 
     static let runCommand = RktCommand(
-        name: "run", summary: "Run image(s) in a pod in rkt", usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
-        flags: podFlags + launchFlags, interspersed: false, details: imageFlagsHelp,
+        name: "run", summary: "Run image(s) in a pod in rkt",
+        usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
+        long: """
+            IMAGE should be a string referencing an image; either a hash, local file on
+            disk, or URL. They will be checked in that order and the first match will be
+            used.
+
+            Volumes are made available to the container via --volume. Mounts bind volumes
+            into each image's root within the container via --mount. --mount is
+            position-sensitive; occurring before any images applies to all images, occurring
+            after any images applies only to the nearest preceding image. Per-app mounts
+            take precedence over global ones if they have the same path.
+
+            An "--" may be used to inhibit rkt run's parsing of subsequent arguments, which
+            will instead be appended to the preceding image app's exec arguments. End the
+            image arguments with a lone "---" to resume argument parsing.
+            """,
+        flags: podFlags + dnsFlags + [
+            .list("port", "ports to expose on the host (requires contained network). Syntax: --port=NAME:[HOSTIP:]HOSTPORT"),
+            .optionalList(
+                "net", bare: "default",
+                "configure the pod's networking. Optionally, pass a list of user-configured networks to load and set arguments to pass to each network, respectively. Syntax: --net[=n[:args], ...]"
+            ),
+            .list("set-env-file", "path to an environment variables file"),
+            .bool("interactive", "run pod interactively. If true, only one image may be supplied."),
+            .string("pod-manifest", "the path to the pod manifest. If it's non-empty, then only '--net', '--no-overlay' and '--interactive' will have effect"),
+            .bool("mds-register", "register pod with metadata service. needs network connectivity to the host (--net=(default|default-restricted|host)"),
+            .string("uuid-file-save", "write out pod UUID to specified file"),
+        ],
+        interspersed: false,
         run: { context in runPod(context) })
 
     static let prepareCommand = RktCommand(
         name: "prepare", summary: "Prepare to run image(s) in a pod in rkt",
-        usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE [-- image-args...[---]]...",
-        flags: podFlags, interspersed: false, details: imageFlagsHelp,
+        usage: "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] [--quiet] IMAGE [-- image-args...[---]]...",
+        long: """
+            Prepares the pod and returns its UUID for a subsequent call to run-prepared.
+
+            Prepare is useful to get the UUID of the pod before running or when preparing
+            takes a long time.
+
+            IMAGE should be a string referencing an image; either a hash, local file on
+            disk, or URL. They will be checked in that order and the first match will be
+            used.
+
+            An "--" may be used to inhibit rkt prepare's parsing of subsequent arguments,
+            which will instead be appended to the preceding image app's exec arguments. End
+            the image arguments with a lone "---" to resume argument parsing.
+            """,
+        flags: podFlags + [
+            .list("port", "ports to expose on the host (requires contained network). Syntax: --port=NAME:HOSTPORT"),
+            .list("set-env-file", "the path to an environment variables file"),
+            .bool("quiet", "suppress superfluous output on stdout, print only the UUID on success"),
+            .string("pod-manifest", "the path to the pod manifest. If it's non-empty, then only '--quiet' and '--no-overlay' will have effect"),
+        ],
+        interspersed: false,
         run: { context in preparePod(context) })
-
-    /// The flags that follow an image and apply to its app.
-    static let imageFlagsHelp = """
-        Image flags (after an image, for its app; `-- ARGS` are its arguments, `---` starts the next image):
-              --exec=PATH\tthe command to run instead of the image's exec (absolute, or looked up in the app's PATH)
-              --name=NAME\tthe app's name (default: the last part of the image name)
-              --user=USER\tuser to run as: uid, name in the image's /etc/passwd, or a file whose owner is the user
-              --group=GROUP\tgroup to run as: gid, name in the image's /etc/group, or a file whose group is used
-              --supplementary-gids=N,...\tsupplementary groups
-              --working-dir=DIR\tworking directory in the app
-              --environment=NAME=VALUE\tan environment variable of this app (repeatable)
-              --mount=volume=NAME,target=PATH\ta volume in this app (repeatable)
-              --caps-retain=CAP,...\tcapability bounding set of this app
-              --caps-remove=CAP,...\tcapabilities removed from this app's set
-              --memory=QUANTITY\tmemory limit of this app (16Mi, 50M, 1G): OOM-killed past it
-              --cpu=QUANTITY\tCPU limit of this app in cores (500m = half a core), a CFS quota
-              --cpu-shares=N\trelative CPU weight of this app (2 to 262144)
-              --seccomp=mode=remove|retain[,errno=ENAME],SYSCALL,...\tthis app's syscall filter (replaces the image's)
-              --readonly-rootfs\tmount the app's root file system read-only
-              --signature=FILE\tsignature of this image
-
-        """
 
     static let runPreparedCommand = RktCommand(
         name: "run-prepared", summary: "Run a prepared application pod in rkt", usage: "UUID",
-        flags: launchFlags,
+        long: "Runs a previously prepared pod by its UUID",
+        flags: dnsFlags + [
+            .optionalList(
+                "net", bare: "default",
+                "configure the pod's networking. Optionally, pass a list of user-configured networks to load and set arguments to pass to each network, respectively. Syntax: --net[=n[:args]][,]"
+            ),
+            .bool("interactive", "run pod interactively"),
+            .bool("mds-register", "register pod with metadata service"),
+        ],
         run: { context in runPrepared(context) })
 
     // MARK: Commands
@@ -191,7 +239,7 @@ extension Rkt {
             return nil
         }
         switch flags.string("ipc") {
-        case "auto", "private": options.hostIPC = false
+        case "", "auto", "private": options.hostIPC = false
         case "parent": options.hostIPC = true
         case let other:
             _ = context.usageError("invalid argument \(goQuote(other)) for --ipc: allowed values are auto, private, parent")
@@ -272,10 +320,8 @@ extension Rkt {
         guard let fetch = fetchOptions(context, insecure: insecure, signature: nil) else { return nil }
         var request = PodRunner.Request(fetch: fetch)
         do throws(PodError) {
-            let signatures = flags.list("signature")
-            for (index, app) in apps.enumerated() {
-                let signature = app.signature ?? (index < signatures.count ? signatures[index] : nil)
-                request.images.append(PodRunner.Image(reference: app.image, signature: signature, app: try app.request()))
+            for app in apps {
+                request.images.append(PodRunner.Image(reference: app.image, signature: app.signature, app: try app.request()))
             }
             request.volumes = try flags.list("volume").map { (text) throws(PodError) in try Volume.parse(rktFlag: text) }
             request.mounts = try flags.list("mount").map { (text) throws(PodError) in try Mount.parse(rktFlag: text) }
@@ -303,11 +349,6 @@ extension Rkt {
             return nil
         }
         request.allCapabilities = insecure.contains(.capabilities)
-        let capsList = { (name: String) -> [String]? in
-            let text = flags.string(name).isEmpty ? flags.string(name.replacingOccurrences(of: "caps-", with: "cap-")) : flags.string(name)
-            return text.isEmpty ? nil : text.split(separator: ",").map(String.init)
-        }
-        request.caps = (capsList("caps-retain"), capsList("caps-remove"))
         request.stage1Path = flags.string("stage1-path")
         request.uuidFile = flags.string("uuid-file-save")
         request.debugImage = flags.string("debug-image").isEmpty ? nil : flags.string("debug-image")
@@ -331,14 +372,10 @@ struct ImageArgument {
     var args: [String]?
     var signature: String? { flags["signature"] }
 
-    static let stringFlags: Set<String> = [
-        "exec", "name", "user", "group", "supplementary-gids", "working-dir",
-        "signature", "caps-retain", "caps-remove", "cap-retain", "cap-remove",
-        "oom-score-adj", "seccomp", "memory", "cpu", "cpu-shares", "stdin",
-        "stdout", "stderr", "private-users",
-    ]
-    static let listFlags: Set<String> = ["environment", "mount", "user-annotation", "user-label"]
-    static let boolFlags: Set<String> = ["readonly-rootfs"]
+    static let stringFlags = Set(Rkt.appFlags.filter { $0.kind == .string }.map(\.name))
+    /// `--mount` is a pod flag before the first image and the app's after it.
+    static let listFlags = Set(Rkt.appFlags.filter { $0.kind == .list }.map(\.name) + ["mount"])
+    static let boolFlags = Set(Rkt.appFlags.filter { $0.kind == .bool }.map(\.name))
 
     /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`. A flag after an image that is not
     /// an image flag but one of `podFlags` is returned in the second list, for the pod.
@@ -425,6 +462,18 @@ struct ImageArgument {
             }
         }
         request.environment = try (lists["environment"] ?? []).map(EnvironmentOverrides.assignment)
+        func pairs(_ flag: String) throws(PodError) -> [String: String]? {
+            guard let values = lists[flag] else { return nil }
+            var result: [String: String] = [:]
+            for text in values {
+                guard let equals = text.firstIndex(of: "=") else { throw .invalid("invalid format of --\(flag) flag \(goQuote(text))") }
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            return result
+        }
+        request.annotations = try pairs("annotation") ?? [:]
+        request.userAnnotations = try pairs("user-annotation")
+        request.userLabels = try pairs("user-label")
         request.mounts = try (lists["mount"] ?? []).map { (text) throws(PodError) in try Mount.parse(rktFlag: text) }
         request.capsRetain = (flags["caps-retain"] ?? flags["cap-retain"]).map { $0.split(separator: ",").map(String.init) }
         request.capsRemove = (flags["caps-remove"] ?? flags["cap-remove"]).map { $0.split(separator: ",").map(String.init) }

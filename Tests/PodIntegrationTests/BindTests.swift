@@ -84,7 +84,7 @@ extension Pods {
                     "bind: source \"\(world.scratch.path)/nothing\": no such file or directory"
                 ),
                 (["bind", "nope", source, "/opt/stage2/busybox/rootfs/tmp"], "bind: problem retrieving pod: no matches found for \"nope\""),
-                (["bind", pod.uuid, source], "Usage:"),
+                (["bind", pod.uuid, source], "USAGE:\n\trkt bind UUID SOURCE DESTINATION\n"),
                 (["unbind", pod.uuid, "/opt/stage2/busybox/rootfs/../x"], "unbind: destination \"/opt/stage2/busybox/rootfs/../x\" is not a path in the pod's root"),
             ]
             for (arguments, message) in cases {

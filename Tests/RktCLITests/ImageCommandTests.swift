@@ -79,8 +79,8 @@ struct ImageCommandTests {
         #expect(r.code == 0)
         let unknown = rkt(s.file("data"), "image", "list", "--bogus")
         #expect(unknown.code == 254)
-        #expect(unknown.err == "Error: unknown flag: --bogus\n")
-        #expect(unknown.out.hasPrefix("Usage:\n  rkt image list"))
+        #expect(unknown.err == "Error: unknown flag: --bogus\n\n")
+        #expect(unknown.out.hasPrefix("NAME:\n\timage list - List images in the local store\n"))
         #expect(rkt(s.file("data"), "version").out.hasPrefix("rkt Version: 1.30.0+git\nappc Version: 0.8.11\n"))
     }
 }
