@@ -263,7 +263,18 @@ public final class TreeStore {
 
     /// The IDs of every tree directory, rendered or not, sorted.
     public func treeIDs() -> [String] {
-        Sys.listDirectory(directory).filter { $0.hasPrefix("deps-") }
+        (try? listTreeIDs()) ?? []
+    }
+
+    /// `treeIDs()`, failing when the tree directory cannot be read (a user who is not root).
+    public func listTreeIDs() throws(RenderError) -> [String] {
+        do {
+            return try Files.sortedNames(directory).filter { $0.hasPrefix("deps-") }
+        } catch  where error.code == ENOENT {
+            return []
+        } catch {
+            throw .system(error)
+        }
     }
 
     /// The bytes of every tree of image `key` (`rkt image list` adds it to the blob size).
@@ -295,9 +306,9 @@ public final class TreeStore {
 
     /// `rkt image gc`, tree part: removes every tree not in `referenced` (by pods) and not
     /// being rendered right now. Returns the removed IDs, sorted.
-    public func removeTrees(except referenced: Set<String>) -> [String] {
+    public func removeTrees(except referenced: Set<String>) throws(RenderError) -> [String] {
         var removed: [String] = []
-        for id in treeIDs() where !referenced.contains(id) {
+        for id in try listTreeIDs() where !referenced.contains(id) {
             guard let lock = try? lockTree(id, exclusive: true, wait: false) else { continue }
             if (try? removeTreeDirectory(id)) != nil { removed.append(id) }
             withExtendedLifetime(lock) {}

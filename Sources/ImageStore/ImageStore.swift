@@ -34,6 +34,8 @@ public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConverti
     case damagedIndex(path: String)
     /// A system call failed.
     case system(SystemError)
+    /// The store cannot be opened (rkt's `cannot open store: ...`).
+    case cannotOpen(SystemError)
     /// Reading, validating or writing an image or manifest failed.
     case image(ImageKitError)
     /// The manifest in the store cannot be encoded or decoded.
@@ -54,6 +56,7 @@ public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConverti
         case let .damagedIndex(path):
             return "\(path): the image index is damaged; \"rkt image gc\" rebuilds it from the stored images"
         case let .system(error): return error.description
+        case let .cannotOpen(error): return "cannot open store: \(error)"
         case let .image(error): return error.description
         case let .manifest(error): return error.description
         case let .io(text): return text

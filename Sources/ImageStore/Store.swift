@@ -28,11 +28,35 @@ public final class ImageStore: @unchecked Sendable {
         return 64 << 30
     }
 
-    /// Opens (creating if needed) the store under `directory`.
+    /// The store's directories and the modes rkt gives them when it makes them (its umask
+    /// set to 0): the image store is shared with group `rkt` (setgid, group-writable), the
+    /// rendered trees only root may change (so `rkt image gc` needs root). A data directory
+    /// made by `scripts/setup-data-dir.sh` keeps the modes and group it was given.
+    static let directoryModes: [(String, mode_t)] = [
+        ("cas", 0o2770), ("cas/blob", 0o2770), ("cas/blob/sha512", 0o2770), ("cas/imageManifest", 0o2770),
+        ("cas/imageManifest/sha512", 0o2770), ("cas/db", 0o2770), ("cas/tmp", 0o2770),
+        ("cas/tree", 0o2700), ("cas/layers", 0o2700),
+    ]
+    /// The mode of the store's files (blobs, manifests, the index and its lock), as rkt's.
+    static let fileMode: mode_t = 0o660
+
+    /// Opens (creating if needed) the store under `directory`. As rkt's, opening reads the
+    /// `cas` directory: a user who may not gets `cannot open store: open DIR: permission denied`.
     public init(directory: String) throws(StoreError) {
         self.directory = directory
-        for sub in ["cas", "cas/blob/sha512", "cas/imageManifest/sha512", "cas/db", "cas/tmp", "cas/tree", "cas/layers"] {
-            try StoreError.wrapping { () throws(SystemError) in try Files.makeDirectories(directory + "/" + sub) }
+        do throws(SystemError) {
+            try Files.makeDirectories(directory)
+            for (sub, mode) in Self.directoryModes {
+                let path = directory + "/" + sub
+                if mkdir(path, mode) == 0 {
+                    chmod(path, mode)
+                } else if errno != EEXIST {
+                    throw SystemError("mkdir", path)
+                }
+            }
+            _ = try FileDescriptor.open(directory + "/cas", O_RDONLY | O_DIRECTORY)
+        } catch {
+            throw .cannotOpen(error)
         }
     }
 
@@ -65,8 +89,8 @@ public final class ImageStore: @unchecked Sendable {
         }
         let blobFile = blobPath(key)
         try StoreError.wrapping { () throws(SystemError) in
-            try Files.makeDirectories(Files.directory(of: blobFile))
-            try Files.makeDirectories(Files.directory(of: manifestPath(key)))
+            try Self.makeFanout(Files.directory(of: blobFile))
+            try Self.makeFanout(Files.directory(of: manifestPath(key)))
         }
         try publish(blob, at: blobFile)
         try writeManifest(manifest, key: key)
@@ -105,14 +129,14 @@ public final class ImageStore: @unchecked Sendable {
         } catch {
             throw .manifest(error)
         }
-        try StoreError.wrapping { () throws(SystemError) in try AtomicFile.write(manifestPath(key), bytes) }
+        try StoreError.wrapping { () throws(SystemError) in try AtomicFile.write(manifestPath(key), bytes, mode: Self.fileMode, exactMode: true) }
     }
 
     /// Decompresses, validates and hashes `path` into an unnamed file under cas/tmp.
     private func copyIntoStore(_ path: String, limit: Int64) throws(StoreError) -> (ImageManifest, ImageID, AtomicFile) {
         let blob: AtomicFile
         do {
-            blob = try AtomicFile(path: casDirectory + "/tmp/import", mode: 0o644)
+            blob = try AtomicFile(path: casDirectory + "/tmp/import", mode: Self.fileMode, exactMode: true)
         } catch {
             throw .system(error)
         }
@@ -205,7 +229,7 @@ public final class ImageStore: @unchecked Sendable {
     private func lockIndex(exclusive: Bool) throws(StoreError) -> FileLock {
         let lock: FileLock?
         do {
-            lock = try FileLock.acquire(lockPath, exclusive: exclusive)
+            lock = try FileLock.acquire(lockPath, exclusive: exclusive, mode: Self.fileMode)
         } catch {
             throw .system(error)
         }
@@ -215,9 +239,17 @@ public final class ImageStore: @unchecked Sendable {
     }
 
     private func loadIndex() throws(StoreError) -> [ImageRecord] {
-        guard let data = FileManager.default.contents(atPath: indexPath), !data.isEmpty else { return [] }
+        let bytes: [UInt8]
         do {
-            return try JSONDecoder().decode([ImageRecord].self, from: data)
+            bytes = try Files.readFile(indexPath, limit: 1 << 30)
+        } catch  where error.code == ENOENT {
+            return []
+        } catch {
+            throw .system(error)
+        }
+        guard !bytes.isEmpty else { return [] }
+        do {
+            return try JSONDecoder().decode([ImageRecord].self, from: Data(bytes))
         } catch {
             throw .damagedIndex(path: indexPath)
         }
@@ -273,14 +305,14 @@ public final class ImageStore: @unchecked Sendable {
         } catch {
             throw .image(error)
         }
-        try StoreError.wrapping { () throws(SystemError) in try Files.makeDirectories(Files.directory(of: manifestPath(key))) }
+        try StoreError.wrapping { () throws(SystemError) in try Self.makeFanout(Files.directory(of: manifestPath(key))) }
         try writeManifest(manifest, key: key)
         return manifest
     }
 
     private func saveIndex(_ records: [ImageRecord]) throws(StoreError) {
         do {
-            try AtomicFile.write(indexPath, Array(try JSONEncoder().encode(records)))
+            try AtomicFile.write(indexPath, Array(try JSONEncoder().encode(records)), mode: Self.fileMode, exactMode: true)
         } catch {
             throw .io("\(indexPath): \(error)")
         }
@@ -298,6 +330,15 @@ public final class ImageStore: @unchecked Sendable {
     }
 
     // MARK: Helpers
+
+    /// A `sha512/XX` directory of blobs or manifests, shared with the group as its parent is.
+    private static func makeFanout(_ path: String) throws(SystemError) {
+        if mkdir(path, 0o2770) == 0 {
+            chmod(path, 0o2770)
+        } else if errno != EEXIST {
+            throw SystemError("mkdir", path)
+        }
+    }
 
     /// The position of `key`'s record. (A plain loop: Swift 6.3's AllocBoxToStack pass
     /// crashes on a `firstIndex(where:)` closure nested in the index closures.)

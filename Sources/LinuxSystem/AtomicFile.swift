@@ -50,11 +50,15 @@ public final class AtomicFile {
     private var namedTemp: String?
     private var done = false
 
-    /// - Parameter mode: permission bits for the new file (the umask applies, as for `open`).
-    public init(path: String, mode: mode_t = 0o644) throws(SystemError) {
+    /// - Parameters:
+    ///   - mode: permission bits for the new file (the umask applies, as for `open`).
+    ///   - exactMode: give the file exactly `mode`, whatever the umask (a store shared
+    ///     with a group, as rkt's is).
+    public init(path: String, mode: mode_t = 0o644, exactMode: Bool = false) throws(SystemError) {
         targetPath = path
         directory = Files.directory(of: path)
         (fd, namedTemp) = try UnnamedFile.open(in: directory, prefix: "tmp." + Files.baseName(of: path), readable: false, mode: mode)
+        if exactMode { fchmod(fd, mode) }
     }
 
     deinit { discard() }
@@ -102,8 +106,8 @@ public final class AtomicFile {
     }
 
     /// Replaces `path` with `bytes` in one step.
-    public static func write(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(SystemError) {
-        let file = try AtomicFile(path: path, mode: mode)
+    public static func write(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644, exactMode: Bool = false) throws(SystemError) {
+        let file = try AtomicFile(path: path, mode: mode, exactMode: exactMode)
         try Files.writeAll(file.fd, bytes, path: path)
         try file.commit(replace: true)
     }

@@ -13,8 +13,15 @@ public final class FileLock {
 
     /// Takes the lock on lock file `path` (creating it), waiting for it unless `wait` is
     /// false; then nil means "busy".
-    public static func acquire(_ path: String, exclusive: Bool, wait: Bool = true) throws(SystemError) -> FileLock? {
-        try lock(path, flags: O_RDWR | O_CREAT, exclusive: exclusive, wait: wait)
+    /// `mode`: the lock file's permission bits if it is made now, exactly (no umask), so
+    /// that a group sharing a directory can take it.
+    public static func acquire(_ path: String, exclusive: Bool, wait: Bool = true, mode: mode_t? = nil) throws(SystemError) -> FileLock? {
+        let lock = try lock(path, flags: O_RDWR | O_CREAT, exclusive: exclusive, wait: wait)
+        if let lock, let mode {
+            var info = stat()
+            if fstat(lock.fd, &info) == 0, info.st_mode & 0o7777 != mode, info.st_uid == geteuid() { fchmod(lock.fd, mode) }
+        }
+        return lock
     }
 
     /// Takes the lock on directory `path` itself.

@@ -249,9 +249,27 @@ public struct PodStore: Sendable {
 
     /// Every pod in `folders` with its current state, sorted by UUID.
     public func pods(in folders: [PodFolder] = [.prepare, .prepared, .run, .exitedGarbage]) -> [Pod] {
+        (try? listPods(in: folders, creatingFolders: false)) ?? []
+    }
+
+    /// The pods in `folders`, as rkt's `WalkPods` finds them: the pods folders are made
+    /// first (as root; an unprivileged user gets rkt's `mkdir` error), and a folder that
+    /// cannot be read is an error rather than an empty list (`open DIR: permission denied`).
+    public func listPods(
+        in folders: [PodFolder] = [.prepare, .prepared, .run, .exitedGarbage], creatingFolders: Bool = true
+    ) throws(PodError) -> [Pod] {
+        if creatingFolders { try makeFolders() }
         var pods: [Pod] = []
         for folder in folders {
-            for uuid in Self.names(in: folderPath(folder)) {
+            let names: [String]
+            do {
+                names = try Files.sortedNames(folderPath(folder)).filter { !$0.hasPrefix(".") }
+            } catch  where error.code == ENOENT {
+                continue
+            } catch {
+                throw .system(error)
+            }
+            for uuid in names {
                 if let pod = load(uuid, folder: folder) { pods.append(pod) }
             }
         }

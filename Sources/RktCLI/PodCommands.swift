@@ -161,7 +161,12 @@ extension Rkt {
     private static func listPods(_ context: RktContext) -> Int32 {
         let flags = context.flags
         guard let format = context.outputFormat() else { return Rkt.failure }
-        let pods = PodStore(dataDirectory: context.dataDirectory).pods()
+        let pods: [Pod]
+        do throws(PodError) {
+            pods = try PodStore(dataDirectory: context.dataDirectory).listPods()
+        } catch {
+            return context.fail("failed to get pod handles: \(error)")
+        }
         if format != "" {
             let items = pods.map(podJSON)
             let compact = items.isEmpty ? Array("null".utf8) : GoJSON.encodeCompact(.array(items))

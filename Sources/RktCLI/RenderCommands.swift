@@ -115,12 +115,18 @@ extension Rkt {
                 }
                 let trees = TreeStore(store: store)
                 // A tree stays while any pod (even exited, until `rkt gc`) runs or may run from it.
-                let pods = PodStore(dataDirectory: context.dataDirectory)
-                var referenced: Set<String> = []
-                for pod in pods.pods(in: PodFolder.allCases) {
-                    for name in pod.appNames() { referenced.formUnion(pod.treeStoreIDs(app: name)) }
+                // As rkt, a user who cannot list the pods or the trees (not root) stops here.
+                let removedTrees: [String]
+                do {
+                    var referenced: Set<String> = []
+                    for pod in try PodStore(dataDirectory: context.dataDirectory).listPods(in: PodFolder.allCases) {
+                        for name in pod.appNames() { referenced.formUnion(pod.treeStoreIDs(app: name)) }
+                    }
+                    removedTrees = try trees.removeTrees(except: referenced)
+                } catch {
+                    return context.fail("failed to remove unreferenced treestores: \(error)")
                 }
-                for id in trees.removeTrees(except: referenced) {
+                for id in removedTrees {
                     context.console.error("gc: removed treestore \(goQuote(id))")
                 }
                 let cutoff = WallClock.nanoseconds() - grace
