@@ -17,10 +17,12 @@ extension Rkt {
             """,
         flags: [
             .bool("full", "print the full image hash after fetching"),
-            .string("signature", "local signature file to use in validating the preceding image").plain(),
+            .string("signature", "local signature file to use in validating the preceding image").forApp(),
             .string("pull-policy", default: "update", "when to pull an image"),
             .storeOnly, .noStore,
         ],
+        // As rkt's: `IMAGE --signature=FILE IMAGE ...`, each signature for the image before it.
+        interspersed: false,
         run: { context in fetch(context) })
 
     static let trustCommand = RktCommand(
@@ -88,23 +90,23 @@ extension Rkt {
     }
 
     private static func fetch(_ context: RktContext) -> Int32 {
-        let flags = context.flags
-        guard !flags.arguments.isEmpty else { return context.fail("must provide at least one image") }
+        guard let (context, images) = imageArguments(context) else { return Rkt.failure }
+        if let other = images.lazy.flatMap({ Array($0.flags.keys) + Array($0.lists.keys) }).first(where: { $0 != "signature" }) {
+            return context.usageError("unknown flag: --\(other)")
+        }
+        guard !images.isEmpty else { return context.fail("must provide at least one image") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
-        guard
-            let options = fetchOptions(
-                context, insecure: insecure, signature: flags.string("signature").isEmpty ? nil : flags.string("signature"))
-        else { return Rkt.failure }
+        guard let options = fetchOptions(context, insecure: insecure, signature: nil) else { return Rkt.failure }
         do {
             let store = try context.openStore()
             let console = context.console
             let fetcher = Fetcher(
                 store: store, options: options, log: { console.errText($0 + "\n") },
                 stdout: { console.out($0 + "\n") })
-            for image in flags.arguments {
-                let record = try fetcher.fetch(image)
+            for image in images {
+                let record = try fetcher.fetch(image.image, signature: image.signature)
                 // The store key is 71 characters; rkt prints 39 unless --full.
-                context.console.out((flags.bool("full") ? record.key : String(record.key.prefix(39))) + "\n")
+                context.console.out((context.flags.bool("full") ? record.key : String(record.key.prefix(39))) + "\n")
             }
             return 0
         } catch let error as FetchError {

@@ -31,7 +31,7 @@ extension Rkt {
     /// rkt's hidden copy of `fetch` under `image`.
     static let imageFetch = RktCommand(
         name: "fetch", summary: fetchCommand.summary, usage: fetchCommand.usage, long: fetchCommand.long, flags: fetchCommand.flags,
-        hidden: true, run: fetchCommand.run)
+        interspersed: fetchCommand.interspersed, hidden: true, run: fetchCommand.run)
 
     static let imageList = RktCommand(
         name: "list", summary: "List images in the local store", usage: "",

@@ -28,6 +28,14 @@ struct FetchCommandTests {
         #expect(r.err == "fetch: open \(path).asc: no such file or directory\n")
         #expect(try ImageStore(directory: dir).records().isEmpty)
         #expect(rkt(dir, "fetch").err == "fetch: must provide at least one image\n")
+        // As rkt's: each --signature belongs to the image before it.
+        let early = rkt(dir, "fetch", "--signature=\(s.file("a.asc"))", path)
+        #expect(early.code == 254)
+        #expect(early.err == "Error: invalid argument \"\(s.file("a.asc"))\" for --signature=\(s.file("a.asc")): --signature must follow an image\n\n")
+        let second = try s.image("b.aci", name: "example.com/b")
+        let own = rkt(
+            dir, "--local-config=\(s.file("etc"))", "--system-config=\(s.file("lib"))", "fetch", second, "--signature", s.file("b-sig.asc"), path)
+        #expect(own.err == "fetch: open \(s.file("b-sig.asc")): no such file or directory\n", "\(own)")
         let bad = rkt(dir, "--insecure-options=bogus", "fetch", path)
         #expect(bad.code == 254)
         #expect(bad.err.hasPrefix("Error: invalid argument \"bogus\" for --insecure-options=bogus: unknown option \"bogus\""))
