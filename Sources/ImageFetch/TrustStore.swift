@@ -264,13 +264,8 @@ public struct TrustStore {
         }
     }
 
-    /// Go's `url.Parse(s).Scheme` for the cases that matter here.
+    /// Go's `url.Parse(s).Scheme`: lower-cased, "" when there is none.
     static func scheme(of location: String) -> String {
-        guard let colon = location.firstIndex(of: ":") else { return "" }
-        let candidate = location[..<colon]
-        guard let first = candidate.first, first.isLetter,
-            candidate.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
-        else { return "" }
-        return candidate.lowercased()
+        URLScheme.of(location) ?? ""
     }
 }

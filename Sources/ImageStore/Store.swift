@@ -46,14 +46,7 @@ public final class ImageStore: @unchecked Sendable {
         self.directory = directory
         do throws(SystemError) {
             try Files.makeDirectories(directory)
-            for (sub, mode) in Self.directoryModes {
-                let path = directory + "/" + sub
-                if mkdir(path, mode) == 0 {
-                    chmod(path, mode)
-                } else if errno != EEXIST {
-                    throw SystemError("mkdir", path)
-                }
-            }
+            for (sub, mode) in Self.directoryModes { try Self.makeDirectory(directory + "/" + sub, mode: mode) }
             _ = try FileDescriptor.open(directory + "/cas", O_RDONLY | O_DIRECTORY)
         } catch {
             throw .cannotOpen(error)
@@ -89,8 +82,8 @@ public final class ImageStore: @unchecked Sendable {
         }
         let blobFile = blobPath(key)
         try StoreError.wrapping { () throws(SystemError) in
-            try Self.makeFanout(Files.directory(of: blobFile))
-            try Self.makeFanout(Files.directory(of: manifestPath(key)))
+            try Self.makeDirectory(Files.directory(of: blobFile), mode: Self.fanoutMode)
+            try Self.makeDirectory(Files.directory(of: manifestPath(key)), mode: Self.fanoutMode)
         }
         try publish(blob, at: blobFile)
         try writeManifest(manifest, key: key)
@@ -305,7 +298,7 @@ public final class ImageStore: @unchecked Sendable {
         } catch {
             throw .image(error)
         }
-        try StoreError.wrapping { () throws(SystemError) in try Self.makeFanout(Files.directory(of: manifestPath(key))) }
+        try StoreError.wrapping { () throws(SystemError) in try Self.makeDirectory(Files.directory(of: manifestPath(key)), mode: Self.fanoutMode) }
         try writeManifest(manifest, key: key)
         return manifest
     }
@@ -331,10 +324,14 @@ public final class ImageStore: @unchecked Sendable {
 
     // MARK: Helpers
 
-    /// A `sha512/XX` directory of blobs or manifests, shared with the group as its parent is.
-    private static func makeFanout(_ path: String) throws(SystemError) {
-        if mkdir(path, 0o2770) == 0 {
-            chmod(path, 0o2770)
+    /// The mode of a `sha512/XX` directory of blobs or manifests: shared as its parent is.
+    private static let fanoutMode: mode_t = 0o2770
+
+    /// Makes directory `path` with exactly `mode` (no umask) if it is missing; an existing
+    /// one keeps its mode (one set up by `scripts/setup-data-dir.sh`, say).
+    private static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) {
+        if mkdir(path, mode) == 0 {
+            chmod(path, mode)
         } else if errno != EEXIST {
             throw SystemError("mkdir", path)
         }

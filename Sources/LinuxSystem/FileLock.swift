@@ -13,8 +13,9 @@ public final class FileLock {
 
     /// Takes the lock on lock file `path` (creating it), waiting for it unless `wait` is
     /// false; then nil means "busy".
-    /// `mode`: the lock file's permission bits if it is made now, exactly (no umask), so
-    /// that a group sharing a directory can take it.
+    /// `mode`: the lock file's exact permission bits (no umask) when this user owns it,
+    /// whether made now or earlier with other bits, so that a group sharing the directory
+    /// can take it.
     public static func acquire(_ path: String, exclusive: Bool, wait: Bool = true, mode: mode_t? = nil) throws(SystemError) -> FileLock? {
         let lock = try lock(path, flags: O_RDWR | O_CREAT, exclusive: exclusive, wait: wait)
         if let lock, let mode {

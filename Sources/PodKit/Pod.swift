@@ -263,9 +263,7 @@ public struct PodStore: Sendable {
         for folder in folders {
             let names: [String]
             do {
-                names = try Files.sortedNames(folderPath(folder)).filter { !$0.hasPrefix(".") }
-            } catch  where error.code == ENOENT {
-                continue
+                names = try Self.names(in: folderPath(folder))
             } catch {
                 throw .system(error)
             }
@@ -297,7 +295,7 @@ public struct PodStore: Sendable {
         let wanted = prefix.lowercased()
         var matches: [(String, PodFolder)] = []
         for folder in [PodFolder.prepare, .prepared, .run, .exitedGarbage] {
-            for uuid in Self.names(in: folderPath(folder)) where uuid.hasPrefix(wanted) {
+            for uuid in (try? Self.names(in: folderPath(folder))) ?? [] where uuid.hasPrefix(wanted) {
                 if uuid == wanted, let pod = load(uuid, folder: folder) { return pod }
                 matches.append((uuid, folder))
             }
@@ -319,9 +317,13 @@ public struct PodStore: Sendable {
         return try resolve(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// The pods' names in a folder (hidden names skipped).
-    static func names(in directory: String) -> [String] {
-        ((try? Files.sortedNames(directory)) ?? []).filter { !$0.hasPrefix(".") }
+    /// The pods' names in a folder (hidden names skipped); none if it does not exist.
+    static func names(in directory: String) throws(SystemError) -> [String] {
+        do {
+            return try Files.sortedNames(directory).filter { !$0.hasPrefix(".") }
+        } catch  where error.code == ENOENT {
+            return []
+        }
     }
 
     /// A random (version 4) UUID in rkt's lower-case form.

@@ -91,9 +91,6 @@ extension Rkt {
 
     private static func fetch(_ context: RktContext) -> Int32 {
         guard let (context, images) = imageArguments(context) else { return Rkt.failure }
-        if let other = images.lazy.flatMap({ Array($0.flags.keys) + Array($0.lists.keys) }).first(where: { $0 != "signature" }) {
-            return context.usageError("unknown flag: --\(other)")
-        }
         guard !images.isEmpty else { return context.fail("must provide at least one image") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
         guard let options = fetchOptions(context, insecure: insecure, signature: nil) else { return Rkt.failure }
@@ -133,7 +130,7 @@ extension Rkt {
                 """)
         }
         if !prefix.isEmpty && root { return context.fail("--root and --prefix usage mutually exclusive") }
-        if let scheme = urlScheme(prefix) { return context.fail("--prefix must not contain a URL scheme, omit \(scheme)://") }
+        if let scheme = URLScheme.of(prefix) { return context.fail("--prefix must not contain a URL scheme, omit \(scheme)://") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
         let console = context.console
         let io = TrustIO(
@@ -152,19 +149,5 @@ extension Rkt {
         } catch {
             return context.fail(error.render("error adding keys", debug: context.debug))
         }
-    }
-
-    /// The scheme Go's `url.Parse` finds at the start of `text` (lower-cased), or nil:
-    /// letters, then letters, digits, `+`, `-` or `.`, up to a colon.
-    static func urlScheme(_ text: String) -> String? {
-        for (index, c) in text.unicodeScalars.enumerated() {
-            switch c {
-            case "a"..."z", "A"..."Z": continue
-            case "0"..."9", "+", "-", ".": if index == 0 { return nil }
-            case ":": return index == 0 ? nil : String(text.prefix(index)).lowercased()
-            default: return nil
-            }
-        }
-        return nil
     }
 }

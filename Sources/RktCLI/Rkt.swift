@@ -17,8 +17,9 @@ struct RktContext {
     let path: String
     /// Nothing but command words was given (`rkt status`): help pages list `-h, --help`.
     var bare = false
-    /// The data directory (`--dir`, else `paths.d`'s, else `/var/lib/rkt`, symlinks
-    /// resolved), or why the configuration that names it cannot be read.
+    /// rkt's merged configuration (system, local, user), read once per context.
+    private let loadedConfiguration: Result<RktConfig, ConfigError>
+    /// The data directory, or why the configuration that names it cannot be read.
     private let resolvedDataDirectory: Result<String, ConfigError>
 
     init(flags: ParsedFlags, console: Console, name: String, command: RktCommand, path: String) {
@@ -32,36 +33,32 @@ struct RktContext {
         self.name = name
         self.command = command
         self.path = path
-        resolvedDataDirectory = Self.dataDirectory(flags)
+        let directories = ["system-config", "local-config", "user-config"].map(flags.string).filter { !$0.isEmpty }
+        loadedConfiguration = Result { () throws(ConfigError) in try RktConfig.load(directories: directories) }
+        resolvedDataDirectory = Self.dataDirectory(flags, loadedConfiguration)
     }
 
-    var dataDirectory: String { (try? resolvedDataDirectory.get()) ?? Rkt.defaultDataDirectory }
     var debug: Bool { flags.bool("debug") }
-
-    /// The configuration directories, in the order they override each other.
-    var configDirectories: [String] {
-        [flags.string("system-config"), flags.string("local-config")] + (flags.string("user-config").isEmpty ? [] : [flags.string("user-config")])
-    }
 
     /// rkt's merged configuration (system, local, user).
     func configuration() throws(ConfigError) -> RktConfig {
-        try RktConfig.load(directories: configDirectories)
+        try loadedConfiguration.get()
     }
 
-    /// rkt's `calculateDataDir`.
-    private static func dataDirectory(_ flags: ParsedFlags) -> Result<String, ConfigError> {
+    /// rkt's `calculateDataDir`: `--dir`, else `paths.d`'s, else `/var/lib/rkt`, symlinks
+    /// resolved; or why the configuration that names it cannot be read.
+    private static func dataDirectory(_ flags: ParsedFlags, _ configuration: Result<RktConfig, ConfigError>) -> Result<String, ConfigError> {
         var directory = flags.isGiven("dir") ? flags.string("dir") : ""
         if directory.isEmpty {
-            let directories = [flags.string("system-config"), flags.string("local-config")] + (flags.string("user-config").isEmpty ? [] : [flags.string("user-config")])
-            do {
-                let configured = try RktConfig.load(directories: directories).dataDirectory
-                directory = configured.isEmpty ? Rkt.defaultDataDirectory : configured
-            } catch {
-                return .failure(error)
+            switch configuration {
+            case .success(let config): directory = config.dataDirectory.isEmpty ? Rkt.defaultDataDirectory : config.dataDirectory
+            case .failure(let error): return .failure(error)
             }
         }
         return .success((try? Files.realPath(directory)) ?? directory)
     }
+
+    var dataDirectory: String { (try? resolvedDataDirectory.get()) ?? Rkt.defaultDataDirectory }
 
     /// The same command with other final flags (`run`/`prepare` fold in the flags found
     /// among their images); nil, with the message printed, if they are not usable.
@@ -74,7 +71,7 @@ struct RktContext {
     /// Whether the global flags are usable; prints why not.
     func checked() -> Bool {
         for name in Rkt.directoryFlags where flags.isGiven(name) && flags.string(name).isEmpty {
-            _ = usageError("invalid argument \"\" for --\(name)=: \"\" is not a valid directory")
+            _ = usageError(flags.invalidArgument(name, "\"\" is not a valid directory"))
             return false
         }
         // A global flag is checked as it is parsed, whatever the command (cobra and pflag).
@@ -181,11 +178,12 @@ public enum Rkt {
         }
         // Nothing but command words: cobra's help flag is part of the page (see `helpPage`).
         let bare = rest.isEmpty
-        let page = helpPage(path: path, showsHelpFlag: bare)
+        // Rendered only when printed: most invocations never show it.
+        func page() -> String { helpPage(path: path, showsHelpFlag: bare) }
         // `-h`/`--help` among the command's own flags: its help page, exit 0.
         let ownFlags = command.interspersed ? rest.prefix { $0 != "--" } : rest.prefix { $0.hasPrefix("-") && $0 != "--" }
         if ownFlags.contains("--help") || ownFlags.contains("-h") {
-            console.out(page)
+            console.out(page())
             return .exit(0)
         }
         let parsed: ParsedFlags
@@ -193,14 +191,14 @@ public enum Rkt {
             parsed = try parseFlags(rest, specs: command.flags, interspersed: command.interspersed)
         } catch {
             console.error("Error: \(error.message)")
-            console.out(page)
+            console.out(page())
             // cobra prints the usage it captured (none: rkt's usage goes to stdout) and a newline.
             console.errText("\n")
             return .exit(failure)
         }
         for notice in parsed.notices { console.errText(notice + "\n") }
         guard let run = command.run else {
-            console.out(page)
+            console.out(page())
             return .exit(0)
         }
         var context = RktContext(
@@ -247,14 +245,14 @@ public enum Rkt {
 
     private static func levenshtein(_ s: [UInt8], _ t: [UInt8]) -> Int {
         var previous = Array(0...t.count)
-        for i in 1...max(s.count, 1) where !s.isEmpty {
-            var current = [i] + Array(repeating: 0, count: t.count)
-            for j in 1...max(t.count, 1) where !t.isEmpty {
-                current[j] = s[i - 1] == t[j - 1] ? previous[j - 1] : min(previous[j], current[j - 1], previous[j - 1]) + 1
+        for (i, a) in s.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: t.count)
+            for (j, b) in t.enumerated() {
+                current[j + 1] = a == b ? previous[j] : min(previous[j + 1], current[j], previous[j]) + 1
             }
             previous = current
         }
-        return s.isEmpty ? t.count : previous[t.count]
+        return previous[t.count]
     }
 
     /// Where the next command word is: the first argument that is neither a flag nor a

@@ -372,13 +372,9 @@ struct ImageArgument {
     var args: [String]?
     var signature: String? { flags["signature"] }
 
-    static let stringFlags = Set(Rkt.appFlags.filter { $0.kind == .string }.map(\.name))
-    /// `--mount` is a pod flag before the first image and the app's after it.
-    static let listFlags = Set(Rkt.appFlags.filter { $0.kind == .list }.map(\.name) + ["mount"])
-    static let boolFlags = Set(Rkt.appFlags.filter { $0.kind == .bool }.map(\.name))
-
-    /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`. A flag after an image that is not
-    /// an image flag but one of `podFlags` is returned in the second list, for the pod.
+    /// `IMAGE [--flag=V ...] [-- ARGS...] [--- IMAGE ...]`, with the command's flags
+    /// `podFlags`: after an image, its per-app flags (and `--mount`, a pod flag before the
+    /// first image) are the app's; any other flag is returned in the second list, for the pod.
     static func parse(_ words: [String], podFlags: [FlagSpec]) throws(UsageError) -> ([ImageArgument], [String]) {
         var result: [ImageArgument] = []
         var podWords: [String] = []
@@ -404,11 +400,10 @@ struct ImageArgument {
                     value = String(name[name.index(after: eq)...])
                     name = String(name[..<eq])
                 }
-                let isImageFlag = stringFlags.contains(name) || listFlags.contains(name) || boolFlags.contains(name)
-                if !isImageFlag || result.isEmpty {
-                    guard let spec = podFlags.first(where: { $0.name == name }) else {
-                        throw UsageError(message: "unknown flag: --\(name)")
-                    }
+                guard let spec = podFlags.first(where: { $0.name == name }) else {
+                    throw UsageError(message: "unknown flag: --\(name)")
+                }
+                guard !result.isEmpty, spec.perApp || name == "mount" else {
                     podWords.append(word)
                     if value == nil, spec.takesNextWord, i < words.count {
                         podWords.append(words[i])
@@ -416,16 +411,16 @@ struct ImageArgument {
                     }
                     continue
                 }
-                if boolFlags.contains(name) {
+                if spec.kind == .bool {
                     result[result.count - 1].flags[name] = value ?? "true"
                     continue
                 }
                 if value == nil {
-                    guard i < words.count else { throw UsageError(message: "flag needs an argument: --\(name)") }
+                    guard i < words.count else { throw UsageError(message: "flag needs an argument: \(word)") }
                     value = words[i]
                     i += 1
                 }
-                if listFlags.contains(name) {
+                if spec.kind == .list {
                     result[result.count - 1].lists[name, default: []].append(value ?? "")
                 } else {
                     result[result.count - 1].flags[name] = value ?? ""

@@ -316,19 +316,12 @@ public struct Stage1Image: Sendable, Equatable {
             throw ConfigError(message: "default stage1 image name specified, but version is missing")
         }
         guard !location.isEmpty, !location.hasPrefix("/") else { return }
-        guard let colon = location.firstIndex(of: ":"), Self.isScheme(location[..<colon]) else {
+        guard let scheme = URLScheme.of(location) else {
             throw ConfigError(message: "default stage1 image location is either a relative path or a URL without scheme")
         }
-        let scheme = location[..<colon].lowercased()
         guard ["docker", "file", "http", "https"].contains(scheme) else {
             throw ConfigError(
                 message: "default stage1 image location URL has invalid scheme \(goQuote(scheme)), allowed schemes are \(goQuote("docker\", \"file\", \"http\", \"https"))")
         }
-    }
-
-    /// Go's URL scheme syntax: a letter, then letters, digits, `+`, `-` or `.`.
-    private static func isScheme(_ text: Substring) -> Bool {
-        guard let first = text.unicodeScalars.first, ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
-        return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0) }
     }
 }

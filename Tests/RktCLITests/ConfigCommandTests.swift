@@ -1,18 +1,7 @@
-import CLISupport
 import Foundation
 import ImageStore
-import RktCLI
 import TestSupport
 import Testing
-
-/// Runs rkt in-process with exactly `args` (no `--dir`).
-private func rktBare(_ args: [String]) -> RunResult {
-    final class Buffer: @unchecked Sendable { var bytes: [UInt8] = [] }
-    let out = Buffer(), err = Buffer()
-    let console = Console(out: { out.bytes += $0 }, err: { err.bytes += $0 })
-    let code = Rkt.main(arguments: ["rkt"] + args, console: console)
-    return RunResult(code: code, out: String(decoding: out.bytes, as: UTF8.self), err: String(decoding: err.bytes, as: UTF8.self))
-}
 
 /// A system and a local configuration directory, empty until written to.
 private struct ConfigDirs {
@@ -39,7 +28,7 @@ struct ConfigCommandTests {
     @Test func emptyConfigurationPrintsPathsAndStage1() {
         let dirs = ConfigDirs()
         defer { dirs.scratch.remove() }
-        let r = rktBare(dirs.flags + ["config"])
+        let r = rktAsWritten(dirs.flags + ["config"])
         #expect(r.code == 0)
         #expect(
             r.out == """
@@ -63,7 +52,7 @@ struct ConfigCommandTests {
 
                 """)
         #expect(r.err == "")
-        let compact = rktBare(dirs.flags + ["config", "--pretty-print=false"])
+        let compact = rktAsWritten(dirs.flags + ["config", "--pretty-print=false"])
         #expect(
             compact.out
                 == #"{"stage0":[{"rktVersion":"v1","rktKind":"paths","data":"","stage1-images":""},{"rktVersion":"v1","rktKind":"stage1","name":"","version":"","location":""}]}"#
@@ -89,7 +78,7 @@ struct ConfigCommandTests {
         // Not read: other names, subdirectories.
         dirs.write(dirs.local, "auth.d", "README", "not json")
         dirs.write(dirs.local, "auth.d/sub", "x.json", "not json")
-        let r = rktBare(dirs.flags + ["config", "--pretty-print=false"])
+        let r = rktAsWritten(dirs.flags + ["config", "--pretty-print=false"])
         #expect(r.code == 0, "\(r.err)")
         #expect(
             r.out
@@ -140,7 +129,7 @@ struct ConfigCommandTests {
             let dirs = ConfigDirs()
             defer { dirs.scratch.remove() }
             dirs.write(dirs.local, sub, "x.json", text)
-            let r = rktBare(dirs.flags + ["config"])
+            let r = rktAsWritten(dirs.flags + ["config"])
             #expect(r.code == 254)
             #expect(r.err == "config: cannot get configuration: \(message("\(dirs.local)/\(sub)/x.json"))\n")
             #expect(r.out == "")
@@ -150,13 +139,13 @@ struct ConfigCommandTests {
         defer { dirs.scratch.remove() }
         dirs.basic(dirs.local, "a.json", domain: "a", user: "u", password: "p")
         dirs.basic(dirs.local, "b.json", domain: "a", user: "u", password: "p")
-        let twice = rktBare(dirs.flags + ["config"])
+        let twice = rktAsWritten(dirs.flags + ["config"])
         #expect(twice.err == "config: cannot get configuration: failed to parse \"\(dirs.local)/auth.d/b.json\": auth for domain \"a\" is already specified\n")
         // Commands that use the data directory need the configuration that may name it.
-        let list = rktBare(dirs.flags + ["image", "list"])
+        let list = rktAsWritten(dirs.flags + ["image", "list"])
         #expect(list.code == 254)
         #expect(list.err.hasPrefix("list: cannot get configuration: failed to parse"))
-        #expect(rktBare(dirs.flags + ["version"]).code == 0)
+        #expect(rktAsWritten(dirs.flags + ["version"]).code == 0)
     }
 
     @Test func pathsDataDirectoryIsTheDefaultDataDirectory() throws {
@@ -165,14 +154,14 @@ struct ConfigCommandTests {
         let data = dirs.scratch.file("data")
         dirs.write(dirs.system, "paths.d", "p.json", #"{"rktKind": "paths", "rktVersion": "v1", "data": "\#(data)"}"#)
         let image = try dirs.scratch.image("a.aci", name: "example.com/a")
-        let fetched = rktBare(dirs.flags + ["--insecure-options=image", "fetch", image])
+        let fetched = rktAsWritten(dirs.flags + ["--insecure-options=image", "fetch", image])
         #expect(fetched.code == 0, "\(fetched.err)")
         #expect(try ImageStore(directory: data).records().count == 1)
         // --dir wins, and a relative --dir is taken from the current directory.
-        let other = rktBare(dirs.flags + ["--dir=\(dirs.scratch.file("other"))", "image", "list", "--no-legend"])
+        let other = rktAsWritten(dirs.flags + ["--dir=\(dirs.scratch.file("other"))", "image", "list", "--no-legend"])
         #expect(other.code == 0)
         #expect(FileManager.default.fileExists(atPath: dirs.scratch.file("other")))
-        let empty = rktBare(dirs.flags + ["--dir=", "image", "list"])
+        let empty = rktAsWritten(dirs.flags + ["--dir=", "image", "list"])
         #expect(empty.code == 254)
         #expect(empty.err == "Error: invalid argument \"\" for --dir=: \"\" is not a valid directory\n")
     }
@@ -181,7 +170,7 @@ struct ConfigCommandTests {
         let dirs = ConfigDirs()
         defer { dirs.scratch.remove() }
         let data = dirs.scratch.file("data")
-        let both = rktBare(dirs.flags + ["--dir=\(data)", "fetch", "--store-only", "--no-store", "example.com/a"])
+        let both = rktAsWritten(dirs.flags + ["--dir=\(data)", "fetch", "--store-only", "--no-store", "example.com/a"])
         #expect(both.code == 254)
         #expect(
             both.err == """
@@ -190,7 +179,7 @@ struct ConfigCommandTests {
                 fetch: both --store-only and --no-store specified
 
                 """)
-        let storeOnly = rktBare(dirs.flags + ["--dir=\(data)", "fetch", "--store-only", "example.com/a"])
+        let storeOnly = rktAsWritten(dirs.flags + ["--dir=\(data)", "fetch", "--store-only", "example.com/a"])
         #expect(storeOnly.code == 254)
         #expect(storeOnly.err.hasPrefix("Flag --store-only has been deprecated, please use --pull-policy=never\n"))
         #expect(storeOnly.err.contains("example.com/a"))
@@ -210,7 +199,7 @@ struct FetchAuthTests {
         let host = "127.0.0.1:\(server.port)"
         let url = server.base + "/a.aci"
         func fetch() -> RunResult {
-            rktBare(dirs.flags + ["--dir=\(dirs.scratch.file("data\(dirs.scratch.next())"))", "--insecure-options=image,tls", "fetch", url])
+            rktAsWritten(dirs.flags + ["--dir=\(dirs.scratch.file("data\(dirs.scratch.next())"))", "--insecure-options=image,tls", "fetch", url])
         }
         let basic = "Basic " + Data("user:secret".utf8).base64EncodedString()
         dirs.write(root, "", ".auth", basic)
@@ -249,7 +238,7 @@ struct FetchAuthTests {
         dirs.write(
             dirs.local, "auth.d", "test.json",
             #"{"rktKind": "auth", "rktVersion": "v1", "domains": ["127.0.0.1:\#(server.port)"], "type": "oauth", "credentials": {"token": "sometoken"}}"#)
-        let r = rktBare(dirs.flags + ["--dir=\(dirs.scratch.file("data"))", "--insecure-options=image,http", "fetch", server.base + "/a.aci"])
+        let r = rktAsWritten(dirs.flags + ["--dir=\(dirs.scratch.file("data"))", "--insecure-options=image,http", "fetch", server.base + "/a.aci"])
         #expect(r.code == 254)
         #expect(r.err.contains("bad HTTP status code: 401"))
         #expect(!server.requests.contains { $0.hasPrefix("AUTH") })

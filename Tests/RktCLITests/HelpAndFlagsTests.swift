@@ -1,8 +1,6 @@
 import AppcSchema
-import CLISupport
 import Foundation
 import PodKit
-import RktCLI
 import TestSupport
 import Testing
 
@@ -65,7 +63,7 @@ struct HelpAndFlagsTests {
 
                 """ + Self.globalOptions)
         // Only command words given (no --dir here): cobra's help flag is listed.
-        let stop = runCaptured(["rkt", "stop"])
+        let stop = rktAsWritten(["stop"])
         #expect(stop.code == 254)
         #expect(
             stop.out == """
@@ -82,7 +80,7 @@ struct HelpAndFlagsTests {
 
                 """ + Self.globalOptions)
         // A group with no subcommand given is its page (exit 0), with its help flag.
-        let image = runCaptured(["rkt", "image"])
+        let image = rktAsWritten(["image"])
         #expect(image.code == 0 && image.out.contains("\nCOMMANDS:\n\tcat-manifest\tInspect and print the image manifest\n\texport\t\tExport"))
         #expect(image.out.contains("\nOPTIONS:\n  -h, --help[=false]\thelp for image\n\nGLOBAL OPTIONS:\n"))
         #expect(!image.out.contains("\tfetch"), "image fetch is hidden")
@@ -103,23 +101,22 @@ struct HelpAndFlagsTests {
     @Test func missingAndUnknownCommands() {
         let s = Scratch()
         defer { s.remove() }
-        let root = Rkt.main(arguments: ["rkt"], console: capture())
-        #expect(root == 2)
-        let bare = runCaptured(["rkt"])
+        let bare = rktAsWritten([])
+        #expect(bare.code == 2)
         #expect(bare.err == "rkt: missing command\n")
         #expect(bare.out.hasPrefix("NAME:\n\trkt - rkt, the application container runner\n\nUSAGE:\n\trkt [command]\n\nVERSION:\n\t1.30.0+git\n\nCOMMANDS:\n"))
         #expect(bare.out.contains("\timage cat-manifest\tInspect and print the image manifest\n"))
         #expect(bare.out.contains("\tversion\t\t\tPrint the version and exit\n\thelp\t\t\tHelp about any command\n\nDESCRIPTION:\n"))
         #expect(bare.out.contains("\n  -h, --help[=false]\t\t\thelp for rkt\n"))
         #expect(!bare.out.contains("GLOBAL OPTIONS"))
-        let help = runCaptured(["rkt", "--help"])
+        let help = rktAsWritten(["--help"])
         #expect(help.code == 0 && !help.out.contains("-h, --help"))
-        let unknown = runCaptured(["rkt", "fecth", "x"])
+        let unknown = rktAsWritten(["fecth", "x"])
         #expect(unknown.code == 254)
         #expect(unknown.out == "")
         #expect(unknown.err == "Error: unknown command \"fecth\" for \"rkt\"\n\nDid you mean this?\n\tfetch\n\nRun 'rkt --help' for usage.\n")
-        #expect(runCaptured(["rkt", "zzz"]).err == "Error: unknown command \"zzz\" for \"rkt\"\nRun 'rkt --help' for usage.\n")
-        let topic = runCaptured(["rkt", "help", "bogus"])
+        #expect(rktAsWritten(["zzz"]).err == "Error: unknown command \"zzz\" for \"rkt\"\nRun 'rkt --help' for usage.\n")
+        let topic = rktAsWritten(["help", "bogus"])
         #expect(topic.code == 0 && topic.err == "Unknown help topic [`bogus`].")
         #expect(topic.out.hasPrefix("NAME:\n\trkt - "))
         // Prefixes of command names work as cobra's prefix matching does.
@@ -183,19 +180,4 @@ struct HelpAndFlagsTests {
         #expect(try builder.resolveInRoot("/escape/passwd", app: "a") == "/etc/passwd")
         #expect(try builder.resolveInRoot("/abs/bin/../lib", app: "a") == "/usr/lib")
     }
-}
-
-/// A console that keeps what is written.
-private final class Captured: @unchecked Sendable {
-    var out: [UInt8] = []
-    var err: [UInt8] = []
-}
-
-private func capture() -> Console { Console(out: { _ in }, err: { _ in }) }
-
-/// Runs rkt in-process with exactly `arguments` (the program name first).
-private func runCaptured(_ arguments: [String]) -> RunResult {
-    let box = Captured()
-    let code = Rkt.main(arguments: arguments, console: Console(out: { box.out += $0 }, err: { box.err += $0 }))
-    return RunResult(code: code, out: String(decoding: box.out, as: UTF8.self), err: String(decoding: box.err, as: UTF8.self))
 }
