@@ -15,6 +15,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // zlib, only to find where a gzip member ends (libarchive does not say).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // SQLite, the image store's index (`cas/db/images.db`).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // libseccomp, to compile apps' syscall filters (stage0; stage1 only loads them).
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // What the pod's init (rkt-stage1) and `rkt enter` (CLinux) both do to a process about
@@ -40,8 +42,10 @@ let package = Package(
         .target(name: "AppcSchema", dependencies: ["GoJSON", "GoCompat"]),
         // Images: ACI reading, file type sniffing, image IDs, layout and archive validation.
         .target(name: "ImageKit", dependencies: ["AppcSchema", "GoCompat", "CArchive", "CCrypto", "CZlib", "LinuxSystem"]),
+        // An SQLite connection, statements and transactions, no domain knowledge.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
-        .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit", "LinuxSystem"]),
+        .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit", "LinuxSystem", "SQLite"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
         .target(name: "ImageRender", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux", "LinuxSystem"]),
         // How `rkt fetch` gets images into the store (files, URLs, discovery), signature

@@ -3,7 +3,7 @@
 # only those that are missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev pkg-config gzip bzip2 xz-utils tar hyperfine time libcurl4 curl gpgv gpg python3 openssl
+packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev pkg-config gzip bzip2 xz-utils tar hyperfine time libcurl4 curl gpgv gpg python3 openssl
     # images/ (make images) and the runtime
     busybox-static strace gdb gcc libc6-dev make file patchelf util-linux procps
     # pod networks: the CNI plugins rkt calls, and what they call (iptables) or tests use (ip)

@@ -47,8 +47,11 @@ dir "$data/cas" 2770 rkt
 for sub in db tmp blob blob/sha512 imageManifest imageManifest/sha512; do
     dir "$data/cas/$sub" 2770 rkt
 done
-file "$data/cas/db/images.json" 0660
-file "$data/cas/db/lock" 0660
+# The index (an empty file is an empty SQLite database) and, if it has them, its journal files.
+file "$data/cas/db/images.db" 0660
+for journal in "$data/cas/db/images.db-wal" "$data/cas/db/images.db-shm"; do
+    [[ ! -e "$journal" ]] || file "$journal" 0660
+done
 # Images stored before: their fan-out directories and files join the group too.
 for sub in blob/sha512 imageManifest/sha512; do
     find "$data/cas/$sub" -mindepth 1 -type d -exec chgrp rkt {} + -exec chmod 2770 {} +

@@ -83,7 +83,6 @@ public final class Fetcher {
     public var options: FetchOptions
     private let log: (String) -> Void
     private let io: TrustIO
-    private var remotes: RemoteCache { RemoteCache(store: store) }
     private var keystore: Keystore? {
         options.insecure.contains(.image) ? nil : Keystore(systemConfig: options.systemConfig, localConfig: options.localConfig)
     }
@@ -249,7 +248,7 @@ public final class Fetcher {
 
     /// rkt's `fetchSingleImageByHTTPURL` + `httpFetcher`.
     private func fetchURL(_ url: String, signature: String?) throws -> ImageRecord {
-        let remote = remotes.remote(for: url)
+        let remote = try store.remote(for: url)
         if options.pullPolicy != .update, let remote {
             diag("using image from local store for url \(url)")
             return try store.record(idPrefix: remote.blobKey)
@@ -270,7 +269,7 @@ public final class Fetcher {
     }
 
     /// rkt's cache rule: a download younger than its `max-age` is used as is.
-    static func useCached(_ remote: RemoteCache.Remote) -> Bool {
+    static func useCached(_ remote: RemoteRecord) -> Bool {
         let age = Int(Double(WallClock.nanoseconds() / 1_000_000_000) - remote.downloadTime)
         return remote.cacheMaxAge > 0 && age < remote.cacheMaxAge
     }
@@ -332,7 +331,7 @@ public final class Fetcher {
         diag("remote fetching from URL \(goQuote(endpoint.aci))")
         let asc = signature.map { Asc(location: $0, local: true) } ?? Asc(location: endpoint.asc, local: false)
         diag("fetching image from \(endpoint.aci)")
-        let remote = remotes.remote(for: endpoint.aci)
+        let remote = try store.remote(for: endpoint.aci)
         if !options.noCache, let remote, Fetcher.useCached(remote) {
             diag("image for \(endpoint.aci) isn't expired, not fetching.")
             return try store.record(idPrefix: remote.blobKey)
@@ -350,7 +349,7 @@ public final class Fetcher {
     /// Downloads `url` (and its signature), verifies, imports and records the remote.
     /// `app` is set for discovered images: their name and labels must match.
     private func download(
-        _ url: String, asc: Asc, app: AppName?, remote: RemoteCache.Remote?,
+        _ url: String, asc: Asc, app: AppName?, remote: RemoteRecord?,
         latest: Bool, expectedID: String?
     ) throws -> ImageRecord {
         let keystore = self.keystore
@@ -386,8 +385,8 @@ public final class Fetcher {
             if response.status == 304, let remote { return try store.record(idPrefix: remote.blobKey) }
         }
         let record = try importImage(aci.procPath, expectedID: expectedID, latest: latest)
-        try remotes.save(
-            RemoteCache.Remote(
+        try store.saveRemote(
+            RemoteRecord(
                 aciURL: url, sigURL: asc.location, etag: response.etag ?? "",
                 blobKey: record.key, downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000),
                 cacheMaxAge: Fetcher.maxAge(response.cacheControl)))

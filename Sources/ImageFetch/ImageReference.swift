@@ -43,7 +43,7 @@ enum ImageReference: Equatable {
     /// rkt's `guessAppcOrPath`.
     private static func isPath(_ text: String) -> Bool {
         if text.hasPrefix("/") { return true }
-        if Paths.isRegularFile(text) { return true }
+        if Files.isRegularFile(text) { return true }
         if text.contains(":") { return false }
         if text.contains("./") { return true }
         return extensionOf(text) == ".aci"

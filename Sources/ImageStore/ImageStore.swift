@@ -19,6 +19,37 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var size: Int64
     /// The manifest's `version` label, if any (shown as `name:version`).
     public var version: String? = nil
+
+    public init(key: String, name: String, importTime: Int64, lastUsed: Int64, latest: Bool, size: Int64, version: String? = nil) {
+        self.key = key
+        self.name = name
+        self.importTime = importTime
+        self.lastUsed = lastUsed
+        self.latest = latest
+        self.size = size
+        self.version = version
+    }
+}
+
+/// rkt's `remote` row: which store key a URL was last downloaded as, with its ETag and
+/// cache lifetime (the names are those of the index file of earlier releases).
+public struct RemoteRecord: Codable, Sendable, Equatable {
+    public var aciURL: String
+    public var sigURL: String
+    public var etag: String
+    public var blobKey: String
+    /// Seconds since the epoch.
+    public var downloadTime: Double
+    public var cacheMaxAge: Int
+
+    public init(aciURL: String, sigURL: String, etag: String, blobKey: String, downloadTime: Double, cacheMaxAge: Int) {
+        self.aciURL = aciURL
+        self.sigURL = sigURL
+        self.etag = etag
+        self.blobKey = blobKey
+        self.downloadTime = downloadTime
+        self.cacheMaxAge = cacheMaxAge
+    }
 }
 
 /// Errors with rkt's wording (the CLI adds the `SUBCOMMAND: ` prefix).
@@ -32,6 +63,8 @@ public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConverti
     case tooLarge(limit: Int64)
     /// The index file cannot be read as one: `rkt image gc` rebuilds it.
     case damagedIndex(path: String)
+    /// The index failed otherwise (SQLite's message).
+    case database(path: String, message: String)
     /// A system call failed.
     case system(SystemError)
     /// The store cannot be opened (rkt's `cannot open store: ...`).
@@ -55,6 +88,7 @@ public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConverti
         case let .tooLarge(limit): return "image is larger than \(limit) bytes uncompressed; refusing it (raise the limit with RKT_MAX_IMAGE_SIZE)"
         case let .damagedIndex(path):
             return "\(path): the image index is damaged; \"rkt image gc\" rebuilds it from the stored images"
+        case let .database(path, message): return "\(path): \(message)"
         case let .system(error): return error.description
         case let .cannotOpen(error): return "cannot open store: \(error)"
         case let .image(error): return error.description

@@ -3,21 +3,24 @@ import Foundation
 import Glibc
 import ImageKit
 import LinuxSystem
+import SQLite
 
 /// rkt's image store under the data directory (`/var/lib/rkt` by default):
 ///
 ///     cas/blob/sha512/XX/KEY            the image's uncompressed tar, named by its key
 ///     cas/imageManifest/sha512/XX/KEY   its manifest
-///     cas/db/images.json                the index (one record per image)
-///     cas/db/lock                       flock: one writer of the index at a time
+///     cas/db/images.db                  the index (SQLite: images, labels, downloads)
 ///     cas/tmp/                          imports in progress (unnamed files)
 ///
-/// Imports hash while they copy, and become visible only when complete: the blob is
-/// linked into place once its hash is known, then the index row is added under the
-/// lock. A process killed half-way leaves no visible trace.
+/// Imports hash while they copy, and become visible only when complete: once its hash
+/// is known the blob is synced, then linked into place and its row added in one index
+/// transaction. A process killed half-way leaves no visible trace; one killed between
+/// a removal's transaction and its unlinks leaves unlisted files `image gc` removes.
 public final class ImageStore: @unchecked Sendable {
     public let directory: String
     public var casDirectory: String { directory + "/cas" }
+    private let indexLock = NSLock()
+    private var openedIndex: StoreIndex?
 
     /// The largest uncompressed image accepted (decompression bombs): `RKT_MAX_IMAGE_SIZE`
     /// bytes if set, else 64 GiB.
@@ -57,8 +60,6 @@ public final class ImageStore: @unchecked Sendable {
 
     public func blobPath(_ key: String) -> String { casDirectory + "/blob/sha512/" + ImageStore.fanout(key) + "/" + key }
     public func manifestPath(_ key: String) -> String { casDirectory + "/imageManifest/sha512/" + ImageStore.fanout(key) + "/" + key }
-    private var indexPath: String { casDirectory + "/db/images.json" }
-    private var lockPath: String { casDirectory + "/db/lock" }
 
     private static func fanout(_ key: String) -> String {
         String(key.dropFirst(ImageID.algorithmPrefix.count).prefix(2))
@@ -84,22 +85,29 @@ public final class ImageStore: @unchecked Sendable {
         try StoreError.wrapping { () throws(SystemError) in
             try Self.makeDirectory(Files.directory(of: blobFile), mode: Self.fanoutMode)
             try Self.makeDirectory(Files.directory(of: manifestPath(key)), mode: Self.fanoutMode)
+            // On the disk before the row that names it commits.
+            try blob.sync()
         }
-        try publish(blob, at: blobFile)
-        try writeManifest(manifest, key: key)
-        var info = stat()
-        let size = stat(blobFile, &info) == 0 ? Int64(info.st_size) : 0
+        let index = try index()
         let now = WallClock.nanoseconds()
-        return try updateIndex { records in
-            if let i = ImageStore.index(of: key, in: records) {
-                records[i].latest = records[i].latest || latest
-                return records[i]
+        // Linked in under the index's write lock: `image gc`'s sweep of unlisted blobs,
+        // which takes it too, never sees a blob between its link and its row.
+        return try index.write { db throws(StoreError) in
+            try publish(blob, at: blobFile)
+            if var existing = try StoreIndex.sql(index.path, { () throws(SQLiteError) in try StoreIndex.records(db, "WHERE key = ?", .text(key)) }).first {
+                if latest && !existing.latest {
+                    try StoreIndex.sql(index.path) { () throws(SQLiteError) in try db.run("UPDATE images SET latest = 1 WHERE key = ?", .text(key)) }
+                    existing.latest = true
+                }
+                return existing
             }
+            try writeManifest(manifest, key: key)
+            var info = stat()
+            let size = stat(blobFile, &info) == 0 ? Int64(info.st_size) : 0
             let version = manifest.labels.first { $0.name.description == "version" }?.value
             let record = ImageRecord(
-                key: key, name: manifest.name.description, importTime: now, lastUsed: now,
-                latest: latest, size: size, version: version)
-            records.append(record)
+                key: key, name: manifest.name.description, importTime: now, lastUsed: now, latest: latest, size: size, version: version)
+            try StoreIndex.sql(index.path) { () throws(SQLiteError) in try StoreIndex.insert(IndexEntry(record: record, manifest: manifest), into: db) }
             return record
         }
     }
@@ -151,9 +159,7 @@ public final class ImageStore: @unchecked Sendable {
 
     /// Every record, in import order.
     public func records() throws(StoreError) -> [ImageRecord] {
-        let lock = try lockIndex(exclusive: false)
-        defer { withExtendedLifetime(lock) {} }
-        return try loadIndex()
+        try index().read { db throws(SQLiteError) in try StoreIndex.records(db) }
     }
 
     /// The image whose key starts with `prefix` (rkt's rules: `sha512-` and at least two hex digits).
@@ -166,7 +172,10 @@ public final class ImageStore: @unchecked Sendable {
         } catch {
             throw .wrongKeyPrefix(idPrefix)
         }
-        let matches = try records().filter { $0.key.hasPrefix(prefix) }
+        // Keys are lower-case hex: every key starting with `prefix` sorts below `prefix~`.
+        let matches = try index().read { db throws(SQLiteError) in
+            try StoreIndex.records(db, "WHERE key >= ? AND key < ? ORDER BY seq LIMIT 2", .text(prefix), .text(prefix + "~"))
+        }
         guard let first = matches.first else { throw .noImageIDs }
         guard matches.count == 1 else { throw .ambiguous(idPrefix) }
         return first
@@ -175,9 +184,16 @@ public final class ImageStore: @unchecked Sendable {
     /// rkt's choice among images named `name` having every label in `labels`: without a
     /// `version` label prefer those marked latest, then the most recently imported.
     public func record(name: String, labels: [Label]) throws(StoreError) -> ImageRecord {
-        let candidates = try records().filter { $0.name == name }.filter { record in
-            guard let manifest = try? self.manifest(record.key) else { return false }
-            return labels.allSatisfy { wanted in manifest.labels.contains { $0.name == wanted.name && $0.value == wanted.value } }
+        let candidates = try index().read { db throws(SQLiteError) in
+            var matching: [ImageRecord] = []
+            for record in try StoreIndex.records(db, "WHERE name = ? ORDER BY seq", .text(name)) {
+                var stored: [String: String] = [:]
+                try db.statement("SELECT name, value FROM labels WHERE key = ?").forEach(.text(record.key)) { row throws(SQLiteError) in
+                    stored[row.text(0)] = row.text(1)
+                }
+                if labels.allSatisfy({ stored[$0.name.description] == $0.value }) { matching.append(record) }
+            }
+            return matching
         }
         let askedVersion = labels.contains { $0.name.description == "version" }
         let ranked = candidates.sorted { a, b in
@@ -186,6 +202,21 @@ public final class ImageStore: @unchecked Sendable {
         }
         guard let best = ranked.first else { throw .nameNotFound(name: name, labels: labels) }
         return best
+    }
+
+    /// The other stored images that name `record` as a dependency (by a pinned ID that
+    /// matches it, or by its name), in import order.
+    public func dependents(of record: ImageRecord) throws(StoreError) -> [ImageRecord] {
+        try index().read { db throws(SQLiteError) in
+            try StoreIndex.records(
+                db,
+                """
+                WHERE key != ?1 AND key IN (SELECT key FROM dependencies WHERE
+                    (image_id IS NULL AND name = ?2) OR
+                    (image_id IS NOT NULL AND substr(?1, 1, min(length(image_id), length(?1))) = substr(image_id, 1, length(?1))))
+                ORDER BY seq
+                """, .text(record.key), .text(record.name))
+        }
     }
 
     /// A stored image's manifest.
@@ -204,86 +235,173 @@ public final class ImageStore: @unchecked Sendable {
     /// Records a use (rkt's "last used" column).
     public func touch(_ key: String) throws(StoreError) {
         let now = WallClock.nanoseconds()
-        try updateIndex { records in
-            if let i = ImageStore.index(of: key, in: records) { records[i].lastUsed = now }
+        let index = try index()
+        try index.write { db throws(StoreError) in
+            try StoreIndex.sql(index.path) { () throws(SQLiteError) in try db.run("UPDATE images SET last_used = ? WHERE key = ?", .integer(now), .text(key)) }
         }
     }
 
     /// Removes an image's record, blob and manifest.
     public func remove(_ key: String) throws(StoreError) {
-        try updateIndex { records in records.removeAll { $0.key == key } }
-        unlink(blobPath(key))
-        unlink(manifestPath(key))
+        try remove([key])
+    }
+
+    /// Removes the records of `keys` in one transaction, then their blobs and manifests.
+    public func remove(_ keys: [String]) throws(StoreError) {
+        let index = try index()
+        try index.write { db throws(StoreError) in
+            try StoreIndex.sql(index.path) { () throws(SQLiteError) in
+                for key in keys { try StoreIndex.delete(key, from: db) }
+            }
+        }
+        // The files go after the rows are gone (a kill in between leaves unlisted files for
+        // gc, never a row without its blob), and only if no import brought a row back.
+        try index.write { db throws(StoreError) in
+            for key in keys where try !StoreIndex.sql(index.path, { () throws(SQLiteError) in try StoreIndex.contains(key, db) }) {
+                unlink(blobPath(key))
+                unlink(manifestPath(key))
+            }
+        }
+    }
+
+    /// Removes blobs and manifests no record names: left by an import or removal killed
+    /// half-way, or by an earlier release. Returns their keys.
+    public func removeUnlistedFiles() throws(StoreError) -> [String] {
+        let index = try index()
+        return try index.write { db throws(StoreError) in
+            let listed = Set(try StoreIndex.sql(index.path) { () throws(SQLiteError) in try StoreIndex.records(db).map(\.key) })
+            var removed: Set<String> = []
+            for (root, path) in [("/blob/sha512", blobPath), ("/imageManifest/sha512", manifestPath)] {
+                for key in storedKeys(under: casDirectory + root) where !listed.contains(key) {
+                    unlink(path(key))
+                    removed.insert(key)
+                }
+            }
+            return removed.sorted()
+        }
+    }
+
+    /// The key-named files under `root`'s fan-out directories.
+    private func storedKeys(under root: String) -> [String] {
+        var keys: [String] = []
+        for fan in (try? Files.sortedNames(root)) ?? [] {
+            for key in (try? Files.sortedNames(root + "/" + fan)) ?? []
+            where key.hasPrefix(ImageID.algorithmPrefix) && key.utf8.count == 71 && ImageStore.fanout(key) == fan {
+                keys.append(key)
+            }
+        }
+        return keys
+    }
+
+    // MARK: Remotes
+
+    /// The download record of `url` whose image is still stored.
+    public func remote(for url: String) throws(StoreError) -> RemoteRecord? {
+        try index().read { db throws(SQLiteError) in
+            var found: RemoteRecord?
+            let sql = """
+                SELECT aci_url, sig_url, etag, blob_key, download_time, cache_max_age FROM remotes
+                WHERE aci_url = ? AND blob_key IN (SELECT key FROM images)
+                """
+            try db.statement(sql).forEach(.text(url)) { row throws(SQLiteError) in
+                found = RemoteRecord(
+                    aciURL: row.text(0), sigURL: row.text(1), etag: row.text(2), blobKey: row.text(3), downloadTime: row.double(4),
+                    cacheMaxAge: Int(row.int64(5)))
+            }
+            return found
+        }
+    }
+
+    /// Adds or replaces the download record of `remote.aciURL`.
+    public func saveRemote(_ remote: RemoteRecord) throws(StoreError) {
+        let index = try index()
+        try index.write { db throws(StoreError) in
+            try StoreIndex.sql(index.path) { () throws(SQLiteError) in try StoreIndex.save(remote, into: db) }
+        }
     }
 
     // MARK: Index
 
-    /// The index lock: shared for reading, exclusive for a read-modify-write.
-    private func lockIndex(exclusive: Bool) throws(StoreError) -> FileLock {
-        let lock: FileLock?
-        do {
-            lock = try FileLock.acquire(lockPath, exclusive: exclusive, mode: Self.fileMode)
-        } catch {
-            throw .system(error)
-        }
-        // A waiting acquire returns nil only for a non-blocking try; kept as an error, not a crash.
-        guard let lock else { throw .io("lock \(lockPath): busy") }
-        return lock
+    /// `cas/db/images.db`.
+    public var indexPath: String { casDirectory + "/db/" + StoreIndex.fileName }
+    /// The index file of earlier releases, migrated once and then kept as `images.json.migrated`.
+    private var legacyIndexPath: String { casDirectory + "/db/images.json" }
+    private var legacyRemotesPath: String { casDirectory + "/db/remotes.json" }
+
+    /// The index, opened on first use.
+    func index() throws(StoreError) -> StoreIndex {
+        indexLock.lock()
+        defer { indexLock.unlock() }
+        if let openedIndex { return openedIndex }
+        let index = try StoreIndex(path: indexPath, mode: Self.fileMode) { () throws(StoreError) in try self.seedIndex() }
+        openedIndex = index
+        return index
     }
 
-    private func loadIndex() throws(StoreError) -> [ImageRecord] {
-        let bytes: [UInt8]
-        do {
-            bytes = try Files.readFile(indexPath, limit: 1 << 30)
-        } catch  where error.code == ENOENT {
-            return []
-        } catch {
-            throw .system(error)
+    /// What a new index starts with: an earlier release's records (`images.json`, and the
+    /// download records of `remotes.json`), else the images found under `cas/blob` (a store
+    /// whose index was lost or damaged; nothing for a new store). Records whose blob is
+    /// missing are dropped. The old files are renamed `*.migrated` once the index commits.
+    private func seedIndex() throws(StoreError) -> ([IndexEntry], [RemoteRecord]) {
+        let legacy = try? Files.readFile(legacyIndexPath, limit: 1 << 30)
+        var entries: [IndexEntry] = []
+        if let legacy, let records = try? JSONDecoder().decode([ImageRecord].self, from: Data(legacy)) {
+            for record in records where Files.isRegularFile(blobPath(record.key)) {
+                guard let manifest = try? recoverManifest(record.key) else { continue }
+                entries.append(IndexEntry(record: record, manifest: manifest))
+            }
+        } else {
+            entries = recoverEntries()
         }
-        guard !bytes.isEmpty else { return [] }
-        do {
-            return try JSONDecoder().decode([ImageRecord].self, from: Data(bytes))
-        } catch {
-            throw .damagedIndex(path: indexPath)
+        let keys = Set(entries.map(\.record.key))
+        var remotes: [RemoteRecord] = []
+        if let bytes = try? Files.readFile(legacyRemotesPath, limit: 1 << 30), let decoded = try? JSONDecoder().decode([RemoteRecord].self, from: Data(bytes)) {
+            remotes = decoded.filter { keys.contains($0.blobKey) }
         }
+        for old in [legacyIndexPath, legacyRemotesPath] where legacy != nil || old == legacyRemotesPath {
+            rename(old, old + ".migrated")
+        }
+        return (entries, remotes)
     }
 
-    /// When the index cannot be read, rebuilds it from the images stored under `cas/blob`
-    /// (each one's manifest gives its name and version, its file's time the import time;
-    /// the last use is taken as now) and keeps the damaged file as `images.json.damaged`.
+    /// One entry per image found under `cas/blob` (each one's manifest gives its name and
+    /// labels, its file's time the import time; the last use is taken as now).
+    private func recoverEntries() -> [IndexEntry] {
+        var entries: [IndexEntry] = []
+        for key in storedKeys(under: casDirectory + "/blob/sha512") {
+            var info = stat()
+            guard lstat(blobPath(key), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            guard let manifest = try? recoverManifest(key) else { continue }  // kept on disk, unlisted
+            let time = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            let version = manifest.labels.first { $0.name.description == "version" }?.value
+            // Last use is unknown: now, so the gc that rebuilt the index removes none of them.
+            let record = ImageRecord(
+                key: key, name: manifest.name.description, importTime: time, lastUsed: WallClock.nanoseconds(), latest: false,
+                size: Int64(info.st_size), version: version)
+            entries.append(IndexEntry(record: record, manifest: manifest))
+        }
+        entries.sort { ($0.record.importTime, $0.record.key) < ($1.record.importTime, $1.record.key) }
+        return entries
+    }
+
+    /// When the index cannot be read, or its pages do not check out, moves it aside as
+    /// `images.db.damaged` and rebuilds it from the images stored under `cas/blob`.
     /// Returns how many images the new index holds, or nil when the index was sound.
     public func repairIndexIfDamaged() throws(StoreError) -> Int? {
-        let lock = try lockIndex(exclusive: true)
-        defer { withExtendedLifetime(lock) {} }
         do {
-            _ = try loadIndex()
-            return nil
+            if try index().isSound() { return nil }
         } catch .damagedIndex {
             // Rebuilt below.
         }
-        var records: [ImageRecord] = []
-        let blobs = casDirectory + "/blob/sha512"
-        for fan in (try? Files.sortedNames(blobs)) ?? [] {
-            for key in (try? Files.sortedNames(blobs + "/" + fan)) ?? []
-            where key.hasPrefix(ImageID.algorithmPrefix) && key.count == 71 && ImageStore.fanout(key) == fan {
-                var info = stat()
-                guard lstat(blobPath(key), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
-                guard let manifest = try? recoverManifest(key) else { continue }  // kept on disk, unlisted
-                let time = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-                let version = manifest.labels.first { $0.name.description == "version" }?.value
-                // Last use is unknown: now, so the gc that rebuilt the index removes none of them.
-                records.append(
-                    ImageRecord(
-                        key: key, name: manifest.name.description, importTime: time, lastUsed: WallClock.nanoseconds(),
-                        latest: false, size: Int64(info.st_size), version: version))
-            }
+        indexLock.lock()
+        openedIndex = nil
+        indexLock.unlock()
+        guard rename(indexPath, indexPath + ".damaged") == 0 || errno == ENOENT else {
+            throw .system(SystemError("rename", indexPath))
         }
-        records.sort { ($0.importTime, $0.key) < ($1.importTime, $1.key) }
-        if rename(indexPath, indexPath + ".damaged") != 0 && errno != ENOENT {
-            throw .io("rename \(indexPath): \(errnoText(errno))")
-        }
-        try saveIndex(records)
-        return records.count
+        // The journal belongs to the damaged file; replayed into a new one it would damage that too.
+        for suffix in ["-wal", "-shm"] { unlink(indexPath + suffix) }
+        return try records().count
     }
 
     /// A stored image's manifest: the copy under `cas/imageManifest`, else read again from
@@ -303,25 +421,6 @@ public final class ImageStore: @unchecked Sendable {
         return manifest
     }
 
-    private func saveIndex(_ records: [ImageRecord]) throws(StoreError) {
-        do {
-            try AtomicFile.write(indexPath, Array(try JSONEncoder().encode(records)), mode: Self.fileMode, exactMode: true)
-        } catch {
-            throw .io("\(indexPath): \(error)")
-        }
-    }
-
-    /// Changes the index under the exclusive lock; the new list is saved atomically.
-    @discardableResult
-    public func updateIndex<T>(_ change: (inout [ImageRecord]) -> T) throws(StoreError) -> T {
-        let lock = try lockIndex(exclusive: true)
-        var records = try loadIndex()
-        let result = change(&records)
-        try saveIndex(records)
-        withExtendedLifetime(lock) {}
-        return result
-    }
-
     // MARK: Helpers
 
     /// The mode of a `sha512/XX` directory of blobs or manifests: shared as its parent is.
@@ -337,12 +436,6 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
-    /// The position of `key`'s record. (A plain loop: Swift 6.3's AllocBoxToStack pass
-    /// crashes on a `firstIndex(where:)` closure nested in the index closures.)
-    static func index(of key: String, in records: [ImageRecord]) -> Int? {
-        for (i, record) in records.enumerated() where record.key == key { return i }
-        return nil
-    }
 }
 
 /// Copies an import's decompressed bytes into its blob file, refusing more than `limit`.

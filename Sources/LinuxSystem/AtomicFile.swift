@@ -97,6 +97,11 @@ public final class AtomicFile {
         close(fd)
     }
 
+    /// Flushes the data to the disk (before a record that names the file is committed).
+    public func sync() throws(SystemError) {
+        guard fdatasync(fd) == 0 else { throw SystemError("fdatasync", targetPath) }
+    }
+
     /// Drops the data; the target is left as it was.
     public func discard() {
         guard !done else { return }

@@ -146,6 +146,12 @@ public enum Files {
             })
     }
 
+    /// True when `path` (followed if a symlink) is a regular file.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// The directory part of `path` (`.` when it has none, `/` for a top-level name).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

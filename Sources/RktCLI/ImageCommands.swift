@@ -236,7 +236,7 @@ extension Rkt {
         }
         for record in records {
             do {
-                if !flags.bool("force"), let user = try dependent(of: record, in: store) {
+                if !flags.bool("force"), let user = try store.dependents(of: record).first {
                     context.console.error("rm: image \(goQuote(record.key)) is a dependency of \(displayName(user)) (\(user.key)); use --force to remove it anyway")
                     failed = true
                     continue
@@ -252,20 +252,5 @@ extension Rkt {
         }
         if removed > 0 { context.console.error("rm: \(removed) image(s) successfully removed") }
         return failed ? failure : 0
-    }
-
-    /// Another stored image that names `record` as a dependency (by pinned ID, or by name).
-    private static func dependent(of record: ImageRecord, in store: ImageStore) throws(StoreError) -> ImageRecord? {
-        for other in try store.records() where other.key != record.key {
-            guard let manifest = try? store.manifest(other.key) else { continue }
-            for dependency in manifest.dependencies {
-                if let pinned = dependency.imageID?.description {
-                    if record.key.hasPrefix(String(pinned.prefix(record.key.count))) { return other }
-                } else if dependency.imageName.description == record.name {
-                    return other
-                }
-            }
-        }
-        return nil
     }
 }

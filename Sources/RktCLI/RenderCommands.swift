@@ -111,7 +111,7 @@ extension Rkt {
             do {
                 let store = try context.openStore()
                 if let count = try store.repairIndexIfDamaged() {
-                    context.console.error("gc: the image index was damaged: rebuilt it from \(count) stored image(s); the damaged file is cas/db/images.json.damaged")
+                    context.console.error("gc: the image index was damaged: rebuilt it from \(count) stored image(s); the damaged file is cas/db/images.db.damaged")
                 }
                 let trees = TreeStore(store: store)
                 // A tree stays while any pod (even exited, until `rkt gc`) runs or may run from it.
@@ -130,14 +130,15 @@ extension Rkt {
                     context.console.error("gc: removed treestore \(goQuote(id))")
                 }
                 let cutoff = WallClock.nanoseconds() - grace
-                var removed = 0
-                for record in try store.records() where record.lastUsed < cutoff {
-                    try store.remove(record.key)
+                // One transaction for them all: a kill part-way removes none or all.
+                let expired = try store.records().filter { $0.lastUsed < cutoff }
+                try store.remove(expired.map(\.key))
+                for record in expired {
                     context.console.out("successfully removed aci for image: \(goQuote(record.key))\n")
-                    removed += 1
                 }
+                _ = try store.removeUnlistedFiles()
                 _ = trees.pruneLayers()
-                context.console.error("gc: \(removed) image(s) successfully removed")
+                context.console.error("gc: \(expired.count) image(s) successfully removed")
                 return 0
             } catch {
                 return context.fail("\(error)")

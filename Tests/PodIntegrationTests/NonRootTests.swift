@@ -48,7 +48,7 @@ extension Pods {
             let ran = world.rkt("run", world.image, "--exec", "/bin/true")
             #expect(ran.code == 0, "\(ran)")
             let id = try #require(world.rkt("image", "list", "--no-legend", "--full").out.split(separator: "\t").first.map(String.init))
-            #expect(mode(world.data + "/cas/db/images.json") == (0o660, gid))
+            #expect(mode(world.data + "/cas/db/images.db") == (0o660, gid))
 
             func asUser(_ group: gid_t, _ args: [String]) -> RunResult {
                 let child = try? ChildProcess(
@@ -69,7 +69,7 @@ extension Pods {
             #expect(removed.code == 0 && removed.out.contains("successfully removed aci for image: \"\(id)\""), "\(removed)")
             let fetched = asUser(gid, ["fetch", world.image])
             #expect(fetched.code == 0, "\(fetched)")
-            #expect(mode(world.data + "/cas/db/images.json") == (0o660, gid), "the group keeps the index")
+            #expect(mode(world.data + "/cas/db/images.db") == (0o660, gid), "the group keeps the index")
             let own = fetched.out.trimmingCharacters(in: "\n")
             #expect(asUser(gid, ["image", "rm", own]).code == 0)
 
