@@ -212,30 +212,61 @@ public final class Fetcher {
 
     // MARK: Files
 
-    /// rkt's `fileFetcher`.
+    /// rkt's `fileFetcher`, remembering each import: a file unchanged since (and checked
+    /// against the same signature file and trusted keys) is not read again.
     private func fetchFile(_ path: String, signature: String?) throws -> ImageRecord {
         diag("using image from file \(path)")
         let absolute = Paths.absolute(path)
         guard let keystore else {
             let fd = try openFile(absolute, context: "error opening ACI file")
             defer { close(fd) }
-            return try importImage("/proc/self/fd/\(fd)", expectedID: nil, latest: false)
+            return try importFile(fd: fd, path: absolute, signatureState: { _ in nil }, verify: { [] })
         }
         let ascPath = signature ?? ImageReference.signaturePath(for: absolute)
         let ascFD = try openFile(ascPath, context: "error opening signature file")
         defer { close(ascFD) }
         let fd = try openFile(absolute, context: "error opening ACI file")
         defer { close(fd) }
-        let manifest = try Fetcher.manifest(of: "/proc/self/fd/\(fd)")
-        do {
-            let identities = try verify(
-                keystore, name: manifest.name.description, data: "/proc/self/fd/\(fd)",
-                signature: "/proc/self/fd/\(ascFD)")
-            printIdentities(identities)
-        } catch let error as FetchError {
-            throw error.wrapped("image \(goQuote(manifest.name.description)) verification failed")
+        let ascIdentity = try FetchError.wrapping { () throws(SystemError) in try FileIdentity(fd: ascFD, path: ascPath) }
+        return try importFile(
+            fd: fd, path: absolute,
+            signatureState: { name in ascIdentity.description + "|" + (try keystore.keyringState(for: name)) },
+            verify: {
+                let manifest = try Fetcher.manifest(of: "/proc/self/fd/\(fd)")
+                do {
+                    return try self.verify(
+                        keystore, name: manifest.name.description, data: "/proc/self/fd/\(fd)",
+                        signature: "/proc/self/fd/\(ascFD)")
+                } catch let error as FetchError {
+                    throw error.wrapped("image \(goQuote(manifest.name.description)) verification failed")
+                }
+            })
+    }
+
+    /// Imports the image file open as `fd`, unless the store remembers importing this file
+    /// in this very state, with the same `signatureState` (a text that changes with the
+    /// signature file and the keys trusted for the image's name; nil without a check).
+    /// `verify` checks the signature and returns the signers, printed either way.
+    private func importFile(
+        fd: Int32, path: String, signatureState: (String) throws -> String?, verify: () throws -> [String]
+    ) throws -> ImageRecord {
+        let before = try FetchError.wrapping { () throws(SystemError) in try FileIdentity(fd: fd, path: path) }
+        if options.pullPolicy != .update, let known = try store.importedFile(path), known.identity == before.description,
+            let record = try? store.record(idPrefix: known.key), try signatureState(record.name) == known.signature
+        {
+            diag("using image from local store for unchanged file \(path)")
+            if known.signature != nil { printIdentities(known.signers) }
+            return record
         }
-        return try importImage("/proc/self/fd/\(fd)", expectedID: nil, latest: false)
+        let signers = try verify()
+        if !signers.isEmpty { printIdentities(signers) }
+        let record = try importImage("/proc/self/fd/\(fd)", expectedID: nil, latest: false)
+        // Remembered only when the file did not change while it was read.
+        if (try? FileIdentity(fd: fd, path: path)) == before {
+            try store.rememberImport(
+                ImportedFile(path: path, identity: before.description, signature: try signatureState(record.name), signers: signers, key: record.key))
+        }
+        return record
     }
 
     private func openFile(_ path: String, context: String) throws -> Int32 {

@@ -37,22 +37,9 @@ public struct Keystore: Sendable {
     /// that fingerprint loaded before it. A key whose fingerprint is not its file name is
     /// an error (`fingerprint mismatch`).
     func keyring(for name: String) throws(FetchError) -> [TrustedKey] {
-        let identifier: ACIdentifier
-        do {
-            identifier = try ACIdentifier(name)
-        } catch {
-            throw FetchError(error.message)
-        }
-        let prefixRoot = String(identifier.value.split(separator: "/", omittingEmptySubsequences: false).first ?? "")
-        let walks: [(root: String, full: String)] = [
-            (systemRootPath, systemRootPath),
-            (localRootPath, localRootPath),
-            (GoPath.join(systemPrefixPath, prefixRoot), GoPath.join(systemPrefixPath, identifier.value)),
-            (GoPath.join(localPrefixPath, prefixRoot), GoPath.join(localPrefixPath, identifier.value)),
-        ]
         var order: [String] = []
         var keys: [String: TrustedKey] = [:]
-        for walk in walks {
+        for walk in try walks(for: name) {
             try visit(walk.root, full: walk.full) { (path: String, size: Int64) throws(FetchError) in
                 let fileName = String(path.split(separator: "/").last ?? "")
                 if size == 0 {
@@ -68,6 +55,36 @@ public struct Keystore: Sendable {
         return order.compactMap { keys[$0] }
     }
 
+    /// The state of the key files `keyring(for: name)` would read: each one's path and
+    /// identity, in walk order. A key added, replaced, masked or removed changes it;
+    /// no key is read.
+    func keyringState(for name: String) throws(FetchError) -> String {
+        var state: [String] = []
+        for walk in try walks(for: name) {
+            try visit(walk.root, full: walk.full) { (path: String, _: Int64) throws(FetchError) in
+                state.append(path + "=" + ((try? FileIdentity(path: path))?.description ?? "?"))
+            }
+        }
+        return state.joined(separator: ",")
+    }
+
+    /// The directories searched for `name`'s keys, in order: each root, and the full path
+    /// under it whose ancestors are searched.
+    private func walks(for name: String) throws(FetchError) -> [(root: String, full: String)] {
+        let identifier: ACIdentifier
+        do {
+            identifier = try ACIdentifier(name)
+        } catch {
+            throw FetchError(error.message)
+        }
+        let prefixRoot = String(identifier.value.split(separator: "/", omittingEmptySubsequences: false).first ?? "")
+        return [
+            (systemRootPath, systemRootPath),
+            (localRootPath, localRootPath),
+            (GoPath.join(systemPrefixPath, prefixRoot), GoPath.join(systemPrefixPath, identifier.value)),
+            (GoPath.join(localPrefixPath, prefixRoot), GoPath.join(localPrefixPath, identifier.value)),
+        ]
+    }
     /// `filepath.Walk(root)` descending only into directories that prefix `full`.
     private func visit(_ path: String, full: String, _ body: (String, Int64) throws(FetchError) -> Void) throws(FetchError) {
         var info = stat()

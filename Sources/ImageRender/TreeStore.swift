@@ -277,17 +277,16 @@ public final class TreeStore {
         }
     }
 
-    /// The bytes of every tree of image `key` (`rkt image list` adds it to the blob size).
-    /// Layer trees are a cache and not counted.
-    public func treeSize(forImage key: String) -> Int64 {
-        var total: Int64 = 0
+    /// The bytes of every tree, summed by the image each renders (`rkt image list` adds
+    /// them to the blob size), in one pass over the trees. Layer trees are a cache and not
+    /// counted.
+    public func treeSizesByImage() -> [String: Int64] {
+        var sizes: [String: Int64] = [:]
         for id in treeIDs() {
-            guard let image = try? Sys.readFile(path(ofTree: id) + "/image", limit: 256),
-                String(decoding: image, as: UTF8.self) == key
-            else { continue }
-            total += Self.size(of: path(ofTree: id))
+            guard let image = try? Sys.readFile(path(ofTree: id) + "/image", limit: 256) else { continue }
+            sizes[String(decoding: image, as: UTF8.self), default: 0] += Self.size(of: path(ofTree: id))
         }
-        return total
+        return sizes
     }
 
     private static func size(of path: String) -> Int64 {

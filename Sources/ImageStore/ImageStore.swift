@@ -52,6 +52,30 @@ public struct RemoteRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// An image file imported before, as it was then: `rkt run FILE` of the same file in
+/// the same state uses the stored image without reading the file again.
+public struct ImportedFile: Sendable, Equatable {
+    /// The file's absolute path.
+    public var path: String
+    /// `FileIdentity` of the file when it was read.
+    public var identity: String
+    /// What its signature check depended on (the signature file's identity and the trusted
+    /// keys'), or nil when it was imported without one (`--insecure-options=image`).
+    public var signature: String?
+    /// The signers the check reported, to report them again.
+    public var signers: [String]
+    /// The image it holds.
+    public var key: String
+
+    public init(path: String, identity: String, signature: String?, signers: [String], key: String) {
+        self.path = path
+        self.identity = identity
+        self.signature = signature
+        self.signers = signers
+        self.key = key
+    }
+}
+
 /// Errors with rkt's wording (the CLI adds the `SUBCOMMAND: ` prefix).
 public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConvertible {
     case imageIDTooShort  // "image ID too short"

@@ -301,7 +301,7 @@ public final class ImageStore: @unchecked Sendable {
             var found: RemoteRecord?
             let sql = """
                 SELECT aci_url, sig_url, etag, blob_key, download_time, cache_max_age FROM remotes
-                WHERE aci_url = ? AND blob_key IN (SELECT key FROM images)
+                WHERE aci_url = ? AND EXISTS (SELECT 1 FROM images WHERE images.key = remotes.blob_key)
                 """
             try db.statement(sql).forEach(.text(url)) { row throws(SQLiteError) in
                 found = RemoteRecord(
@@ -320,6 +320,39 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
+    // MARK: Imported files
+
+    /// What is known of the file at `path` from its last import, if its image is still stored.
+    public func importedFile(_ path: String) throws(StoreError) -> ImportedFile? {
+        try index().read { db throws(SQLiteError) in
+            var found: ImportedFile?
+            let sql = """
+                SELECT identity, signature, signers, key FROM imported_files
+                WHERE path = ? AND EXISTS (SELECT 1 FROM images WHERE images.key = imported_files.key)
+                """
+            try db.statement(sql).forEach(.text(path)) { row throws(SQLiteError) in
+                let signers = row.text(2)
+                found = ImportedFile(
+                    path: path, identity: row.text(0), signature: row.optionalText(1),
+                    signers: signers.isEmpty ? [] : signers.split(separator: "\n").map(String.init), key: row.text(3))
+            }
+            return found
+        }
+    }
+
+    /// Remembers the import of `file` (replacing what was known of its path).
+    public func rememberImport(_ file: ImportedFile) throws(StoreError) {
+        let index = try index()
+        try index.write { db throws(StoreError) in
+            try StoreIndex.sql(index.path) { () throws(SQLiteError) in
+                try db.run(
+                    "INSERT OR REPLACE INTO imported_files (path, identity, signature, signers, key) VALUES (?, ?, ?, ?, ?)",
+                    .text(file.path), .text(file.identity), file.signature.map(SQLValue.text), .text(file.signers.joined(separator: "\n")),
+                    .text(file.key))
+            }
+        }
+    }
+
     // MARK: Index
 
     /// `cas/db/images.db`.
@@ -335,13 +368,18 @@ public final class ImageStore: @unchecked Sendable {
         if let openedIndex { return openedIndex }
         let index = try StoreIndex(path: indexPath, mode: Self.fileMode) { () throws(StoreError) in try self.seedIndex() }
         openedIndex = index
+        // Set aside only now that the index holds what they held (a kill before the commit
+        // leaves them to be migrated again; one after it, in place but no longer read).
+        if index.wasCreated {
+            for old in [legacyIndexPath, legacyRemotesPath] { rename(old, old + ".migrated") }
+        }
         return index
     }
 
     /// What a new index starts with: an earlier release's records (`images.json`, and the
     /// download records of `remotes.json`), else the images found under `cas/blob` (a store
     /// whose index was lost or damaged; nothing for a new store). Records whose blob is
-    /// missing are dropped. The old files are renamed `*.migrated` once the index commits.
+    /// missing are dropped. `index()` renames the old files `*.migrated` once the index commits.
     private func seedIndex() throws(StoreError) -> ([IndexEntry], [RemoteRecord]) {
         let legacy = try? Files.readFile(legacyIndexPath, limit: 1 << 30)
         var entries: [IndexEntry] = []
@@ -357,9 +395,6 @@ public final class ImageStore: @unchecked Sendable {
         var remotes: [RemoteRecord] = []
         if let bytes = try? Files.readFile(legacyRemotesPath, limit: 1 << 30), let decoded = try? JSONDecoder().decode([RemoteRecord].self, from: Data(bytes)) {
             remotes = decoded.filter { keys.contains($0.blobKey) }
-        }
-        for old in [legacyIndexPath, legacyRemotesPath] where legacy != nil || old == legacyRemotesPath {
-            rename(old, old + ".migrated")
         }
         return (entries, remotes)
     }

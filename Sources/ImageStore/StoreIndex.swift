@@ -30,6 +30,8 @@ final class StoreIndex {
     static let schemaVersion: Int64 = 1
 
     let path: String
+    /// True when this instance made the index (and ran the seed).
+    private(set) var wasCreated = false
     private let database: Database
     private let lock = NSLock()
 
@@ -54,8 +56,10 @@ final class StoreIndex {
         CREATE TABLE IF NOT EXISTS remotes (
             aci_url TEXT PRIMARY KEY, sig_url TEXT NOT NULL, etag TEXT NOT NULL, blob_key TEXT NOT NULL,
             download_time REAL NOT NULL, cache_max_age INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS remotes_by_key ON remotes(blob_key);
         CREATE TABLE IF NOT EXISTS imported_files (
-            path TEXT PRIMARY KEY, identity TEXT NOT NULL, signature TEXT, key TEXT NOT NULL) WITHOUT ROWID;
+            path TEXT PRIMARY KEY, identity TEXT NOT NULL, signature TEXT, signers TEXT NOT NULL, key TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS imported_files_by_key ON imported_files(key);
         """
 
     /// Opens the index at `path`, making it (with exactly `mode`) if it is missing. A new
@@ -93,6 +97,7 @@ final class StoreIndex {
                 for remote in remotes { try Self.save(remote, into: db) }
                 try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
             }
+            wasCreated = true
         }
     }
 

@@ -142,10 +142,10 @@ extension Rkt {
         }
         // rkt's SIZE: the blob and the image's rendered trees.
         if let store = try? context.openStore() {
-            let trees = TreeStore(store: store)
+            let treeSizes = TreeStore(store: store).treeSizesByImage()
             records = records.map { record in
                 var sized = record
-                sized.size += trees.treeSize(forImage: record.key)
+                sized.size += treeSizes[record.key] ?? 0
                 return sized
             }
         }
@@ -242,7 +242,6 @@ extension Rkt {
                     continue
                 }
                 try store.remove(record.key)
-                _ = TreeStore(store: store).pruneLayers()
                 context.console.out("successfully removed aci for image: \(goQuote(record.key))\n")
                 removed += 1
             } catch {
@@ -250,7 +249,10 @@ extension Rkt {
                 failed = true
             }
         }
-        if removed > 0 { context.console.error("rm: \(removed) image(s) successfully removed") }
+        if removed > 0 {
+            _ = TreeStore(store: store).pruneLayers()
+            context.console.error("rm: \(removed) image(s) successfully removed")
+        }
         return failed ? failure : 0
     }
 }
