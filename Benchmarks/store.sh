@@ -6,7 +6,9 @@
 #    blob and manifest files with find (the floor); ms per image shows the curve
 #    (target: 1000 images under 0.5 s, linear).
 # 2. Fetch cost: one `rkt fetch` of 100 new images, and of one image, into an empty store
-#    vs into a store of MAX images (target: within 1.5x).
+#    vs into a store of MAX images (target: within 1.5x). Each store is a fresh copy,
+#    synced first: an import syncs its blob and the index, which would otherwise also
+#    write back the copy's dirty pages.
 # 3. `rkt image list` of MAX images vs sqlite3 reading the same rows (target: 100 ms).
 # 4. (root) `rkt run ID --exec /bin/true` of a cached busybox in a store of MAX images vs
 #    in an empty store (target: within 10%); a second `rkt run big.aci` of an unchanged
@@ -103,8 +105,8 @@ new_images=$(seq 0 99 | sed "s|.*|$work/images/new-&.aci|" | tr '\n' ' ')
 for what in "100 images in one command:$new_images" "one image:$work/images/one-0.aci"; do
     label=${what%%:*} args=${what#*:}
     hyperfine --style none -N -r "$runs" --export-csv "$work/r.csv" \
-        --prepare "bash -c 'rm -rf $work/run-f; cp -a $full $work/run-f'" "$rkt --dir=$work/run-f --insecure-options=image fetch $args" \
-        --prepare "bash -c 'rm -rf $work/run-e; cp -a $empty $work/run-e'" "$rkt --dir=$work/run-e --insecure-options=image fetch $args" >/dev/null 2>&1
+        --prepare "bash -c 'rm -rf $work/run-f; cp -a $full $work/run-f; sync'" "$rkt --dir=$work/run-f --insecure-options=image fetch $args" \
+        --prepare "bash -c 'rm -rf $work/run-e; cp -a $empty $work/run-e; sync'" "$rkt --dir=$work/run-e --insecure-options=image fetch $args" >/dev/null 2>&1
     line "fetch $label: $max-image store vs empty" "$(median "$work/r.csv" 1)" "$(median "$work/r.csv" 2)"
 done
 rm -rf "$work/run-f" "$work/run-e"

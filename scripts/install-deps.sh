@@ -8,6 +8,8 @@ packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev pkg
     busybox-static strace gdb gcc libc6-dev make file patchelf util-linux procps
     # pod networks: the CNI plugins rkt calls, and what they call (iptables) or tests use (ip)
     containernetworking-plugins iptables iproute2
+    # Benchmarks/store.sh's baseline (the index's rows read by SQLite's own shell)
+    sqlite3
     # scripts/check-format.sh (swift-format comes with the toolchain)
     clang-format)
 missing=()

@@ -28,28 +28,33 @@ public enum GoFormats {
         return text + " " + zone
     }
 
-    /// go-humanize's `Time`: `now`, `1 second ago`, `10 minutes ago`, ..., `a long while ago`.
-    public static func relative(nanoseconds: Int64, now: Int64) -> String {
-        if nanoseconds == 0 { return "a long while ago" }
+    /// go-humanize's magnitudes: below `limit`, `text` as is (divisor 0), or the count of
+    /// `divisor`s followed by `text`.
+    private static let relativeSteps: [(limit: Int64, text: String, divisor: Int64)] = {
         let second: Int64 = 1_000_000_000
         let minute = 60 * second, hour = 60 * minute, day = 24 * hour, week = 7 * day
         let month = 30 * day, year = 12 * month, longTime = 37 * year
+        return [
+            (second, "now", 0), (2 * second, "1 second", 0), (minute, " seconds", second),
+            (2 * minute, "1 minute", 0), (hour, " minutes", minute), (2 * hour, "1 hour", 0),
+            (day, " hours", hour), (2 * day, "1 day", 0), (week, " days", day), (2 * week, "1 week", 0),
+            (month, " weeks", week), (2 * month, "1 month", 0), (year, " months", month),
+            (18 * month, "1 year", 0), (2 * year, "2 years", 0), (longTime, " years", year),
+        ]
+    }()
+
+    /// go-humanize's `Time`: `now`, `1 second ago`, `10 minutes ago`, ..., `a long while ago`.
+    public static func relative(nanoseconds: Int64, now: Int64) -> String {
+        if nanoseconds == 0 { return "a long while ago" }
         var delta = now - nanoseconds
         var label = "ago"
         if delta < 0 {
             delta = -delta
             label = "from now"
         }
-        let steps: [(limit: Int64, format: String, divisor: Int64)] = [
-            (second, "now", 1), (2 * second, "1 second", 1), (minute, "%d seconds", second),
-            (2 * minute, "1 minute", 1), (hour, "%d minutes", minute), (2 * hour, "1 hour", 1),
-            (day, "%d hours", hour), (2 * day, "1 day", 1), (week, "%d days", day), (2 * week, "1 week", 1),
-            (month, "%d weeks", week), (2 * month, "1 month", 1), (year, "%d months", month),
-            (18 * month, "1 year", 1), (2 * year, "2 years", 1), (longTime, "%d years", year),
-        ]
-        for step in steps where delta < step.limit {
-            if step.format == "now" { return "now" }
-            return step.format.replacingFirst("%d", with: String(delta / step.divisor)) + " " + label
+        for step in relativeSteps where delta < step.limit {
+            if step.divisor == 0 { return step.text == "now" ? "now" : step.text + " " + label }
+            return String(delta / step.divisor) + step.text + " " + label
         }
         return "a long while " + label
     }
@@ -67,12 +72,5 @@ public enum GoFormats {
     private static func formatOneDecimal(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"
-    }
-}
-
-extension String {
-    func replacingFirst(_ target: String, with replacement: String) -> String {
-        let parts = split(separator: target, maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count == 2 ? parts[0] + replacement + parts[1] : self
     }
 }
