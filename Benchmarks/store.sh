@@ -6,9 +6,9 @@
 #    blob and manifest files with find (the floor); ms per image shows the curve
 #    (target: 1000 images under 0.5 s, linear).
 # 2. Fetch cost: one `rkt fetch` of 100 new images, and of one image, into an empty store
-#    vs into a store of MAX images (target: within 1.5x). Each store is a fresh copy,
-#    synced first: an import syncs its blob and the index, which would otherwise also
-#    write back the copy's dirty pages.
+#    vs into a store of MAX images (target: within 1.5x). Each fetch gets its own copy of
+#    the store, all made and synced before the first is timed (an import syncs its blob
+#    and the index, which would otherwise also write back a copy's dirty pages).
 # 3. `rkt image list` of MAX images vs sqlite3 reading the same rows (target: 100 ms).
 # 4. (root) `rkt run ID --exec /bin/true` of a cached busybox in a store of MAX images vs
 #    in an empty store (target: within 10%); a second `rkt run big.aci` of an unchanged
@@ -96,20 +96,36 @@ for n in $(printf '%s\n' 100 1000 "$max" | sort -n -u); do
 done
 rm -rf "$work/run-gc"
 
-echo "== 2. fetch cost, empty store vs $max images, median of $runs runs (target: within 1.5x)"
+echo "== 2. fetch cost, empty store vs $max images, median of $((runs * 3)) runs (target: within 1.5x)"
 empty=$work/template-empty
 mkdir -p "$empty"
 "$rkt" --dir="$empty" image list >/dev/null
 full=$work/template-$max
 new_images=$(seq 0 99 | sed "s|.*|$work/images/new-&.aci|" | tr '\n' ' ')
+# A fresh copy of each store per timed fetch, all made (and synced) before any is timed:
+# a copy made right after deleting the last one would time ext4 skipping the freed inodes.
+fetch_runs=$((runs * 3))   # one copy per run; the writeback of so many copies is noisy
+copies() {
+    for i in $(seq 1 "$fetch_runs"); do
+        rm -rf "$work/run-f-$i" "$work/run-e-$i"
+        cp -a "$full" "$work/run-f-$i"
+        cp -a "$empty" "$work/run-e-$i"
+    done
+    sync
+    sleep 2
+}
+# The median over a parameter scan's rows (one run each).
+scan_median() { # csv
+    python3 -c 'import csv, statistics, sys; print(statistics.median(float(r["median"]) for r in csv.DictReader(open(sys.argv[1]))))' "$1"
+}
 for what in "100 images in one command:$new_images" "one image:$work/images/one-0.aci"; do
     label=${what%%:*} args=${what#*:}
-    hyperfine --style none -N -r "$runs" --export-csv "$work/r.csv" \
-        --prepare "bash -c 'rm -rf $work/run-f; cp -a $full $work/run-f; sync'" "$rkt --dir=$work/run-f --insecure-options=image fetch $args" \
-        --prepare "bash -c 'rm -rf $work/run-e; cp -a $empty $work/run-e; sync'" "$rkt --dir=$work/run-e --insecure-options=image fetch $args" >/dev/null 2>&1
-    line "fetch $label: $max-image store vs empty" "$(median "$work/r.csv" 1)" "$(median "$work/r.csv" 2)"
+    copies
+    hyperfine --style none -N -r 1 -P i 1 "$fetch_runs" --export-csv "$work/f.csv" "$rkt --dir=$work/run-f-{i} --insecure-options=image fetch $args" >/dev/null 2>&1
+    hyperfine --style none -N -r 1 -P i 1 "$fetch_runs" --export-csv "$work/e.csv" "$rkt --dir=$work/run-e-{i} --insecure-options=image fetch $args" >/dev/null 2>&1
+    line "fetch $label: $max-image store vs empty" "$(scan_median "$work/f.csv")" "$(scan_median "$work/e.csv")"
+    rm -rf "$work"/run-f-* "$work"/run-e-*
 done
-rm -rf "$work/run-f" "$work/run-e"
 
 echo "== 3. image list of $max images, median of $runs runs (target: under 100 ms)"
 hyperfine --style none -N -w 1 -r "$runs" --export-csv "$work/r.csv" \
