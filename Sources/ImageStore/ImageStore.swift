@@ -20,6 +20,12 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     /// The manifest's `version` label, if any (shown as `name:version`).
     public var version: String? = nil
 
+    /// The record of image `key` with `manifest`: its name, and its `version` label.
+    init(key: String, manifest: ImageManifest, importTime: Int64, lastUsed: Int64, latest: Bool, size: Int64) {
+        let version = manifest.labels.first { $0.name.description == "version" }?.value
+        self.init(key: key, name: manifest.name.description, importTime: importTime, lastUsed: lastUsed, latest: latest, size: size, version: version)
+    }
+
     public init(key: String, name: String, importTime: Int64, lastUsed: Int64, latest: Bool, size: Int64, version: String? = nil) {
         self.key = key
         self.name = name

@@ -94,9 +94,9 @@ public final class ImageStore: @unchecked Sendable {
         // which takes it too, never sees a blob between its link and its row.
         return try index.write { db throws(StoreError) in
             try publish(blob, at: blobFile)
-            if var existing = try StoreIndex.sql(index.path, { () throws(SQLiteError) in try StoreIndex.records(db, "WHERE key = ?", .text(key)) }).first {
+            if var existing = try index.sql({ () throws(SQLiteError) in try StoreIndex.records(db, "WHERE key = ?", .text(key)) }).first {
                 if latest && !existing.latest {
-                    try StoreIndex.sql(index.path) { () throws(SQLiteError) in try db.run("UPDATE images SET latest = 1 WHERE key = ?", .text(key)) }
+                    try index.sql { () throws(SQLiteError) in try db.run("UPDATE images SET latest = 1 WHERE key = ?", .text(key)) }
                     existing.latest = true
                 }
                 return existing
@@ -104,10 +104,8 @@ public final class ImageStore: @unchecked Sendable {
             try writeManifest(manifest, key: key)
             var info = stat()
             let size = stat(blobFile, &info) == 0 ? Int64(info.st_size) : 0
-            let version = manifest.labels.first { $0.name.description == "version" }?.value
-            let record = ImageRecord(
-                key: key, name: manifest.name.description, importTime: now, lastUsed: now, latest: latest, size: size, version: version)
-            try StoreIndex.sql(index.path) { () throws(SQLiteError) in try StoreIndex.insert(IndexEntry(record: record, manifest: manifest), into: db) }
+            let record = ImageRecord(key: key, manifest: manifest, importTime: now, lastUsed: now, latest: latest, size: size)
+            try index.sql { () throws(SQLiteError) in try StoreIndex.insert(IndexEntry(record: record, manifest: manifest), into: db) }
             return record
         }
     }
@@ -235,10 +233,7 @@ public final class ImageStore: @unchecked Sendable {
     /// Records a use (rkt's "last used" column).
     public func touch(_ key: String) throws(StoreError) {
         let now = WallClock.nanoseconds()
-        let index = try index()
-        try index.write { db throws(StoreError) in
-            try StoreIndex.sql(index.path) { () throws(SQLiteError) in try db.run("UPDATE images SET last_used = ? WHERE key = ?", .integer(now), .text(key)) }
-        }
+        try index().update { db throws(SQLiteError) in try db.run("UPDATE images SET last_used = ? WHERE key = ?", .integer(now), .text(key)) }
     }
 
     /// Removes an image's record, blob and manifest.
@@ -249,15 +244,13 @@ public final class ImageStore: @unchecked Sendable {
     /// Removes the records of `keys` in one transaction, then their blobs and manifests.
     public func remove(_ keys: [String]) throws(StoreError) {
         let index = try index()
-        try index.write { db throws(StoreError) in
-            try StoreIndex.sql(index.path) { () throws(SQLiteError) in
-                for key in keys { try StoreIndex.delete(key, from: db) }
-            }
+        try index.update { db throws(SQLiteError) in
+            for key in keys { try StoreIndex.delete(key, from: db) }
         }
         // The files go after the rows are gone (a kill in between leaves unlisted files for
         // gc, never a row without its blob), and only if no import brought a row back.
         try index.write { db throws(StoreError) in
-            for key in keys where try !StoreIndex.sql(index.path, { () throws(SQLiteError) in try StoreIndex.contains(key, db) }) {
+            for key in keys where try !index.sql({ () throws(SQLiteError) in try StoreIndex.contains(key, db) }) {
                 unlink(blobPath(key))
                 unlink(manifestPath(key))
             }
@@ -269,7 +262,7 @@ public final class ImageStore: @unchecked Sendable {
     public func removeUnlistedFiles() throws(StoreError) -> [String] {
         let index = try index()
         return try index.write { db throws(StoreError) in
-            let listed = Set(try StoreIndex.sql(index.path) { () throws(SQLiteError) in try StoreIndex.records(db).map(\.key) })
+            let listed = Set(try index.sql { () throws(SQLiteError) in try StoreIndex.records(db).map(\.key) })
             var removed: Set<String> = []
             for (root, path) in [("/blob/sha512", blobPath), ("/imageManifest/sha512", manifestPath)] {
                 for key in storedKeys(under: casDirectory + root) where !listed.contains(key) {
@@ -314,10 +307,7 @@ public final class ImageStore: @unchecked Sendable {
 
     /// Adds or replaces the download record of `remote.aciURL`.
     public func saveRemote(_ remote: RemoteRecord) throws(StoreError) {
-        let index = try index()
-        try index.write { db throws(StoreError) in
-            try StoreIndex.sql(index.path) { () throws(SQLiteError) in try StoreIndex.save(remote, into: db) }
-        }
+        try index().update { db throws(SQLiteError) in try StoreIndex.save(remote, into: db) }
     }
 
     // MARK: Imported files
@@ -342,14 +332,11 @@ public final class ImageStore: @unchecked Sendable {
 
     /// Remembers the import of `file` (replacing what was known of its path).
     public func rememberImport(_ file: ImportedFile) throws(StoreError) {
-        let index = try index()
-        try index.write { db throws(StoreError) in
-            try StoreIndex.sql(index.path) { () throws(SQLiteError) in
-                try db.run(
-                    "INSERT OR REPLACE INTO imported_files (path, identity, signature, signers, key) VALUES (?, ?, ?, ?, ?)",
-                    .text(file.path), .text(file.identity), file.signature.map(SQLValue.text), .text(file.signers.joined(separator: "\n")),
-                    .text(file.key))
-            }
+        try index().update { db throws(SQLiteError) in
+            try db.run(
+                "INSERT OR REPLACE INTO imported_files (path, identity, signature, signers, key) VALUES (?, ?, ?, ?, ?)",
+                .text(file.path), .text(file.identity), file.signature.map(SQLValue.text), .text(file.signers.joined(separator: "\n")),
+                .text(file.key))
         }
     }
 
@@ -407,12 +394,10 @@ public final class ImageStore: @unchecked Sendable {
             var info = stat()
             guard lstat(blobPath(key), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             guard let manifest = try? recoverManifest(key) else { continue }  // kept on disk, unlisted
-            let time = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            let version = manifest.labels.first { $0.name.description == "version" }?.value
             // Last use is unknown: now, so the gc that rebuilt the index removes none of them.
             let record = ImageRecord(
-                key: key, name: manifest.name.description, importTime: time, lastUsed: WallClock.nanoseconds(), latest: false,
-                size: Int64(info.st_size), version: version)
+                key: key, manifest: manifest, importTime: info.st_mtim.nanoseconds, lastUsed: WallClock.nanoseconds(), latest: false,
+                size: Int64(info.st_size))
             entries.append(IndexEntry(record: record, manifest: manifest))
         }
         entries.sort { ($0.record.importTime, $0.record.key) < ($1.record.importTime, $1.record.key) }

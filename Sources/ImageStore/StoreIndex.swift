@@ -80,18 +80,17 @@ final class StoreIndex {
         do {
             database = try Database(path: path, create: false)
             try database.execute("PRAGMA synchronous=NORMAL")
-            if try database.pragmaInteger("user_version") != Self.schemaVersion {
-                try database.execute("PRAGMA journal_mode=WAL")
-            }
+            // The one read an open of a current index costs.
+            guard try database.pragmaInteger("user_version") != Self.schemaVersion else { return }
+            try database.execute("PRAGMA journal_mode=WAL")
         } catch {
             throw Self.failure(error, path: path)
         }
-        guard try read({ db throws(SQLiteError) in try db.pragmaInteger("user_version") }) != Self.schemaVersion else { return }
         try write { db throws(StoreError) in
             // Another process may have made it since the check above.
-            guard try Self.sql(path, { () throws(SQLiteError) in try db.pragmaInteger("user_version") }) != Self.schemaVersion else { return }
+            guard try sql({ () throws(SQLiteError) in try db.pragmaInteger("user_version") }) != Self.schemaVersion else { return }
             let (entries, remotes) = try seed()
-            try Self.sql(path) { () throws(SQLiteError) in
+            try sql { () throws(SQLiteError) in
                 try db.execute(Self.schema)
                 for entry in entries { try Self.insert(entry, into: db) }
                 for remote in remotes { try Self.save(remote, into: db) }
@@ -128,12 +127,17 @@ final class StoreIndex {
         }
     }
 
+    /// Runs a write transaction whose body is SQL alone.
+    func update<T>(_ body: (Database) throws(SQLiteError) -> T) throws(StoreError) -> T {
+        try write { db throws(StoreError) in try sql { () throws(SQLiteError) in try body(db) } }
+    }
+
     /// Runs SQL work inside `write`'s body, turning its errors into the store's.
-    static func sql<T>(_ path: String, _ body: () throws(SQLiteError) -> T) throws(StoreError) -> T {
+    func sql<T>(_ body: () throws(SQLiteError) -> T) throws(StoreError) -> T {
         do {
             return try body()
         } catch {
-            throw failure(error, path: path)
+            throw Self.failure(error, path: path)
         }
     }
 
@@ -171,10 +175,7 @@ final class StoreIndex {
     /// by default all of them, in import order.
     static func records(_ db: Database, _ clause: String = "ORDER BY seq", _ parameters: SQLValue?...) throws(SQLiteError) -> [ImageRecord] {
         var records: [ImageRecord] = []
-        let statement = try db.statement("SELECT \(columns) FROM images \(clause)")
-        try statement.bind(parameters)
-        defer { statement.reset() }
-        while try statement.step() { records.append(record(statement)) }
+        try db.statement("SELECT \(columns) FROM images \(clause)").forEach(parameters) { row throws(SQLiteError) in records.append(record(row)) }
         return records
     }
 

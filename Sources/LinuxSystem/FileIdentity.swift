@@ -27,8 +27,8 @@ public struct FileIdentity: Sendable, Equatable, CustomStringConvertible {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int64(info.st_size)
-        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        modified = info.st_mtim.nanoseconds
+        changed = info.st_ctim.nanoseconds
     }
 
     /// `device:inode:size:modified:changed`, as stored.

@@ -41,6 +41,11 @@ public enum WallClock {
     public static func nanoseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        return now.nanoseconds
     }
+}
+
+extension timespec {
+    /// The time in nanoseconds (since the epoch, for file and wall-clock times).
+    public var nanoseconds: Int64 { Int64(tv_sec) * 1_000_000_000 + Int64(tv_nsec) }
 }

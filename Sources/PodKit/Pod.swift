@@ -158,16 +158,12 @@ public struct Pod: Sendable {
     }
 
     static func mtime(_ path: String) -> Int64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return 0 }
-        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        (try? FileIdentity(path: path))?.modified ?? 0
     }
 
     /// ctime of the pod directory: for `exited-garbage`, when it was marked.
     var changedAt: Int64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return 0 }
-        return Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        (try? FileIdentity(path: path))?.changed ?? 0
     }
 }
 

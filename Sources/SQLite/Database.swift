@@ -178,6 +178,11 @@ public final class Statement {
 
     /// Binds `values` and runs the statement, calling `row` for each row.
     public func forEach(_ values: SQLValue?..., row: (Statement) throws(SQLiteError) -> Void) throws(SQLiteError) {
+        try forEach(values, row: row)
+    }
+
+    /// Binds `values` and runs the statement, calling `row` for each row.
+    public func forEach(_ values: [SQLValue?], row: (Statement) throws(SQLiteError) -> Void) throws(SQLiteError) {
         // Reset at the end, so the statement holds no read snapshot open (WAL checkpoints wait for those).
         defer { reset() }
         try bind(values)
