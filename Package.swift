@@ -48,10 +48,14 @@ let package = Package(
         .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit", "LinuxSystem", "SQLite"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
         .target(name: "ImageRender", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux", "LinuxSystem"]),
+        // Docker and OCI images, no network: references, digests, manifests, indexes and
+        // configs, OCI layouts and `docker save` archives, and their conversion to ACIs by
+        // docker2aci's rules (squashed, or one image per layer).
+        .target(name: "OCIImage", dependencies: ["AppcSchema", "GoCompat", "GoJSON", "ImageKit", "CArchive", "LinuxSystem"]),
         // How `rkt fetch` gets images into the store (files, URLs, discovery), signature
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
-        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem"]),
+        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem", "OCIImage"]),
         // rkt's configuration directories (auth.d, paths.d, stage1.d), merged as rkt merges them.
         .target(name: "RktConfig", dependencies: ["GoCompat", "GoJSON", "LinuxSystem"]),
         // Pod networks through CNI plugins: `--net` lists, net.d definitions, plugin calls,
@@ -69,7 +73,7 @@ let package = Package(
         // What both command lines share: the console and its output sinks.
         .target(name: "CLISupport", dependencies: ["GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
-        .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "CLISupport", "LinuxSystem"]),
+        .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "OCIImage", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
         .target(
@@ -96,6 +100,8 @@ let package = Package(
         .testTarget(name: "ImageKitTests", dependencies: ["GoCompat", "ImageKit", "TestSupport"]),
         // Tests need python3, openssl, gpg, gpgv, gzip (and coreutils' sha512sum).
         .testTarget(name: "ImageFetchTests", dependencies: ["fetch-child", "GoCompat", "ImageFetch", "ImageStore", "ImageKit", "AppcSchema", "TestSupport"]),
+        // Docker references, OCI layouts and the conversion to ACIs (no root; skopeo for `docker save` archives).
+        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "ImageKit", "AppcSchema", "CArchive", "LinuxSystem", "TestSupport"]),
         .testTarget(name: "ImageRenderTests", dependencies: ["GoCompat", "ImageRender", "ImageStore", "ImageKit", "AppcSchema", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "AppcSchema", "LinuxSystem"]),

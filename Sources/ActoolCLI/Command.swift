@@ -30,7 +30,7 @@ enum Commands {
     static let listed: [Command] = [
         .build, .catManifest, .discover, .help, .patchManifest, .validate, .version,
     ]
-    static let all: [Command] = listed + [.imageID]
+    static let all: [Command] = listed + [.imageID, .convert]
 
     static func named(_ name: String) -> Command? {
         all.first { $0.name == name }

@@ -61,3 +61,43 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { message }
 }
+
+// Reading decoded documents the way Go's `json.Unmarshal` into a struct sees them.
+extension JSONValue {
+    /// The member `key` of an object (the last one, matched case-insensitively as Go
+    /// matches struct fields), nil for anything else.
+    public subscript(key: String) -> JSONValue? {
+        guard case let .object(members) = self else { return nil }
+        return members.last { GoJSON.keyMatches($0.key, field: key) }?.value
+    }
+
+    /// The text of a string, nil for anything else.
+    public var string: String? {
+        if case let .string(text) = self { return text }
+        return nil
+    }
+
+    /// The strings of an array (other items left out), nil for anything else.
+    public var strings: [String]? {
+        guard case let .array(items) = self else { return nil }
+        return items.compactMap(\.string)
+    }
+
+    /// An integer number, nil for anything else (or a fraction, or out of range).
+    public var int64: Int64? {
+        if case let .number(text) = self { return Int64(text) }
+        return nil
+    }
+
+    /// The members of an object, in document order; nil for anything else.
+    public var members: [JSONMember]? {
+        if case let .object(members) = self { return members }
+        return nil
+    }
+
+    /// The items of an array, nil for anything else.
+    public var items: [JSONValue]? {
+        if case let .array(items) = self { return items }
+        return nil
+    }
+}

@@ -471,7 +471,7 @@ public func discover(name: String, insecure: Bool, port: UInt?) throws(DiscoverE
         throw DiscoverError(message: "\(name): \(error.message)", partial: nil)
     }
     if (app.labels["os"] ?? "").isEmpty { app.labels["os"] = "linux" }
-    if (app.labels["arch"] ?? "").isEmpty { app.labels["arch"] = goArch }
+    if (app.labels["arch"] ?? "").isEmpty { app.labels["arch"] = OSArch.hostGoArch }
     let transport = DiscoveryTransport(allowHTTP: insecure, insecureTLS: insecure, port: port)
     var result = DiscoveryResult(endpointAttempts: [], aciEndpoints: [], publicKeyAttempts: [], publicKeys: [])
     do {
@@ -496,26 +496,4 @@ public struct DiscoverError: Error, Sendable, Equatable, CustomStringConvertible
     public var partial: DiscoveryResult?
     /// The message.
     public var description: String { message }
-}
-
-/// Go's `runtime.GOARCH` for this machine.
-var goArch: String {
-    #if arch(x86_64)
-        return "amd64"
-    #elseif arch(arm64)
-        return "arm64"
-    #else
-        return "unknown"
-    #endif
-}
-
-/// rkt's `common.GetArch()`: the appc name of this machine's architecture.
-var appcArch: String {
-    #if arch(x86_64)
-        return "amd64"
-    #elseif arch(arm64)
-        return "aarch64"
-    #else
-        return "unknown"
-    #endif
 }

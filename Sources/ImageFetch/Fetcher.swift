@@ -4,6 +4,7 @@ import GoCompat
 import ImageKit
 import ImageStore
 import LinuxSystem
+import OCIImage
 
 /// rkt's `--pull-policy`.
 public enum PullPolicy: String, Sendable, CaseIterable {
@@ -39,6 +40,9 @@ public struct FetchOptions: Sendable {
     /// `Authorization` header values by host (`host` or `host:port`), from rkt's `auth.d`:
     /// sent with discovery requests and with HTTPS image and signature downloads.
     public var authorization: [String: String] = [:]
+    /// Convert Docker and OCI images to one image (docker2aci's default, rkt's way);
+    /// false: one image per layer, the top one depending on the others by ID.
+    public var squash = true
     /// Ignore HTTP cache lifetimes (rkt's `NoCache`).
     public var noCache = false
     /// Port for meta discovery instead of 443/80 (tests and private registries).
@@ -196,6 +200,7 @@ public final class Fetcher {
         case let .file(path): return try fetchFile(path, signature: signature)
         case let .url(url): return try fetchURL(url, signature: signature)
         case let .name(app): return try fetchName(app, image: image, signature: signature, expectedID: nil)
+        case let .local(location): return try fetchLocal(location, image: image)
         }
     }
 
@@ -203,6 +208,7 @@ public final class Fetcher {
         if let e = error as? FetchError { return e }
         if let e = error as? StoreError { return FetchError(e.description) }
         if let e = error as? ImageKitError { return FetchError(e.description) }
+        if let e = error as? OCIError { return FetchError(e.message) }
         return FetchError("\(error)")
     }
 
@@ -275,6 +281,56 @@ public final class Fetcher {
         return fd
     }
 
+    // MARK: Docker and OCI images
+
+    /// Docker and OCI images carry no appc signature: rkt fetches them only with
+    /// `--insecure-options=image`.
+    private func requireUnsignedAllowed() throws {
+        guard options.insecure.contains(.image) else {
+            throw FetchError("signature verification for docker images is not supported (try --insecure-options=image)")
+        }
+    }
+
+    /// An OCI layout or a `docker save` archive on the local disk, converted and imported
+    /// (always read, as a local ACI file is).
+    private func fetchLocal(_ location: LocalImage.Location, image: String) throws -> ImageRecord {
+        try requireUnsignedAllowed()
+        diag("using image from file \(location.path)")
+        do {
+            let local = try LocalImage.open(location, scratch: scratchDirectory)
+            return try importConverted(local.input)
+        } catch let error as OCIError {
+            throw FetchError(error.message).wrapped("error converting \(image) to ACI")
+        }
+    }
+
+    /// Converts `input` into the store: one image, or (`squash` off) one per layer, the
+    /// top one depending on the others by ID. Returns the top image's record.
+    func importConverted(_ input: ConversionInput) throws -> ImageRecord {
+        let latest = input.reference.tag == DockerReference.defaultTag
+        guard !options.squash else {
+            let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
+            _ = try ACIConverter.writeSquashed(input, to: file.fd, path: "converted image", compression: .none)
+            return try importImage(file.procPath, expectedID: nil, latest: latest)
+        }
+        var whitelist: [String] = []
+        var dependencies: [Dependency] = []
+        var record: ImageRecord?
+        for index in input.layers.indices {
+            let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
+            let isTop = index == input.layers.count - 1
+            let written = try ACIConverter.writeLayer(
+                input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: file.fd, path: "converted layer",
+                compression: .none)
+            let imported = try importImage(file.procPath, expectedID: written.id.storeKey, latest: isTop && latest)
+            whitelist = written.manifest.pathWhitelist
+            dependencies.append(Dependency(imageName: written.manifest.name, imageID: try ImageHash(written.id.description), labels: written.manifest.labels))
+            record = imported
+        }
+        guard let record else { throw FetchError("the image has no layers") }
+        return record
+    }
+
     // MARK: URLs
 
     /// rkt's `fetchSingleImageByHTTPURL` + `httpFetcher`.
@@ -310,7 +366,7 @@ public final class Fetcher {
     /// rkt's `fetchSingleImageByName`.
     private func fetchName(_ requested: AppName, image: String, signature: String?, expectedID: String?) throws -> ImageRecord {
         var app = requested
-        if app.labels["arch"] == nil { app.labels["arch"] = appcArch }
+        if app.labels["arch"] == nil { app.labels["arch"] = OSArch.hostAppcArch }
         if app.labels["os"] == nil { app.labels["os"] = "linux" }
         if let problem = Label.validationError(app.labelList) {
             throw FetchError(problem).wrapped("invalid Appc distribution \(goQuote(image))")

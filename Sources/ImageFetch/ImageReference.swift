@@ -1,5 +1,6 @@
 import GoCompat
 import ImageKit
+import OCIImage
 
 /// What an image argument of `rkt fetch` names (rkt's `DistFromImageString`).
 enum ImageReference: Equatable {
@@ -9,6 +10,9 @@ enum ImageReference: Equatable {
     case url(String)
     /// An image name with labels, to find in the store or by discovery.
     case name(AppName)
+    /// A Docker or OCI image on the local disk (`oci:PATH[:NAME]`,
+    /// `docker-archive:PATH[:REFERENCE]`), converted on the way in.
+    case local(LocalImage.Location)
 
     /// Classifies `text`: an absolute path, an existing regular file, something with
     /// `./` or ending in `.aci` is a path (and must end in `.aci`); `file://`,
@@ -27,6 +31,11 @@ enum ImageReference: Equatable {
             return scheme == "file" ? .file(path) : .url(text)
         case "docker":
             throw FetchError("docker images are not supported: \(goQuote(text))")
+        case "oci", "docker-archive":
+            guard let location = LocalImage.Location(text), !location.path.isEmpty else {
+                throw FetchError("invalid image string \(goQuote(text))")
+            }
+            return .local(location)
         default:
             return .name(try appName(text))
         }

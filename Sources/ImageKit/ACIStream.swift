@@ -58,6 +58,36 @@ public final class ACIStream {
         }
     }
 
+    /// Opens a Docker or OCI layer blob (`fd` is duplicated; `path` names it in messages): a
+    /// tar stream, plain or compressed with gzip, zstd, xz or bzip2, told apart by its
+    /// first bytes. Always pipelined: a layer is read whole.
+    public init(layerFD: Int32, path: String) throws(ImageKitError) {
+        self.path = path
+        let fd = fcntl(layerFD, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { throw .system(SystemError("dup", path)) }
+        self.fd = fd
+        do throws(ImageKitError) {
+            var head = [UInt8](repeating: 0, count: 6)
+            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            guard n >= 0 else { throw .system(SystemError("read", path)) }
+            head = Array(head.prefix(n))
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(SystemError("seek", path)) }
+            let filter: DecompressorSource.Filter?
+            switch FileType.detect(head) {
+            case .gzip: filter = .gzip
+            case .bzip2: filter = .bzip2
+            case .xz: filter = .xz
+            default: filter = head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) ? .zstd : nil
+            }
+            fileType = .tar
+            let source: ByteSource = try filter.map { f throws(ImageKitError) in try DecompressorSource(fd: fd, filter: f) } ?? FileSource(fd: fd, path: path)
+            chunks = PipelinedChunks(source, chunkSize: ACIStream.chunkSize)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
     deinit { close() }
 
     /// Stops read-ahead and closes the file. Safe to call twice.
@@ -77,7 +107,7 @@ public final class ACIStream {
 
     /// Hashes every remaining decompressed byte: the image ID when nothing was read yet.
     public func imageID() throws(ImageKitError) -> ImageID {
-        let hasher = SHA512Hasher()
+        let hasher = ContentHasher()
         while true {
             let chunk = try chunks.nextChunk()
             if chunk.isEmpty { break }

@@ -51,13 +51,16 @@ public final class ACIWriter {
     private let path: String
     private var failure: ImageKitError?
     private var closed = false
+    private let hasher: ContentHasher?
 
     /// - Parameters:
     ///   - fd: where the image goes (not closed here).
     ///   - path: the file's name, for messages.
-    public init(fd: Int32, path: String, compression: ImageCompression) throws(ImageKitError) {
+    ///   - hashing: hash the uncompressed stream, for `imageID()`.
+    public init(fd: Int32, path: String, compression: ImageCompression, hashing: Bool = false) throws(ImageKitError) {
         guard let a = archive_write_new() else { throw .archive("out of memory") }
         archive = a
+        hasher = hashing ? ContentHasher() : nil
         self.path = path
         sink = OutputSink(fd: fd, path: path, compression: compression)
         archive_write_set_format_pax_restricted(a)
@@ -79,6 +82,7 @@ public final class ACIWriter {
 
     private func accept(_ buffer: UnsafeRawBufferPointer) -> Int {
         do {
+            hasher?.update(buffer)
             try sink.write(buffer)
             return buffer.count
         } catch {
@@ -102,6 +106,15 @@ public final class ACIWriter {
     /// Writes an entry without data (directories, links, devices, fifos; empty files).
     public func write(_ header: Header) throws(ImageKitError) {
         try writeHeader(header)
+        try finishEntry()
+    }
+
+    /// Writes a regular file with `data` as its contents (`header.size` set from it).
+    public func write(_ header: Header, data: [UInt8]) throws(ImageKitError) {
+        var header = header
+        header.size = Int64(data.count)
+        try writeHeader(header)
+        try writeData(data)
         try finishEntry()
     }
 
@@ -131,6 +144,23 @@ public final class ACIWriter {
         try finishEntry()
     }
 
+    /// Copies the entry `reader` is positioned on under another name (and, for a hard
+    /// link, another target): its header as read otherwise, its data streamed. Sparse
+    /// maps are dropped (the data is copied whole, holes as zeros).
+    public func copyCurrentEntry(of reader: TarReader, name: [UInt8], hardlinkTarget: [UInt8]?) throws(ImageKitError) {
+        guard let current = reader.currentEntry, let entry = archive_entry_clone(current) else { throw .archive("no current entry to copy") }
+        defer { archive_entry_free(entry) }
+        archive_entry_sparse_clear(entry)
+        ACIWriter.setBytes(name) { archive_entry_copy_pathname(entry, $0) }
+        if let hardlinkTarget {
+            ACIWriter.setBytes(hardlinkTarget) { archive_entry_copy_hardlink(entry, $0) }
+            archive_entry_set_size(entry, 0)
+        }
+        guard archive_write_header(archive, entry) >= ARCHIVE_WARN else { throw error() }
+        if hardlinkTarget == nil { try reader.streamData { chunk throws(ImageKitError) in try writeData(chunk) } }
+        try finishEntry()
+    }
+
     /// Writes a header read from another archive, with `data` (and its size) as the contents.
     public func write(copyOf header: OpaquePointer, data: [UInt8]) throws(ImageKitError) {
         guard let entry = archive_entry_clone(header) else { throw .archive("out of memory") }
@@ -147,6 +177,12 @@ public final class ACIWriter {
         closed = true
         guard archive_write_close(archive) == ARCHIVE_OK else { throw error() }
         try sink.finish()
+    }
+
+    /// The written image's ID, after `close()` (the writer must have been made `hashing`).
+    public func imageID() -> ImageID {
+        guard let hasher, closed else { preconditionFailure("imageID() needs a hashing writer, closed") }
+        return ImageID(digest: hasher.finalize())
     }
 
     /// The uncompressed bytes written so far.

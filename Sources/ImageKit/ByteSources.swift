@@ -49,12 +49,32 @@ final class DecompressorSource: ByteSource {
     private let archive: OpaquePointer
     private var atEnd = false
 
+    /// The compressions a stream can be read through.
+    enum Filter {
+        case gzip, bzip2, xz, zstd
+
+        /// An image file's compression, by its sniffed type.
+        init(_ type: FileType) throws(ImageKitError) {
+            switch type {
+            case .gzip: self = .gzip
+            case .bzip2: self = .bzip2
+            case .xz: self = .xz
+            case .tar, .text, .unknown: throw .archive("not a compressed stream")
+            }
+        }
+    }
+
     /// `fd` must be positioned at the start of the compressed stream; it is not closed here.
-    init(fd: Int32, type: FileType) throws(ImageKitError) {
+    convenience init(fd: Int32, type: FileType) throws(ImageKitError) {
+        try self.init(fd: fd, filter: Filter(type))
+    }
+
+    /// `fd` must be positioned at the start of the compressed stream; it is not closed here.
+    init(fd: Int32, filter: Filter) throws(ImageKitError) {
         guard let a = archive_read_new() else { throw .archive("out of memory") }
         archive = a
         let expectedFilter: Int32
-        switch type {
+        switch filter {
         case .gzip:
             archive_read_support_filter_gzip(a)
             expectedFilter = ARCHIVE_FILTER_GZIP
@@ -64,8 +84,9 @@ final class DecompressorSource: ByteSource {
         case .xz:
             archive_read_support_filter_xz(a)
             expectedFilter = ARCHIVE_FILTER_XZ
-        case .tar, .text, .unknown:
-            throw .archive("not a compressed stream")
+        case .zstd:
+            archive_read_support_filter_zstd(a)
+            expectedFilter = ARCHIVE_FILTER_ZSTD
         }
         archive_read_support_format_raw(a)
         var status = archive_read_open_fd(a, fd, 128 * 1024)
@@ -82,7 +103,7 @@ final class DecompressorSource: ByteSource {
         case ARCHIVE_OK, ARCHIVE_WARN:
             // Without a matching filter libarchive would hand back the compressed bytes unchanged.
             if archive_filter_code(a, 0) != expectedFilter {
-                pending = .archive(DecompressorSource.badMagicMessage(type))
+                pending = .archive(DecompressorSource.badMagicMessage(filter))
             }
         default:
             // Go's decompressors fail on their first read, not when created: so do we.
@@ -107,11 +128,12 @@ final class DecompressorSource: ByteSource {
         return filled
     }
 
-    private static func badMagicMessage(_ type: FileType) -> String {
-        switch type {
+    private static func badMagicMessage(_ filter: Filter) -> String {
+        switch filter {
         case .bzip2: return "bzip2 data invalid: bad magic value"
         case .xz: return "xz: file format not recognized"
-        default: return "gzip: invalid header"
+        case .zstd: return "zstd: invalid magic number"
+        case .gzip: return "gzip: invalid header"
         }
     }
 

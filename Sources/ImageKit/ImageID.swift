@@ -15,7 +15,7 @@ public struct ImageID: Hashable, Sendable, CustomStringConvertible {
 
     /// The ID of `bytes` (their SHA-512), e.g. for rkt's keys of things other than images.
     public init(sha512Of bytes: [UInt8]) {
-        let hasher = SHA512Hasher()
+        let hasher = ContentHasher()
         hasher.update(bytes)
         self.init(digest: hasher.finalize())
     }

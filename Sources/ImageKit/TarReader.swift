@@ -24,7 +24,7 @@ public struct TarEntryHeader: Sendable {
 public final class TarReader {
     private let stream: ACIStream
     private let archive: OpaquePointer
-    private let hasher: SHA512Hasher?
+    private let hasher: ContentHasher?
     private var bytesSeen: Int64 = 0
     private var sourceError: ImageKitError?
     private var finished = false
@@ -36,7 +36,7 @@ public final class TarReader {
     public init(_ stream: ACIStream, hashing: Bool, tee: ((UnsafeRawBufferPointer) throws(ImageKitError) -> Void)? = nil) throws(ImageKitError) {
         self.stream = stream
         self.tee = tee
-        hasher = hashing ? SHA512Hasher() : nil
+        hasher = hashing ? ContentHasher() : nil
         guard let a = archive_read_new() else { throw .archive("out of memory") }
         archive = a
         archive_read_support_format_tar(a)

@@ -92,7 +92,7 @@ final class FileSink: DataSink {
     let fd: Int32
     let size: Int64
     let path: String
-    private let hasher = SHA512Hasher()
+    private let hasher = ContentHasher()
     private var position: Int64 = 0
     private static let zeros = [UInt8](repeating: 0, count: 1 << 16)
 

@@ -193,7 +193,7 @@ enum ContentDigest {
     }
 
     static func of(fd: Int32, path: String) throws(RenderError) -> String {
-        let hasher = SHA512Hasher()
+        let hasher = ContentHasher()
         try RenderError.wrapping { () throws(SystemError) in try hasher.update(readingAll: fd, path: path) }
         return ImageID.hexString(hasher.finalize())
     }

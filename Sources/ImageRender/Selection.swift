@@ -1,4 +1,5 @@
 import GoCompat
+import ImageKit
 
 /// acirenderer's choice of files (appc-spec.md §7.2), made from the layer indexes
 /// instead of the archives (they list the same entries in the same order).
@@ -80,41 +81,23 @@ struct Selection {
     }
 }
 
-/// The paths earlier images provided, as a tree of path components: each lookup costs
-/// one step per component, so a deeply nested image is chosen in time linear in its
-/// size (a dictionary of whole paths hashed every parent again, cubic in the depth).
+/// The paths earlier images provided.
 private struct ProvidedPaths {
     private enum State { case implicit, directory, nonDirectory }
-    private struct Key: Hashable {
-        var parent: Int
-        var name: ArraySlice<UInt8>
-    }
-    private var children: [Key: Int] = [:]
-    private var states: [State] = [.directory]  // node 0: the rootfs
+    private var tree = PathTree<State>(root: .directory)
 
     /// Records `path` as provided; false (nothing recorded) when an earlier image already
     /// provided it, or provided one of its parents as a non-directory.
     mutating func provide(_ path: RelativePath, isDirectory: Bool) -> Bool {
-        let components = path.split(separator: BytePath.slash, omittingEmptySubsequences: true)
+        let components = PathTree<State>.components(path[...])
         guard !components.isEmpty else { return false }
-        var node = 0
-        for (index, name) in components.enumerated() {
-            let key = Key(parent: node, name: name)
-            let isLast = index == components.count - 1
-            if let child = children[key] {
-                if isLast {
-                    guard states[child] == .implicit else { return false }
-                    states[child] = isDirectory ? .directory : .nonDirectory
-                    return true
-                }
-                if states[child] == .nonDirectory { return false }
-                node = child
-            } else {
-                states.append(isLast ? (isDirectory ? .directory : .nonDirectory) : .implicit)
-                children[key] = states.count - 1
-                node = states.count - 1
-            }
+        let state: State = isDirectory ? .directory : .nonDirectory
+        guard let (node, existed) = tree.node(at: components, intermediate: .implicit, leaf: state, allowsDescent: { $0 != .nonDirectory }) else {
+            return false
         }
+        guard existed else { return true }
+        guard tree[node] == .implicit else { return false }
+        tree[node] = state
         return true
     }
 }

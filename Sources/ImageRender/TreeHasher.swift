@@ -14,7 +14,7 @@ enum TreeHasher {
     /// - Parameter digest: the content digest of a regular file (path below the rootfs,
     ///   parent directory handle, name, its stat).
     static func hash(tree: String, digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String) throws(RenderError) -> String {
-        let hasher = SHA512Hasher()
+        let hasher = ContentHasher()
         let manifest = try Sys.readFile(tree + "/manifest", limit: ImageValidator.manifestLimit)
         hasher.update(Array("manifest \(ImageID(sha512Of: manifest).storeKey)\n".utf8))
         let root = try Sys.openDirectory(tree + "/rootfs")
@@ -27,7 +27,7 @@ enum TreeHasher {
     }
 
     private static func walk(
-        _ root: Int32, path: String, hasher: SHA512Hasher,
+        _ root: Int32, path: String, hasher: ContentHasher,
         digest: (RelativePath, Int32, [UInt8], stat) throws(RenderError) -> String
     ) throws(RenderError) {
         try DirectoryWalk.run(

@@ -193,10 +193,16 @@ public struct PodPreparer {
             throw .store(error)
         }
         try Self.checkPlatform(manifest)
+        // rkt's ImageNameToAppName: the image name's last component, sanitized
+        // (`app-sha256_ab…` → `app-sha256-ab…`); a name given with --name is taken as is.
         let nameText = request.name ?? String(manifest.name.value.split(separator: "/").last ?? "app")
         let name: ACName
         do throws(ManifestError) {
-            name = try ACName(nameText)
+            if request.name == nil, let sanitized = ACName.sanitized(nameText) {
+                name = sanitized
+            } else {
+                name = try ACName(nameText)
+            }
         } catch {
             throw .invalid("invalid app name \(goQuote(nameText)): \(error)")
         }

@@ -84,21 +84,3 @@ public struct CNIResult: Sendable, Equatable {
         ])
     }
 }
-
-extension JSONValue {
-    /// The member `key` of an object (the last one, as Go decodes), nil for anything else.
-    subscript(key: String) -> JSONValue? {
-        guard case let .object(members) = self else { return nil }
-        return members.last { GoJSON.keyMatches($0.key, field: key) }?.value
-    }
-
-    var string: String? {
-        if case let .string(text) = self { return text }
-        return nil
-    }
-
-    var strings: [String]? {
-        guard case let .array(items) = self else { return nil }
-        return items.compactMap(\.string)
-    }
-}

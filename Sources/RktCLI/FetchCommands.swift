@@ -20,6 +20,8 @@ extension Rkt {
             .string("signature", "local signature file to use in validating the preceding image").forApp(),
             .string("pull-policy", default: "update", "when to pull an image"),
             .storeOnly, .noStore,
+            // Ours: docker2aci's --nosquash. Hidden, so the help page stays rkt's.
+            FlagSpec.bool("no-squash", "convert docker and OCI images to one image per layer").hiddenFromHelp(),
         ],
         // As rkt's: `IMAGE --signature=FILE IMAGE ...`, each signature for the image before it.
         interspersed: false,
@@ -93,7 +95,8 @@ extension Rkt {
         guard let (context, images) = imageArguments(context) else { return Rkt.failure }
         guard !images.isEmpty else { return context.fail("must provide at least one image") }
         guard let insecure = insecureOptions(context) else { return context.usage() }
-        guard let options = fetchOptions(context, insecure: insecure, signature: nil) else { return Rkt.failure }
+        guard var options = fetchOptions(context, insecure: insecure, signature: nil) else { return Rkt.failure }
+        options.squash = !context.flags.bool("no-squash")
         do {
             let store = try context.openStore()
             let console = context.console

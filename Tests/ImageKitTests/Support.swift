@@ -23,7 +23,7 @@ func makeArchive(
 
 /// SHA-512 of a file's bytes, as `sha512sum` would give it.
 func sha512Hex(of bytes: [UInt8]) -> String {
-    let hasher = SHA512Hasher()
+    let hasher = ContentHasher()
     hasher.update(bytes)
     return ImageID(digest: hasher.finalize()).hex
 }

@@ -108,7 +108,7 @@ func allPaths(below root: String) -> [String] {
 
 /// `sha512-` + 64 hex of the SHA-512 of `text` (rkt's key form).
 func keyOf(_ text: String) -> String {
-    let hasher = SHA512Hasher()
+    let hasher = ContentHasher()
     hasher.update(Array(text.utf8))
     return "sha512-" + String(ImageID(digest: hasher.finalize()).hex.prefix(64))
 }

@@ -2,15 +2,20 @@ import CCrypto
 import Glibc
 import LinuxSystem
 
-/// Streaming SHA-512 over OpenSSL's EVP interface.
-public final class SHA512Hasher {
+/// A streaming digest over OpenSSL's EVP interface: SHA-512 for appc image IDs, SHA-256
+/// for OCI and Docker content digests.
+public final class ContentHasher {
+    public enum Algorithm: Sendable {
+        case sha256, sha512
+    }
+
     private let context: OpaquePointer
 
-    public init() {
+    public init(_ algorithm: Algorithm = .sha512) {
         // EVP_MD_CTX_new only fails when memory is exhausted.
         guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
         context = ctx
-        EVP_DigestInit_ex(context, EVP_sha512(), nil)
+        EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha512(), nil)
     }
 
     deinit { EVP_MD_CTX_free(context) }
@@ -36,7 +41,7 @@ public final class SHA512Hasher {
         }
     }
 
-    /// The 64-byte digest. The hasher must not be used afterwards.
+    /// The digest (64 bytes for SHA-512, 32 for SHA-256). The hasher must not be used afterwards.
     public func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0

@@ -1,0 +1,78 @@
+import AppcSchema
+import Glibc
+import ImageKit
+import LinuxSystem
+import OCIImage
+
+extension Command {
+    /// Ours, not actool's: Docker and OCI images to ACIs, by docker2aci's rules.
+    static let convert = Command(
+        name: "convert",
+        summary: "Convert a Docker or OCI image to an ACI",
+        usage: "[--no-squash] [--no-compression] [--overwrite] SOURCE OUTPUT_FILE",
+        description: """
+            Convert a Docker or OCI image to an ACI, as docker2aci converts it. SOURCE is
+            oci:PATH[:NAME] (an OCI image layout, a directory or a tar of one) or
+            docker-archive:PATH[:REFERENCE] (a "docker save" archive). The layers are
+            squashed into one image, whiteouts applied; with --no-squash each layer
+            becomes an image of its own, written beside OUTPUT_FILE as
+            NAME-layerN.aci (base first), and OUTPUT_FILE depends on them.
+            """,
+        declareFlags: { flags in
+            flags.bool("no-squash", usage: "One image per layer, the top one depending on the others")
+            flags.bool("no-compression", usage: "Do not gzip-compress the produced ACIs")
+            flags.bool("overwrite", usage: "Overwrite target files if they already exist")
+        },
+        run: { flags, args, _, console in
+            guard args.count == 2 else {
+                console.error("convert: Must provide a source image and an output file")
+                return 1
+            }
+            guard let location = LocalImage.Location(args[0]) else {
+                console.error("convert: \(args[0]): unknown source; use oci:PATH[:NAME] or docker-archive:PATH[:REFERENCE]")
+                return 1
+            }
+            let output = args[1]
+            let compression: ImageCompression = flags.isSet("no-compression") ? .none : .defaultGzip
+            let overwrite = flags.isSet("overwrite")
+            do throws(OCIError) {
+                let image = try LocalImage.open(location, scratch: Files.directory(of: output))
+                if flags.isSet("no-squash") {
+                    var whitelist: [String] = []
+                    var dependencies: [Dependency] = []
+                    let base = output.hasSuffix(".aci") ? String(output.dropLast(4)) : output
+                    for index in image.input.layers.indices {
+                        let isTop = index == image.input.layers.count - 1
+                        let path = isTop ? output : "\(base)-layer\(index).aci"
+                        let written = try ConvertOutput.write(path, overwrite: overwrite) { fd throws(OCIError) in
+                            try ACIConverter.writeLayer(
+                                image.input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: fd, path: path,
+                                compression: compression)
+                        }
+                        whitelist = written.manifest.pathWhitelist
+                        dependencies.append(
+                            Dependency(imageName: written.manifest.name, imageID: try? ImageHash(written.id.description), labels: written.manifest.labels))
+                    }
+                } else {
+                    _ = try ConvertOutput.write(output, overwrite: overwrite) { fd throws(OCIError) in
+                        try ACIConverter.writeSquashed(image.input, to: fd, path: output, compression: compression)
+                    }
+                }
+            } catch {
+                console.error("convert: \(error.message)")
+                return 1
+            }
+            return 0
+        })
+}
+
+/// Output files written whole or not at all.
+enum ConvertOutput {
+    static func write(_ path: String, overwrite: Bool, body: (Int32) throws(OCIError) -> ConvertedImage) throws(OCIError) -> ConvertedImage {
+        if !overwrite, access(path, F_OK) == 0 { throw .system(SystemError("create", path, code: EEXIST)) }
+        let file = try OCIError.wrappingSystem { () throws(SystemError) in try AtomicFile(path: path) }
+        let written = try body(file.fd)
+        try OCIError.wrappingSystem { () throws(SystemError) in try file.commit(replace: overwrite) }
+        return written
+    }
+}
