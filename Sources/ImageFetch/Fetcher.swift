@@ -40,6 +40,9 @@ public struct FetchOptions: Sendable {
     /// `Authorization` header values by host (`host` or `host:port`), from rkt's `auth.d`:
     /// sent with discovery requests and with HTTPS image and signature downloads.
     public var authorization: [String: String] = [:]
+    /// Docker registries' credentials by registry host (`registry-1.docker.io`,
+    /// `127.0.0.1:5000`), from rkt's `auth.d` `dockerAuth` entries.
+    public var dockerCredentials: [String: RegistryCredentials] = [:]
     /// Convert Docker and OCI images to one image (docker2aci's default, rkt's way);
     /// false: one image per layer, the top one depending on the others by ID.
     public var squash = true
@@ -90,7 +93,7 @@ public final class Fetcher {
     private var keystore: Keystore? {
         options.insecure.contains(.image) ? nil : Keystore(systemConfig: options.systemConfig, localConfig: options.localConfig)
     }
-    private var scratchDirectory: String { store.casDirectory + "/tmp" }
+    var scratchDirectory: String { store.casDirectory + "/tmp" }
 
     /// - Parameters:
     ///   - log: receives stderr messages without the `fetch: ` prefix.
@@ -201,6 +204,7 @@ public final class Fetcher {
         case let .url(url): return try fetchURL(url, signature: signature)
         case let .name(app): return try fetchName(app, image: image, signature: signature, expectedID: nil)
         case let .local(location): return try fetchLocal(location, image: image)
+        case let .docker(reference, url): return try fetchDocker(reference, url: url)
         }
     }
 
@@ -212,7 +216,7 @@ public final class Fetcher {
         return FetchError("\(error)")
     }
 
-    private func diag(_ message: String) {
+    func diag(_ message: String) {
         if options.debug { log("image: " + message) }
     }
 
@@ -285,7 +289,7 @@ public final class Fetcher {
 
     /// Docker and OCI images carry no appc signature: rkt fetches them only with
     /// `--insecure-options=image`.
-    private func requireUnsignedAllowed() throws {
+    func requireUnsignedAllowed() throws {
         guard options.insecure.contains(.image) else {
             throw FetchError("signature verification for docker images is not supported (try --insecure-options=image)")
         }
@@ -306,6 +310,11 @@ public final class Fetcher {
 
     /// Converts `input` into the store: one image, or (`squash` off) one per layer, the
     /// top one depending on the others by ID. Returns the top image's record.
+    ///
+    /// A lower layer's image depends on the layers below it (its whitelist lists their
+    /// paths), so it is remembered under a key of the whole stack up to it
+    /// (`StackKey`): a later image over the same lower layers reuses it, and its layer is
+    /// neither converted nor, from a registry, downloaded (`reusableLayers`).
     func importConverted(_ input: ConversionInput) throws -> ImageRecord {
         let latest = input.reference.tag == DockerReference.defaultTag
         guard !options.squash else {
@@ -316,19 +325,53 @@ public final class Fetcher {
         var whitelist: [String] = []
         var dependencies: [Dependency] = []
         var record: ImageRecord?
+        let keys = StackKey.keys(input.layers.map(\.digest))
         for index in input.layers.indices {
-            let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
             let isTop = index == input.layers.count - 1
-            let written = try ACIConverter.writeLayer(
-                input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: file.fd, path: "converted layer",
-                compression: .none)
-            let imported = try importImage(file.procPath, expectedID: written.id.storeKey, latest: isTop && latest)
-            whitelist = written.manifest.pathWhitelist
-            dependencies.append(Dependency(imageName: written.manifest.name, imageID: try ImageHash(written.id.description), labels: written.manifest.labels))
+            var imported: ImageRecord
+            var manifest: ImageManifest
+            if !isTop, let reused = try reusedLayer(keys[index]) {
+                (imported, manifest) = reused
+            } else {
+                let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
+                let written = try ACIConverter.writeLayer(
+                    input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: file.fd,
+                    path: "converted layer", compression: .none)
+                imported = try importImage(file.procPath, expectedID: written.id.storeKey, latest: isTop && latest)
+                manifest = written.manifest
+                if !isTop {
+                    try store.saveRemote(
+                        RemoteRecord(
+                            aciURL: keys[index], sigURL: "", etag: "", blobKey: imported.key,
+                            downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000), cacheMaxAge: 0))
+                }
+            }
+            whitelist = manifest.pathWhitelist
+            dependencies.append(Dependency(imageName: manifest.name, imageID: try ImageHash(imported.key), labels: manifest.labels))
             record = imported
         }
         guard let record else { throw FetchError("the image has no layers") }
         return record
+    }
+
+    /// The stored image of a lower layer over the same stack, if any.
+    private func reusedLayer(_ key: String) throws -> (ImageRecord, ImageManifest)? {
+        guard let remote = try store.remote(for: key), let record = try? store.record(idPrefix: remote.blobKey),
+            let manifest = try? store.manifest(record.key)
+        else { return nil }
+        return (record, manifest)
+    }
+
+    /// Which layers need their blob for `importConverted`: all of them squashed; only
+    /// the top one and those no stored image covers, layer by layer.
+    func layersNeeded(_ digests: [OCIDigest]) throws -> [Bool] {
+        guard !options.squash else { return digests.map { _ in true } }
+        let keys = StackKey.keys(digests)
+        var needed: [Bool] = []
+        for index in digests.indices {
+            needed.append(index == digests.count - 1 ? true : try reusedLayer(keys[index]) == nil)
+        }
+        return needed
     }
 
     // MARK: URLs
@@ -700,7 +743,7 @@ public final class Fetcher {
 
     private var progressState: (label: String, last: Int64, drawn: Bool)?
 
-    private func progressSink(_ label: String) -> ProgressSink? {
+    func progressSink(_ label: String) -> ProgressSink? {
         guard options.progress, isatty(2) == 1 else { return nil }
         progressState = (label, 0, false)
         return { [weak self] done, total in self?.drawProgress(done, total) }
@@ -727,7 +770,7 @@ public final class Fetcher {
         try? Files.writeAll(2, Array(("\r" + line).utf8), path: "/dev/stderr")
     }
 
-    private func finishProgress() {
+    func finishProgress() {
         if let state = progressState, state.drawn { try? Files.writeAll(2, [0x0a], path: "/dev/stderr") }
         progressState = nil
     }

@@ -105,6 +105,8 @@ struct HTTPResponse {
     var cacheControl: String?
     /// Body bytes written.
     var bytes: Int64
+    /// Every header of the final response, by lower-case name (the last of repeated ones).
+    var headers: [String: String] = [:]
 }
 
 /// Receives download progress: (bytes so far, total or -1).
@@ -283,7 +285,7 @@ struct HTTPClient {
         if status == 0 { status = transfer.status }
         return HTTPResponse(
             status: status, etag: transfer.headers["etag"], cacheControl: transfer.headers["cache-control"],
-            bytes: transfer.written)
+            bytes: transfer.written, headers: transfer.headers)
     }
 
     /// The `Authorization` value for `url`'s host, if the scheme allows sending it. libcurl

@@ -13,6 +13,9 @@ enum ImageReference: Equatable {
     /// A Docker or OCI image on the local disk (`oci:PATH[:NAME]`,
     /// `docker-archive:PATH[:REFERENCE]`), converted on the way in.
     case local(LocalImage.Location)
+    /// `docker://[REGISTRY/]REPOSITORY[:TAG|@DIGEST]` (or `docker:`), and the URL rkt
+    /// records it under (`docker://` + the reference as written).
+    case docker(DockerReference, url: String)
 
     /// Classifies `text`: an absolute path, an existing regular file, something with
     /// `./` or ending in `.aci` is a path (and must end in `.aci`); `file://`,
@@ -30,7 +33,13 @@ enum ImageReference: Equatable {
             }
             return scheme == "file" ? .file(path) : .url(text)
         case "docker":
-            throw FetchError("docker images are not supported: \(goQuote(text))")
+            // rkt accepts `docker://` and `docker:`.
+            let reference = text.hasPrefix("docker://") ? String(text.dropFirst(9)) : String(text.dropFirst(7))
+            do {
+                return .docker(try DockerReference(parsing: reference), url: "docker://" + reference)
+            } catch {
+                throw FetchError("docker distribution creation error: bad docker URL \(goQuote(reference)): \(error.message)")
+            }
         case "oci", "docker-archive":
             guard let location = LocalImage.Location(text), !location.path.isEmpty else {
                 throw FetchError("invalid image string \(goQuote(text))")
