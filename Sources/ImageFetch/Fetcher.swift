@@ -317,10 +317,12 @@ public final class Fetcher {
     /// neither converted nor, from a registry, downloaded (`reusableLayers`).
     func importConverted(_ input: ConversionInput) throws -> ImageRecord {
         let latest = input.reference.tag == DockerReference.defaultTag
+        // Written straight into the store: the converter computes the ID as it writes.
         guard !options.squash else {
-            let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
-            _ = try ACIConverter.writeSquashed(input, to: file.fd, path: "converted image", compression: .none)
-            return try importImage(file.procPath, expectedID: nil, latest: latest)
+            return try store.importWritten(latest: latest) { fd in
+                let written = try ACIConverter.writeSquashed(input, to: fd, path: "converted image", compression: .none)
+                return (written.manifest, written.id)
+            }
         }
         var whitelist: [String] = []
         var dependencies: [Dependency] = []
@@ -333,12 +335,16 @@ public final class Fetcher {
             if !isTop, let reused = try reusedLayer(keys[index]) {
                 (imported, manifest) = reused
             } else {
-                let file = try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) }
-                let written = try ACIConverter.writeLayer(
-                    input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: file.fd,
-                    path: "converted layer", compression: .none)
-                imported = try importImage(file.procPath, expectedID: written.id.storeKey, latest: isTop && latest)
-                manifest = written.manifest
+                var layerManifest: ImageManifest?
+                imported = try store.importWritten(latest: isTop && latest) { fd in
+                    let written = try ACIConverter.writeLayer(
+                        input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: fd,
+                        path: "converted layer", compression: .none)
+                    layerManifest = written.manifest
+                    return (written.manifest, written.id)
+                }
+                guard let layerManifest else { throw FetchError("the converted layer has no manifest") }
+                manifest = layerManifest
                 if !isTop {
                     try store.saveRemote(
                         RemoteRecord(

@@ -74,8 +74,27 @@ public final class ImageStore: @unchecked Sendable {
     ///   - expectedID: when given (a dependency's pinned `imageID`), the image must hash to it.
     ///   - latest: mark the record "latest" (fetched by name without a version).
     public func importImage(from path: String, expectedID: String? = nil, latest: Bool = false) throws(StoreError) -> ImageRecord {
-        let limit = ImageStore.maxImageSize
-        let (manifest, id, blob) = try copyIntoStore(path, limit: limit)
+        let (manifest, id, blob) = try copyIntoStore(path, limit: ImageStore.maxImageSize)
+        return try publish(blob, manifest: manifest, id: id, expectedID: expectedID, latest: latest)
+    }
+
+    /// Imports an image a trusted writer produces in place (a converted image): `write`
+    /// gets an unnamed file under `cas/tmp` to write the uncompressed tar into, and
+    /// returns the image's manifest and ID, computed as it wrote. Nothing is read back.
+    public func importWritten(
+        expectedID: String? = nil, latest: Bool = false, _ write: (Int32) throws -> (ImageManifest, ImageID)
+    ) throws -> ImageRecord {
+        let blob = try StoreError.wrapping { () throws(SystemError) in
+            try AtomicFile(path: casDirectory + "/tmp/import", mode: Self.fileMode, exactMode: true)
+        }
+        let (manifest, id) = try write(blob.fd)
+        var info = stat()
+        if fstat(blob.fd, &info) == 0, Int64(info.st_size) > ImageStore.maxImageSize { throw StoreError.tooLarge(limit: ImageStore.maxImageSize) }
+        return try publish(blob, manifest: manifest, id: id, expectedID: expectedID, latest: latest)
+    }
+
+    /// Links a finished blob in under its key and records it.
+    private func publish(_ blob: AtomicFile, manifest: ImageManifest, id: ImageID, expectedID: String?, latest: Bool) throws(StoreError) -> ImageRecord {
         let key = id.storeKey
         if let expectedID {
             let wanted = String(expectedID.prefix(key.count))

@@ -48,6 +48,7 @@ public final class RegistryFixture: @unchecked Sendable {
             let tokenPort = try RegistryFixture.freePort()
             try writeFile(dir.path + "/token.py", RegistryFixture.tokenServer)
             try start(["python3", dir.path + "/token.py", String(tokenPort), cert, key, user, password])
+            try waitForHTTPS("https://127.0.0.1:\(tokenPort)/token", what: "the token server")
             authConfig =
                 "auth:\n  token:\n    realm: https://127.0.0.1:\(tokenPort)/token\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: \(cert)\n"
         }
@@ -70,12 +71,17 @@ public final class RegistryFixture: @unchecked Sendable {
             """
         try writeFile(dir.path + "/config.yml", config)
         try start(["docker-registry", "serve", dir.path + "/config.yml"], log: dir.path + "/registry.log")
+        try waitForHTTPS("https://\(host)/v2/", what: "docker-registry")
+    }
+
+    /// Waits until `url` answers (200 or 401), ten seconds at most.
+    private func waitForHTTPS(_ url: String, what: String) throws {
         for _ in 0..<200 {
-            let probe = try run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://\(host)/v2/"])
+            let probe = try run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", url])
             if probe.out == "200" || probe.out == "401" { return }
             usleep(50_000)
         }
-        throw HarnessError("docker-registry did not start on \(host)")
+        throw HarnessError("\(what) did not start at \(url)")
     }
 
     deinit {
