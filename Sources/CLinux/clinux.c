@@ -15,6 +15,10 @@ int clinux_rename_noreplace(const char *from, const char *to) {
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
+int clinux_start_write_back(int fd, long long offset, long long length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
+
 int clinux_mkostemp_cloexec(char *template_path) {
     return mkostemp(template_path, O_CLOEXEC);
 }

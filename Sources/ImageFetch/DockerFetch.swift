@@ -59,13 +59,29 @@ extension Fetcher {
             let configBytes = try client.smallBlob(manifest.config, limit: OCIImageConfig.sizeLimit)
             let config = try OCIImageConfig.decode(configBytes, what: "config \(manifest.config.digest)")
             let needed = try layersNeeded(manifest.layers.map(\.digest))
-            let files = try download(manifest.layers, needed: needed, client: client)
-            let layers = manifest.layers.indices.map { LayerBlob(digest: manifest.layers[$0].digest, fd: files[$0]?.fd ?? -1) }
-            let record = try withExtendedLifetime(files) {
-                try importConverted(
+            // Downloads start in the order the conversion reads the layers (squashed:
+            // top first), and the conversion reads each as it arrives.
+            let order = options.squash ? Array(manifest.layers.indices.reversed()) : Array(manifest.layers.indices)
+            let downloads = try LayerDownloads(
+                manifest.layers, needed: needed, order: order, client: client, directory: scratchDirectory,
+                progress: progressSink(needed.filter { $0 }.count == 1 ? "layer" : "\(needed.filter { $0 }.count) layers"))
+            defer {
+                downloads.stop()
+                finishProgress()
+            }
+            let layers = manifest.layers.indices.map { index in
+                downloads.files[index].map { LayerBlob(digest: manifest.layers[index].digest, download: $0) }
+                    ?? LayerBlob(digest: manifest.layers[index].digest, fd: -1)
+            }
+            let record: ImageRecord
+            do {
+                record = try importConverted(
                     ConversionInput(
                         reference: reference, manifestDigest: manifestDigest, configDigest: manifest.config.digest, config: config,
                         layers: layers))
+            } catch {
+                // A download that failed is why the conversion could not read on.
+                throw downloads.failure ?? error
             }
             try saveDockerRemote(url, key: record.key, manifestDigest: manifestDigest)
             return record
@@ -101,56 +117,72 @@ extension Fetcher {
         throw FetchError("manifest lists nested too deep in \(client.reference)")
     }
 
-    /// Downloads the needed layers, four at a time, with one progress line for all.
-    private func download(_ layers: [OCIDescriptor], needed: [Bool], client: RegistryClient) throws -> [TemporaryFile?] {
-        final class Slot: @unchecked Sendable {
-            var file: TemporaryFile?
-            var error: (any Error)?
-            var done: Int64 = 0
-        }
-        /// The progress line, drawn under `lock` only.
-        final class Progress: @unchecked Sendable {
-            let draw: ProgressSink?
-            init(_ draw: ProgressSink?) { self.draw = draw }
-        }
-        let slots = layers.map { _ in Slot() }
-        var files: [TemporaryFile?] = []
+}
+
+/// The layers of an image downloading, four at a time, into files the conversion reads
+/// as they grow, with one progress line for all.
+final class LayerDownloads: @unchecked Sendable {
+    /// By layer; nil for a layer not needed.
+    let files: [GrowingFile?]
+    private let group = DispatchGroup()
+    private let cancelled = Atomic<Bool>(false)
+    private let errors = Mutex<[Int: FetchError]>([:])
+    private let done: Mutex<[Int64]>
+
+    init(
+        _ layers: [OCIDescriptor], needed: [Bool], order: [Int], client: RegistryClient, directory: String, progress: ProgressSink?
+    ) throws {
+        var made: [GrowingFile?] = []
         for index in layers.indices {
-            files.append(needed[index] ? try FetchError.wrapping { () throws(SystemError) in try TemporaryFile(directory: scratchDirectory) } : nil)
-            slots[index].file = files[index]
+            made.append(needed[index] ? try FetchError.wrapping { () throws(SystemError) in try GrowingFile(directory: directory) } : nil)
         }
-        let wanted = layers.indices.filter { needed[$0] }
-        let total = wanted.reduce(Int64(0)) { $0 + layers[$1].size }
-        let progress = Progress(progressSink(wanted.count == 1 ? "layer" : "\(wanted.count) layers"))
-        let lock = Mutex(())
+        let files = made
+        self.files = files
+        done = Mutex(Array(repeating: 0, count: layers.count))
+        let total = layers.indices.filter { needed[$0] }.reduce(Int64(0)) { $0 + layers[$1].size }
+        /// Drawn under `done`'s lock only.
+        final class Draw: @unchecked Sendable {
+            let sink: ProgressSink?
+            init(_ sink: ProgressSink?) { self.sink = sink }
+        }
+        let draw = Draw(progress)
         let gate = DispatchSemaphore(value: 4)
-        let group = DispatchGroup()
-        for index in wanted {
-            let slot = slots[index]
-            let descriptor = layers[index]
-            gate.wait()
-            group.enter()
-            DispatchQueue.global(qos: .userInitiated).async {
-                defer {
-                    gate.signal()
-                    group.leave()
-                }
-                do {
-                    guard let file = slot.file else { return }
-                    try client.blob(descriptor, into: file) { written in
-                        lock.withLock { _ in
-                            slot.done = written
-                            progress.draw?(slots.reduce(0) { $0 + $1.done }, total)
-                        }
+        group.enter()
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            defer { group.leave() }
+            for index in order {
+                guard let file = files[index] else { continue }
+                gate.wait()
+                group.enter()
+                DispatchQueue.global(qos: .userInitiated).async { [self] in
+                    defer {
+                        gate.signal()
+                        group.leave()
                     }
-                } catch {
-                    slot.error = error
+                    do throws(FetchError) {
+                        try client.blob(layers[index], into: file, cancelled: { self.cancelled.load(ordering: .relaxed) }) { written in
+                            self.done.withLock { done in
+                                done[index] = written
+                                draw.sink?(done.reduce(0, +), total)
+                            }
+                        }
+                    } catch {
+                        errors.withLock { $0[index] = error }
+                    }
                 }
             }
         }
+    }
+
+    /// The first failure, in layer order (a cancelled download is not one).
+    var failure: FetchError? {
+        errors.withLock { errors in errors.keys.sorted().compactMap { errors[$0] }.first { $0.message != "cancelled" } }
+    }
+
+    /// Stops what is still downloading and waits for every download to end.
+    func stop() {
+        cancelled.store(true, ordering: .relaxed)
+        for file in files { file?.fail("cancelled") }
         group.wait()
-        finishProgress()
-        if let error = slots.lazy.compactMap(\.error).first { throw error }
-        return files
     }
 }

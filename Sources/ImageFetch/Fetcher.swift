@@ -320,7 +320,7 @@ public final class Fetcher {
         // Written straight into the store: the converter computes the ID as it writes.
         guard !options.squash else {
             return try store.importWritten(latest: latest) { fd in
-                let written = try ACIConverter.writeSquashed(input, to: fd, path: "converted image", compression: .none)
+                let written = try ACIConverter.writeSquashed(input, to: fd, path: "converted image", compression: .none, writeBehind: true)
                 return (written.manifest, written.id)
             }
         }
@@ -339,7 +339,7 @@ public final class Fetcher {
                 imported = try store.importWritten(latest: isTop && latest) { fd in
                     let written = try ACIConverter.writeLayer(
                         input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: fd,
-                        path: "converted layer", compression: .none)
+                        path: "converted layer", compression: .none, writeBehind: true)
                     layerManifest = written.manifest
                     return (written.manifest, written.id)
                 }

@@ -81,6 +81,7 @@ private enum CurlOption {
     static let httpHeader: Int32 = 10023
     static let headerData: Int32 = 10029
     static let noProgress: Int32 = 43
+    static let bufferSize: Int32 = 98
     static let followLocation: Int32 = 52
     static let xferInfoData: Int32 = 10057
     static let sslVerifyPeer: Int32 = 64
@@ -250,6 +251,8 @@ struct HTTPClient {
                     _ = curl.setLong(handle, CurlOption.protocols, protocols)
                     _ = curl.setLong(handle, CurlOption.redirectProtocols, protocols)
                     _ = curl.setLong(handle, CurlOption.connectTimeout, 30)
+                    // Large images: bigger reads, fewer callbacks and writes (the default is 16 KiB).
+                    _ = curl.setLong(handle, CurlOption.bufferSize, 512 * 1024)
                     // A stalled transfer (under 1 byte/s for 60 s) is an error, not a hang.
                     _ = curl.setLong(handle, CurlOption.lowSpeedLimit, 1)
                     _ = curl.setLong(handle, CurlOption.lowSpeedTime, 60)

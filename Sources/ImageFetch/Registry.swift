@@ -136,17 +136,27 @@ final class RegistryClient: @unchecked Sendable {
         return body.bytes
     }
 
-    /// A blob streamed into `file`, checked against its digest and size as it arrives.
-    func blob(_ descriptor: OCIDescriptor, into file: TemporaryFile, progress: ((Int64) -> Void)?) throws(FetchError) {
+    /// A blob streamed into `file` as it arrives; the file is finished only once the
+    /// blob's digest and size are checked, and failed otherwise. `cancelled` stops it.
+    func blob(
+        _ descriptor: OCIDescriptor, into file: GrowingFile, cancelled: @escaping () -> Bool, progress: ((Int64) -> Void)?
+    ) throws(FetchError) {
         let hasher = ContentHasher(.sha256)
         var written: Int64 = 0
-        try blob(descriptor) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
-            hasher.update(chunk)
-            try FetchError.wrapping { () throws(SystemError) in try file.write(chunk) }
-            written += Int64(chunk.count)
-            progress?(written)
+        do throws(FetchError) {
+            try blob(descriptor) { (chunk: UnsafeRawBufferPointer) throws(FetchError) in
+                if cancelled() { throw FetchError("cancelled") }
+                hasher.update(chunk)
+                try FetchError.wrapping { () throws(SystemError) in try file.append(chunk) }
+                written += Int64(chunk.count)
+                progress?(written)
+            }
+            try check(descriptor, OCIDigest(sha256: hasher.finalize()), size: written)
+            try FetchError.wrapping { () throws(SystemError) in try file.finish() }
+        } catch {
+            file.fail(error.message)
+            throw error
         }
-        try check(descriptor, OCIDigest(sha256: hasher.finalize()), size: written)
     }
 
     private func blob(_ descriptor: OCIDescriptor, sink: @escaping (UnsafeRawBufferPointer) throws(FetchError) -> Void) throws(FetchError) {

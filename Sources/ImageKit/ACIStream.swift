@@ -61,17 +61,30 @@ public final class ACIStream {
     /// Opens a Docker or OCI layer blob (`fd` is duplicated; `path` names it in messages): a
     /// tar stream, plain or compressed with gzip, zstd, xz or bzip2, told apart by its
     /// first bytes. Always pipelined: a layer is read whole.
-    public init(layerFD: Int32, path: String) throws(ImageKitError) {
-        self.path = path
+    public convenience init(layerFD: Int32, path: String) throws(ImageKitError) {
         let fd = fcntl(layerFD, F_DUPFD_CLOEXEC, 0)
         guard fd >= 0 else { throw .system(SystemError("dup", path)) }
-        self.fd = fd
+        var head = [UInt8](repeating: 0, count: 6)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        // The duplicate shares the original's offset, which a writer may have left at the end.
+        guard n >= 0, lseek(fd, 0, SEEK_SET) == 0 else {
+            let error = SystemError("read", path)
+            Glibc.close(fd)
+            throw .system(error)
+        }
+        try self.init(layer: FileSource(fd: fd, path: path), head: Array(head.prefix(n)), ownedFD: fd, path: path)
+    }
+
+    /// Opens a layer blob still being downloaded: reads wait for its bytes.
+    public convenience init(layer file: GrowingFile, path: String) throws(ImageKitError) {
+        try self.init(layer: file.reader(), head: try file.head(6), ownedFD: -1, path: path)
+    }
+
+    private init(layer source: ByteSource, head: [UInt8], ownedFD: Int32, path: String) throws(ImageKitError) {
+        self.path = path
+        fd = ownedFD
+        fileType = .tar
         do throws(ImageKitError) {
-            var head = [UInt8](repeating: 0, count: 6)
-            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-            guard n >= 0 else { throw .system(SystemError("read", path)) }
-            head = Array(head.prefix(n))
-            guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(SystemError("seek", path)) }
             let filter: DecompressorSource.Filter?
             switch FileType.detect(head) {
             case .gzip: filter = .gzip
@@ -79,11 +92,10 @@ public final class ACIStream {
             case .xz: filter = .xz
             default: filter = head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) ? .zstd : nil
             }
-            fileType = .tar
-            let source: ByteSource = try filter.map { f throws(ImageKitError) in try DecompressorSource(fd: fd, filter: f) } ?? FileSource(fd: fd, path: path)
-            chunks = PipelinedChunks(source, chunkSize: ACIStream.chunkSize)
+            let decompressed: ByteSource = try filter.map { f throws(ImageKitError) in try DecompressorSource(source: source, filter: f) } ?? source
+            chunks = PipelinedChunks(decompressed, chunkSize: ACIStream.chunkSize)
         } catch {
-            Glibc.close(fd)
+            if ownedFD >= 0 { Glibc.close(ownedFD) }
             throw error
         }
     }
@@ -95,7 +107,7 @@ public final class ACIStream {
         guard !closed else { return }
         closed = true
         chunks.close()
-        Glibc.close(fd)
+        if fd >= 0 { Glibc.close(fd) }
     }
 
     /// Go's `gzip.NewReader` checks the 10-byte header before anything is read;
@@ -103,6 +115,12 @@ public final class ACIStream {
     private static func checkGzipHeader(_ head: [UInt8]) throws(ImageKitError) {
         guard head.count >= 10 else { throw .archive("unexpected EOF") }
         guard head[2] == 8 else { throw .archive("gzip: invalid header") }
+    }
+
+    /// Reads what is left of the stream (past a tar's end: padding, a compressor's
+    /// trailer), so a source that checks its content at its end (a download) has done so.
+    public func drain() throws(ImageKitError) {
+        while try !chunks.nextChunk().isEmpty {}
     }
 
     /// Hashes every remaining decompressed byte: the image ID when nothing was read yet.

@@ -57,12 +57,13 @@ public final class ACIWriter {
     ///   - fd: where the image goes (not closed here).
     ///   - path: the file's name, for messages.
     ///   - hashing: hash the uncompressed stream, for `imageID()`.
-    public init(fd: Int32, path: String, compression: ImageCompression, hashing: Bool = false) throws(ImageKitError) {
+    ///   - writeBehind: the file will be synced when done: start its write-back early.
+    public init(fd: Int32, path: String, compression: ImageCompression, hashing: Bool = false, writeBehind: Bool = false) throws(ImageKitError) {
         guard let a = archive_write_new() else { throw .archive("out of memory") }
         archive = a
         hasher = hashing ? ContentHasher() : nil
         self.path = path
-        sink = OutputSink(fd: fd, path: path, compression: compression)
+        sink = OutputSink(fd: fd, path: path, compression: compression, writeBehind: writeBehind)
         archive_write_set_format_pax_restricted(a)
         // No blocking: the stream ends right after the two end-of-archive blocks,
         // and each entry reaches the sink as soon as it is written.

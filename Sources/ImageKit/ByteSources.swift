@@ -70,9 +70,26 @@ final class DecompressorSource: ByteSource {
     }
 
     /// `fd` must be positioned at the start of the compressed stream; it is not closed here.
-    init(fd: Int32, filter: Filter) throws(ImageKitError) {
+    convenience init(fd: Int32, filter: Filter) throws(ImageKitError) {
+        try self.init(source: FileSource(fd: fd, path: "/proc/self/fd/\(fd)"), filter: filter)
+    }
+
+    /// What libarchive's read callback reads: the compressed bytes, a buffer at a time.
+    private final class Input {
+        let source: ByteSource
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 * 1024, alignment: 16)
+        var failure: ImageKitError?
+
+        init(_ source: ByteSource) { self.source = source }
+        deinit { buffer.deallocate() }
+    }
+    private let input: Input
+
+    /// Decompresses what `source` reads (from the start of the compressed stream).
+    init(source: ByteSource, filter: Filter) throws(ImageKitError) {
         guard let a = archive_read_new() else { throw .archive("out of memory") }
         archive = a
+        input = Input(source)
         let expectedFilter: Int32
         switch filter {
         case .gzip:
@@ -89,7 +106,20 @@ final class DecompressorSource: ByteSource {
             expectedFilter = ARCHIVE_FILTER_ZSTD
         }
         archive_read_support_format_raw(a)
-        var status = archive_read_open_fd(a, fd, 128 * 1024)
+        var status = archive_read_open(
+            a, Unmanaged.passUnretained(input).toOpaque(), nil,
+            { _, client, buffer in
+                guard let client, let buffer else { return -1 }
+                let input = Unmanaged<Input>.fromOpaque(client).takeUnretainedValue()
+                do throws(ImageKitError) {
+                    let n = try input.source.read(into: input.buffer)
+                    buffer.pointee = UnsafeRawPointer(input.buffer.baseAddress)
+                    return n
+                } catch {
+                    input.failure = error
+                    return -1
+                }
+            }, nil)
         var entry: OpaquePointer?
         if status == ARCHIVE_OK { status = archive_read_next_header(a, &entry) }
         // The raw format bids on any first byte: no bid means nothing came out of the decompressor.
@@ -107,7 +137,7 @@ final class DecompressorSource: ByteSource {
             }
         default:
             // Go's decompressors fail on their first read, not when created: so do we.
-            pending = DecompressorSource.error(from: a)
+            pending = input.failure ?? DecompressorSource.error(from: a)
         }
     }
 
@@ -121,7 +151,7 @@ final class DecompressorSource: ByteSource {
         var filled = 0
         while !atEnd, filled < buffer.count {
             let n = archive_read_data(archive, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)
-            if n < 0 { throw DecompressorSource.error(from: archive) }
+            if n < 0 { throw input.failure ?? DecompressorSource.error(from: archive) }
             if n == 0 { atEnd = true }
             filled += n
         }

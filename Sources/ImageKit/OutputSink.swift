@@ -25,11 +25,18 @@ final class OutputSink {
     private var pending: [UInt8] = []
     private let compressor: ParallelGzip?
     private(set) var bytesIn: Int64 = 0
+    /// Start writing back to the disk every `writeBehindStep` bytes (uncompressed only).
+    private let writeBehind: Bool
+    private var flushedTo: Int64 = 0
+    private static let writeBehindStep: Int64 = 16 << 20
 
-    init(fd: Int32, path: String, compression: ImageCompression) {
+    /// - Parameter writeBehind: the file will be synced when done (a store's blob): start
+    ///   its write-back as it is written, so the final sync has little left to wait for.
+    init(fd: Int32, path: String, compression: ImageCompression, writeBehind: Bool = false) {
         self.fd = fd
         self.path = path
         self.compression = compression
+        self.writeBehind = writeBehind
         if case let .gzip(level) = compression {
             compressor = ParallelGzip(fd: fd, path: path, level: level)
         } else {
@@ -42,6 +49,10 @@ final class OutputSink {
         bytesIn += Int64(buffer.count)
         guard let compressor else {
             try writeAll(fd: fd, path: path, buffer)
+            if writeBehind, bytesIn - flushedTo >= OutputSink.writeBehindStep {
+                Files.startWriteBack(fd, offset: flushedTo, length: bytesIn - flushedTo)
+                flushedTo = bytesIn
+            }
             return
         }
         var rest = buffer[...]

@@ -147,6 +147,12 @@ public enum Files {
     }
 
     /// True when `path` (followed if a symlink) is a regular file.
+    /// Starts writing `length` bytes of `fd` from `offset` back to the disk, without
+    /// waiting (a later fsync then has less to wait for). Best effort.
+    public static func startWriteBack(_ fd: Int32, offset: Int64, length: Int64) {
+        _ = clinux_start_write_back(fd, offset, length)
+    }
+
     public static func isRegularFile(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG

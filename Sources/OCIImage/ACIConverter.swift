@@ -31,9 +31,10 @@ public struct ConvertedImage: Sendable {
 /// Docker and OCI images as ACIs, by docker2aci's rules: squashed into one image (rkt's
 /// way), or one image per layer, the top one depending on the others.
 public enum ACIConverter {
-    /// Writes the squashed image to `fd` (`path` names it in messages).
+    /// Writes the squashed image to `fd` (`path` names it in messages). `writeBehind`:
+    /// the file is synced when done (a store's blob), so its write-back starts early.
     public static func writeSquashed(
-        _ input: ConversionInput, to fd: Int32, path: String, compression: ImageCompression
+        _ input: ConversionInput, to fd: Int32, path: String, compression: ImageCompression, writeBehind: Bool = false
     ) throws(OCIError) -> ConvertedImage {
         guard let top = input.layers.last else { throw .document("the image has no layers") }
         let name = try ConvertedManifest.squashedName(input.reference, topLayer: top.digest)
@@ -41,7 +42,7 @@ public enum ACIConverter {
             name: name, reference: input.reference, manifestDigest: input.manifestDigest, configDigest: input.configDigest,
             config: input.config)
         do {
-            let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true)
+            let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true, writeBehind: writeBehind)
             try writer.writeManifest(try encoded(manifest), header: ACIWriter.Header(name: Array("manifest".utf8), kind: .regular, mode: 0o644))
             try writer.write(ACIWriter.Header(name: Array("rootfs".utf8), kind: .directory, mode: 0o755))
             try LayerSquasher(writer: writer).squash(input.layers)
@@ -62,13 +63,13 @@ public enum ACIConverter {
     /// The top layer's image gets the config's app and `dependencies` (the lower images).
     public static func writeLayer(
         _ input: ConversionInput, index: Int, lowerWhitelist: [String], dependencies: [Dependency],
-        to fd: Int32, path: String, compression: ImageCompression
+        to fd: Int32, path: String, compression: ImageCompression, writeBehind: Bool = false
     ) throws(OCIError) -> ConvertedImage {
         let layer = input.layers[index]
         let isTop = index == input.layers.count - 1
         let name = try ConvertedManifest.layerName(input.reference, digest: layer.digest, top: isTop)
         do {
-            let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true)
+            let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true, writeBehind: writeBehind)
             try writer.write(ACIWriter.Header(name: Array("rootfs".utf8), kind: .directory, mode: 0o755))
             let whitelist = try LayerImageWriter(writer: writer, layer: layer).write(lowerWhitelist: lowerWhitelist)
             let manifest =
@@ -137,6 +138,7 @@ struct LayerImageWriter {
                 try writer.write(ACIWriter.Header(name: rootfs(Array(link.path.utf8)), kind: .symlink(target: Array(link.target.utf8)), mode: 0o777))
                 own.insert("/" + link.path)
             }
+            try layer.finish(stream)
         } catch let error as OCIError {
             throw error
         } catch let error as ImageKitError {

@@ -2,21 +2,46 @@ import CArchive
 import GoCompat
 import ImageKit
 
-/// A layer blob on the local disk: its digest and an open descriptor (not closed here).
+/// A layer blob on the local disk: its digest, and an open descriptor (not closed here)
+/// or a file still being downloaded (read as it grows, whole only once checked).
 public struct LayerBlob: Sendable {
     public var digest: OCIDigest
     public var fd: Int32
+    public var download: GrowingFile?
 
     public init(digest: OCIDigest, fd: Int32) {
         self.digest = digest
         self.fd = fd
     }
 
+    public init(digest: OCIDigest, download: GrowingFile) {
+        self.digest = digest
+        fd = -1
+        self.download = download
+    }
+
     /// Opens the layer's tar stream from its start.
     func open() throws(OCIError) -> (ACIStream, TarReader) {
-        do {
-            let stream = try ACIStream(layerFD: fd, path: "layer \(digest)")
+        do throws(ImageKitError) {
+            let path = "layer \(digest)"
+            let stream: ACIStream
+            if let download {
+                stream = try ACIStream(layer: download, path: path)
+            } else {
+                stream = try ACIStream(layerFD: fd, path: path)
+            }
             return (stream, try TarReader(stream, hashing: false))
+        } catch {
+            throw .layer("layer \(digest): \(error.description)")
+        }
+    }
+
+    /// Reads the rest of the layer after its tar's end: a download is then whole and
+    /// checked against its digest (or the read fails), a local file's compressed
+    /// stream checked to its trailer.
+    func finish(_ stream: ACIStream) throws(OCIError) {
+        do {
+            try stream.drain()
         } catch {
             throw .layer("layer \(digest): \(error.description)")
         }

@@ -88,6 +88,7 @@ final class LayerSquasher {
                 }
             }
             if isTop { try writeStdioLinks(seen: seen, layer: index, digest: layer.digest) }
+            try layer.finish(stream)
         } catch let error as OCIError {
             throw error
         } catch let error as ImageKitError {

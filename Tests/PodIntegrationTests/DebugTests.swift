@@ -117,12 +117,14 @@ extension Pods {
             // Meanwhile rkt status says so.
             let session = try world.start(["debug", target.pod.uuid, "--", "sleep", "30"])
             var status = ""
+            // Generous: under a loaded machine (the registry suites run beside) a session
+            // takes seconds to come up.
             #expect(
-                poll(timeout: 10) {
+                poll(timeout: 30) {
                     status = world.rkt("status", target.pod.uuid).out
                     return status.contains("debug-session=")
                 }, "\(status)")
-            #expect(poll(timeout: 10) { !sessionProcesses(podInit: target.initPID).isEmpty })
+            #expect(poll(timeout: 30) { !sessionProcesses(podInit: target.initPID).isEmpty })
             kill(session.pid, SIGTERM)  // ends the session, which rkt debug then clears away
             let stopped = session.wait(timeout: 10)
             #expect(stopped.code == 128 + SIGTERM && !stopped.signaled, "\(stopped)")

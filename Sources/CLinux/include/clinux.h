@@ -11,6 +11,9 @@ int clinux_open_unnamed(const char *dir, int access, mode_t mode);
 /// renameat2(RENAME_NOREPLACE): rename that fails with EEXIST instead of replacing.
 int clinux_rename_noreplace(const char *from, const char *to);
 
+/// sync_file_range(SYNC_FILE_RANGE_WRITE): starts write-back of a range, without waiting.
+int clinux_start_write_back(int fd, long long offset, long long length);
+
 /// mkostemp(template, O_CLOEXEC).
 int clinux_mkostemp_cloexec(char *template_path);
 
