@@ -10,7 +10,7 @@ packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev pkg
     containernetworking-plugins iptables iproute2
     # Docker and OCI images: skopeo writes the tests' archives and copies into the
     # registry (Debian's docker-registry) the tests start on loopback; zstd layers
-    skopeo docker-registry zstd
+    skopeo docker-registry zstd umoci
     # Benchmarks/store.sh's baseline (the index's rows read by SQLite's own shell)
     sqlite3
     # scripts/check-format.sh (swift-format comes with the toolchain)

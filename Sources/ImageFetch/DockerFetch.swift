@@ -46,44 +46,28 @@ extension Fetcher {
         }
         diag("fetching image from \(url)")
         do {
-            let client = RegistryClient(
+            let image = try RegistryImage(
                 reference, insecureTLS: options.insecure.contains(.tls), allowHTTP: options.insecure.contains(.http),
                 credentials: options.dockerCredentials[reference.registry])
-            try client.connect()
-            let (manifest, manifestDigest) = try resolveManifest(client)
-            if let remote, let stored, remote.etag == manifestDigest.description {
-                diag("image for \(url) is unchanged (manifest \(manifestDigest)), not fetching.")
-                try saveDockerRemote(url, key: stored.key, manifestDigest: manifestDigest)
+            if let remote, let stored, remote.etag == image.manifestDigest.description {
+                diag("image for \(url) is unchanged (manifest \(image.manifestDigest)), not fetching.")
+                try saveDockerRemote(url, key: stored.key, manifestDigest: image.manifestDigest)
                 return stored
             }
-            let configBytes = try client.smallBlob(manifest.config, limit: OCIImageConfig.sizeLimit)
-            let config = try OCIImageConfig.decode(configBytes, what: "config \(manifest.config.digest)")
-            let needed = try layersNeeded(manifest.layers.map(\.digest))
-            // Downloads start in the order the conversion reads the layers (squashed:
-            // top first), and the conversion reads each as it arrives.
-            let order = options.squash ? Array(manifest.layers.indices.reversed()) : Array(manifest.layers.indices)
-            let downloads = try LayerDownloads(
-                manifest.layers, needed: needed, order: order, client: client, directory: scratchDirectory,
-                progress: progressSink(needed.filter { $0 }.count == 1 ? "layer" : "\(needed.filter { $0 }.count) layers"))
+            let needed = try layersNeeded(image.manifest.layers.map(\.digest))
+            let input = try image.download(needed: needed, topFirst: options.squash, directory: scratchDirectory, progress: progressSink)
             defer {
-                downloads.stop()
+                image.stop()
                 finishProgress()
-            }
-            let layers = manifest.layers.indices.map { index in
-                downloads.files[index].map { LayerBlob(digest: manifest.layers[index].digest, download: $0) }
-                    ?? LayerBlob(digest: manifest.layers[index].digest, fd: -1)
             }
             let record: ImageRecord
             do {
-                record = try importConverted(
-                    ConversionInput(
-                        reference: reference, manifestDigest: manifestDigest, configDigest: manifest.config.digest, config: config,
-                        layers: layers))
+                record = try importConverted(input)
             } catch {
                 // A download that failed is why the conversion could not read on.
-                throw downloads.failure ?? error
+                throw image.failure ?? error
             }
-            try saveDockerRemote(url, key: record.key, manifestDigest: manifestDigest)
+            try saveDockerRemote(url, key: record.key, manifestDigest: image.manifestDigest)
             return record
         } catch let error as FetchError {
             throw error.wrapped("error converting docker image to ACI")
@@ -98,9 +82,72 @@ extension Fetcher {
                 aciURL: url, sigURL: "", etag: manifestDigest.description, blobKey: key,
                 downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000), cacheMaxAge: 0))
     }
+}
+
+/// An image in a registry, resolved to this machine's manifest, whose layers download
+/// into files a conversion reads as they grow (`download`). What `rkt fetch docker://`
+/// and `actool convert docker://` share.
+public final class RegistryImage: @unchecked Sendable {
+    public let reference: DockerReference
+    public let manifest: OCIImageManifest
+    /// The digest of this machine's image manifest (docker2aci's `manifesthash`).
+    public let manifestDigest: OCIDigest
+    private let client: RegistryClient
+    private var downloads: LayerDownloads?
+
+    /// Connects (the API check, authentication when asked) and resolves the manifest,
+    /// through a manifest list or index, to linux and this machine's architecture.
+    public init(_ reference: DockerReference, insecureTLS: Bool, allowHTTP: Bool, credentials: RegistryCredentials?) throws(FetchError) {
+        self.reference = reference
+        client = RegistryClient(reference, insecureTLS: insecureTLS, allowHTTP: allowHTTP, credentials: credentials)
+        try client.connect()
+        do {
+            (manifest, manifestDigest) = try RegistryImage.resolve(client)
+        } catch let error as FetchError {
+            throw error
+        } catch {
+            throw FetchError((error as? OCIError)?.message ?? "\(error)")
+        }
+    }
+
+    /// Fetches the config and starts downloading the `needed` layers (all by default),
+    /// four at a time, in the order a conversion reads them (`topFirst` when squashing).
+    /// Returns what to convert; layers not needed have no file.
+    public func download(
+        needed: [Bool]? = nil, topFirst: Bool, directory: String, progress: (String) -> ProgressSink? = { _ in nil }
+    ) throws(FetchError) -> ConversionInput {
+        let configBytes = try client.smallBlob(manifest.config, limit: OCIImageConfig.sizeLimit)
+        let config: OCIImageConfig
+        do {
+            config = try OCIImageConfig.decode(configBytes, what: "config \(manifest.config.digest)")
+        } catch {
+            throw FetchError(error.message)
+        }
+        let needed = needed ?? manifest.layers.map { _ in true }
+        let count = needed.filter { $0 }.count
+        let order = topFirst ? Array(manifest.layers.indices.reversed()) : Array(manifest.layers.indices)
+        let downloads = try LayerDownloads(
+            manifest.layers, needed: needed, order: order, client: client, directory: directory,
+            progress: progress(count == 1 ? "layer" : "\(count) layers"))
+        self.downloads = downloads
+        let layers = manifest.layers.indices.map { index in
+            downloads.files[index].map { LayerBlob(digest: manifest.layers[index].digest, download: $0) }
+                ?? LayerBlob(digest: manifest.layers[index].digest, fd: -1)
+        }
+        return ConversionInput(
+            reference: reference, manifestDigest: manifestDigest, configDigest: manifest.config.digest, config: config, layers: layers)
+    }
+
+    /// The first download that failed, if any.
+    public var failure: FetchError? { downloads?.failure }
+
+    /// Stops what is still downloading and waits for it.
+    public func stop() { downloads?.stop() }
+
+    deinit { stop() }
 
     /// The image manifest for this machine, and its digest.
-    private func resolveManifest(_ client: RegistryClient) throws -> (OCIImageManifest, OCIDigest) {
+    private static func resolve(_ client: RegistryClient) throws -> (OCIImageManifest, OCIDigest) {
         var (bytes, mediaType, digest) = try client.manifest(client.reference.manifestReference)
         for _ in 0..<4 {
             let what = "manifest \(client.reference.repository)@\(digest)"
@@ -131,7 +178,7 @@ final class LayerDownloads: @unchecked Sendable {
 
     init(
         _ layers: [OCIDescriptor], needed: [Bool], order: [Int], client: RegistryClient, directory: String, progress: ProgressSink?
-    ) throws {
+    ) throws(FetchError) {
         var made: [GrowingFile?] = []
         for index in layers.indices {
             made.append(needed[index] ? try FetchError.wrapping { () throws(SystemError) in try GrowingFile(directory: directory) } : nil)

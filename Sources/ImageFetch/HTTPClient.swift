@@ -111,7 +111,7 @@ struct HTTPResponse {
 }
 
 /// Receives download progress: (bytes so far, total or -1).
-typealias ProgressSink = (Int64, Int64) -> Void
+public typealias ProgressSink = (Int64, Int64) -> Void
 
 /// One transfer's state, reached from libcurl's callbacks.
 private final class Transfer {

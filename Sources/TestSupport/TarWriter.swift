@@ -16,7 +16,7 @@ public final class TarWriter {
     }
 
     public enum Compression: Sendable {
-        case none, gzip, bzip2, xz
+        case none, gzip, bzip2, xz, zstd
     }
 
     /// A header to write.
@@ -79,6 +79,7 @@ public final class TarWriter {
         case .gzip: archive_write_add_filter_gzip(a)
         case .bzip2: archive_write_add_filter_bzip2(a)
         case .xz: archive_write_add_filter_xz(a)
+        case .zstd: archive_write_add_filter_zstd(a)
         }
         archive_write_set_bytes_per_block(a, blockSize)
         archive_write_set_bytes_in_last_block(a, 1)

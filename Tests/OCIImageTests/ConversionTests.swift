@@ -252,3 +252,50 @@ struct LayerImageTests {
         #expect(try entries(of: s.file("l1.aci")).last?.name == "manifest")
     }
 }
+
+struct CompressionAndLimitTests {
+    @Test func layersInEveryCompressionDockerAndOCIUse() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let layout = OCILayoutWriter(path: s.file("layout"))
+        let plain = try layout.layer([.file("plain", "p")], compression: .none)
+        let gzip = try layout.layer([.file("gzip", "g")], compression: .gzip)
+        let zstd = try layout.layer([.file("zstd", "z")], compression: .zstd)
+        let xz = try layout.layer([.file("xz", "x")], compression: .xz)
+        layout.image(layers: [plain, gzip, zstd, xz])
+        let out = s.file("out.aci")
+        try convertSquashed("oci:\(layout.path)", to: out, scratch: s)
+        let names = Set(rootfsNames(try entries(of: out)))
+        #expect(names.isSuperset(of: ["plain", "gzip", "zstd", "xz"]))
+    }
+
+    @Test func hugeConfigsAndTruncatedLayersAreRefused() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        let layout = OCILayoutWriter(path: s.file("layout"))
+        let layer = try layout.layer([.file("a", String(repeating: "a", count: 100_000))])
+        layout.image(layers: [layer], runConfig: #"{"Env":["BIG=\#(String(repeating: "x", count: 9 << 20))"]}"#)
+        do {
+            try convertSquashed("oci:\(layout.path)", to: s.file("o.aci"), scratch: s)
+            Issue.record("a 9 MiB config was read")
+        } catch let error as OCIError {
+            #expect(error.message.hasSuffix("is larger than 8 MiB"), "\(error.message)")
+        }
+
+        // A layer cut short (its descriptor's size and digest say the same, a damaged writer).
+        let cut = OCILayoutWriter(path: s.file("cut"))
+        let whole = try cut.layer([.file("a", String(repeating: "a", count: 100_000))], compression: .gzip)
+        let path = cut.path + "/blobs/sha256/" + whole.digest.dropFirst(7)
+        let truncated = Array(try Files.readFile(path, limit: 1 << 20).dropLast(20))
+        unlink(path)
+        let short = cut.blob(truncated)
+        cut.image(layers: [short])
+        do {
+            try convertSquashed("oci:\(cut.path)", to: s.file("o.aci"), scratch: s)
+            Issue.record("a truncated layer was converted")
+        } catch let error as OCIError {
+            #expect(error.message.hasPrefix("layer \(short.digest): "), "\(error.message)")
+        }
+        #expect(access(s.file("o.aci"), F_OK) != 0)
+    }
+}
