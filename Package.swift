@@ -55,7 +55,7 @@ let package = Package(
         // How `rkt fetch` gets images into the store (files, URLs, discovery), signature
         // checks against trusted keys (`rkt trust`), and appc discovery (`actool discover`).
         // Run time: libcurl4 (loaded with dlopen, no -dev package), gpgv.
-        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem", "OCIImage"]),
+        .target(name: "ImageFetch", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "GoJSON", "CCrypto", "LinuxSystem", "OCIImage", "RktConfig"]),
         // rkt's configuration directories (auth.d, paths.d, stage1.d), merged as rkt merges them.
         .target(name: "RktConfig", dependencies: ["GoCompat", "GoJSON", "LinuxSystem"]),
         // Pod networks through CNI plugins: `--net` lists, net.d definitions, plugin calls,

@@ -29,7 +29,10 @@ rkt="$(swift build -c release --show-bin-path)/rkt"
 work=$(mktemp -d /var/tmp/rkt-oci-bench.XXXXXX)
 registry_pid=
 cleanup() {
-    [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null || true
+    if [ -n "$registry_pid" ]; then
+        kill "$registry_pid" 2>/dev/null || true
+        while kill -0 "$registry_pid" 2>/dev/null; do sleep 0.05; done
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -84,28 +87,10 @@ echo "{\"schemaVersion\":2,\"manifests\":[$first,$second]}" >"$layout/index.json
 read -r _ new_size <<<"$other"
 
 echo "== starting docker-registry on 127.0.0.1 and pushing with skopeo"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
-    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/storage
-http:
-  addr: 127.0.0.1:$port
-  tls:
-    certificate: $work/cert.pem
-    key: $work/key.pem
-YML
-docker-registry serve "$work/registry.yml" >"$work/access.log" 2>"$work/registry.err" &
-registry_pid=$!
-for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+read -r registry_pid port < <(scripts/local-registry.sh "$work/registry")
 for tag in v1 v2; do skopeo copy -q --dest-tls-verify=false "oci:$layout:$tag" "docker://127.0.0.1:$port/bench:$tag"; done
 image=127.0.0.1:$port/bench
-compressed=$(du -sm "$work/storage" | cut -f1)
+compressed=$(du -sm "$work/registry/storage" | cut -f1)
 echo "   registry holds $compressed MiB (both images, compressed)"
 
 echo "== 1. fetch of the $size MiB image into an empty store, median of $runs runs (target: at most 1.2x skopeo)"
@@ -129,11 +114,11 @@ awk -F': ' '/Maximum resident/{printf "   skopeo %8.1f MiB\n", $2/1024}' "$work/
 echo "== 2. --no-squash: a second image sharing 4 of its 5 layers (target: only the new layer moves)"
 store=$work/split
 "$rkt" --dir="$store" --insecure-options=image,tls fetch --no-squash "docker://$image:v1" >/dev/null
-before=$(wc -l <"$work/access.log")
+before=$(wc -l <"$work/registry/access.log")
 start=$(date +%s%N)
 "$rkt" --dir="$store" --insecure-options=image,tls fetch --no-squash "docker://$image:v2" >/dev/null
 end=$(date +%s%N)
-sent=$(tail -n +$((before + 1)) "$work/access.log" | awk '/GET \/v2\/bench\/blobs\/sha256:/ && / 200 / {for (i = 1; i <= NF; i++) if ($i == "200") {s += $(i + 1); break}} END {print s + 0}')
+sent=$(tail -n +$((before + 1)) "$work/registry/access.log" | awk '/GET \/v2\/bench\/blobs\/sha256:/ && / 200 / {for (i = 1; i <= NF; i++) if ($i == "200") {s += $(i + 1); break}} END {print s + 0}')
 awk -v sent="$sent" -v layer="$new_size" -v ms="$(((end - start) / 1000000))" 'BEGIN{
     printf "%-60s %8.1f MiB sent, the new layer is %.1f MiB (%.2fx), in %d ms\n", "second --no-squash fetch", sent/1048576, layer/1048576, sent/layer, ms }'
 rm -rf "$store" "$work/split"

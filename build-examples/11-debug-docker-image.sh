@@ -17,7 +17,10 @@ registry=
 uuid=
 finish() {
     [ -n "$uuid" ] && stop_pod "$uuid" || true
-    [ -n "$registry" ] && { kill "$registry" 2>/dev/null; wait "$registry" 2>/dev/null; } || true
+    if [ -n "$registry" ]; then
+        kill "$registry" 2>/dev/null || true
+        while kill -0 "$registry" 2>/dev/null; do sleep 0.05; done
+    fi
 }
 trap finish EXIT
 
@@ -32,25 +35,7 @@ umoci repack --image "$work/minimal-app:latest" "$work/bundle"
 step umoci config --image "$work/minimal-app:latest" --config.entrypoint /bin/minimal-app
 
 # A registry on loopback, and the image in it.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
-    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/storage
-http:
-  addr: 127.0.0.1:$port
-  tls:
-    certificate: $work/cert.pem
-    key: $work/key.pem
-YML
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-registry=$!
-for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+read -r registry port < <("$(dirname "$0")/../scripts/local-registry.sh" "$work/registry")
 step skopeo copy -q --dest-tls-verify=false "oci:$work/minimal-app:latest" "docker://127.0.0.1:$port/minimal-app:latest"
 
 # Debug it: the tools image below the converted app, at run time.

@@ -5,6 +5,7 @@ import ImageKit
 import ImageStore
 import LinuxSystem
 import OCIImage
+import RktConfig
 import Synchronization
 
 /// The key a lower layer's converted image is remembered under in the store's download
@@ -97,7 +98,7 @@ public final class RegistryImage: @unchecked Sendable {
 
     /// Connects (the API check, authentication when asked) and resolves the manifest,
     /// through a manifest list or index, to linux and this machine's architecture.
-    public init(_ reference: DockerReference, insecureTLS: Bool, allowHTTP: Bool, credentials: RegistryCredentials?) throws(FetchError) {
+    public init(_ reference: DockerReference, insecureTLS: Bool, allowHTTP: Bool, credentials: BasicCredentials?) throws(FetchError) {
         self.reference = reference
         client = RegistryClient(reference, insecureTLS: insecureTLS, allowHTTP: allowHTTP, credentials: credentials)
         try client.connect()

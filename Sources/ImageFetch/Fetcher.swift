@@ -5,6 +5,7 @@ import ImageKit
 import ImageStore
 import LinuxSystem
 import OCIImage
+import RktConfig
 
 /// rkt's `--pull-policy`.
 public enum PullPolicy: String, Sendable, CaseIterable {
@@ -42,7 +43,7 @@ public struct FetchOptions: Sendable {
     public var authorization: [String: String] = [:]
     /// Docker registries' credentials by registry host (`registry-1.docker.io`,
     /// `127.0.0.1:5000`), from rkt's `auth.d` `dockerAuth` entries.
-    public var dockerCredentials: [String: RegistryCredentials] = [:]
+    public var dockerCredentials: [String: BasicCredentials] = [:]
     /// Convert Docker and OCI images to one image (docker2aci's default, rkt's way);
     /// false: one image per layer, the top one depending on the others by ID.
     public var squash = true

@@ -3,18 +3,11 @@ import GoJSON
 import ImageKit
 import LinuxSystem
 import OCIImage
+import RktConfig
 import Synchronization
 
-/// A user and password for a Docker registry (rkt's `auth.d` `dockerAuth`).
-public struct RegistryCredentials: Sendable, Equatable {
-    public var user: String
-    public var password: String
-
-    public init(user: String, password: String) {
-        self.user = user
-        self.password = password
-    }
-
+extension BasicCredentials {
+    /// The `Authorization` value of HTTP basic authentication.
     var basicAuthorization: String { "Basic " + Base64.encode(Array((user + ":" + password).utf8)) }
 }
 
@@ -69,7 +62,7 @@ struct AuthChallenge: Equatable {
 final class RegistryClient: @unchecked Sendable {
     let reference: DockerReference
     private let http: HTTPClient
-    private let credentials: RegistryCredentials?
+    private let credentials: BasicCredentials?
     private let allowHTTP: Bool
     /// `https://HOST` or, with `--insecure-options=http` when HTTPS fails, `http://HOST`.
     private var base = ""
@@ -77,7 +70,7 @@ final class RegistryClient: @unchecked Sendable {
     /// several threads).
     private let authorization = Mutex<String?>(nil)
 
-    init(_ reference: DockerReference, insecureTLS: Bool, allowHTTP: Bool, credentials: RegistryCredentials?) {
+    init(_ reference: DockerReference, insecureTLS: Bool, allowHTTP: Bool, credentials: BasicCredentials?) {
         self.reference = reference
         self.credentials = credentials
         self.allowHTTP = allowHTTP

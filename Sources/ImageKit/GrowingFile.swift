@@ -7,23 +7,13 @@ import LinuxSystem
 /// writer's error (`fail(_:)`). The bytes live in an unnamed file under `directory`.
 public final class GrowingFile: @unchecked Sendable {
     private let file: TemporaryFile
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let lock = ConditionLock()
     private var written: Int64 = 0
     private var finished = false
     private var failure: ImageKitError?
 
     public init(directory: String) throws(SystemError) {
         file = try TemporaryFile(directory: directory)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        condition.deallocate()
     }
 
     /// Bytes appended but not written yet: the writer writes (and wakes readers) a MiB
@@ -55,21 +45,21 @@ public final class GrowingFile: @unchecked Sendable {
     public func fail(_ message: String) { update { failure = failure ?? .archive(message) } }
 
     private func update(_ change: () -> Void) {
-        pthread_mutex_lock(mutex)
-        change()
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
+        lock.locked {
+            change()
+            lock.wake()
+        }
     }
 
     /// Waits until more than `offset` bytes are written (their count), or the end
     /// (`offset` itself, when finished there).
     func available(after offset: Int64) throws(ImageKitError) -> Int64 {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while true {
-            if let failure { throw failure }
-            if written > offset || finished { return written }
-            pthread_cond_wait(condition, mutex)
+        try lock.locked { () throws(ImageKitError) -> Int64 in
+            while true {
+                if let failure { throw failure }
+                if written > offset || finished { return written }
+                lock.wait()
+            }
         }
     }
 

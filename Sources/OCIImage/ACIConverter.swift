@@ -41,19 +41,13 @@ public enum ACIConverter {
         let manifest = try ConvertedManifest.top(
             name: name, reference: input.reference, manifestDigest: input.manifestDigest, configDigest: input.configDigest,
             config: input.config)
-        do {
+        return try writing {
             let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true, writeBehind: writeBehind)
             try writer.writeManifest(try encoded(manifest), header: ACIWriter.Header(name: Array("manifest".utf8), kind: .regular, mode: 0o644))
             try writer.write(ACIWriter.Header(name: Array("rootfs".utf8), kind: .directory, mode: 0o755))
             try LayerSquasher(writer: writer).squash(input.layers)
             try writer.close()
             return ConvertedImage(manifest: manifest, id: writer.imageID())
-        } catch let error as OCIError {
-            throw error
-        } catch let error as ImageKitError {
-            throw .image(error)
-        } catch {
-            throw .layer("\(error)")
         }
     }
 
@@ -68,7 +62,7 @@ public enum ACIConverter {
         let layer = input.layers[index]
         let isTop = index == input.layers.count - 1
         let name = try ConvertedManifest.layerName(input.reference, digest: layer.digest, top: isTop)
-        do {
+        return try writing {
             let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true, writeBehind: writeBehind)
             try writer.write(ACIWriter.Header(name: Array("rootfs".utf8), kind: .directory, mode: 0o755))
             let whitelist = try LayerImageWriter(writer: writer, layer: layer).write(lowerWhitelist: lowerWhitelist)
@@ -82,6 +76,13 @@ public enum ACIConverter {
             try writer.write(ACIWriter.Header(name: Array("manifest".utf8), kind: .regular, mode: 0o644), data: bytes)
             try writer.close()
             return ConvertedImage(manifest: manifest, id: writer.imageID())
+        }
+    }
+
+    /// Runs `body` (writing an image), telling a writer's failure as `.image`.
+    private static func writing(_ body: () throws -> ConvertedImage) throws(OCIError) -> ConvertedImage {
+        do {
+            return try body()
         } catch let error as OCIError {
             throw error
         } catch let error as ImageKitError {
@@ -115,7 +116,7 @@ struct LayerImageWriter {
         var removed: [String] = []
         var opaque: [String] = []
         var files: Set<[UInt8]> = []
-        do {
+        try layer.reading {
             while let header = try reader.next() {
                 switch try LayerEntry.read(header, reader, layer: layer.digest) {
                 case .ignored: continue
@@ -139,12 +140,6 @@ struct LayerImageWriter {
                 own.insert("/" + link.path)
             }
             try layer.finish(stream)
-        } catch let error as OCIError {
-            throw error
-        } catch let error as ImageKitError {
-            throw .layer("layer \(layer.digest): \(error.description)")
-        } catch {
-            throw .layer("layer \(layer.digest): \(error)")
         }
         func hidden(_ path: String) -> Bool {
             removed.contains { path == $0 || path.hasPrefix($0 + "/") }

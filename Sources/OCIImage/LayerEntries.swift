@@ -36,6 +36,19 @@ public struct LayerBlob: Sendable {
         }
     }
 
+    /// Runs `body` (a walk of this layer), every failure told as this layer's.
+    func reading(_ body: () throws -> Void) throws(OCIError) {
+        do {
+            try body()
+        } catch let error as OCIError {
+            throw error
+        } catch let error as ImageKitError {
+            throw .layer("layer \(digest): \(error.description)")
+        } catch {
+            throw .layer("layer \(digest): \(error)")
+        }
+    }
+
     /// Reads the rest of the layer after its tar's end: a download is then whole and
     /// checked against its digest (or the read fails), a local file's compressed
     /// stream checked to its trailer.

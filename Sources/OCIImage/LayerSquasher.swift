@@ -57,7 +57,7 @@ final class LayerSquasher {
         var written: Set<[UInt8]> = []
         var skipped: [[UInt8]: [UInt8]] = [:]
         var seen: Set<[UInt8]> = []
-        do {
+        try layer.reading {
             while let header = try reader.next() {
                 switch try LayerEntry.read(header, reader, layer: layer.digest) {
                 case .ignored: continue
@@ -89,12 +89,6 @@ final class LayerSquasher {
             }
             if isTop { try writeStdioLinks(seen: seen, layer: index, digest: layer.digest) }
             try layer.finish(stream)
-        } catch let error as OCIError {
-            throw error
-        } catch let error as ImageKitError {
-            throw .layer("layer \(layer.digest): \(error.description)")
-        } catch {
-            throw .layer("layer \(layer.digest): \(error)")
         }
         try resolveLinks(in: layer, index: index, written: written, skipped: skipped)
         for mask in masks { applyMask(mask.path, opaque: mask.opaque, layer: index) }
@@ -195,7 +189,7 @@ final class LayerSquasher {
         guard !order.isEmpty else { return }
         let (stream, reader) = try layer.open()
         defer { stream.close() }
-        do {
+        try layer.reading {
             while let header = try reader.next() {
                 guard header.kind == .regular, case let .path(path, _, _) = try LayerEntry.read(header, reader, layer: layer.digest),
                     let links = materialize.removeValue(forKey: path), let first = links.first
@@ -203,10 +197,6 @@ final class LayerSquasher {
                 try writer.copyCurrentEntry(of: reader, name: rootfs(first.path), hardlinkTarget: nil)
                 for link in links.dropFirst() { try write(link: link.path, to: first.path) }
             }
-        } catch let error as OCIError {
-            throw error
-        } catch {
-            throw .layer("layer \(layer.digest): \(error)")
         }
     }
 

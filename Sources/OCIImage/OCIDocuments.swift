@@ -97,13 +97,7 @@ public enum OCIManifestDocument: Sendable {
     /// Decodes a manifest or an index; `mediaType` is what the registry or the
     /// referring descriptor said, if anything (the document's own field decides otherwise).
     public static func decode(_ bytes: [UInt8], mediaType: String?, what: String) throws(OCIError) -> OCIManifestDocument {
-        let root: JSONValue
-        do {
-            root = try GoJSON.parse(bytes).root
-        } catch {
-            throw .document("\(what): invalid JSON: \(error.message)")
-        }
-        guard root.members != nil else { throw .document("\(what): not a JSON object") }
+        let root = try jsonObject(bytes, what: what)
         let declared = root["mediaType"]?.string ?? ""
         let type = declared.isEmpty ? (mediaType ?? "") : declared
         if root["schemaVersion"]?.int64 == 1 || type == OCIMediaType.dockerSchema1 || type == OCIMediaType.dockerSchema1Signed {
@@ -164,13 +158,7 @@ public struct OCIImageConfig: Sendable, Equatable {
     public init() {}
 
     public static func decode(_ bytes: [UInt8], what: String) throws(OCIError) -> OCIImageConfig {
-        let root: JSONValue
-        do {
-            root = try GoJSON.parse(bytes).root
-        } catch {
-            throw .document("\(what): invalid JSON: \(error.message)")
-        }
-        guard root.members != nil else { throw .document("\(what): not a JSON object") }
+        let root = try jsonObject(bytes, what: what)
         var config = OCIImageConfig()
         config.created = root["created"]?.string ?? ""
         config.author = root["author"]?.string ?? ""
@@ -190,4 +178,16 @@ public struct OCIImageConfig: Sendable, Equatable {
         }
         return config
     }
+}
+
+/// A JSON document that must be an object (`what` names it in errors).
+func jsonObject(_ bytes: [UInt8], what: String) throws(OCIError) -> JSONValue {
+    let root: JSONValue
+    do {
+        root = try GoJSON.parse(bytes).root
+    } catch {
+        throw .document("\(what): invalid JSON: \(error.message)")
+    }
+    guard root.members != nil else { throw .document("\(what): not a JSON object") }
+    return root
 }

@@ -88,7 +88,7 @@ extension Rkt {
             debug: context.debug, progress: isatty(2) == 1)
         options.trustKeysFromHTTPS = flags.bool("trust-keys-from-https")
         options.authorization = config.authPerHost.compactMapValues(\.authorization)
-        options.dockerCredentials = config.dockerCredentials.mapValues { RegistryCredentials(user: $0.user, password: $0.password) }
+        options.dockerCredentials = config.dockerCredentials
         return options
     }
 
