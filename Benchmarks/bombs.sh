@@ -21,9 +21,7 @@ done
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
 command -v curl >/dev/null || { echo "$0: needs curl (apt-get install curl)" >&2; exit 1; }
-swift build -c release --product actool >/dev/null
-swift build -c release --product rkt >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+bin="$(scripts/build-release.sh actool rkt)"
 actool=$bin/actool rkt=$bin/rkt
 work=$(mktemp -d /var/tmp/rkt-bomb-bench.XXXXXX)
 server=

@@ -24,8 +24,7 @@ while [ $# -gt 0 ]; do
 done
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
-swift build -c release --product rkt >/dev/null
-rkt="$(swift build -c release --show-bin-path)/rkt"
+rkt="$(scripts/build-release.sh rkt)/rkt"
 work=$(mktemp -d /var/tmp/rkt-oci-bench.XXXXXX)
 registry_pid=
 cleanup() {

@@ -37,10 +37,7 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "$0: needs root (namespaces, mounts)" >&2; exit 1; }
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
-swift build -c release --product actool >/dev/null
-swift build -c release --product rkt >/dev/null
-swift build -c release --product rkt-stage1 >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+bin="$(scripts/build-release.sh)"
 actool=$bin/actool rkt=$bin/rkt
 work=$(mktemp -d /var/tmp/rkt-pod-bench.XXXXXX)
 store=$work/store

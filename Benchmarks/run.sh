@@ -15,8 +15,7 @@ while [ $# -gt 0 ]; do
 done
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
-swift build -c release --product actool >/dev/null
-actool="$(swift build -c release --show-bin-path)/actool"
+actool="$(scripts/build-release.sh actool)/actool"
 work=$(mktemp -d /var/tmp/actool-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -82,8 +81,7 @@ compare "patch-manifest (foreign) vs gzip -dc | gzip -1" \
 rm -rf "$work/layout" "$work"/*.aci "$work"/baseline.*
 
 echo "== rkt: fetch and image list; median of $runs runs"
-swift build -c release --product rkt >/dev/null
-rkt="$(swift build -c release --show-bin-path)/rkt"
+rkt="$(scripts/build-release.sh rkt)/rkt"
 make_image fetchme "$size" system
 compare "rkt fetch (gzip, empty store) vs gzip -dc | sha512sum" \
     "bash -c 'rm -rf $work/store; $rkt --dir=$work/store --insecure-options=image fetch $work/fetchme.gz.aci'" \

@@ -26,8 +26,7 @@ while [ $# -gt 0 ]; do
 done
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
-for product in actool rkt rkt-stage1; do swift build -c release --product $product >/dev/null; done
-bin="$(swift build -c release --show-bin-path)"
+bin="$(scripts/build-release.sh)"
 actool=$bin/actool rkt=$bin/rkt
 work=$(mktemp -d /var/tmp/rkt-store-bench.XXXXXX)
 cleanup() {

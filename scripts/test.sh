@@ -19,6 +19,8 @@ echo "== end to end: make images, the debugging guide, the build examples"
 data=$(mktemp -d /var/tmp/rkt-e2e.XXXXXX)
 trap 'rm -rf "$data"' EXIT
 make images ACTOOL="$bin/actool" OUT="$PWD/out/test/images"
+echo "== the release binaries without a Swift toolchain (a chroot of Debian packages)"
+scripts/check-self-contained.sh out/test/images
 PATH="$bin:$PATH" scripts/walkthrough.sh --dir="$data/walkthrough" --images=out/test/images --work=out/test/walkthrough
 ACTOOL="$bin/actool" RKT="$bin/rkt" RKT_DIR="$data/examples" IMAGES=out/test/images OUT=out/test/examples \
     build-examples/test-all.sh
