@@ -68,20 +68,15 @@ extension Command {
             }
             do throws(OCIError) {
                 if flags.isSet("no-squash") {
-                    var whitelist: [String] = []
-                    var dependencies: [Dependency] = []
+                    var stack = LayerImageStack()
                     let base = output.hasSuffix(".aci") ? String(output.dropLast(4)) : output
                     for index in input.layers.indices {
                         let isTop = index == input.layers.count - 1
                         let path = isTop ? output : "\(base)-layer\(index).aci"
                         let written = try ConvertOutput.write(path, overwrite: overwrite) { fd throws(OCIError) in
-                            try ACIConverter.writeLayer(
-                                input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: fd, path: path,
-                                compression: compression)
+                            try ACIConverter.writeLayer(input, index: index, over: stack, to: fd, path: path, compression: compression)
                         }
-                        whitelist = written.manifest.pathWhitelist
-                        dependencies.append(
-                            Dependency(imageName: written.manifest.name, imageID: try? ImageHash(written.id.description), labels: written.manifest.labels))
+                        try stack.add(written.manifest, id: written.id.description)
                     }
                 } else {
                     _ = try ConvertOutput.write(output, overwrite: overwrite) { fd throws(OCIError) in

@@ -81,7 +81,7 @@ extension Fetcher {
         try store.saveRemote(
             RemoteRecord(
                 aciURL: url, sigURL: "", etag: manifestDigest.description, blobKey: key,
-                downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000), cacheMaxAge: 0))
+                downloadTime: WallClock.seconds(), cacheMaxAge: 0))
     }
 }
 
@@ -102,13 +102,7 @@ public final class RegistryImage: @unchecked Sendable {
         self.reference = reference
         client = RegistryClient(reference, insecureTLS: insecureTLS, allowHTTP: allowHTTP, credentials: credentials)
         try client.connect()
-        do {
-            (manifest, manifestDigest) = try RegistryImage.resolve(client)
-        } catch let error as FetchError {
-            throw error
-        } catch {
-            throw FetchError((error as? OCIError)?.message ?? "\(error)")
-        }
+        (manifest, manifestDigest) = try RegistryImage.resolve(client)
     }
 
     /// Fetches the config and starts downloading the `needed` layers (all by default),
@@ -148,23 +142,19 @@ public final class RegistryImage: @unchecked Sendable {
     deinit { stop() }
 
     /// The image manifest for this machine, and its digest.
-    private static func resolve(_ client: RegistryClient) throws -> (OCIImageManifest, OCIDigest) {
-        var (bytes, mediaType, digest) = try client.manifest(client.reference.manifestReference)
-        for _ in 0..<4 {
-            let what = "manifest \(client.reference.repository)@\(digest)"
-            switch try OCIManifestDocument.decode(bytes, mediaType: mediaType, what: what) {
-            case let .image(manifest): return (manifest, digest)
-            case let .index(entries):
-                let chosen = try PlatformChoice.choose(entries, platform: .host, what: "manifest list of \(client.reference)")
-                (bytes, mediaType, digest) = try client.manifest(chosen.digest.description)
-                guard Int64(bytes.count) == chosen.size || chosen.size == 0 else {
-                    throw FetchError("manifest \(chosen.digest): \(bytes.count) bytes, the list says \(chosen.size)")
+    private static func resolve(_ client: RegistryClient) throws(FetchError) -> (OCIImageManifest, OCIDigest) {
+        try OCIManifestDocument.resolve(
+            try client.manifest(client.reference.manifestReference), platform: .host,
+            describe: { "manifest \(client.reference.repository)@\($0)" }, describeList: { _ in "manifest list of \(client.reference)" },
+            load: { (chosen: OCIDescriptor) throws(FetchError) -> FetchedDocument in
+                let document = try client.manifest(chosen.digest.description)
+                guard Int64(document.bytes.count) == chosen.size || chosen.size == 0 else {
+                    throw FetchError("manifest \(chosen.digest): \(document.bytes.count) bytes, the list says \(chosen.size)")
                 }
-            }
-        }
-        throw FetchError("manifest lists nested too deep in \(client.reference)")
+                return document
+            },
+            failure: { FetchError($0.message) })
     }
-
 }
 
 /// The layers of an image downloading, four at a time, into files the conversion reads
@@ -215,16 +205,17 @@ final class LayerDownloads: @unchecked Sendable {
                             }
                         }
                     } catch {
-                        errors.withLock { $0[index] = error }
+                        // A download stopped on purpose did not fail.
+                        if !self.cancelled.load(ordering: .relaxed) { errors.withLock { $0[index] = error } }
                     }
                 }
             }
         }
     }
 
-    /// The first failure, in layer order (a cancelled download is not one).
+    /// The first failure, in layer order.
     var failure: FetchError? {
-        errors.withLock { errors in errors.keys.sorted().compactMap { errors[$0] }.first { $0.message != "cancelled" } }
+        errors.withLock { errors in errors.keys.min().flatMap { errors[$0] } }
     }
 
     /// Stops what is still downloading and waits for every download to end.

@@ -315,7 +315,7 @@ public final class Fetcher {
     /// A lower layer's image depends on the layers below it (its whitelist lists their
     /// paths), so it is remembered under a key of the whole stack up to it
     /// (`StackKey`): a later image over the same lower layers reuses it, and its layer is
-    /// neither converted nor, from a registry, downloaded (`reusableLayers`).
+    /// neither converted nor, from a registry, downloaded (`layersNeeded`).
     func importConverted(_ input: ConversionInput) throws -> ImageRecord {
         let latest = input.reference.tag == DockerReference.defaultTag
         // Written straight into the store: the converter computes the ID as it writes.
@@ -325,8 +325,7 @@ public final class Fetcher {
                 return (written.manifest, written.id)
             }
         }
-        var whitelist: [String] = []
-        var dependencies: [Dependency] = []
+        var stack = LayerImageStack()
         var record: ImageRecord?
         let keys = StackKey.keys(input.layers.map(\.digest))
         for index in input.layers.indices {
@@ -339,8 +338,7 @@ public final class Fetcher {
                 var layerManifest: ImageManifest?
                 imported = try store.importWritten(latest: isTop && latest) { fd in
                     let written = try ACIConverter.writeLayer(
-                        input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: fd,
-                        path: "converted layer", compression: .none, writeBehind: true)
+                        input, index: index, over: stack, to: fd, path: "converted layer", compression: .none, writeBehind: true)
                     layerManifest = written.manifest
                     return (written.manifest, written.id)
                 }
@@ -350,11 +348,11 @@ public final class Fetcher {
                     try store.saveRemote(
                         RemoteRecord(
                             aciURL: keys[index], sigURL: "", etag: "", blobKey: imported.key,
-                            downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000), cacheMaxAge: 0))
+                            downloadTime: WallClock.seconds(), cacheMaxAge: 0))
                 }
             }
-            whitelist = manifest.pathWhitelist
-            dependencies.append(Dependency(imageName: manifest.name, imageID: try ImageHash(imported.key), labels: manifest.labels))
+            // Pinned by store key: a layer image reused from the store is known by no other.
+            try stack.add(manifest, id: imported.key)
             record = imported
         }
         guard let record else { throw FetchError("the image has no layers") }
@@ -407,7 +405,7 @@ public final class Fetcher {
 
     /// rkt's cache rule: a download younger than its `max-age` is used as is.
     static func useCached(_ remote: RemoteRecord) -> Bool {
-        let age = Int(Double(WallClock.nanoseconds() / 1_000_000_000) - remote.downloadTime)
+        let age = Int(WallClock.seconds() - remote.downloadTime)
         return remote.cacheMaxAge > 0 && age < remote.cacheMaxAge
     }
 
@@ -525,7 +523,7 @@ public final class Fetcher {
         try store.saveRemote(
             RemoteRecord(
                 aciURL: url, sigURL: asc.location, etag: response.etag ?? "",
-                blobKey: record.key, downloadTime: Double(WallClock.nanoseconds() / 1_000_000_000),
+                blobKey: record.key, downloadTime: WallClock.seconds(),
                 cacheMaxAge: Fetcher.maxAge(response.cacheControl)))
         return record
     }

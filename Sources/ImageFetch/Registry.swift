@@ -99,7 +99,7 @@ final class RegistryClient: @unchecked Sendable {
 
     /// `GET /v2/REPOSITORY/manifests/REFERENCE`: the bytes, the type the registry gave, and
     /// their digest (which must be the reference's, when it is one).
-    func manifest(_ ref: String) throws(FetchError) -> (bytes: [UInt8], mediaType: String, digest: OCIDigest) {
+    func manifest(_ ref: String) throws(FetchError) -> FetchedDocument {
         let url = "\(base)/v2/\(reference.repository)/manifests/\(ref)"
         let body = ByteBox()
         let response = try get(url, accept: OCIMediaType.manifestAccept, limit: Int64(OCIManifestDocument.sizeLimit), limitName: "manifest") { chunk in
@@ -111,7 +111,7 @@ final class RegistryClient: @unchecked Sendable {
             throw FetchError("manifest \(ref): digest mismatch: expected \(pinned), got \(digest)")
         }
         let type = (response.headers["content-type"] ?? "").split(separator: ";").first.map { String($0).trimmingCharacters(in: " ") } ?? ""
-        return (body.bytes, type, digest)
+        return FetchedDocument(bytes: body.bytes, mediaType: type, digest: digest)
     }
 
     /// A small blob (a config) in memory, checked against its digest and size.

@@ -86,7 +86,11 @@ public final class GrowingFile: @unchecked Sendable {
     /// The first bytes, once there are `count` of them or the content is whole.
     func head(_ count: Int) throws(ImageKitError) -> [UInt8] {
         var end = try available(after: 0)
-        while end < Int64(count), try available(after: end) > end { end = try available(after: end) }
+        while end < Int64(count) {
+            let more = try available(after: end)
+            if more == end { break }
+            end = more
+        }
         var bytes = [UInt8](repeating: 0, count: Int(min(end, Int64(count))))
         let n = bytes.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, $0.count, 0) }
         guard n == bytes.count else { throw .system(SystemError("read", file.procPath)) }

@@ -43,6 +43,11 @@ public enum WallClock {
         clock_gettime(CLOCK_REALTIME, &now)
         return now.nanoseconds
     }
+
+    /// Now, in whole seconds since the epoch (as rkt's download records keep it).
+    public static func seconds() -> Double {
+        Double(nanoseconds() / 1_000_000_000)
+    }
 }
 
 extension timespec {

@@ -53,10 +53,10 @@ public enum ACIConverter {
 
     /// Writes the image of layer `index` alone (`--no-squash`): its files (whiteouts
     /// left out), docker2aci's stdio links, and a manifest naming every path of the layers
-    /// up to it (`lowerWhitelist`: the whitelist of the image of the layer below).
-    /// The top layer's image gets the config's app and `dependencies` (the lower images).
+    /// up to it (the whitelist of `below`, the images of the layers under it).
+    /// The top layer's image gets the config's app and depends on the images of `below`.
     public static func writeLayer(
-        _ input: ConversionInput, index: Int, lowerWhitelist: [String], dependencies: [Dependency],
+        _ input: ConversionInput, index: Int, over below: LayerImageStack,
         to fd: Int32, path: String, compression: ImageCompression, writeBehind: Bool = false
     ) throws(OCIError) -> ConvertedImage {
         let layer = input.layers[index]
@@ -65,12 +65,12 @@ public enum ACIConverter {
         return try writing {
             let writer = try ACIWriter(fd: fd, path: path, compression: compression, hashing: true, writeBehind: writeBehind)
             try writer.write(ACIWriter.Header(name: Array("rootfs".utf8), kind: .directory, mode: 0o755))
-            let whitelist = try LayerImageWriter(writer: writer, layer: layer).write(lowerWhitelist: lowerWhitelist)
+            let whitelist = try LayerImageWriter(writer: writer, layer: layer).write(lowerWhitelist: below.whitelist)
             let manifest =
                 isTop
                 ? try ConvertedManifest.top(
                     name: name, reference: input.reference, manifestDigest: input.manifestDigest,
-                    configDigest: input.configDigest, config: input.config, dependencies: dependencies, pathWhitelist: whitelist)
+                    configDigest: input.configDigest, config: input.config, dependencies: below.dependencies, pathWhitelist: whitelist)
                 : ConvertedManifest.lowerLayer(name: name, pathWhitelist: whitelist)
             let bytes = try encoded(manifest)
             try writer.write(ACIWriter.Header(name: Array("manifest".utf8), kind: .regular, mode: 0o644), data: bytes)
@@ -98,6 +98,30 @@ public enum ACIConverter {
         } catch {
             throw .document("the converted manifest is invalid: \(error.message)")
         }
+    }
+}
+
+/// The images of a `--no-squash` conversion, made base first: what the image of the
+/// next layer needs from those below it (their whitelist, and them as dependencies).
+public struct LayerImageStack: Sendable {
+    /// The whitelist of the topmost image so far: every path up to it.
+    public private(set) var whitelist: [String] = []
+    /// The images so far, in order, pinned by ID.
+    public private(set) var dependencies: [Dependency] = []
+
+    public init() {}
+
+    /// Adds the image of the next layer, pinned by `id` (`sha512-...`, in the form the
+    /// caller's images are known by: a full ID, or a store key).
+    public mutating func add(_ manifest: ImageManifest, id: String) throws(OCIError) {
+        let hash: ImageHash
+        do {
+            hash = try ImageHash(id)
+        } catch {
+            throw .document("image ID \(id): \(error.message)")
+        }
+        whitelist = manifest.pathWhitelist
+        dependencies.append(Dependency(imageName: manifest.name, imageID: hash, labels: manifest.labels))
     }
 }
 

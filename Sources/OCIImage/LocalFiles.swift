@@ -38,16 +38,9 @@ final class LocalFile {
     func sha256(what: String) throws(OCIError) -> OCIDigest {
         if let digest { return digest }
         let hasher = ContentHasher(.sha256)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var offset: off_t = 0
-        while true {
-            let n = Syscall.retrying { pread(fd, buffer.baseAddress, buffer.count, offset) }
-            guard n >= 0 else { throw .system(SystemError("read", what)) }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            offset += off_t(n)
-        }
+        // From the start: an unpacked member's descriptor was left at its end by the writes.
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(SystemError("seek", what)) }
+        try OCIError.wrapping { () throws(SystemError) in try hasher.update(readingAll: fd, path: what) }
         let result = OCIDigest(sha256: hasher.finalize())
         digest = result
         return result

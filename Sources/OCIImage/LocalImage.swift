@@ -68,6 +68,12 @@ public final class LocalImage {
         }
     }
 
+    /// docker2aci's name for an image a file does not name: the file's name up to its
+    /// first dot (`app.tar.gz` → `app`).
+    private static func fileImageName(_ path: String) -> String {
+        Files.baseName(of: path).split(separator: ".").first.map(String.init) ?? "image"
+    }
+
     // MARK: OCI layouts
 
     private static func ociLayout(_ files: LocalFiles, path: String, name: String?, platform: OCIPlatform) throws(OCIError) -> (ConversionInput, [LocalFile]) {
@@ -102,7 +108,7 @@ public final class LocalImage {
             reference = parsed
             refName = nil
         } else {
-            let base = Files.baseName(of: path).split(separator: ".").first.map(String.init) ?? "image"
+            let base = fileImageName(path)
             reference = DockerReference(registry: "", repository: base, tag: refName ?? DockerReference.defaultTag)
         }
         reference.originalName = "oci:" + path + (name.map { ":" + $0 } ?? "")
@@ -116,15 +122,14 @@ public final class LocalImage {
 
     /// Follows a descriptor (through indexes, to this platform's entry) to an image manifest.
     private static func resolve(_ descriptor: OCIDescriptor, files: LocalFiles, path: String, platform: OCIPlatform) throws(OCIError) -> (OCIImageManifest, OCIDigest) {
-        var current = descriptor
-        for _ in 0..<8 {
-            let bytes = try blob(current, files: files, path: path, limit: OCIManifestDocument.sizeLimit)
-            switch try OCIManifestDocument.decode(bytes, mediaType: current.mediaType, what: "\(path): manifest \(current.digest)") {
-            case let .image(manifest): return (manifest, current.digest)
-            case let .index(entries): current = try PlatformChoice.choose(entries, platform: platform, what: "\(path): index \(current.digest)")
-            }
+        func load(_ descriptor: OCIDescriptor) throws(OCIError) -> FetchedDocument {
+            FetchedDocument(
+                bytes: try blob(descriptor, files: files, path: path, limit: OCIManifestDocument.sizeLimit), mediaType: descriptor.mediaType,
+                digest: descriptor.digest)
         }
-        throw .document("\(path): indexes nested too deep")
+        return try OCIManifestDocument.resolve(
+            try load(descriptor), platform: platform, describe: { "\(path): manifest \($0)" }, describeList: { "\(path): index \($0)" },
+            load: load, failure: { $0 })
     }
 
     /// A blob's bytes, checked against its descriptor.
@@ -202,7 +207,7 @@ public final class LocalImage {
             tag = only.references.first
         }
         // docker2aci names an image of a saved file by its repository alone (no registry).
-        var name = DockerReference(registry: "", repository: Files.baseName(of: path).split(separator: ".").first.map(String.init) ?? "image", tag: DockerReference.defaultTag)
+        var name = DockerReference(registry: "", repository: fileImageName(path), tag: DockerReference.defaultTag)
         if let tag { name = wanted == nil ? DockerReference(registry: "", repository: tag.repository, tag: tag.tag, digest: tag.digest) : tag }
         name.originalName = "docker-archive:" + path + (reference.map { ":" + $0 } ?? "")
 

@@ -126,6 +126,45 @@ public enum OCIManifestDocument: Sendable {
     }
 }
 
+/// A manifest or index as read: its bytes, the type it was served or referred to as, its digest.
+public struct FetchedDocument: Sendable {
+    public var bytes: [UInt8]
+    public var mediaType: String
+    public var digest: OCIDigest
+
+    public init(bytes: [UInt8], mediaType: String, digest: OCIDigest) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+        self.digest = digest
+    }
+}
+
+extension OCIManifestDocument {
+    /// Follows manifest lists and indexes (nested 8 deep at most) from `first` to the
+    /// image manifest for `platform`, and returns it with its digest. `load` reads the
+    /// document an entry names (a registry's or a layout's); `describe` names a document
+    /// in errors, `describeList` a list. A decoding error becomes `E` through `failure`.
+    public static func resolve<E: Error>(
+        _ first: FetchedDocument, platform: OCIPlatform, describe: (OCIDigest) -> String, describeList: (OCIDigest) -> String,
+        load: (OCIDescriptor) throws(E) -> FetchedDocument, failure: (OCIError) -> E
+    ) throws(E) -> (OCIImageManifest, OCIDigest) {
+        var current = first
+        for _ in 0..<8 {
+            let chosen: OCIDescriptor
+            do throws(OCIError) {
+                switch try decode(current.bytes, mediaType: current.mediaType, what: describe(current.digest)) {
+                case let .image(manifest): return (manifest, current.digest)
+                case let .index(entries): chosen = try PlatformChoice.choose(entries, platform: platform, what: describeList(current.digest))
+                }
+            } catch {
+                throw failure(error)
+            }
+            current = try load(chosen)
+        }
+        throw failure(.document("\(describeList(current.digest)): manifest lists and indexes nested too deep"))
+    }
+}
+
 /// One platform's image: its config and its layers, base first.
 public struct OCIImageManifest: Sendable, Equatable {
     public var mediaType: String

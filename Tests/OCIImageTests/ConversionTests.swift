@@ -225,16 +225,13 @@ struct LayerImageTests {
         let top = try layout.layer([.file(".wh.a", ""), .directory("a"), .file("a/y", "y"), .directory("o"), .file("o/.wh..wh..opq", "")])
         layout.image(layers: [base, top], name: "v2")
         let image = try LocalImage.open(.ociLayout(path: layout.path, name: "v2"), scratch: s.path)
-        var whitelist: [String] = []
-        var dependencies: [Dependency] = []
+        var stack = LayerImageStack()
         var written: [ConvertedImage] = []
         for index in image.input.layers.indices {
             let file = try AtomicFile(path: s.file("l\(index).aci"))
-            let one = try ACIConverter.writeLayer(
-                image.input, index: index, lowerWhitelist: whitelist, dependencies: dependencies, to: file.fd, path: "l\(index)", compression: .none)
+            let one = try ACIConverter.writeLayer(image.input, index: index, over: stack, to: file.fd, path: "l\(index)", compression: .none)
             try file.commit(replace: true)
-            whitelist = one.manifest.pathWhitelist
-            dependencies.append(Dependency(imageName: one.manifest.name, imageID: try ImageHash(one.id.description), labels: one.manifest.labels))
+            try stack.add(one.manifest, id: one.id.description)
             written.append(one)
         }
         let lower = written[0].manifest
