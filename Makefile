@@ -12,3 +12,24 @@ images:
 
 images-%:
 	@$(MAKE) --no-print-directory -f images/Makefile $*
+
+# Installing what we ship (scripts/install.sh): actool and rkt in PREFIX/bin, rkt-stage1
+# in PREFIX/lib/rkt, man pages, bash and zsh completions, the images' build scripts.
+#   make install [PREFIX=/usr/local] [DESTDIR=]     make uninstall (same variables)
+#   make docs     man pages and completions into out/share (appc-docs)
+#   make deb      out/appc-tools_VERSION_amd64.deb (scripts/build-deb.sh, dpkg-deb)
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: install uninstall docs deb
+install:
+	@scripts/install.sh --prefix="$(PREFIX)" --destdir="$(DESTDIR)"
+
+uninstall:
+	@scripts/install.sh --uninstall --prefix="$(PREFIX)" --destdir="$(DESTDIR)"
+
+docs:
+	@"$$(scripts/build-release.sh appc-docs)/appc-docs" out/share
+
+deb:
+	@scripts/build-deb.sh out

@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "actool", targets: ["actool-swift"]),
         .executable(name: "rkt", targets: ["rkt"]),
         .executable(name: "rkt-stage1", targets: ["rkt-stage1"]),
+        .executable(name: "appc-docs", targets: ["appc-docs"]),
         .library(name: "ImageKit", targets: ["ImageKit"]),
     ],
     targets: [
@@ -73,12 +74,17 @@ let package = Package(
         // What both command lines share: the console and its output sinks.
         .target(name: "CLISupport", dependencies: ["GoCompat", "LinuxSystem"]),
         // actool's command line (Go flag semantics), testable in-process.
-        .target(name: "ActoolCLI", dependencies: ["GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "OCIImage", "CLISupport", "LinuxSystem"]),
+        .target(name: "ActoolCLI", dependencies: ["CLIDocs", "GoCompat", "AppcSchema", "ImageKit", "ImageFetch", "OCIImage", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "actool-swift", dependencies: ["ActoolCLI", "LinuxSystem"]),
         // rkt's command line (cobra/pflag semantics, exit 254), testable in-process.
         .target(
-            name: "RktCLI", dependencies: ["GoCompat", "RktConfig", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "Cgroups", "CLISupport", "LinuxSystem"]),
+            name: "RktCLI",
+            dependencies: ["CLIDocs", "GoCompat", "RktConfig", "ImageStore", "ImageRender", "ImageFetch", "PodKit", "PodNetwork", "Cgroups", "CLISupport", "LinuxSystem"]),
         .executableTarget(name: "rkt", dependencies: ["RktCLI", "LinuxSystem"]),
+        // Man pages and bash/zsh completions, generated from the command tables (no I/O of its own).
+        .target(name: "CLIDocs"),
+        // Writes both tools' man pages and completions into a share directory (`make docs`).
+        .executableTarget(name: "appc-docs", dependencies: ["ActoolCLI", "RktCLI", "CLIDocs", "CLISupport", "ImageStore", "LinuxSystem"]),
         // The stage1 supervisor and pod init, in C: it must stay tiny (a few hundred KiB of RSS)
         // and it is all fork/exec, namespaces and mounts. It executes the plan rkt writes
         // (`stage1/plan` in the pod); every policy decision is made in Swift. Linked statically:
@@ -112,6 +118,8 @@ let package = Package(
             name: "RktCLITests", dependencies: ["GoCompat", "RktCLI", "PodKit", "AppcSchema", "CLISupport", "ImageStore", "ImageRender", "ImageKit", "LinuxSystem", "TestSupport"]),
         // Real pods (needs root, namespaces, overlayfs and busybox-static): run, list, status, enter, stop, gc.
         .testTarget(name: "PodIntegrationTests", dependencies: ["GoCompat", "PodKit", "ImageKit", "CLISupport", "TestSupport"]),
+        // Man pages and completions of both tools (needs mandoc, bash, zsh).
+        .testTarget(name: "CLIDocsTests", dependencies: ["CLIDocs", "ActoolCLI", "RktCLI", "LinuxSystem", "TestSupport"]),
         .testTarget(name: "ActoolCLITests", dependencies: ["GoCompat", "ActoolCLI", "CLISupport", "ImageKit", "CArchive", "TestSupport"]),
     ]
 )

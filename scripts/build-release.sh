@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release binaries we ship, self-contained: the Swift runtime linked in
 # (--static-swift-stdlib), so they need only Debian's shared libraries, not a Swift
-# toolchain (scripts/check-self-contained.sh proves it). Prints the directory they are
+# toolchain (scripts/check-deb.sh proves it, in a fresh Debian root). Prints the directory they are
 # in; the build's output is shown only when it fails.
 #   scripts/build-release.sh [PRODUCT...]      (default: actool rkt rkt-stage1)
 set -euo pipefail

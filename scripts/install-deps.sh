@@ -14,7 +14,10 @@ packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev pkg
     # Benchmarks/store.sh's baseline (the index's rows read by SQLite's own shell)
     sqlite3
     # scripts/check-format.sh (swift-format comes with the toolchain)
-    clang-format)
+    clang-format
+    # the man pages' linter and the shells whose completions we ship (CLIDocsTests);
+    # the Debian package (make deb) and its install test in a fresh Debian root
+    mandoc zsh bash-completion dpkg-dev fakeroot mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -75,12 +75,16 @@ enum HelpText {
 
     /// actool's `printOption`: `\t--name=default\tusage` (one dash for one-letter names).
     private static func option(_ flag: GoFlagSet.Flag) -> String {
-        let prefix = flag.name.count == 1 ? "-" : "--"
-        return "\t\(prefix)\(flag.name)=\(flag.defaultValue)\t\(flag.usage)"
+        "\t\(spelling(flag))\t\(flag.usage)"
+    }
+
+    /// `--name=default` as a help page spells it.
+    static func spelling(_ flag: GoFlagSet.Flag) -> String {
+        (flag.name.count == 1 ? "-" : "--") + "\(flag.name)=\(flag.defaultValue)"
     }
 
     /// `strings.Trim(s, "\n\t ")`.
-    private static func trimmed(_ text: String) -> Substring {
+    static func trimmed(_ text: String) -> Substring {
         let junk: Set<Character> = ["\n", "\t", " "]
         var s = Substring(text)
         while let c = s.first, junk.contains(c) { s = s.dropFirst() }

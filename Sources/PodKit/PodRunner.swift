@@ -274,7 +274,8 @@ public struct PodRunner {
     }
 
     /// The stage1 executable: `given` (`--stage1-path`), else `$RKT_STAGE1`, else
-    /// `rkt-stage1` beside this program, else on PATH.
+    /// `rkt-stage1` beside this program, else in `../lib/rkt` from it (where `make install`
+    /// and the Debian package put it: /usr/bin/rkt, /usr/lib/rkt/rkt-stage1), else on PATH.
     public static func stage1Binary(_ given: String) throws(PodError) -> String {
         let chosen = given.isEmpty ? (getenv("RKT_STAGE1").map { String(cString: $0) } ?? "") : given
         if !chosen.isEmpty {
@@ -285,11 +286,14 @@ public struct PodRunner {
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         let exe = n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in [Files.directory(of: exe)] + path.split(separator: ":").map(String.init)
+        let own = Files.directory(of: exe)
+        for directory in [own, Files.directory(of: own) + "/lib/rkt"] + path.split(separator: ":").map(String.init)
         where access(directory + "/rkt-stage1", X_OK) == 0 {
             return directory + "/rkt-stage1"
         }
-        throw .invalid("stage1 executable rkt-stage1 not found beside \(exe) or on PATH (build it with `swift build -c release --product rkt-stage1`, or pass --stage1-path)")
+        throw .invalid(
+            "stage1 executable rkt-stage1 not found beside \(exe), in \(Files.directory(of: own))/lib/rkt or on PATH (build it with `swift build -c release --product rkt-stage1`, or pass --stage1-path)"
+        )
     }
 }
 

@@ -56,11 +56,14 @@ struct FlagSpec {
     /// The flag's line in a help page (rkt's `rktFlagUsages`): `--NAME=DEFAULT`, the default
     /// quoted for pflag `string` flags, in brackets for flags that need no value
     /// (`--debug[=false]`, `--net[=default]`), then a tab and the usage.
-    var helpLine: String {
+    var helpLine: String { "      \(spelling)\t\(usage)\n" }
+
+    /// `--NAME=DEFAULT` as the help page spells it (see `helpLine`).
+    var spelling: String {
         let bracketed = (kind == .bool && !perApp) || kind == .optional || bareValue != nil
         let quoted = (kind == .string || kind == .optional) && !plainDefault
         let value = "=" + (quoted ? goQuote(defaultValue) : defaultValue)
-        return "      --\(name)" + (bracketed ? "[\(value)]" : value) + "\t\(usage)\n"
+        return "--\(name)" + (bracketed ? "[\(value)]" : value)
     }
 }
 

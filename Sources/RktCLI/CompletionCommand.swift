@@ -1,3 +1,5 @@
+import CLIDocs
+
 extension Rkt {
     static let completionCommand = RktCommand(
         name: "completion", summary: "Output shell completion code for the specified shell", usage: "SHELL",
@@ -36,47 +38,6 @@ extension Rkt {
     /// level, and, where a command takes them, the images of the store or the pods (in
     /// the state the command wants) as rkt's script offered them.
     static func bashCompletion() -> String {
-        var cases = ""
-        var paths: [String] = []
-        func add(_ command: RktCommand, path: [String]) {
-            let flags = (command.flags + globalFlags).filter { !$0.hidden && $0.deprecated == nil }.map { "--" + $0.name + ($0.kind == .bool ? "" : "=") }.sorted()
-            let visible = command.subcommands.filter { !$0.hidden }
-            let words = visible.map(\.name).sorted() + flags
-            let key = path.joined(separator: " ")
-            if !key.isEmpty { paths.append(key) }
-            cases += "        \"\(key)\") words=\"\(words.joined(separator: " "))\" ;;\n"
-            for sub in visible { add(sub, path: path + [sub.name]) }
-        }
-        add(root, path: [])
-        return """
-            # bash completion for rkt: source <(rkt completion bash)
-            __rkt_images() { rkt image list --no-legend 2>/dev/null | awk '{print $1}'; }
-            __rkt_pods() { rkt list --no-legend 2>/dev/null | awk -v state="$1" '$0 ~ state {print $1}' | sort -u; }
-            _rkt() {
-                local cur="${COMP_WORDS[COMP_CWORD]}" path="" word i
-                local known="|\(paths.joined(separator: "|"))|"
-                for ((i = 1; i < COMP_CWORD; i++)); do
-                    word="${COMP_WORDS[i]}"
-                    [[ "$word" == -* ]] && continue
-                    [[ "$known" == *"|${path:+$path }$word|"* ]] && path="${path:+$path }$word"
-                done
-                local words=""
-                case "$path" in
-            \(cases)    esac
-                if [[ "$cur" != -* ]]; then
-                    case "$path" in
-                        "run"|"prepare"|"image rm"|"image cat-manifest"|"image export"|"image extract"|"image render"|"image verify") words+=" $(__rkt_images)" ;;
-                        "run-prepared") words+=" $(__rkt_pods prepared)" ;;
-                        "enter"|"stop"|"debug"|"bind"|"unbind") words+=" $(__rkt_pods running)" ;;
-                        "rm"|"export") words+=" $(__rkt_pods 'prepare|exited')" ;;
-                        "status"|"cat-manifest") words+=" $(__rkt_pods)" ;;
-                    esac
-                fi
-                COMPREPLY=($(compgen -W "$words" -- "$cur"))
-                [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *= ]] && compopt -o nospace
-            }
-            complete -F _rkt rkt
-
-            """
+        ShellCompletion.bash(documentation(), header: "bash completion for rkt: source <(rkt completion bash)")
     }
 }
