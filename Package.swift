@@ -46,7 +46,7 @@ let package = Package(
         // An SQLite connection, statements and transactions, no domain knowledge.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         // rkt's image store: blobs by key, the index, lookups by ID prefix and by name.
-        .target(name: "ImageStore", dependencies: ["GoCompat", "ImageKit", "LinuxSystem", "SQLite"]),
+        .target(name: "ImageStore", dependencies: ["AppcSchema", "GoCompat", "GoJSON", "ImageKit", "LinuxSystem", "SQLite"]),
         // Rendering images with their dependencies: layer trees, rkt's tree store, safe extraction.
         .target(name: "ImageRender", dependencies: ["GoCompat", "ImageStore", "ImageKit", "AppcSchema", "CArchive", "CLinux", "LinuxSystem"]),
         // Docker and OCI images, no network: references, digests, manifests, indexes and

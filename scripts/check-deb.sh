@@ -37,7 +37,11 @@ for binary in usr/bin/actool usr/bin/rkt usr/lib/rkt/rkt-stage1; do
             fail "$binary loads $lib, which no Debian package holds"
     done < <(awk '/=>/ {print $3} /^\t\// {print $1}' <<<"$out")
 done
-echo "check-deb: actool and rkt load only Debian's libraries; rkt-stage1 is static"
+# Foundation stays out (docs/architecture.md): none in actool, only FoundationEssentials in rkt.
+symbols() { nm "$work/package/$1" | grep -c -E "$2" || true; }
+[ "$(symbols usr/bin/actool '\$s(10Foundation|20FoundationEssentials)')" -eq 0 ] || fail "actool links Foundation"
+[ "$(symbols usr/bin/rkt '\$s10Foundation')" -eq 0 ] || fail "rkt links Foundation (FoundationEssentials only)"
+echo "check-deb: actool and rkt load only Debian's libraries and no Foundation; rkt-stage1 is static"
 
 # A minimal Debian root of this machine's release, from its own apt sources.
 . /etc/os-release

@@ -49,6 +49,8 @@ trap 'rm -rf "$stage"' EXIT
 # Everything is laid out in a staging tree first, then copied file by file.
 mkdir -p "$stage/bin" "$stage/lib/rkt" "$stage/share/appc-tools/images"
 install -m 0755 "$bin/actool" "$bin/rkt" "$stage/bin/"
+# DWARF out (a quarter of the size), the symbol table kept: crash backtraces name functions.
+strip --strip-debug "$stage/bin/actool" "$stage/bin/rkt"
 install -m 0755 "$bin/rkt-stage1" scripts/debug/stage1_install_busybox.sh "$stage/lib/rkt/"
 cp -r images/Makefile images/common.sh images/busybox-tools images/debug-tools images/minimal-app "$stage/share/appc-tools/images/"
 "$bin/appc-docs" "$stage/share" >/dev/null

@@ -89,6 +89,18 @@ extension JSONValue {
         return nil
     }
 
+    /// A number as a Double (fractions and exponents too), nil for anything else.
+    public var double: Double? {
+        if case let .number(text) = self { return Double(text) }
+        return nil
+    }
+
+    /// A boolean, nil for anything else.
+    public var bool: Bool? {
+        if case let .bool(value) = self { return value }
+        return nil
+    }
+
     /// The members of an object, in document order; nil for anything else.
     public var members: [JSONMember]? {
         if case let .object(members) = self { return members }

@@ -294,7 +294,7 @@ struct HTTPClient {
     /// The `Authorization` value for `url`'s host, if the scheme allows sending it. libcurl
     /// drops the header when a redirect leaves the host.
     func credentials(for url: String) -> String? {
-        guard !authorization.isEmpty, let schemeEnd = url.range(of: "://") else { return nil }
+        guard !authorization.isEmpty, let schemeEnd = url.firstRange(of: "://") else { return nil }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "https" || (scheme == "http" && authorizeHTTP) else { return nil }
         var host = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }

@@ -34,7 +34,7 @@ enum GzipProbe {
                     }
                     content.append(contentsOf: output.prefix(produced))
                     if status == Z_STREAM_END { return true }
-                    if status != Z_OK || content.count > limit { return nil }
+                    if status != Z_OK || content.count > min(limit, soleEntryBound(content)) { return nil }
                 }
                 return false
             }
@@ -42,6 +42,23 @@ enum GzipProbe {
             if done { return (Int(stream.total_in), content) }
         }
     }
+}
+
+/// The most a gzip member holding one tar entry can inflate to, from the entry's header
+/// (once its 512 bytes are in): its data rounded to blocks, and room for the end blocks.
+/// A foreign image's single member is thus given up after the first entry, not after
+/// `limit` bytes. Extended headers (pax, GNU long names) leave the bound to `limit`.
+private func soleEntryBound(_ content: [UInt8]) -> Int {
+    guard content.count >= 512 else { return Int.max }
+    let typeflag = content[156]
+    guard typeflag != UInt8(ascii: "x"), typeflag != UInt8(ascii: "g"), typeflag != UInt8(ascii: "L") else { return Int.max }
+    var size = 0
+    for byte in content[124..<136] {
+        if byte == 0 || byte == UInt8(ascii: " ") { break }
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "7"), size < 1 << 40 else { return Int.max }
+        size = size * 8 + Int(byte - UInt8(ascii: "0"))
+    }
+    return 512 + (size + 511) / 512 * 512 + 1024
 }
 
 /// Small tar jobs done in memory with libarchive.

@@ -21,7 +21,9 @@ final class OutputSink {
     private let fd: Int32
     private let path: String
     private let compression: ImageCompression
-    private let memberSize = 1 << 20
+    /// Uncompressed bytes per gzip member: 512 KiB compresses as well and as fast as 1 MiB
+    /// and halves what the members in flight hold.
+    private let memberSize = 512 << 10
     private var pending: [UInt8] = []
     private let compressor: ParallelGzip?
     private(set) var bytesIn: Int64 = 0

@@ -1,5 +1,4 @@
 import AppcSchema
-import Foundation
 import Glibc
 import ImageKit
 import LinuxSystem
@@ -19,7 +18,7 @@ import SQLite
 public final class ImageStore: @unchecked Sendable {
     public let directory: String
     public var casDirectory: String { directory + "/cas" }
-    private let indexLock = NSLock()
+    private let indexLock = ConditionLock()
     private var openedIndex: StoreIndex?
 
     /// The largest uncompressed image accepted (decompression bombs): `RKT_MAX_IMAGE_SIZE`
@@ -369,8 +368,11 @@ public final class ImageStore: @unchecked Sendable {
 
     /// The index, opened on first use.
     func index() throws(StoreError) -> StoreIndex {
-        indexLock.lock()
-        defer { indexLock.unlock() }
+        try indexLock.locked { () throws(StoreError) in try openIndex() }
+    }
+
+    /// `index()` with the lock held.
+    private func openIndex() throws(StoreError) -> StoreIndex {
         if let openedIndex { return openedIndex }
         let index = try StoreIndex(path: indexPath, mode: Self.fileMode) { () throws(StoreError) in try self.seedIndex() }
         openedIndex = index
@@ -389,7 +391,7 @@ public final class ImageStore: @unchecked Sendable {
     private func seedIndex() throws(StoreError) -> ([IndexEntry], [RemoteRecord]) {
         let legacy = try? Files.readFile(legacyIndexPath, limit: 1 << 30)
         var entries: [IndexEntry] = []
-        if let legacy, let records = try? JSONDecoder().decode([ImageRecord].self, from: Data(legacy)) {
+        if let legacy, let records = ImageRecord.legacyRecords(legacy) {
             for record in records where Files.isRegularFile(blobPath(record.key)) {
                 guard let manifest = try? recoverManifest(record.key) else { continue }
                 entries.append(IndexEntry(record: record, manifest: manifest))
@@ -399,7 +401,7 @@ public final class ImageStore: @unchecked Sendable {
         }
         let keys = Set(entries.map(\.record.key))
         var remotes: [RemoteRecord] = []
-        if let bytes = try? Files.readFile(legacyRemotesPath, limit: 1 << 30), let decoded = try? JSONDecoder().decode([RemoteRecord].self, from: Data(bytes)) {
+        if let bytes = try? Files.readFile(legacyRemotesPath, limit: 1 << 30), let decoded = RemoteRecord.legacyRecords(bytes) {
             remotes = decoded.filter { keys.contains($0.blobKey) }
         }
         return (entries, remotes)
@@ -432,9 +434,7 @@ public final class ImageStore: @unchecked Sendable {
         } catch .damagedIndex {
             // Rebuilt below.
         }
-        indexLock.lock()
-        openedIndex = nil
-        indexLock.unlock()
+        indexLock.locked { openedIndex = nil }
         guard rename(indexPath, indexPath + ".damaged") == 0 || errno == ENOENT else {
             throw .system(SystemError("rename", indexPath))
         }

@@ -1,5 +1,4 @@
 import AppcSchema
-import Foundation
 import Glibc
 import LinuxSystem
 import SQLite
@@ -33,7 +32,7 @@ final class StoreIndex {
     /// True when this instance made the index (and ran the seed).
     private(set) var wasCreated = false
     private let database: Database
-    private let lock = NSLock()
+    private let lock = ConditionLock()
 
     private static let schema = """
         CREATE TABLE IF NOT EXISTS images (
@@ -104,35 +103,37 @@ final class StoreIndex {
 
     /// Runs `body` in a read transaction: one consistent snapshot, never waiting for writers.
     func read<T>(_ body: (Database) throws(SQLiteError) -> T) throws(StoreError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        do {
-            return try database.transaction(immediate: false) { () throws(SQLiteError) in try body(database) }
-        } catch {
-            throw Self.failure(error, path: path)
+        try lock.locked { () throws(StoreError) in
+            do throws(TransactionError<SQLiteError>) {
+                return try database.transaction(immediate: false) { () throws(SQLiteError) in try body(database) }
+            } catch {
+                throw Self.failure(error, path: path)
+            }
         }
     }
 
     /// Runs `body` in a write transaction (the store's writers take turns).
     func write<T>(_ body: (Database) throws(StoreError) -> T) throws(StoreError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        do {
-            return try database.transaction(immediate: true) { () throws(StoreError) in try body(database) }
-        } catch {
-            switch error {
-            case let .body(error): throw error
-            case let .database(error): throw Self.failure(error, path: path)
+        try lock.locked { () throws(StoreError) in
+            do throws(TransactionError<StoreError>) {
+                return try database.transaction(immediate: true) { () throws(StoreError) in try body(database) }
+            } catch {
+                switch error {
+                case let .body(error): throw error
+                case let .database(error): throw Self.failure(error, path: path)
+                }
             }
         }
     }
 
     /// Runs a write transaction whose body is SQL alone.
+    @discardableResult
     func update<T>(_ body: (Database) throws(SQLiteError) -> T) throws(StoreError) -> T {
         try write { db throws(StoreError) in try sql { () throws(SQLiteError) in try body(db) } }
     }
 
     /// Runs SQL work inside `write`'s body, turning its errors into the store's.
+    @discardableResult
     func sql<T>(_ body: () throws(SQLiteError) -> T) throws(StoreError) -> T {
         do {
             return try body()

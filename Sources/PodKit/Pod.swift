@@ -1,5 +1,5 @@
 import AppcSchema
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import ImageKit
@@ -122,21 +122,21 @@ public struct Pod: Sendable {
     /// The stage1 supervisor's host pid (what `rkt status` prints), if written.
     public var supervisorPID: Int32? {
         guard let bytes = try? FileSystem.readFile(path + "/ppid", limit: 64) else { return nil }
-        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \t\r\n"))
     }
 
     /// The pod init's host pid: the supervisor's only child.
     public var initPID: Int32? {
         guard let parent = supervisorPID,
-            let text = try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)
+            let bytes = try? FileSystem.readFile("/proc/\(parent)/task/\(parent)/children", limit: 4096)
         else { return nil }
-        return text.split(separator: " ").first.flatMap { Int32($0) }
+        return String(decoding: bytes, as: UTF8.self).split(separator: " ").first.flatMap { Int32($0) }
     }
 
     /// The exit code stage1 recorded for app `name`, if it has ended.
     public func exitCode(app name: String) -> Int? {
         guard let bytes = try? FileSystem.readFile(stage1Rootfs + "/rkt/status/" + name, limit: 64) else { return nil }
-        return Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \t\r\n"))
     }
 
     /// When app `name` ended (mtime of its status file), nanoseconds; nil while it runs.
@@ -310,7 +310,7 @@ public struct PodStore: Sendable {
         } catch {
             throw .unreadableUUIDFile(error)
         }
-        return try resolve(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return try resolve(text.trimmingCharacters(in: " \t\r\n"))
     }
 
     /// The pods' names in a folder (hidden names skipped); none if it does not exist.

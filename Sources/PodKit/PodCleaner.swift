@@ -1,6 +1,6 @@
 import CLinux
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import ImageKit

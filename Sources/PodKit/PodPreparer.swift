@@ -1,5 +1,5 @@
 import AppcSchema
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import ImageKit
@@ -394,11 +394,13 @@ public struct PodPreparer {
     func copy(_ source: String, to target: String, mode: mode_t = 0o644) throws(PodError) {
         unlink(target)
         if link(source, target) == 0 { return }
-        do {
-            try FileManager.default.copyItem(atPath: source, toPath: target)
-            chmod(target, mode)
+        do throws(SystemError) {
+            let input = try FileDescriptor.open(source, O_RDONLY)
+            let output = try FileDescriptor.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+            try Files.copy(from: input.raw, to: output.raw, path: target)
+            fchmod(output.raw, mode)  // whatever the umask
         } catch {
-            throw .invalid("cannot copy \(source) to \(target): \(error.localizedDescription)")
+            throw .invalid("cannot copy \(source) to \(target): \(error)")
         }
     }
 }

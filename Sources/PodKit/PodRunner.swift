@@ -1,5 +1,5 @@
 import AppcSchema
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import ImageFetch

@@ -1,6 +1,6 @@
 import AppcSchema
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import ImageKit

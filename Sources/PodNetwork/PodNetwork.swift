@@ -1,5 +1,5 @@
 import CPodCommon
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import GoJSON

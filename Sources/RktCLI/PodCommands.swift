@@ -1,6 +1,6 @@
 import AppcSchema
 import CLISupport
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import GoJSON

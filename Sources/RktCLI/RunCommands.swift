@@ -1,7 +1,7 @@
 import AppcSchema
 import CLISupport
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import GoCompat
 import ImageFetch

@@ -1,10 +1,11 @@
-import ActoolCLI
-import CLIDocs
 import Foundation
 import LinuxSystem
-import RktCLI
 import TestSupport
 import Testing
+
+@testable import ActoolCLI
+@testable import CLIDocs
+@testable import RktCLI
 
 /// Man pages and shell completions generated from both tools' command tables (needs
 /// mandoc, bash and zsh): every command has a page that lints clean and is offered by
@@ -47,6 +48,48 @@ struct CLIDocsTests {
                     "actool", "actool-build", "actool-cat-manifest", "actool-convert", "actool-discover", "actool-help", "actool-image-id",
                     "actool-patch-manifest", "actool-validate", "actool-version",
                 ])
+    }
+
+    /// What the help pages list, the documentation holds: every command `rkt help` and
+    /// `actool help` name has a page, offered by both completions, and every option a
+    /// command's help page shows is on its man page and completed by the shells.
+    @Test func helpPagesAndDocumentationAgree() throws {
+        func listed(_ help: String, section: String) -> [String] {
+            guard let start = help.range(of: section + ":\n") else { return [] }
+            return help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+                .prefix { $0.hasPrefix("\t") || $0.hasPrefix("  ") }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        func check(_ root: CommandDoc, commands: [String], options: (String) -> [String]) {
+            let docs = Dictionary(uniqueKeysWithValues: root.all.map { ($0.path.dropFirst().joined(separator: " "), $0) })
+            let bash = ShellCompletion.bash(root, header: "test"), zsh = ShellCompletion.zsh(root, header: "test")
+            for command in commands {
+                guard let doc = docs[command] else {
+                    Issue.record("\(root.program) \(command) is in the help but has no page")
+                    continue
+                }
+                #expect(bash.contains("\"\(command)\")") && zsh.contains("\"\(command)\")"), "\(command) is not completed")
+                let page = ManPage.render(doc, date: "2026-12-06", source: "test", manual: "test")
+                for option in options(command) {
+                    let name = String(option.prefix { $0 != "=" && $0 != "[" })
+                    #expect(page.contains(ManPage.escape(name)), "\(root.program) \(command): \(name) is not on its page")
+                    #expect(bash.contains(name) && zsh.contains(name), "\(root.program) \(command): \(name) is not completed")
+                }
+            }
+        }
+        let rktCommands = listed(Rkt.helpPage(path: [], showsHelpFlag: false), section: "COMMANDS")
+            .map { String($0.split(separator: "\t").first ?? "") }.filter { $0 != "help" }
+        #expect(rktCommands.count >= 20, "\(rktCommands)")
+        check(Rkt.documentation(), commands: rktCommands) { command in
+            listed(Rkt.helpPage(path: command.split(separator: " ").map(String.init), showsHelpFlag: false), section: "OPTIONS")
+                .map { String($0.split(separator: "\t").first ?? "") }
+        }
+        let actoolCommands = Commands.all.map(\.name)
+        #expect(listed(HelpText.global(), section: "COMMANDS").count == Commands.listed.count)
+        check(Actool.documentation(), commands: actoolCommands) { command in
+            guard let found = Commands.named(command) else { return [] }
+            return listed(HelpText.command(found), section: "OPTIONS").map { String($0.split(separator: "\t").first ?? "") }
+        }
     }
 
     /// A page's parts: the use line, paragraphs, examples kept verbatim, options with

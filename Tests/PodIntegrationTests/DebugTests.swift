@@ -269,13 +269,14 @@ extension Pods {
 
             // Killed: its processes go with it (the reaper is the session's PID 1), and
             // rkt gc clears the directory it left.
-            let killed = try world.start(["debug", "--image=\(world.image)", minimal, "--", "sleep", "100"])
+            // A duration no other test sleeps (the interactive test's shell runs `sleep 100`).
+            let killed = try world.start(["debug", "--image=\(world.image)", minimal, "--", "sleep", "317"])
             #expect(poll(timeout: 10) { !directoryEntries(world.data + "/debug/sessions").isEmpty })
             #expect(poll(timeout: 10) { (try? String(contentsOfFile: "/proc/\(killed.pid)/task/\(killed.pid)/children", encoding: .utf8))?.isEmpty == false })
             kill(killed.pid, SIGKILL)
             _ = killed.wait(timeout: 10)
             let sleeping = {
-                directoryEntries("/proc").filter { Int32($0) != nil && readText("/proc/\($0)/cmdline") == "sleep\u{0}100\u{0}" }
+                directoryEntries("/proc").filter { Int32($0) != nil && readText("/proc/\($0)/cmdline") == "sleep\u{0}317\u{0}" }
             }
             #expect(poll(timeout: 5) { sleeping().isEmpty }, "the session's processes die with it: \(sleeping())")
             #expect(world.rkt("gc", "--grace-period=0s").code == 0)
