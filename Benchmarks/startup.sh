@@ -22,14 +22,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "startup: run as root (pods)" >&2; exit 1; }
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
-scripts/install-deps.sh
-missing=()
-for p in golang-go golang-github-appc-spec-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# The Go actool's sources and the Go to build them with.
+scripts/install-deps.sh golang-go golang-github-appc-spec-dev
 bin=$(scripts/build-release.sh)
 actool="$bin/actool" rkt="$bin/rkt"
 work=$(mktemp -d /var/tmp/startup-bench.XXXXXX)
@@ -115,7 +109,7 @@ echo "== rkt (median of $runs runs; peak RSS)"
 for args in "version" "list" "status $uuid" "image list"; do
     hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/t.csv" "$rkt --dir=$store $args" >/dev/null 2>&1
     # shellcheck disable=SC2086
-    printf '%-44s %8s ms %8s MiB\n' "rkt ${args%% *}" "$(median_ms "$work/t.csv" 1)" "$(rss "$rkt" --dir="$store" $args)"
+    printf '%-44s %8s ms %8s MiB\n' "rkt ${args/$uuid/UUID}" "$(median_ms "$work/t.csv" 1)" "$(rss "$rkt" --dir="$store" $args)"
 done
 hyperfine --style none -N -w 3 -r "$runs" --export-csv "$work/t.csv" "$rkt --dir=$store enter $uuid /bin/true" >/dev/null 2>&1
 printf '%-44s %8s ms %8s MiB\n' "rkt enter /bin/true" "$(median_ms "$work/t.csv" 1)" "$(rss "$rkt" --dir="$store" enter "$uuid" /bin/true)"

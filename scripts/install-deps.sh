@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the benchmarks need,
-# only those that are missing. Needs root (or sudo) when something is missing.
+# Installs the Debian packages the build, the tests and the benchmarks need, and any
+# PACKAGE given (a benchmark's own baseline), only those that are missing. Needs root
+# (or sudo) when something is missing.
+#   scripts/install-deps.sh [PACKAGE...]
 set -euo pipefail
 
 packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev pkg-config gzip bzip2 xz-utils tar hyperfine time libcurl4 curl gpgv gpg python3 openssl
@@ -17,7 +19,8 @@ packages=(libarchive-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev pkg
     clang-format
     # the man pages' linter and the shells whose completions we ship (CLIDocsTests);
     # the Debian package (make deb) and its install test in a fresh Debian root
-    mandoc zsh bash-completion dpkg-dev fakeroot mmdebstrap)
+    mandoc zsh bash-completion dpkg-dev fakeroot mmdebstrap
+    "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

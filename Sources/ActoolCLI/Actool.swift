@@ -6,9 +6,8 @@ import ImageKit
 public enum Actool {
     static let name = "actool"
     static let description = "actool, the application container tool"
-    static let version = "0.8.11+git"
     /// The version `actool version` prints.
-    public static var versionNumber: String { version }
+    public static let version = "0.8.11+git"
 
     /// Runs actool with `arguments` (the first is the program name) and returns the exit code.
     public static func main(arguments: [String], console: Console = .standard()) -> Int32 {

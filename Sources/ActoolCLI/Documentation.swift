@@ -18,6 +18,6 @@ extension Actool {
         return CommandDoc(
             path: [name], summary: description, usage: "[global options] <command> [command options] [arguments...]",
             description: "actool builds, validates, inspects and patches App Container Images (ACIs).\n\nRun \"actool help <command>\" for more details on a specific command.",
-            options: global, subcommands: commands, runnable: false)
+            options: global, subcommands: commands)
     }
 }

@@ -19,12 +19,10 @@ public struct CommandDoc: Sendable {
     public var subcommands: [CommandDoc]
     /// What the command's arguments are, for completions.
     public var arguments: ArgumentCompletion
-    /// Runs something by itself, or only groups subcommands (`rkt image`).
-    public var runnable: Bool
 
     public init(
         path: [String], summary: String, usage: String, description: String, options: [OptionDoc], inheritedOptions: [OptionDoc] = [],
-        subcommands: [CommandDoc] = [], arguments: ArgumentCompletion = .none, runnable: Bool = true
+        subcommands: [CommandDoc] = [], arguments: ArgumentCompletion = .none
     ) {
         self.path = path
         self.summary = summary
@@ -34,7 +32,6 @@ public struct CommandDoc: Sendable {
         self.inheritedOptions = inheritedOptions
         self.subcommands = subcommands
         self.arguments = arguments
-        self.runnable = runnable
     }
 
     /// The program's name.

@@ -2,7 +2,7 @@
 /// generator lays out rkt's (NAME, SYNOPSIS, DESCRIPTION, OPTIONS, OPTIONS INHERITED FROM
 /// PARENT COMMANDS, COMMANDS, SEE ALSO).
 public enum ManPage {
-    /// The page of `command`, in section 1. `date` (`Dec 2026`) and `source`
+    /// The page of `command`, in section 1. `date` (`2026-12-06`) and `source`
     /// (`appc-tools 1.30.0`) fill the footer; `manual` the header's centre.
     public static func render(_ command: CommandDoc, date: String, source: String, manual: String) -> String {
         var page = ".TH \(quoted(command.pageName.uppercased())) \"1\" \(quoted(date)) \(quoted(source)) \(quoted(manual))\n"

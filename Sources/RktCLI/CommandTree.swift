@@ -20,6 +20,8 @@ struct FlagSpec {
     var deprecated: String? = nil
     /// Left out of help pages (pflag's `MarkHidden`).
     var hidden = false
+    /// Shown on help pages, man pages and in completions: neither hidden nor deprecated.
+    var isListed: Bool { !hidden && deprecated == nil }
     /// rkt's per-app flag: it belongs to the image before it (`IMAGE --exec=X`), and before
     /// any image it is refused with `--NAME must follow an image`.
     var perApp = false
@@ -197,6 +199,8 @@ struct RktCommand: Sendable {
     var interspersed = true
     /// The help page's DESCRIPTION (cobra's `Long`); none when empty.
     var long = ""
+    /// `long` as pages show it, blank lines and tabs trimmed at both ends.
+    var description: String { long.trimmingCharacters(in: "\n\t ") }
     /// Left out of the help pages' command lists (`image fetch`, rkt's copy of `fetch`).
     var hidden = false
     /// The command's body; its flags are `context.flags`, the final ones.

@@ -7,18 +7,18 @@ extension Rkt {
     /// arguments complete to.
     public static func documentation() -> CommandDoc {
         func options(_ flags: [FlagSpec]) -> [OptionDoc] {
-            flags.filter { !$0.hidden && $0.deprecated == nil }.sorted { $0.name < $1.name }.map {
+            flags.filter(\.isListed).sorted { $0.name < $1.name }.map {
                 OptionDoc(name: $0.name, spelling: $0.spelling, usage: $0.usage, takesValue: $0.kind != .bool)
             }
         }
         func describe(_ command: RktCommand, path: [String]) -> CommandDoc {
             let key = path.dropFirst().joined(separator: " ")
             return CommandDoc(
-                path: path, summary: command.summary, usage: command.usage, description: command.long.trimmingCharacters(in: "\n\t "),
+                path: path, summary: command.summary, usage: command.usage, description: command.description,
                 options: options(path.count == 1 ? command.flags + globalFlags : command.flags),
                 inheritedOptions: path.count == 1 ? [] : options(globalFlags),
                 subcommands: command.subcommands.filter { !$0.hidden }.sorted { $0.name < $1.name }.map { describe($0, path: path + [$0.name]) },
-                arguments: argumentCompletions[key] ?? .none, runnable: command.run != nil && command.subcommands.isEmpty)
+                arguments: argumentCompletions[key] ?? .none)
         }
         return describe(root, path: ["rkt"])
     }

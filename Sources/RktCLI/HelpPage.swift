@@ -37,14 +37,14 @@ extension Rkt {
             if path.isEmpty { listed.append(("help", "Help about any command")) }
             for (name, summary) in listed { text += "\t\(name)\t\(summary)\n" }
         }
-        let description = command.long.trimmingCharacters(in: "\n\t ")
+        let description = command.description
         if !description.isEmpty {
             text += "\nDESCRIPTION:\n"
             for line in description.split(separator: "\n", omittingEmptySubsequences: false) { text += "\t\(line)\n" }
         }
         var local = command.flags
         if path.isEmpty { local += globalFlags }
-        var lines: [(String, String)] = local.filter { !$0.hidden && $0.deprecated == nil }.map { ($0.name, $0.helpLine) }
+        var lines: [(String, String)] = local.filter(\.isListed).map { ($0.name, $0.helpLine) }
         if showsHelpFlag {
             lines.append(("help", "  -h, --help[=false]\thelp for \(path.last ?? "rkt")\n"))
         }

@@ -30,7 +30,7 @@ func pageDate() -> String {
 do {
     let date = pageDate()
     let tools: [(CommandDoc, source: String, manual: String)] = [
-        (Actool.documentation(), "appc-tools (actool \(Actool.versionNumber))", "actool - the application container tool"),
+        (Actool.documentation(), "appc-tools (actool \(Actool.version))", "actool - the application container tool"),
         (Rkt.documentation(), "appc-tools (rkt \(RktRelease.version))", "rkt - App Container runtime"),
     ]
     for directory in ["man/man1", "bash-completion/completions", "zsh/vendor-completions"] {
