@@ -18,8 +18,8 @@ scripts/check-format.sh
 swift build --build-tests
 swift build   # every product, rkt-stage1 included: the pod tests run the binaries
 POD_TESTS=required swift test --skip-build  # root-only tests fail rather than skip
-echo "== fuzzing: every target 12 s from its checked-in corpus (scripts/fuzz.sh)"
-scripts/fuzz.sh 12
+echo "== fuzzing: every target 9 s from its checked-in corpus (scripts/fuzz.sh)"
+scripts/fuzz.sh 9
 
 bin="$(swift build --show-bin-path)"
 echo "== end to end: make images, the debugging guide, the build examples"

@@ -45,10 +45,15 @@ public final class ACIStream {
             case .gzip: try ACIStream.checkGzipHeader(head)
             case .bzip2, .xz, .tar: break
             }
+            let file = FileSource(fd: fd, path: path)
             let source: ByteSource =
-                type == .tar
-                ? FileSource(fd: fd, path: path)
-                : try DecompressorSource(fd: fd, type: type)
+                switch type {
+                case .tar: file
+                case .gzip: try GzipSource(source: file)
+                case .bzip2: try DecompressorSource(source: file, filter: .bzip2)
+                case .xz: try DecompressorSource(source: file, filter: .xz)
+                case .unknown, .text: throw .unknownFileType
+                }
             chunks =
                 pipelined
                 ? PipelinedChunks(source, chunkSize: ACIStream.chunkSize)
@@ -86,14 +91,13 @@ public final class ACIStream {
         fd = ownedFD
         fileType = .tar
         do throws(ImageKitError) {
-            let filter: DecompressorSource.Filter?
-            switch FileType.detect(head) {
-            case .gzip: filter = .gzip
-            case .bzip2: filter = .bzip2
-            case .xz: filter = .xz
-            default: filter = head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) ? .zstd : nil
-            }
-            let decompressed: ByteSource = try filter.map { f throws(ImageKitError) in try DecompressorSource(source: source, filter: f) } ?? source
+            let decompressed: ByteSource =
+                switch FileType.detect(head) {
+                case .gzip: try GzipSource(source: source)
+                case .bzip2: try DecompressorSource(source: source, filter: .bzip2)
+                case .xz: try DecompressorSource(source: source, filter: .xz)
+                default: head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) ? try DecompressorSource(source: source, filter: .zstd) : source
+                }
             chunks = PipelinedChunks(decompressed, chunkSize: ACIStream.chunkSize)
         } catch {
             if ownedFD >= 0 { Glibc.close(ownedFD) }

@@ -43,35 +43,15 @@ final class FileSource: ByteSource {
     }
 }
 
-/// Decompresses gzip, bzip2 or xz in-process with libarchive's filters, exposing
+/// Decompresses bzip2, xz or zstd in-process with libarchive's filters, exposing
 /// the decompressed bytes through libarchive's "raw" format.
 final class DecompressorSource: ByteSource {
     private let archive: OpaquePointer
     private var atEnd = false
 
-    /// The compressions a stream can be read through.
+    /// The compressions read through libarchive (gzip has `GzipSource`).
     enum Filter {
-        case gzip, bzip2, xz, zstd
-
-        /// An image file's compression, by its sniffed type.
-        init(_ type: FileType) throws(ImageKitError) {
-            switch type {
-            case .gzip: self = .gzip
-            case .bzip2: self = .bzip2
-            case .xz: self = .xz
-            case .tar, .text, .unknown: throw .archive("not a compressed stream")
-            }
-        }
-    }
-
-    /// `fd` must be positioned at the start of the compressed stream; it is not closed here.
-    convenience init(fd: Int32, type: FileType) throws(ImageKitError) {
-        try self.init(fd: fd, filter: Filter(type))
-    }
-
-    /// `fd` must be positioned at the start of the compressed stream; it is not closed here.
-    convenience init(fd: Int32, filter: Filter) throws(ImageKitError) {
-        try self.init(source: FileSource(fd: fd, path: "/proc/self/fd/\(fd)"), filter: filter)
+        case bzip2, xz, zstd
     }
 
     /// What libarchive's read callback reads: the compressed bytes, a buffer at a time.
@@ -92,9 +72,6 @@ final class DecompressorSource: ByteSource {
         input = Input(source)
         let expectedFilter: Int32
         switch filter {
-        case .gzip:
-            archive_read_support_filter_gzip(a)
-            expectedFilter = ARCHIVE_FILTER_GZIP
         case .bzip2:
             archive_read_support_filter_bzip2(a)
             expectedFilter = ARCHIVE_FILTER_BZIP2
@@ -151,7 +128,14 @@ final class DecompressorSource: ByteSource {
         var filled = 0
         while !atEnd, filled < buffer.count {
             let n = archive_read_data(archive, buffer.baseAddress.map { $0 + filled }, buffer.count - filled)
-            if n < 0 { throw input.failure ?? DecompressorSource.error(from: archive) }
+            if n < 0 {
+                let error = input.failure ?? DecompressorSource.error(from: archive)
+                // What was decompressed before the failure is read first, as Go's readers
+                // give it: a truncated image still shows its leading entries.
+                guard filled > 0 else { throw error }
+                pending = error
+                return filled
+            }
             if n == 0 { atEnd = true }
             filled += n
         }
@@ -163,7 +147,6 @@ final class DecompressorSource: ByteSource {
         case .bzip2: return "bzip2 data invalid: bad magic value"
         case .xz: return "xz: file format not recognized"
         case .zstd: return "zstd: invalid magic number"
-        case .gzip: return "gzip: invalid header"
         }
     }
 

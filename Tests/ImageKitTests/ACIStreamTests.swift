@@ -1,7 +1,8 @@
 import GoCompat
-import ImageKit
 import TestSupport
 import Testing
+
+@testable import ImageKit
 
 struct ACIStreamTests {
     @Test(arguments: [TarWriter.Compression.gzip, .bzip2, .xz])
@@ -127,6 +128,44 @@ struct ACIStreamTests {
                 _ = try ACIStream(path: dir.file("cut.aci"), pipelined: pipelined).imageID()
             }
         }
+    }
+
+    /// gzip streams fail in Go's words, after every byte that decompresses was read;
+    /// members are read one after another (Go's multistream mode).
+    @Test func gzipMembersAndErrorsAsGoReadsThem() throws {
+        let dir = Scratch("imagekit-test")
+        defer { dir.remove() }
+        // A stored block: final, LEN 5, NLEN its complement, "hello", then CRC-32 and length.
+        let header: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]
+        let hello: [UInt8] = header + [1, 5, 0, 0xfa, 0xff] + Array("hello".utf8) + [0x86, 0xa6, 0x10, 0x36, 5, 0, 0, 0]
+        func read(_ bytes: [UInt8]) -> (data: [UInt8], error: ImageKitError?) {
+            dir.write("s.gz", bytes)
+            var data: [UInt8] = []
+            do {
+                let stream = try ACIStream(path: dir.file("s.gz"), pipelined: false)
+                defer { stream.close() }
+                while true {
+                    let chunk = try stream.chunks.nextChunk()
+                    if chunk.isEmpty { return (data, nil) }
+                    data += chunk
+                }
+            } catch {
+                return (data, error)
+            }
+        }
+        #expect(read(hello).data == Array("hello".utf8) && read(hello).error == nil)
+        #expect(read(hello + hello + hello).data == Array("hellohellohello".utf8))
+        // Cut in the second member: the first one's bytes come first.
+        let cut = read(hello + hello.prefix(17))
+        #expect(cut.data == Array("hellohe".utf8) && cut.error == .archive("unexpected EOF"))
+        #expect(read(hello + [0x1f]).error == .archive("unexpected EOF"))
+        #expect(read(hello + Array(repeating: 0, count: 12)).error == .archive("gzip: invalid header"))
+        var badCRC = hello
+        badCRC[20] ^= 1
+        #expect(read(badCRC).error == .archive("gzip: invalid checksum"))
+        var badLength = hello
+        badLength[13] = 0
+        #expect("\(read(badLength).error.map { "\($0)" } ?? "")".hasPrefix("flate: corrupt input before offset "))
     }
 
     @Test func tarCutAtAMemberBoundaryIsAccepted() throws {
