@@ -77,7 +77,7 @@ public final class GrowingFile: @unchecked Sendable {
             let count = Int(min(Int64(buffer.count), end - offset))
             guard count > 0 else { return 0 }
             let n = Syscall.retrying { pread(file.file.fd, buffer.baseAddress, count, off_t(offset)) }
-            guard n > 0 else { throw .system(SystemError("read", file.file.procPath)) }
+            guard n > 0 else { throw .system(SystemError("read", file.file.name)) }
             offset += Int64(n)
             return n
         }
@@ -93,7 +93,7 @@ public final class GrowingFile: @unchecked Sendable {
         }
         var bytes = [UInt8](repeating: 0, count: Int(min(end, Int64(count))))
         let n = bytes.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, $0.count, 0) }
-        guard n == bytes.count else { throw .system(SystemError("read", file.procPath)) }
+        guard n == bytes.count else { throw .system(SystemError("read", file.name)) }
         return bytes
     }
 }

@@ -160,10 +160,11 @@ public final class ImageStore: @unchecked Sendable {
         do {
             let stream = try ACIStream(path: path, pipelined: true)
             defer { stream.close() }
-            let reader = try TarReader(stream, hashing: true, tee: BlobWriter(fd: blob.fd, path: path, limit: limit).write)
+            // Write errors name the blob (in the store's cas/tmp): a full disk is the store's.
+            let reader = try TarReader(stream, hashing: true, tee: BlobWriter(fd: blob.fd, path: blob.targetPath, limit: limit).write)
             let manifest = try ImageValidator.validateArchive(reader)
             return (manifest, try reader.imageID(), blob)
-        } catch .tooLarge(let name, _) where name == path {
+        } catch .tooLarge(let name, _) where name == blob.targetPath {
             // The blob writer's limit; the manifest's own (16 MiB) is told as actool tells it.
             throw .tooLarge(limit: limit)
         } catch {

@@ -122,12 +122,16 @@ public final class AtomicFile {
 /// descriptor, so a process killed half-way leaves nothing behind.
 public final class TemporaryFile {
     public let fd: Int32
+    /// What messages call the file: it has no name, so its directory stands for it (a
+    /// full disk is that directory's).
+    public let name: String
 
     /// Creates the file in `directory` (which must exist).
     public init(directory: String) throws(SystemError) {
         let (fd, name) = try UnnamedFile.open(in: directory, prefix: "scratch", readable: true, mode: 0o600)
         if let name { unlink(name) }
         self.fd = fd
+        self.name = directory + " (scratch file)"
     }
 
     deinit { close(fd) }
@@ -143,23 +147,23 @@ public final class TemporaryFile {
 
     /// Appends `bytes` at the current position.
     public func write(_ bytes: some Collection<UInt8>) throws(SystemError) {
-        try Files.writeAll(fd, bytes, path: procPath)
+        try Files.writeAll(fd, bytes, path: name)
     }
 
     /// Appends `bytes` at the current position.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
-        try Files.writeAll(fd, bytes, path: procPath)
+        try Files.writeAll(fd, bytes, path: name)
     }
 
     /// The whole content (more than `limit` bytes: EFBIG), read from offset 0.
     public func contents(limit: Int) throws(SystemError) -> [UInt8] {
-        guard size <= Int64(limit) else { throw SystemError("read", procPath, code: EFBIG) }
+        guard size <= Int64(limit) else { throw SystemError("read", name, code: EFBIG) }
         var out = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var offset: off_t = 0
         while true {
             let n = Syscall.retrying { buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) } }
-            guard n >= 0 else { throw SystemError("read", procPath) }
+            guard n >= 0 else { throw SystemError("read", name) }
             if n == 0 { return out }
             out.append(contentsOf: buffer[0..<n])
             offset += off_t(n)

@@ -6,9 +6,11 @@ import Testing
 extension Pods {
     /// The image store under SIGKILL and under concurrent commands from several processes:
     /// the index never names a missing or wrong blob, nothing is lost or appears, and the
-    /// store keeps working. Seeded: `STORE_CRASH_SEED=N` replays a run.
+    /// store keeps working. Seeded: `FAULT_SEED=N` replays a run, `FAULT_ROUNDS=N` sets
+    /// the kills' rounds (twice as many as the pod rounds).
     @Suite struct StoreCrashes {
-        /// Kills `fetch`, `image rm` and `image gc` at random points; after each kill the
+        /// Kills `fetch` (of files, and over HTTP from a server on loopback), `image rm` and
+        /// `image gc` at random points; after each kill the
         /// store lists and every listed image's blob hashes to its key; at the end a rerun
         /// succeeds, gc leaves no unlisted blob, and a pod runs.
         @Test(.timeLimit(.minutes(5)))
@@ -16,7 +18,7 @@ extension Pods {
             guard preconditionsMet() else { return }
             let world = try PodWorld()
             defer { world.cleanup() }
-            let seed = UInt64(ProcessInfo.processInfo.environment["STORE_CRASH_SEED"] ?? "") ?? 20_261_205
+            let seed = faultSeed
             var random = SplitMix64(seed: seed)
             // Images big enough (4 MiB that gzip cannot shrink: 64 KiB of noise, repeated
             // beyond deflate's 32 KiB window) that a kill lands inside a copy.
@@ -26,13 +28,18 @@ extension Pods {
                 let noise = String(repeating: chunk, count: 64)
                 images.append(try world.scratch.image("big-\(i).aci", name: "example.com/big-\(i)", files: ["noise": noise]))
             }
+            let served = world.scratch.mkdir("served")
+            for (index, image) in images.enumerated() { link(image, served + "/\(index).aci") }
+            let server = try TestServer(root: served)
+            let urls = images.indices.map { server.base + "/\($0).aci" }
             var kills = 0
-            for round in 0..<24 {
+            for round in 0..<(2 * faultRounds) {
                 let stored = try StoreState(world).keys
                 let command: [String]
-                switch round % 3 {
+                switch round % 4 {
                 case 0: command = ["fetch"] + images
                 case 1 where !stored.isEmpty: command = ["image", "rm"] + stored
+                case 3: command = ["--insecure-options=image,http", "fetch"] + urls
                 default: command = ["image", "gc", "--grace-period=0s"]
                 }
                 let child = try ChildProcess(world.rktPath, world.arguments(command), scratch: world.scratch)
@@ -41,8 +48,9 @@ extension Pods {
                 let result = child.wait(timeout: 60)
                 if result.signaled { kills += 1 }
                 #expect(result.signaled || result.code == 0, "seed \(seed), round \(round): \(result) \(result.err)")
-                try StoreState(world).expectConsistent("seed \(seed), round \(round) (\(command[0]))")
+                try StoreState(world).expectConsistent("seed \(seed), round \(round) (\(command.joined(separator: " ").prefix(40)))")
             }
+            print("faults: seed \(seed), store commands killed mid-way: \(kills) of \(2 * faultRounds)")
             #expect(kills > 0, "seed \(seed): no command was killed mid-way")
             let fetched = world.rkt(["fetch", "--full"] + images)
             #expect(fetched.code == 0, "\(fetched)")
@@ -128,18 +136,5 @@ private struct StoreState {
         }
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: data + "/cas/tmp")) ?? []
         #expect(leftovers.isEmpty, "\(context): cas/tmp holds \(leftovers)")
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failing run can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
