@@ -53,14 +53,17 @@ public struct PodCleaner {
     public func sweep(gracePeriod: Int64, graceText: String, now: Int64) -> Bool {
         var ok = true
         for pod in pods.pods(in: [.exitedGarbage, .garbage]) {
-            if pod.folder == .exitedGarbage && now - pod.changedAt < gracePeriod {
+            // (A grace period of 0 holds nothing back, even a pod another gc marked just now.)
+            if pod.folder == .exitedGarbage && gracePeriod > 0 && now - pod.changedAt < gracePeriod {
                 log("gc: pod \(goQuote(pod.uuid)) not removed: still within grace period (\(graceText))")
                 continue
             }
             guard pod.state == .exitedGarbage || pod.state == .garbage else { continue }
+            // Another gc holding the pod, or done with it already, is left to it, as rkt does.
+            guard let lock = try? PodLock.take(pod.path, exclusive: true), access(pod.path, F_OK) == 0 else { continue }
             out("Garbage collecting pod \(goQuote(pod.uuid))")
             do throws(PodError) {
-                try delete(pod)
+                try delete(pod, holding: lock)
             } catch {
                 log("gc: unable to remove pod \(goQuote(pod.uuid)): \(error)")
                 ok = false
@@ -94,6 +97,10 @@ public struct PodCleaner {
         guard let lock = try PodLock.take(pod.path, exclusive: true) else {
             throw .invalid("pod \(goQuote(pod.uuid)) is locked")
         }
+        try delete(pod, holding: lock)
+    }
+
+    private func delete(_ pod: Pod, holding lock: PodLock) throws(PodError) {
         defer { withExtendedLifetime(lock) {} }
         let log = self.log
         PodNetwork.teardown(pod: pod.path, force: true, log: { log("gc: " + $0) })

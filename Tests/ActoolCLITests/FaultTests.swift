@@ -107,3 +107,45 @@ struct ActoolFaultTests {
         return listing
     }
 }
+
+/// Two `patch-manifest --replace` of one file at once, many times over: both succeed or
+/// one fails with a clear message; the file is always a whole image with the same rootfs
+/// and at least one of the patches, and no temporary file is left.
+struct ActoolConcurrencyTests {
+    @Test(.timeLimit(.minutes(3)))
+    func twoPatchesOfOneFile() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        s.layout("layout")
+        shellStatus("head -c 4M /dev/urandom > '\(s.file("layout/rootfs/noise"))'")
+        #expect(try actoolBinary(["build", s.file("layout"), s.file("image.aci")], in: s.path).code == 0)
+        let rootfs = try ActoolFaultTests.rootfsListing(s.file("image.aci"))
+        let original = s.bytes("image.aci")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
+        var outcomes: [String: Int] = [:]
+        for round in 0..<max(20, ActoolFaultTests.rounds) {
+            s.write("image.aci", original)
+            // Same-sized patches (in place) in even rounds, different sizes (spliced) in odd ones.
+            let values = round % 2 == 0 ? ["aaaa", "bbbb"] : ["a", String(repeating: "b", count: 300)]
+            let processes = try values.map { value -> Process in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: binary)
+                process.arguments = ["patch-manifest", "--replace", "--set-annotation=example.com/\(value.prefix(1))=\(value)", s.file("image.aci")]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
+            for process in processes { process.waitUntilExit() }
+            let codes = processes.map(\.terminationStatus)
+            outcomes[codes.map(String.init).joined(separator: "+"), default: 0] += 1
+            #expect(codes.contains(0), "round \(round): neither patch succeeded: \(codes)")
+            #expect(try ActoolFaultTests.rootfsListing(s.file("image.aci")) == rootfs, "round \(round): the rootfs is whole")
+            let manifest = actool("cat-manifest", s.file("image.aci")).out
+            #expect(values.contains { manifest.contains(#""value":"\#($0)""#) }, "round \(round): \(manifest)")
+            let left = ((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).filter { $0.hasPrefix(".") && !$0.hasPrefix(".std") }
+            #expect(left.isEmpty, "round \(round): left \(left)")
+        }
+        print("concurrency: \(max(20, ActoolFaultTests.rounds)) rounds of two patch-manifest --replace of one file, exit codes: \(outcomes.sorted { $0.key < $1.key })")
+    }
+}
