@@ -75,6 +75,10 @@ static const char *const pod_namespaces[] = {"ipc", "uts", "net", "pid", "mnt"};
 #define POD_NAMESPACES (sizeof pod_namespaces / sizeof pod_namespaces[0])
 
 void child_join_pod(int pid, bool all, int errfd, int step) {
+    // Until it execs the command, this process (and its children) runs the host's rkt
+    // binary inside the pod: not dumpable, no pod process can open its /proc/PID/exe
+    // to write to that binary later (runc's CVE-2019-5736). exec resets it.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     char path[CHILD_PROC_PATH_SIZE];
     int fds[POD_NAMESPACES];
     size_t first = all ? 0 : POD_NAMESPACES - 1;

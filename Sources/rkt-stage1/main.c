@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -167,6 +168,12 @@ int main(int argc, char **argv) {
         fputs("usage: stage1/rootfs/init [--debug] UUID\n", stderr);
         return 254;
     }
+
+    // Not dumpable, and so neither the pod's init nor an app before its exec: a pod
+    // process cannot open /proc/1/exe or /proc/1/root (this binary is hard-linked into
+    // the pod, and is the host's) unless it has CAP_SYS_PTRACE. exec makes the app
+    // dumpable again. (runc's CVE-2019-5736 went through /proc/PID/exe.)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     // rkt (Swift, Dispatch) leaves signals blocked and may have ignored some.
     // The ones handled here stay blocked from the start (read from a signalfd,
