@@ -55,6 +55,19 @@ public final class TarWriter {
         public static func directory(_ name: String) -> Entry {
             Entry(name: name, kind: .directory)
         }
+
+        /// `depth` directories nested under rootfs (`rootfs/d/d/...`), then the file
+        /// `leaf` holding `text` at the bottom.
+        public static func nested(depth: Int, leaf: String, _ text: String) -> [Entry] {
+            var entries: [Entry] = []
+            var path = "rootfs"
+            for _ in 0..<depth {
+                path += "/d"
+                entries.append(.directory(path))
+            }
+            entries.append(.file(path + "/" + leaf, text))
+            return entries
+        }
     }
 
     private let archive: OpaquePointer

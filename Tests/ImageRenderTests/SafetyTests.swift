@@ -259,16 +259,9 @@ struct StructureBombTests {
     /// cubic in the depth again; Benchmarks/render-bombs.sh times it).
     @Test(.timeLimit(.minutes(1))) func deepNestingRenders() throws {
         let f = try Fixture()
-        var entries: [TarWriter.Entry] = []
-        var path = "rootfs"
-        for _ in 0..<3000 {
-            path += "/d"
-            entries.append(.directory(path))
-        }
-        entries.append(.file(path + "/leaf", "deep\n"))
-        let key = try f.image(manifestJSON("example.com/deep"), entries)
+        let key = try f.image(manifestJSON("example.com/deep"), TarWriter.Entry.nested(depth: 3000, leaf: "leaf", "deep\n"))
         let tree = try f.treeStore().render(key: key)
-        let leaf = String(path.dropFirst("rootfs".count)) + "/leaf"
+        let leaf = String(repeating: "/d", count: 3000) + "/leaf"
         let fd = open(tree.rootfs, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         // Too long for one path: walk it in pieces.

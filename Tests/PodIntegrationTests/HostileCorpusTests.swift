@@ -134,14 +134,7 @@ extension Pods {
             }
             images.append(try write("hundred-thousand-entries", manifest("hundred-thousand-entries"), wide))
             // 2000 directories deep (a path of 4000 bytes and more).
-            var deep: [TarWriter.Entry] = []
-            var path = "rootfs"
-            for _ in 0..<2000 {
-                path += "/d"
-                deep.append(.directory(path))
-            }
-            deep.append(.file(path + "/bottom", "x"))
-            images.append(try write("two-thousand-deep", manifest("two-thousand-deep"), deep))
+            images.append(try write("two-thousand-deep", manifest("two-thousand-deep"), TarWriter.Entry.nested(depth: 2000, leaf: "bottom", "x")))
             // A cycle: a needs b, b needs a.
             members.append(try write("cycle-b", manifest("cycle-b", dependencies: ["cycle-a"])))
             images.append(try write("cycle-a", manifest("cycle-a", dependencies: ["cycle-b", "corpus-base"])))
