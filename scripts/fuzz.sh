@@ -9,9 +9,10 @@
 # ASan report, a broken promise (a precondition in the target) or a 5 s hang fails the
 # run, with the input saved as out/fuzz/NAME/crash-*; replay it with
 # out/fuzz/bin/NAME out/fuzz/NAME/crash-*. Prints executions per target.
-# A target marked `// fuzz-sandbox:` writes files from its input (the layer extractor):
-# it needs root and runs in a mount namespace of its own where every mount is
-# read-only but its scratch directory (FUZZ_BOX) and out/fuzz/NAME.
+# Every target gets a scratch directory (FUZZ_SCRATCH), removed after its run. A target
+# marked `// fuzz-sandbox:` writes files from its input (the layer extractor): it needs
+# root and runs in a mount namespace of its own where every mount is read-only but its
+# scratch directory and out/fuzz/NAME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -27,7 +28,7 @@ fi
 mkdir -p out/fuzz/bin
 
 # (in a new mount namespace) read_only_host BOX OUT COMMAND...: BOX and OUT stay
-# writable, every other mount is made read-only, then COMMAND runs with FUZZ_BOX=BOX.
+# writable, every other mount is made read-only, then COMMAND runs.
 read_only_host() {
     local box=$1 out=$2 target
     shift 2
@@ -37,7 +38,7 @@ read_only_host() {
         [ "$target" = "$box" ] || [ "$target" = "$(realpath "$out")" ] && continue
         mount -o remount,bind,ro "$target" 2>/dev/null || true
     done < <(findmnt -rn -o TARGET)
-    FUZZ_BOX=$box exec "$@"
+    exec "$@"
 }
 build=.build/fuzz
 built=""
@@ -69,20 +70,23 @@ for name in "${targets[@]}"; do
     swiftc -sanitize=fuzzer,address -parse-as-library -g -I "$build/debug/Modules" "${maps[@]}" \
         "$source" "${objects[@]}" "${libraries[@]}" -o "out/fuzz/bin/$name" 2> >(grep -v "Cannot export local symbol" >&2)
     mkdir -p "out/fuzz/$name/corpus"
-    runner=()
+    scratch=$(mktemp -d "/tmp/fuzz-$name.XXXXXX")
+    trap 'rm -rf "$scratch"' EXIT
+    runner=(env FUZZ_SCRATCH="$scratch")
     if grep -q '^// fuzz-sandbox:' "$source"; then
         if [ "$(id -u)" != 0 ]; then
             echo "fuzz: $name needs root (it runs in a read-only mount namespace)" >&2
             failed=1
             continue
         fi
-        box=$(mktemp -d "/tmp/fuzz-$name.XXXXXX")
-        trap 'rm -rf "$box"' EXIT
-        runner=(unshare --mount --propagation private -- bash -c "$(declare -f read_only_host); read_only_host \"\$@\"" sandbox "$box" "out/fuzz/$name")
+        runner=(unshare --mount --propagation private -- bash -c "$(declare -f read_only_host); read_only_host \"\$@\"" sandbox "$scratch" "out/fuzz/$name" "${runner[@]}")
     fi
     echo "== fuzz $name (${seconds}s)"
-    if ! out="$("${runner[@]}" "out/fuzz/bin/$name" -max_total_time="$seconds" -max_len=65536 -timeout=5 -rss_limit_mb=4096 -print_final_stats=1 \
-        -artifact_prefix="out/fuzz/$name/" "out/fuzz/$name/corpus" "Tests/Fuzz/$name-corpus" 2>&1)"; then
+    status=0
+    out="$("${runner[@]}" "out/fuzz/bin/$name" -max_total_time="$seconds" -max_len=65536 -timeout=5 -rss_limit_mb=4096 -print_final_stats=1 \
+        -artifact_prefix="out/fuzz/$name/" "out/fuzz/$name/corpus" "Tests/Fuzz/$name-corpus" 2>&1)" || status=$?
+    rm -rf "$scratch"
+    if [ $status != 0 ]; then
         echo "$out" | tail -n 40
         echo "fuzz: $name FAILED; the input is in out/fuzz/$name/" >&2
         failed=1

@@ -1,9 +1,9 @@
 // libFuzzer target: the layer extractor writing an image's rootfs into a scratch root,
 // with the privileges of root (owners, devices, setuid bits). Any entry that lands
-// outside that root is a crash. The root is FUZZ_BOX/a/b/root; `a` also holds a
-// canary file. After each input, FUZZ_BOX may hold only `a`, `a` only `b` and the
+// outside that root is a crash. The root is FUZZ_SCRATCH/a/b/root; `a` also holds a
+// canary file. After each input, FUZZ_SCRATCH may hold only `a`, `a` only `b` and the
 // unchanged canary, `b` only `root`. scripts/fuzz.sh runs this target in a mount
-// namespace where every mount but FUZZ_BOX and the fuzzer's output directory is
+// namespace where every mount but FUZZ_SCRATCH and the fuzzer's output directory is
 // read-only, so a write that climbs further, or follows an absolute symlink, fails
 // with EROFS: an extraction error that mentions it is a crash too.
 // fuzz-modules: ImageRender ImageStore SQLite ImageKit AppcSchema GoJSON GoCompat LinuxSystem CLinux CRootPath CPodCommon
@@ -15,8 +15,8 @@ import LinuxSystem
 @testable import ImageRender
 
 private let box: String = {
-    guard let value = getenv("FUZZ_BOX").map({ String(cString: $0) }), !value.isEmpty else {
-        fatalError("FUZZ_BOX is not set: run this target through scripts/fuzz.sh, which sandboxes it")
+    guard let value = getenv("FUZZ_SCRATCH").map({ String(cString: $0) }), !value.isEmpty else {
+        fatalError("FUZZ_SCRATCH is not set: run this target through scripts/fuzz.sh, which sandboxes it")
     }
     // The sandbox must be real, or an escape could write to the host.
     let probe = "/tmp/fuzz-extract-probe-\(getpid())"

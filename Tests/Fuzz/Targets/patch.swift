@@ -12,12 +12,12 @@ import Glibc
 import ImageKit
 import LinuxSystem
 
+/// scripts/fuzz.sh's scratch directory, removed after the run.
 private let scratch: String = {
-    do {
-        return try Files.makeTemporaryDirectory("/tmp/fuzz-patch")
-    } catch {
-        fatalError("no scratch directory: \(error)")
+    guard let value = getenv("FUZZ_SCRATCH").map({ String(cString: $0) }), !value.isEmpty else {
+        fatalError("FUZZ_SCRATCH is not set: run this target through scripts/fuzz.sh")
     }
+    return value
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
