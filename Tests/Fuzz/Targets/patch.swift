@@ -101,9 +101,13 @@ private struct Contents {
                 let link =
                     TarReader.entryBytes(archive_entry_symlink(entry), archive_entry_symlink_utf8(entry))
                     ?? TarReader.entryBytes(archive_entry_hardlink(entry), archive_entry_hardlink_utf8(entry))
+                // libarchive's writer ends a directory's name with "/" (a rewritten image's
+                // headers are libarchive's): every reader takes both as the same name.
+                var name = header.rawName
+                while header.kind == .directory, name.count > 1, name.last == UInt8(ascii: "/") { name.removeLast() }
                 contents.entries.append(
                     Entry(
-                        name: header.rawName, kind: header.kind, mode: UInt32(archive_entry_mode(entry)),
+                        name: name, kind: header.kind, mode: UInt32(archive_entry_mode(entry)),
                         uid: archive_entry_uid(entry), gid: archive_entry_gid(entry), link: link, data: data))
             }
         } catch {
