@@ -39,21 +39,8 @@ public final class ACIStream {
             let type = knownTar ? .tar : FileType.detect(head)
             fileType = type
             guard lseek(fd, 0, SEEK_SET) == 0 else { throw .system(SystemError("seek", path)) }
-            switch type {
-            case .unknown: throw .unknownFileType
-            case .text: throw .notAnArchive
-            case .gzip: try ACIStream.checkGzipHeader(head)
-            case .bzip2, .xz, .tar: break
-            }
-            let file = FileSource(fd: fd, path: path)
-            let source: ByteSource =
-                switch type {
-                case .tar: file
-                case .gzip: try GzipSource(source: file)
-                case .bzip2: try DecompressorSource(source: file, filter: .bzip2)
-                case .xz: try DecompressorSource(source: file, filter: .xz)
-                case .unknown, .text: throw .unknownFileType
-                }
+            if type == .gzip { try ACIStream.checkGzipHeader(head) }
+            let source = try ACIStream.decompressing(FileSource(fd: fd, path: path), type)
             chunks =
                 pipelined
                 ? PipelinedChunks(source, chunkSize: ACIStream.chunkSize)
@@ -91,13 +78,12 @@ public final class ACIStream {
         fd = ownedFD
         fileType = .tar
         do throws(ImageKitError) {
-            let decompressed: ByteSource =
-                switch FileType.detect(head) {
-                case .gzip: try GzipSource(source: source)
-                case .bzip2: try DecompressorSource(source: source, filter: .bzip2)
-                case .xz: try DecompressorSource(source: source, filter: .xz)
-                default: head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) ? try DecompressorSource(source: source, filter: .zstd) : source
-                }
+            // Anything not compressed goes to the tar reader as it is, which judges it.
+            let type = FileType.detect(head)
+            let decompressed =
+                head.starts(with: [0x28, 0xb5, 0x2f, 0xfd])
+                ? try DecompressorSource(source: source, filter: .zstd)
+                : try ACIStream.decompressing(source, [.gzip, .bzip2, .xz].contains(type) ? type : .tar)
             chunks = PipelinedChunks(decompressed, chunkSize: ACIStream.chunkSize)
         } catch {
             if ownedFD >= 0 { Glibc.close(ownedFD) }
@@ -113,6 +99,19 @@ public final class ACIStream {
         closed = true
         chunks.close()
         if fd >= 0 { Glibc.close(fd) }
+    }
+
+    /// `source` read through the decompressor `type` needs (a tar as it is); a type that
+    /// holds no image archive is refused.
+    private static func decompressing(_ source: ByteSource, _ type: FileType) throws(ImageKitError) -> ByteSource {
+        switch type {
+        case .tar: return source
+        case .gzip: return try GzipSource(source: source)
+        case .bzip2: return try DecompressorSource(source: source, filter: .bzip2)
+        case .xz: return try DecompressorSource(source: source, filter: .xz)
+        case .unknown: throw .unknownFileType
+        case .text: throw .notAnArchive
+        }
     }
 
     /// Go's `gzip.NewReader` checks the 10-byte header before anything is read;
