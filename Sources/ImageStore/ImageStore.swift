@@ -131,32 +131,34 @@ public enum StoreError: SystemFailure, Sendable, Equatable, CustomStringConverti
 // The index files of earlier releases (`images.json`, `remotes.json`): JSON arrays of these
 // records under their field names, read once to migrate them. A file that does not parse,
 // or a record missing a field, reads as nothing (the store is then rebuilt from its blobs).
+private func legacyArray<Record>(_ bytes: [UInt8], _ record: (JSONValue) -> Record?) -> [Record]? {
+    guard let items = try? GoJSON.parse(bytes).root.items else { return nil }
+    var records: [Record] = []
+    for item in items {
+        guard let decoded = record(item) else { return nil }
+        records.append(decoded)
+    }
+    return records
+}
+
 extension ImageRecord {
     static func legacyRecords(_ bytes: [UInt8]) -> [ImageRecord]? {
-        guard let items = try? GoJSON.parse(bytes).root.items else { return nil }
-        var records: [ImageRecord] = []
-        for item in items {
+        legacyArray(bytes) { item in
             guard let key = item["key"]?.string, let name = item["name"]?.string, let importTime = item["importTime"]?.int64,
                 let lastUsed = item["lastUsed"]?.int64, let latest = item["latest"]?.bool, let size = item["size"]?.int64
             else { return nil }
-            records.append(
-                ImageRecord(key: key, name: name, importTime: importTime, lastUsed: lastUsed, latest: latest, size: size, version: item["version"]?.string))
+            return ImageRecord(key: key, name: name, importTime: importTime, lastUsed: lastUsed, latest: latest, size: size, version: item["version"]?.string)
         }
-        return records
     }
 }
 
 extension RemoteRecord {
     static func legacyRecords(_ bytes: [UInt8]) -> [RemoteRecord]? {
-        guard let items = try? GoJSON.parse(bytes).root.items else { return nil }
-        var records: [RemoteRecord] = []
-        for item in items {
+        legacyArray(bytes) { item in
             guard let aciURL = item["aciURL"]?.string, let sigURL = item["sigURL"]?.string, let etag = item["etag"]?.string,
                 let blobKey = item["blobKey"]?.string, let downloadTime = item["downloadTime"]?.double, let cacheMaxAge = item["cacheMaxAge"]?.int64
             else { return nil }
-            records.append(
-                RemoteRecord(aciURL: aciURL, sigURL: sigURL, etag: etag, blobKey: blobKey, downloadTime: downloadTime, cacheMaxAge: Int(cacheMaxAge)))
+            return RemoteRecord(aciURL: aciURL, sigURL: sigURL, etag: etag, blobKey: blobKey, downloadTime: downloadTime, cacheMaxAge: Int(cacheMaxAge))
         }
-        return records
     }
 }
