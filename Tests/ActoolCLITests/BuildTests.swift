@@ -109,14 +109,15 @@ struct BuildTests {
         let s = Scratch()
         defer { s.remove() }
         makeLayout(s)
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
-        #expect(shellStatus("SOURCE_DATE_EPOCH=1700000000 '\(bin)' build '\(s.file("layout"))' '\(s.file("a.aci"))'") == 0)
-        #expect(shellStatus("sleep 1; touch '\(s.file("layout/rootfs/etc/config"))'; SOURCE_DATE_EPOCH=1700000000 '\(bin)' build '\(s.file("layout"))' '\(s.file("b.aci"))'") == 0)
+        #expect(shellStatus("SOURCE_DATE_EPOCH=1700000000 '\(actoolPath)' build '\(s.file("layout"))' '\(s.file("a.aci"))'") == 0)
+        #expect(
+            shellStatus("sleep 1; touch '\(s.file("layout/rootfs/etc/config"))'; SOURCE_DATE_EPOCH=1700000000 '\(actoolPath)' build '\(s.file("layout"))' '\(s.file("b.aci"))'")
+                == 0)
         #expect(s.bytes("a.aci") == s.bytes("b.aci"))
         let reader = try TarReader(try ACIStream(path: s.file("a.aci"), pipelined: false), hashing: false)
         _ = try reader.next()
         #expect(archive_mtime(reader) == 1_700_000_000)
-        #expect(shellStatus("SOURCE_DATE_EPOCH=yesterday '\(bin)' build '\(s.file("layout"))' '\(s.file("c.aci"))' 2>/dev/null") == 1)
+        #expect(shellStatus("SOURCE_DATE_EPOCH=yesterday '\(actoolPath)' build '\(s.file("layout"))' '\(s.file("c.aci"))' 2>/dev/null") == 1)
     }
 
     @Test func actoolsMessagesAndNothingLeftBehind() throws {
@@ -181,8 +182,7 @@ struct BuildTests {
         s.layout("layout")
         // Incompressible data takes the compressor seconds, so the kill lands mid-write.
         shellStatus("head -c 256M /dev/urandom > '\(s.file("layout/rootfs/big"))'")
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
-        shellStatus("'\(bin)' build '\(s.file("layout"))' '\(s.file("out.aci"))' & pid=$!; sleep 0.5; kill -9 $pid; wait $pid")
+        shellStatus("'\(actoolPath)' build '\(s.file("layout"))' '\(s.file("out.aci"))' & pid=$!; sleep 0.5; kill -9 $pid; wait $pid")
         #expect(!FileManager.default.fileExists(atPath: s.file("out.aci")))
         #expect(leftovers(s).isEmpty)
     }

@@ -72,11 +72,8 @@ struct CatManifestTests {
     @Test func gzipImageCutEarlyStillShowsItsManifest() throws {
         let s = Scratch()
         defer { s.remove() }
-        var state: UInt64 = 0x9e37_79b9_7f4a_7c15
-        let noise = (0..<(64 << 10)).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 56)
-        }
+        var random = SplitMix64(seed: 1)
+        let noise = random.bytes(64 << 10)
         _ = try s.archive(
             "a.aci", [.file("manifest", validManifest), .directory("rootfs"), TarWriter.Entry(name: "rootfs/noise", kind: .file(noise))],
             compression: .gzip)

@@ -9,9 +9,6 @@ import Testing
 /// for byte the original or wholly patched, no temporary file is left, and a rerun
 /// succeeds. `FAULT_SEED=N` replays a run; `FAULT_ROUNDS=N` sets its length.
 struct ActoolFaultTests {
-    static let seed = UInt64(ProcessInfo.processInfo.environment["FAULT_SEED"] ?? "") ?? 20_261_206
-    static let rounds = Int(ProcessInfo.processInfo.environment["FAULT_ROUNDS"] ?? "") ?? 12
-
     @Test(.timeLimit(.minutes(5)))
     func killedBuildsAndPatchesLoseNothing() throws {
         let s = Scratch()
@@ -19,34 +16,33 @@ struct ActoolFaultTests {
         s.layout("layout")
         // Incompressible data, so that every command takes long enough to be hit mid-way.
         shellStatus("head -c 24M /dev/urandom > '\(s.file("layout/rootfs/noise"))'")
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
         // Ours (spliced), and a foreign one (one gzip member, manifest last: rewritten).
         #expect(try actoolBinary(["build", s.file("layout"), s.file("ours.aci")], in: s.path).code == 0)
         shellStatus("cd '\(s.file("layout"))' && tar -czf '\(s.file("foreign.aci"))' rootfs manifest")
         let originals = ["ours.aci": s.bytes("ours.aci"), "foreign.aci": s.bytes("foreign.aci")]
         let rootfs = try originals.keys.reduce(into: [String: [String]]()) { $0[$1] = try Self.rootfsListing(s.file($1)) }
-        var random = SplitMix64(seed: Self.seed)
+        var random = SplitMix64(seed: FaultRun.seed)
         var timings: [String: Double] = [:]
         for name in ["build", "ours.aci", "foreign.aci"] {
             let started = Date()
             if name == "build" {
-                _ = try Self.run(binary, ["build", "--overwrite", s.file("layout"), s.file("timing.aci")], killAfter: nil)
+                _ = try Self.run(["build", "--overwrite", s.file("layout"), s.file("timing.aci")], killAfter: nil)
                 unlink(s.file("timing.aci"))
             } else {
                 s.write("timing.aci", originals[name] ?? [])
-                _ = try Self.run(binary, ["patch-manifest", "--replace", "--set-annotation=example.com/a=b", s.file("timing.aci")], killAfter: nil)
+                _ = try Self.run(["patch-manifest", "--replace", "--set-annotation=example.com/a=b", s.file("timing.aci")], killAfter: nil)
             }
             timings[name] = Date().timeIntervalSince(started)
         }
         unlink(s.file("timing.aci"))
         var kills: [String: Int] = [:]
-        for round in 0..<Self.rounds {
-            let context = "seed \(Self.seed), round \(round)"
+        for round in 0..<FaultRun.rounds {
+            let context = "seed \(FaultRun.seed), round \(round)"
             let name = ["build", "ours.aci", "foreign.aci"][Int(random.next() % 3)]
             let delay = (timings[name] ?? 0.2) * 1.1 * Double(random.next() % 1000) / 1000
             if name == "build" {
                 unlink(s.file("out.aci"))
-                let killed = try Self.run(binary, ["build", s.file("layout"), s.file("out.aci")], killAfter: delay)
+                let killed = try Self.run(["build", s.file("layout"), s.file("out.aci")], killAfter: delay)
                 if killed { kills["build", default: 0] += 1 }
                 if FileManager.default.fileExists(atPath: s.file("out.aci")) {
                     #expect(try Self.rootfsListing(s.file("out.aci")) == rootfs["ours.aci"], "\(context): a built image is whole")
@@ -56,7 +52,7 @@ struct ActoolFaultTests {
                 // Annotations of different lengths: some patches fit in place, some do not.
                 let value = String(repeating: "v", count: Int(random.next() % 40))
                 let killed = try Self.run(
-                    binary, ["patch-manifest", "--replace", "--set-annotation=example.com/fault=\(value)", s.file("target.aci")], killAfter: delay)
+                    ["patch-manifest", "--replace", "--set-annotation=example.com/fault=\(value)", s.file("target.aci")], killAfter: delay)
                 if killed { kills[name, default: 0] += 1 }
                 let now = s.bytes("target.aci")
                 if now != originals[name] {
@@ -68,20 +64,15 @@ struct ActoolFaultTests {
             let left = ((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).filter { $0.hasPrefix(".") && !$0.hasPrefix(".std") }
             #expect(left.isEmpty, "\(context) (\(name) after \(delay) s): left \(left)")
         }
-        print("faults: seed \(Self.seed), actool commands killed mid-way: \(kills.sorted { $0.key < $1.key }) of \(Self.rounds)")
-        #expect(kills.values.reduce(0, +) > 0, "seed \(Self.seed): nothing was killed mid-way")
+        print("faults: seed \(FaultRun.seed), actool commands killed mid-way: \(kills.sorted { $0.key < $1.key }) of \(FaultRun.rounds)")
+        #expect(kills.values.reduce(0, +) > 0, "seed \(FaultRun.seed): nothing was killed mid-way")
         unlink(s.file("out.aci"))
         #expect(try actoolBinary(["build", s.file("layout"), s.file("out.aci")], in: s.path).code == 0, "a rerun succeeds")
     }
 
     /// Runs `actool ARGS`, killing it after `killAfter` seconds; whether it was killed.
-    static func run(_ actool: String, _ args: [String], killAfter: Double?) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: actool)
-        process.arguments = args
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+    static func run(_ args: [String], killAfter: Double?) throws -> Bool {
+        let process = try startActool(args)
         if let killAfter {
             usleep(UInt32(killAfter * 1_000_000))
             kill(process.processIdentifier, SIGKILL)
@@ -121,20 +112,13 @@ struct ActoolConcurrencyTests {
         #expect(try actoolBinary(["build", s.file("layout"), s.file("image.aci")], in: s.path).code == 0)
         let rootfs = try ActoolFaultTests.rootfsListing(s.file("image.aci"))
         let original = s.bytes("image.aci")
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
         var outcomes: [String: Int] = [:]
-        for round in 0..<max(20, ActoolFaultTests.rounds) {
+        for round in 0..<max(20, FaultRun.rounds) {
             s.write("image.aci", original)
             // Same-sized patches (in place) in even rounds, different sizes (spliced) in odd ones.
             let values = round % 2 == 0 ? ["aaaa", "bbbb"] : ["a", String(repeating: "b", count: 300)]
-            let processes = try values.map { value -> Process in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: binary)
-                process.arguments = ["patch-manifest", "--replace", "--set-annotation=example.com/\(value.prefix(1))=\(value)", s.file("image.aci")]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                return process
+            let processes = try values.map { value in
+                try startActool(["patch-manifest", "--replace", "--set-annotation=example.com/\(value.prefix(1))=\(value)", s.file("image.aci")])
             }
             for process in processes { process.waitUntilExit() }
             let codes = processes.map(\.terminationStatus)
@@ -146,6 +130,6 @@ struct ActoolConcurrencyTests {
             let left = ((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).filter { $0.hasPrefix(".") && !$0.hasPrefix(".std") }
             #expect(left.isEmpty, "round \(round): left \(left)")
         }
-        print("concurrency: \(max(20, ActoolFaultTests.rounds)) rounds of two patch-manifest --replace of one file, exit codes: \(outcomes.sorted { $0.key < $1.key })")
+        print("concurrency: \(max(20, FaultRun.rounds)) rounds of two patch-manifest --replace of one file, exit codes: \(outcomes.sorted { $0.key < $1.key })")
     }
 }

@@ -238,8 +238,7 @@ struct PatchManifestTests {
         s.write("f/manifest", appManifest)
         shellStatus("head -c 128M /dev/urandom > '\(s.file("f/rootfs/big"))' && tar -C '\(s.file("f"))' -cf - rootfs manifest | gzip -1 > '\(s.file("foreign.aci"))'")
         let before = s.bytes("foreign.aci")
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
-        shellStatus("'\(bin)' patch-manifest --replace --user=9 '\(s.file("foreign.aci"))' & pid=$!; sleep 0.4; kill -9 $pid; wait $pid")
+        shellStatus("'\(actoolPath)' patch-manifest --replace --user=9 '\(s.file("foreign.aci"))' & pid=$!; sleep 0.4; kill -9 $pid; wait $pid")
         #expect(s.bytes("foreign.aci") == before)
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path)) ?? []).allSatisfy { !$0.hasPrefix(".tmp.") })
     }

@@ -15,11 +15,24 @@ func actool(_ args: [String]) -> RunResult {
     return RunResult(code: code, out: String(decoding: out.bytes, as: UTF8.self), err: String(decoding: err.bytes, as: UTF8.self))
 }
 
-/// Runs the built `actool` binary (next to the test bundle) with output sent to files.
-func actoolBinary(_ args: [String], in directory: String) throws -> RunResult {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+/// The built `actool` binary, next to the test bundle.
+let actoolPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("actool").path
+
+/// Starts the built `actool` with its output thrown away.
+func startActool(_ args: [String]) throws -> Process {
     let process = Process()
-    process.executableURL = bundle.appendingPathComponent("actool")
+    process.executableURL = URL(fileURLWithPath: actoolPath)
+    process.arguments = args
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Runs the built `actool` binary with output sent to files.
+func actoolBinary(_ args: [String], in directory: String) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: actoolPath)
     process.arguments = args
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let outURL = URL(fileURLWithPath: directory).appendingPathComponent(".stdout")

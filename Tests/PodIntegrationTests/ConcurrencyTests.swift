@@ -14,7 +14,7 @@ extension Pods {
             let world = try PodWorld()
             defer { world.cleanup() }
             var pods = 0
-            for round in 0..<max(3, faultRounds / 4) {
+            for round in 0..<max(3, FaultRun.rounds / 4) {
                 let others = try (0..<3).map { try world.scratch.image("other-\(round)-\($0).aci", name: "example.com/other-\(round)-\($0)") }
                 let otherKeys = world.rkt(["fetch", "--full"] + others).outLines.map { String($0) }
                 #expect(otherKeys.count == 3, "round \(round)")

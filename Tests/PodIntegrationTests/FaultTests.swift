@@ -3,11 +3,6 @@ import Glibc
 import TestSupport
 import Testing
 
-/// Seeded fault injection: `FAULT_SEED=N` replays a run, `FAULT_ROUNDS=N` sets its
-/// length (CI runs the default; `scripts/faults.sh` runs long ones).
-let faultSeed = UInt64(ProcessInfo.processInfo.environment["FAULT_SEED"] ?? "") ?? 20_261_206
-let faultRounds = Int(ProcessInfo.processInfo.environment["FAULT_ROUNDS"] ?? "") ?? 12
-
 extension Pods {
     /// Pods under SIGKILL: `rkt run` killed before, while and after stage1 starts, `rkt gc`
     /// and `rkt rm` killed mid-way. After each kill `rkt list` still works; at the end one
@@ -20,7 +15,7 @@ extension Pods {
             let host = HostState()
             let world = try PodWorld()
             defer { world.cleanup() }
-            var random = SplitMix64(seed: faultSeed)
+            var random = SplitMix64(seed: FaultRun.seed)
             // How long an undisturbed pod takes, so that kills spread over its whole life.
             let started = Date()
             let baseline = world.rkt(["run", world.image, "--exec", "/bin/sleep", "--", "1"])
@@ -28,8 +23,8 @@ extension Pods {
             let lifetime = Date().timeIntervalSince(started)
             _ = world.rkt(["gc", "--grace-period=0s"])
             var kills: [String: Int] = [:]
-            for round in 0..<faultRounds {
-                let context = "seed \(faultSeed), round \(round)"
+            for round in 0..<FaultRun.rounds {
+                let context = "seed \(FaultRun.seed), round \(round)"
                 let pods = world.rkt(["list", "--no-legend", "--full"]).outLines.compactMap { $0.split(separator: "\t").first.map(String.init) }
                 let command: [String]
                 let delay: Double
@@ -55,12 +50,12 @@ extension Pods {
                 let list = world.rkt(["list", "--no-legend"])
                 #expect(list.code == 0 && list.err.isEmpty, "\(context) (\(command[0]) killed after \(delay) s): \(list)")
             }
-            print("faults: seed \(faultSeed), \(faultRounds) rounds, killed mid-way: \(kills.sorted { $0.key < $1.key })")
-            #expect(kills["run", default: 0] > 0, "seed \(faultSeed): no run was killed mid-way: \(kills)")
+            print("faults: seed \(FaultRun.seed), \(FaultRun.rounds) rounds, killed mid-way: \(kills.sorted { $0.key < $1.key })")
+            #expect(kills["run", default: 0] > 0, "seed \(FaultRun.seed): no run was killed mid-way: \(kills)")
             let gc = world.rkt(["gc", "--grace-period=0s"])
-            #expect(gc.code == 0, "seed \(faultSeed): \(gc)")
-            #expect(world.allPodDirectories().isEmpty, "seed \(faultSeed), kills \(kills): pods left: \(world.allPodDirectories())")
-            host.expectUnchanged("seed \(faultSeed), kills \(kills)", world: world)
+            #expect(gc.code == 0, "seed \(FaultRun.seed): \(gc)")
+            #expect(world.allPodDirectories().isEmpty, "seed \(FaultRun.seed), kills \(kills): pods left: \(world.allPodDirectories())")
+            host.expectUnchanged("seed \(FaultRun.seed), kills \(kills)", world: world)
             let rerun = world.runShell("echo alive")
             #expect(rerun.code == 0 && rerun.out.contains("alive"), "\(rerun)")
         }
@@ -80,23 +75,20 @@ extension Pods {
             }
             defer { umount2(small, Int32(MNT_DETACH)) }
             let free = freeBytes(small)
-            var random = SplitMix64(seed: faultSeed)
-            func noise(_ size: Int) -> String {
-                String((0..<size).map { _ in Character(Unicode.Scalar(UInt8(0x21 + random.next() % 94))) })
-            }
+            var random = SplitMix64(seed: FaultRun.seed)
             let actool = buildDirectory + "/actool"
 
             // build: the image does not fit.
             let layout = world.scratch.mkdir("layout")
             _ = world.scratch.mkdir("layout/rootfs")
             world.scratch.write("layout/manifest", busyboxManifest)
-            world.scratch.write("layout/rootfs/noise", noise(12 << 20))
+            world.scratch.write("layout/rootfs/noise", random.printableText(12 << 20))
             let build = try run([actool, "build", layout, small + "/out.aci"])
             #expect(build.code == 1 && build.err.contains("no space left on device") && build.errLines.count == 1, "\(build)")
             #expect(directoryEntries(small).isEmpty && freeBytes(small) == free, "build left \(directoryEntries(small))")
 
             // patch-manifest --replace: the patched copy does not fit beside the original.
-            let image = try world.scratch.image("five.aci", name: "example.com/five", files: ["noise": noise(5 << 20)])
+            let image = try world.scratch.image("five.aci", name: "example.com/five", files: ["noise": random.printableText(5 << 20)])
             let target = small + "/five.aci"
             _ = try run(["/bin/cp", image, target])
             let original = FileManager.default.contents(atPath: target)
@@ -108,7 +100,7 @@ extension Pods {
 
             // rkt fetch: a store on the full disk refuses the big image, then takes a small one.
             let store = ["--dir=\(small)/data", "--insecure-options=image"]
-            let big = try world.scratch.image("twelve.aci", name: "example.com/twelve", files: ["noise": noise(12 << 20)])
+            let big = try world.scratch.image("twelve.aci", name: "example.com/twelve", files: ["noise": random.printableText(12 << 20)])
             let fetch = world.rktAsWritten(store + ["fetch", big])
             #expect(fetch.code != 0 && fetch.err.contains("no space left on device") && fetch.err.contains(small), "\(fetch)")
             // The same over HTTP (a server on loopback): the download's scratch file fills the disk.

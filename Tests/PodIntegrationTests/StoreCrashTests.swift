@@ -18,13 +18,13 @@ extension Pods {
             guard preconditionsMet() else { return }
             let world = try PodWorld()
             defer { world.cleanup() }
-            let seed = faultSeed
+            let seed = FaultRun.seed
             var random = SplitMix64(seed: seed)
             // Images big enough (4 MiB that gzip cannot shrink: 64 KiB of noise, repeated
             // beyond deflate's 32 KiB window) that a kill lands inside a copy.
             var images = [world.image]
             for i in 0..<4 {
-                let chunk = String((0..<(64 << 10)).map { _ in Character(Unicode.Scalar(UInt8(0x21 + random.next() % 94))) })
+                let chunk = random.printableText(64 << 10)
                 let noise = String(repeating: chunk, count: 64)
                 images.append(try world.scratch.image("big-\(i).aci", name: "example.com/big-\(i)", files: ["noise": noise]))
             }
@@ -33,7 +33,7 @@ extension Pods {
             let server = try TestServer(root: served)
             let urls = images.indices.map { server.base + "/\($0).aci" }
             var kills = 0
-            for round in 0..<(2 * faultRounds) {
+            for round in 0..<(2 * FaultRun.rounds) {
                 let stored = try StoreState(world).keys
                 let command: [String]
                 switch round % 4 {
@@ -50,7 +50,7 @@ extension Pods {
                 #expect(result.signaled || result.code == 0, "seed \(seed), round \(round): \(result) \(result.err)")
                 try StoreState(world).expectConsistent("seed \(seed), round \(round) (\(command.joined(separator: " ").prefix(40)))")
             }
-            print("faults: seed \(seed), store commands killed mid-way: \(kills) of \(2 * faultRounds)")
+            print("faults: seed \(seed), store commands killed mid-way: \(kills) of \(2 * FaultRun.rounds)")
             #expect(kills > 0, "seed \(seed): no command was killed mid-way")
             let fetched = world.rkt(["fetch", "--full"] + images)
             #expect(fetched.code == 0, "\(fetched)")
